@@ -1,1 +1,13 @@
+//! kith: a self-hostable comment and discussion engine.
+//!
+//! A request flows one way: `http` → `service` → (`domain`, `render`, `db`).
 
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod render;
+pub mod service;
+pub mod startup;
+pub mod state;

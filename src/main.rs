@@ -1,1 +1,101 @@
-fn main() {}
+//! The `kith` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kith::config::Config;
+use kith::startup::{self, Application};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "kith",
+    version,
+    about = "A self-hostable comment and discussion engine"
+)]
+struct Cli {
+    /// Configuration file (TOML); `KITH_SECTION__KEY` environment variables override it.
+    #[arg(long, short, env = "KITH_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Run the database migrations, then exit.
+    Migrate,
+    /// Check the configuration and print it (secrets left out), then exit.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("kith: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log.level);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(config),
+        Command::CheckConfig => check_config(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("kith: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = app.state().config.public_url(app.port());
+        tracing::info!("kith is listening on {url} (demo page at {url}/)");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(config: Config) -> Result<(), String> {
+    startup::prepare(config)
+        .map(|_| ())
+        .map_err(|e| e.to_string())?;
+    println!("database is up to date");
+    Ok(())
+}
+
+fn check_config(config: &Config) -> Result<(), String> {
+    let text = toml_like(config);
+    println!("configuration is valid\n{text}");
+    Ok(())
+}
+
+fn toml_like(config: &Config) -> String {
+    let mut shown = config.clone();
+    if let Some((scheme, rest)) = shown.database.url.split_once("://") {
+        if let Some((credentials, host)) = rest.split_once('@') {
+            let user = credentials.split(':').next().unwrap_or_default();
+            shown.database.url = format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    serde_json::to_string_pretty(&shown).unwrap_or_default()
+}

@@ -1,0 +1,300 @@
+//! One `Config`: built-in defaults, then a TOML file, then `KITH_SECTION__KEY` environment
+//! variables. Unknown keys are refused; `validate()` explains bad values by key.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::site::{ModerationMode, OriginPattern};
+
+/// The whole configuration of one kith process.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub default_site: DefaultSiteConfig,
+    pub limits: FieldLimits,
+    pub privacy: PrivacyConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Public base URL of this server (used in mails and links); empty means `http://host:port`.
+    pub public_url: String,
+    /// Largest accepted JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Serve the demo blog post at `/`.
+    pub demo_page: bool,
+    /// Serve embed files from this folder instead of the copies compiled into the binary
+    /// (for developing the embed); empty means compiled in.
+    pub assets_dir: String,
+    /// Peers whose `X-Forwarded-For` header is believed (IPs or CIDR ranges).
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db` or `postgres://user@host/db`.
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+}
+
+/// The site created on first start when no site with this slug exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefaultSiteConfig {
+    pub slug: String,
+    pub name: String,
+    /// Origins allowed to embed this site's threads; `*` may stand for a port (`http://localhost:*`).
+    pub allowed_origins: Vec<String>,
+    pub moderation: ModerationMode,
+    pub require_name: bool,
+    pub require_email: bool,
+    pub edit_window_secs: u32,
+    pub max_depth: u8,
+    pub language: String,
+}
+
+/// Length limits of the public fields, in characters.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FieldLimits {
+    pub author: usize,
+    pub email: usize,
+    pub website: usize,
+    pub body: usize,
+    pub thread_title: usize,
+    pub thread_url: usize,
+    pub thread_key: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Days after which a comment's client IP and user agent are erased.
+    pub ip_retention_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter (`kith=debug,actix_web=info`).
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            public_url: String::new(),
+            max_body_bytes: 65_536,
+            demo_page: true,
+            assets_dir: String::new(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/kith.db".into(),
+            pool_size: 8,
+        }
+    }
+}
+
+impl Default for DefaultSiteConfig {
+    fn default() -> Self {
+        Self {
+            slug: "default".into(),
+            name: "kith demo".into(),
+            allowed_origins: vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()],
+            moderation: ModerationMode::FirstTime,
+            require_name: true,
+            require_email: true,
+            edit_window_secs: 900,
+            max_depth: 5,
+            language: "en".into(),
+        }
+    }
+}
+
+impl Default for FieldLimits {
+    fn default() -> Self {
+        Self {
+            author: 100,
+            email: 254,
+            website: 500,
+            body: 10_000,
+            thread_title: 300,
+            thread_url: 2_000,
+            thread_key: 500,
+        }
+    }
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            ip_retention_days: 30,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            default_site: DefaultSiteConfig::default(),
+            limits: FieldLimits::default(),
+            privacy: PrivacyConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then `file` (if any), then `KITH_SECTION__KEY` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Load(format!(
+                    "file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("KITH_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Load(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document on top of the defaults (no environment), then validates it.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError::Load(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.as_str();
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database.url",
+                message: format!(
+                    "`{url}` must start with sqlite:// or postgres:// (e.g. sqlite://data/kith.db)"
+                ),
+            });
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if !self.server.public_url.is_empty() {
+            match url::Url::parse(&self.server.public_url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => return Err(invalid("server.public_url", "must be an http(s) URL")),
+            }
+        }
+        let site = &self.default_site;
+        crate::domain::site::SiteSlug::parse(&site.slug).map_err(|e| ConfigError::Invalid {
+            key: "default_site.slug",
+            message: e.to_string(),
+        })?;
+        for origin in &site.allowed_origins {
+            OriginPattern::parse(origin).map_err(|e| ConfigError::Invalid {
+                key: "default_site.allowed_origins",
+                message: format!("`{origin}`: {e}"),
+            })?;
+        }
+        if !(1..=20).contains(&site.max_depth) {
+            return Err(invalid(
+                "default_site.max_depth",
+                "must be between 1 and 20",
+            ));
+        }
+        if self.limits.body == 0 || self.limits.author == 0 {
+            return Err(invalid("limits", "limits must be positive"));
+        }
+        Ok(())
+    }
+
+    /// The base URL people reach this server at.
+    pub fn public_url(&self, bound_port: u16) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}:{}", self.server.host, bound_port)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// Folder the embed is served from, when not compiled in.
+    pub fn assets_dir(&self) -> Option<PathBuf> {
+        (!self.server.assets_dir.is_empty()).then(|| PathBuf::from(&self.server.assets_dir))
+    }
+}
+
+fn invalid(key: &'static str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.to_string(),
+    }
+}
+
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

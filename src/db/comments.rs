@@ -1,0 +1,342 @@
+//! Comment rows.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{comments, threads};
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
+use crate::domain::site::SiteId;
+use crate::domain::thread::{Cursor, Sort, ThreadId};
+use crate::error::AppError;
+use crate::render::SafeHtml;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
+
+/// Statuses a reader can see: approved comments and placeholders of deleted ones.
+const VISIBLE: [&str; 2] = ["approved", "deleted"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: i64,
+    pub thread_id: i64,
+    pub parent_id: Option<i64>,
+    pub root_id: Option<i64>,
+    pub depth: i32,
+    pub author_name: String,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub status: String,
+    pub held_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub edit_token_hash: String,
+    pub like_count: i64,
+    pub notify_replies: bool,
+    pub pinned: bool,
+    pub is_owner: bool,
+}
+
+/// A comment about to be stored; its HTML is already sanitized.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewCommentRow<'a> {
+    pub thread_id: i64,
+    pub parent_id: Option<i64>,
+    pub root_id: Option<i64>,
+    pub depth: i32,
+    pub author_name: &'a str,
+    pub email: Option<&'a str>,
+    pub website: Option<&'a str>,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub status: &'static str,
+    pub held_reason: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub client_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub edit_token_hash: &'a str,
+    pub notify_replies: bool,
+    pub is_owner: bool,
+}
+
+impl CommentRow {
+    pub fn into_comment(self) -> Result<Comment, AppError> {
+        let status = CommentStatus::parse(&self.status).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "comment {} has status {}",
+                self.id,
+                self.status
+            ))
+        })?;
+        Ok(Comment {
+            id: CommentId(self.id),
+            thread_id: ThreadId(self.thread_id),
+            parent_id: self.parent_id.map(CommentId),
+            root_id: self.root_id.map(CommentId),
+            depth: self.depth,
+            author: self.author_name,
+            email: self.email,
+            website: self.website,
+            body_markdown: self.body_markdown,
+            body_html: SafeHtml::from_storage(self.body_html),
+            status,
+            held_reason: self.held_reason,
+            created_at: utc(self.created_at),
+            edited_at: self.edited_at.map(utc),
+            like_count: self.like_count,
+            pinned: self.pinned,
+            owner: self.is_owner,
+        })
+    }
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<CommentRow, AppError> {
+    let id: i64 = diesel::insert_into(comments::table)
+        .values(row)
+        .returning(comments::id)
+        .get_result(conn)?;
+    find_existing(conn, id)
+}
+
+fn find_existing(conn: &mut DbConn, id: i64) -> Result<CommentRow, AppError> {
+    Ok(comments::table
+        .find(id)
+        .select(CommentRow::as_select())
+        .first(conn)?)
+}
+
+pub fn find(conn: &mut DbConn, id: CommentId) -> Result<Option<CommentRow>, AppError> {
+    Ok(comments::table
+        .find(id.0)
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A comment, only if it belongs to a thread of `site`.
+pub fn find_in_site(
+    conn: &mut DbConn,
+    site: SiteId,
+    id: CommentId,
+) -> Result<Option<CommentRow>, AppError> {
+    Ok(comments::table
+        .inner_join(threads::table)
+        .filter(comments::id.eq(id.0))
+        .filter(threads::site_id.eq(site.0))
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// `(id, depth)` of a comment and its ancestors, nearest first.
+pub fn ancestry(conn: &mut DbConn, id: CommentId) -> Result<Vec<(CommentId, i32)>, AppError> {
+    let mut chain = Vec::new();
+    let mut next = Some(id.0);
+    while let Some(current) = next {
+        let (parent, depth): (Option<i64>, i32) = comments::table
+            .find(current)
+            .select((comments::parent_id, comments::depth))
+            .first(conn)?;
+        chain.push((CommentId(current), depth));
+        next = parent;
+        if chain.len() > 64 {
+            break;
+        }
+    }
+    Ok(chain)
+}
+
+/// Pinned top-level comments of a thread (they head the first page).
+pub fn list_pinned_roots(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<CommentRow>, AppError> {
+    Ok(comments::table
+        .filter(comments::thread_id.eq(thread.0))
+        .filter(comments::parent_id.is_null())
+        .filter(comments::pinned.eq(true))
+        .filter(comments::status.eq_any(VISIBLE))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+/// One page of unpinned top-level comments in `sort` order, after `cursor`.
+pub fn list_roots_page(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    sort: Sort,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<CommentRow>, AppError> {
+    let mut query = comments::table
+        .filter(comments::thread_id.eq(thread.0))
+        .filter(comments::parent_id.is_null())
+        .filter(comments::pinned.eq(false))
+        .filter(comments::status.eq_any(VISIBLE))
+        .select(CommentRow::as_select())
+        .limit(limit)
+        .into_boxed();
+    query = match sort {
+        Sort::Oldest => query.order((comments::created_at.asc(), comments::id.asc())),
+        Sort::Newest => query.order((comments::created_at.desc(), comments::id.desc())),
+        Sort::Top => query.order((comments::like_count.desc(), comments::id.asc())),
+    };
+    if let Some(cursor) = cursor {
+        let id = cursor.id;
+        query = match sort {
+            Sort::Oldest | Sort::Newest => {
+                let at = DateTime::from_timestamp_micros(cursor.value)
+                    .map(|t| t.naive_utc())
+                    .unwrap_or_default();
+                if sort == Sort::Oldest {
+                    query.filter(
+                        comments::created_at
+                            .gt(at)
+                            .or(comments::created_at.eq(at).and(comments::id.gt(id))),
+                    )
+                } else {
+                    query.filter(
+                        comments::created_at
+                            .lt(at)
+                            .or(comments::created_at.eq(at).and(comments::id.lt(id))),
+                    )
+                }
+            }
+            Sort::Top => query.filter(
+                comments::like_count
+                    .lt(cursor.value)
+                    .or(comments::like_count
+                        .eq(cursor.value)
+                        .and(comments::id.gt(id))),
+            ),
+        };
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Visible replies (any depth) below the given top-level comments.
+pub fn list_replies_of_roots(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    roots: &[i64],
+) -> Result<Vec<CommentRow>, AppError> {
+    if roots.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(comments::table
+        .filter(comments::thread_id.eq(thread.0))
+        .filter(comments::root_id.eq_any(roots))
+        .filter(comments::status.eq_any(VISIBLE))
+        .select(CommentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count_approved(conn: &mut DbConn, thread: ThreadId) -> Result<i64, AppError> {
+    Ok(comments::table
+        .filter(comments::thread_id.eq(thread.0))
+        .filter(comments::status.eq("approved"))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Whether the address (compared case-insensitively) has an approved comment on the site.
+pub fn email_has_approved(
+    conn: &mut DbConn,
+    site: SiteId,
+    email_lowercase: &str,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = comments::table
+        .inner_join(threads::table)
+        .filter(threads::site_id.eq(site.0))
+        .filter(comments::status.eq("approved"))
+        .filter(lower(comments::email).eq(email_lowercase))
+        .select(comments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub fn has_replies(conn: &mut DbConn, id: CommentId) -> Result<bool, AppError> {
+    let found: Option<i64> = comments::table
+        .filter(comments::parent_id.eq(id.0))
+        .select(comments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub fn update_body(
+    conn: &mut DbConn,
+    id: CommentId,
+    markdown: &str,
+    html: &SafeHtml,
+    edited_at: NaiveDateTime,
+) -> Result<CommentRow, AppError> {
+    diesel::update(comments::table.find(id.0))
+        .set((
+            comments::body_markdown.eq(markdown),
+            comments::body_html.eq(html.as_str()),
+            comments::edited_at.eq(Some(edited_at)),
+        ))
+        .execute(conn)?;
+    find_existing(conn, id.0)
+}
+
+/// Turns a comment into a contentless "deleted" placeholder (its author asked for it to go).
+pub fn update_to_placeholder(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
+    diesel::update(comments::table.find(id.0))
+        .set((
+            comments::status.eq("deleted"),
+            comments::author_name.eq(""),
+            comments::email.eq(None::<String>),
+            comments::website.eq(None::<String>),
+            comments::body_markdown.eq(""),
+            comments::body_html.eq(""),
+            comments::client_ip.eq(None::<String>),
+            comments::user_agent.eq(None::<String>),
+            comments::notify_replies.eq(false),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
+    diesel::delete(comments::table.find(id.0)).execute(conn)?;
+    Ok(())
+}
+
+pub fn update_like_count(conn: &mut DbConn, id: CommentId, delta: i64) -> Result<i64, AppError> {
+    Ok(diesel::update(comments::table.find(id.0))
+        .set(comments::like_count.eq(comments::like_count + delta))
+        .returning(comments::like_count)
+        .get_result(conn)?)
+}
+
+/// Erases client IPs and user agents stored before `before`; returns how many rows changed.
+pub fn erase_client_data_before(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        comments::table
+            .filter(comments::created_at.lt(before))
+            .filter(
+                comments::client_ip
+                    .is_not_null()
+                    .or(comments::user_agent.is_not_null()),
+            ),
+    )
+    .set((
+        comments::client_ip.eq(None::<String>),
+        comments::user_agent.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}

@@ -1,0 +1,11 @@
+//! The only place that speaks diesel: one code path over PostgreSQL and SQLite.
+
+pub mod comments;
+pub mod keys;
+pub mod pool;
+pub mod schema;
+pub mod sites;
+pub mod threads;
+pub mod votes;
+
+pub use pool::{Backend, DbConn, DbPool, connect, run_migrations, write_tx};

@@ -1,0 +1,72 @@
+//! Table definitions, identical on both backends (see `migrations/`).
+
+diesel::table! {
+    server_keys (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        allowed_origins -> Text,
+        settings -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        key -> Text,
+        title -> Text,
+        url -> Text,
+        created_at -> Timestamp,
+        closed -> Bool,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        root_id -> Nullable<BigInt>,
+        depth -> Integer,
+        author_name -> Text,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        body_markdown -> Text,
+        body_html -> Text,
+        status -> Text,
+        held_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        client_ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        edit_token_hash -> Text,
+        like_count -> BigInt,
+        notify_replies -> Bool,
+        pinned -> Bool,
+        is_owner -> Bool,
+    }
+}
+
+diesel::table! {
+    comment_votes (comment_id, kind, voter) {
+        comment_id -> BigInt,
+        voter -> Text,
+        kind -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(threads -> sites (site_id));
+diesel::joinable!(comments -> threads (thread_id));
+diesel::joinable!(comment_votes -> comments (comment_id));
+diesel::allow_tables_to_appear_in_same_query!(server_keys, sites, threads, comments, comment_votes);

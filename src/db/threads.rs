@@ -1,0 +1,102 @@
+//! Thread rows.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::DbConn;
+use super::schema::{comments, threads};
+use crate::domain::site::SiteId;
+use crate::domain::thread::{ThreadKey, ThreadMeta};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = threads)]
+pub struct ThreadRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub key: String,
+    pub title: String,
+    pub url: String,
+    pub created_at: NaiveDateTime,
+    pub closed: bool,
+}
+
+pub fn find_by_key(
+    conn: &mut DbConn,
+    site: SiteId,
+    key: &ThreadKey,
+) -> Result<Option<ThreadRow>, AppError> {
+    Ok(threads::table
+        .filter(threads::site_id.eq(site.0))
+        .filter(threads::key.eq(key.as_str()))
+        .select(ThreadRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<ThreadRow>, AppError> {
+    Ok(threads::table
+        .find(id)
+        .select(ThreadRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The thread for `key`, created with `meta` when it does not exist yet (safe under
+/// concurrent first comments).
+pub fn find_or_insert(
+    conn: &mut DbConn,
+    site: SiteId,
+    key: &ThreadKey,
+    meta: &ThreadMeta,
+    now: NaiveDateTime,
+) -> Result<ThreadRow, AppError> {
+    diesel::sql_query(
+        "INSERT INTO threads (site_id, key, title, url, created_at, closed) \
+         VALUES ($1, $2, $3, $4, $5, FALSE) ON CONFLICT (site_id, key) DO NOTHING",
+    )
+    .bind::<BigInt, _>(site.0)
+    .bind::<Text, _>(key.as_str())
+    .bind::<Text, _>(&meta.title)
+    .bind::<Text, _>(&meta.url)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    find_by_key(conn, site, key)?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread vanished after insert")))
+}
+
+/// Fills in a title or URL the thread was created without.
+pub fn update_missing_meta(
+    conn: &mut DbConn,
+    thread: &ThreadRow,
+    meta: &ThreadMeta,
+) -> Result<(), AppError> {
+    if thread.title.is_empty() && !meta.title.is_empty() {
+        diesel::update(threads::table.find(thread.id))
+            .set(threads::title.eq(&meta.title))
+            .execute(conn)?;
+    }
+    if thread.url.is_empty() && !meta.url.is_empty() {
+        diesel::update(threads::table.find(thread.id))
+            .set(threads::url.eq(&meta.url))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Approved comment counts for the given keys of one site; keys without a thread are absent.
+pub fn count_approved_by_key(
+    conn: &mut DbConn,
+    site: SiteId,
+    keys: &[String],
+) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(threads::table
+        .inner_join(comments::table)
+        .filter(threads::site_id.eq(site.0))
+        .filter(threads::key.eq_any(keys))
+        .filter(comments::status.eq("approved"))
+        .group_by(threads::key)
+        .select((threads::key, diesel::dsl::count(comments::id)))
+        .load(conn)?)
+}

@@ -1,0 +1,137 @@
+//! Comments and their life cycle.
+
+use chrono::{DateTime, Utc};
+
+use super::thread::ThreadId;
+use crate::render::SafeHtml;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CommentId(pub i64);
+
+/// Where a comment stands. Only `approved` comments are public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommentStatus {
+    Pending,
+    Approved,
+    Spam,
+    Deleted,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Spam => "spam",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "approved" => Some(Self::Approved),
+            "spam" => Some(Self::Spam),
+            "deleted" => Some(Self::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// A stored comment.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: CommentId,
+    pub thread_id: ThreadId,
+    pub parent_id: Option<CommentId>,
+    pub root_id: Option<CommentId>,
+    pub depth: i32,
+    pub author: String,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub body_markdown: String,
+    pub body_html: SafeHtml,
+    pub status: CommentStatus,
+    pub held_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub like_count: i64,
+    pub pinned: bool,
+    pub owner: bool,
+}
+
+/// Where a new reply goes, given its requested parent's chain of ancestors.
+///
+/// `ancestors` lists the parent first, then its parent, and so on up to the top level, each as
+/// `(id, depth)`. With `max_depth` levels (top level counted), a reply whose parent is already at
+/// the deepest level attaches to the deepest ancestor that still has room, as WordPress does.
+pub fn reply_position(ancestors: &[(CommentId, i32)], max_depth: u8) -> Option<(CommentId, i32)> {
+    let deepest_parent = i32::from(max_depth.max(1)) - 2;
+    if deepest_parent < 0 {
+        return None;
+    }
+    ancestors
+        .iter()
+        .find(|(_, depth)| *depth <= deepest_parent)
+        .map(|(id, depth)| (*id, depth + 1))
+}
+
+/// Rounds a time to whole microseconds, the precision both databases keep.
+pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn chain(depths: &[i32]) -> Vec<(CommentId, i32)> {
+        depths
+            .iter()
+            .map(|d| (CommentId(100 + i64::from(*d)), *d))
+            .collect()
+    }
+
+    #[test]
+    fn reply_nests_under_parent_with_room() {
+        assert_eq!(
+            reply_position(&chain(&[2, 1, 0]), 5),
+            Some((CommentId(102), 3))
+        );
+    }
+
+    #[test]
+    fn reply_past_max_depth_attaches_to_deepest_allowed_ancestor() {
+        // max depth 5 means depths 0..=4; a reply to depth 4 goes under its depth-3 ancestor.
+        assert_eq!(
+            reply_position(&chain(&[4, 3, 2, 1, 0]), 5),
+            Some((CommentId(103), 4))
+        );
+    }
+
+    #[test]
+    fn flat_site_has_no_replies() {
+        assert_eq!(reply_position(&chain(&[0]), 1), None);
+    }
+}
+
+/// A new comment, every field parsed.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub thread_key: super::thread::ThreadKey,
+    pub thread_meta: super::thread::ThreadMeta,
+    pub parent_id: Option<CommentId>,
+    pub author: super::fields::AuthorName,
+    pub email: Option<super::fields::Email>,
+    pub website: Option<super::fields::Website>,
+    pub body: super::fields::CommentBody,
+    pub notify_replies: bool,
+}
+
+/// Who sent a request, as far as the server can tell.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: std::net::IpAddr,
+    pub user_agent: Option<String>,
+}

@@ -1,0 +1,8 @@
+//! Plain types and rules: no HTTP, no SQL.
+
+pub mod comment;
+pub mod fields;
+pub mod moderation;
+pub mod site;
+pub mod thread;
+pub mod tree;

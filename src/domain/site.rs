@@ -1,0 +1,218 @@
+//! Sites: who may embed them and the rules each one sets.
+
+use serde::{Deserialize, Serialize};
+
+use super::fields::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SiteId(pub i64);
+
+/// A site's short name in URLs: lowercase letters, digits and `-`, 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SiteSlug(String);
+
+impl SiteSlug {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(FieldError::new(
+                "site",
+                "must be 1-64 lowercase letters, digits or '-'",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How new comments are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModerationMode {
+    /// Publish at once.
+    None,
+    /// Hold unless the e-mail address already has an approved comment (WordPress's default).
+    #[default]
+    FirstTime,
+    /// Hold everything.
+    All,
+}
+
+/// Per-site rules, stored as JSON in the site row. Missing keys take their defaults, so new
+/// settings need no migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteSettings {
+    pub moderation: ModerationMode,
+    pub require_name: bool,
+    pub require_email: bool,
+    /// Seconds during which an author may edit or delete their comment.
+    pub edit_window_secs: u32,
+    /// Levels of nesting, top level included (5 as in WordPress).
+    pub max_depth: u8,
+    pub language: String,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            moderation: ModerationMode::FirstTime,
+            require_name: true,
+            require_email: true,
+            edit_window_secs: 900,
+            max_depth: 5,
+            language: "en".into(),
+        }
+    }
+}
+
+/// One allowed origin; the port may be `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginPattern {
+    scheme: String,
+    host: String,
+    port: PortPattern,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortPattern {
+    Any,
+    Exact(u16),
+}
+
+impl OriginPattern {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let bad = |why: &str| FieldError::new("allowed_origins", format!("`{value}`: {why}"));
+        let (scheme, rest) = value
+            .split_once("://")
+            .ok_or_else(|| bad("needs a scheme"))?;
+        if !matches!(scheme, "http" | "https") {
+            return Err(bad("scheme must be http or https"));
+        }
+        if rest.contains('/') {
+            return Err(bad("an origin has no path"));
+        }
+        let (host, port) = if rest.ends_with(']') {
+            (rest, PortPattern::Exact(default_port(scheme)))
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, "*")) => (host, PortPattern::Any),
+                Some((host, port)) => match port.parse::<u16>() {
+                    Ok(p) => (host, PortPattern::Exact(p)),
+                    Err(_) => return Err(bad("port must be a number or *")),
+                },
+                None => (rest, PortPattern::Exact(default_port(scheme))),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("needs a host"));
+        }
+        Ok(Self {
+            scheme: scheme.into(),
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Whether the `Origin` header value `origin` is allowed by this pattern.
+    pub fn matches(&self, origin: &str) -> bool {
+        let Ok(parsed) = url::Url::parse(origin) else {
+            return false;
+        };
+        let Some(host) = parsed.host_str() else {
+            return false;
+        };
+        let port = parsed.port_or_known_default().unwrap_or(0);
+        parsed.scheme() == self.scheme
+            && host.eq_ignore_ascii_case(&self.host)
+            && match self.port {
+                PortPattern::Any => true,
+                PortPattern::Exact(p) => p == port,
+            }
+    }
+}
+
+impl std::fmt::Display for OriginPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            PortPattern::Any => write!(f, "{}://{}:*", self.scheme, self.host),
+            PortPattern::Exact(p) if p == default_port(&self.scheme) => {
+                write!(f, "{}://{}", self.scheme, self.host)
+            }
+            PortPattern::Exact(p) => write!(f, "{}://{}:{}", self.scheme, self.host, p),
+        }
+    }
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme == "https" { 443 } else { 80 }
+}
+
+/// A site as the services see it.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub id: SiteId,
+    pub slug: String,
+    pub name: String,
+    pub allowed_origins: Vec<OriginPattern>,
+    pub settings: SiteSettings,
+}
+
+impl Site {
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|p| p.matches(origin))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_port_matches_any_port_of_that_host_only() {
+        let p = OriginPattern::parse("http://localhost:*").unwrap();
+        assert!(p.matches("http://localhost:3000"));
+        assert!(p.matches("http://localhost"));
+        assert!(!p.matches("https://localhost:3000"));
+        assert!(!p.matches("http://localhost.evil.com:3000"));
+        assert!(!p.matches("null"));
+    }
+
+    #[test]
+    fn exact_origin_uses_default_port() {
+        let p = OriginPattern::parse("https://blog.example").unwrap();
+        assert!(p.matches("https://blog.example"));
+        assert!(p.matches("https://blog.example:443"));
+        assert!(!p.matches("https://blog.example:8443"));
+        assert_eq!(p.to_string(), "https://blog.example");
+    }
+
+    #[test]
+    fn bad_origins_are_refused() {
+        for bad in [
+            "localhost",
+            "ftp://x",
+            "https://x/path",
+            "http://x:abc",
+            "http://:80",
+        ] {
+            assert!(OriginPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_json_with_missing_keys_takes_defaults() {
+        let s: SiteSettings = serde_json::from_str(r#"{"moderation":"none"}"#).unwrap();
+        assert_eq!(s.moderation, ModerationMode::None);
+        assert_eq!(s.max_depth, 5);
+    }
+}

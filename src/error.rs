@@ -1,0 +1,184 @@
+//! The one error type. Its kinds are the API's stable error codes; their HTTP statuses live
+//! here and only here.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::fields::FieldError;
+
+/// Stable error codes of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    MalformedJson,
+    MalformedQuery,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    InvalidField,
+    NotFound,
+    SiteNotFound,
+    ThreadNotFound,
+    CommentNotFound,
+    ParentNotFound,
+    ThreadClosed,
+    InvalidEditToken,
+    EditWindowClosed,
+    OriginNotAllowed,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::MalformedQuery => "malformed_query",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::InvalidField => "invalid_field",
+            Self::NotFound => "not_found",
+            Self::SiteNotFound => "site_not_found",
+            Self::ThreadNotFound => "thread_not_found",
+            Self::CommentNotFound => "comment_not_found",
+            Self::ParentNotFound => "parent_not_found",
+            Self::ThreadClosed => "thread_closed",
+            Self::InvalidEditToken => "invalid_edit_token",
+            Self::EditWindowClosed => "edit_window_closed",
+            Self::OriginNotAllowed => "origin_not_allowed",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedJson | Self::MalformedQuery => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InvalidField | Self::ParentNotFound => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::ThreadClosed
+            | Self::InvalidEditToken
+            | Self::EditWindowClosed
+            | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error on its way to becoming a JSON response.
+#[derive(Debug)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub field: Option<&'static str>,
+    pub retry_after_secs: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    /// A bug or an outage: the cause is logged, the client sees a generic message.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(ErrorKind::Internal, "something went wrong on our side")
+        }
+    }
+
+    /// Names the request field the error is about.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(ErrorKind::RateLimited, "too many requests; try again later")
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.code(), self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, " ({source:#})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: Some(e.field),
+            ..Self::new(ErrorKind::InvalidField, e.to_string())
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::internal(e)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.kind == ErrorKind::Internal {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.kind.code(),
+            message: &self.message,
+            field: self.field,
+        });
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

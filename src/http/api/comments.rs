@@ -1,0 +1,165 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::views::CommentResponse;
+use crate::config::FieldLimits;
+use crate::domain::comment::{CommentId, NewComment};
+use crate::domain::fields::{AuthorName, CommentBody, Email, Website};
+use crate::domain::site::Site;
+use crate::domain::thread::{ThreadKey, ThreadMeta};
+use crate::error::{AppError, ErrorKind};
+use crate::http::client::Client;
+use crate::render::SafeHtml;
+use crate::service::{self, comments, sites};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct CreateCommentRequest {
+    thread_key: String,
+    thread_title: Option<String>,
+    thread_url: Option<String>,
+    parent_id: Option<i64>,
+    #[serde(default)]
+    author: String,
+    email: Option<String>,
+    website: Option<String>,
+    body: String,
+    #[serde(default)]
+    notify_replies: bool,
+}
+
+impl CreateCommentRequest {
+    fn parse(self, site: &Site, limits: &FieldLimits) -> Result<NewComment, AppError> {
+        let settings = &site.settings;
+        Ok(NewComment {
+            thread_key: ThreadKey::parse(&self.thread_key, limits.thread_key)?,
+            thread_meta: ThreadMeta::parse(
+                self.thread_title,
+                self.thread_url,
+                limits.thread_title,
+                limits.thread_url,
+            )?,
+            parent_id: self.parent_id.map(CommentId),
+            author: AuthorName::parse(self.author, limits.author, settings.require_name)?,
+            email: Email::parse_optional(self.email, limits.email, settings.require_email)?,
+            website: Website::parse_optional(self.website, limits.website)?,
+            body: CommentBody::parse(self.body, limits.body)?,
+            notify_replies: self.notify_replies,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedResponse {
+    comment: CommentResponse,
+    edit_token: String,
+    editable_until: DateTime<Utc>,
+}
+
+/// `POST /api/v1/sites/{site}/comments`
+pub async fn create_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Client(client): Client,
+    body: web::Json<CreateCommentRequest>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let request = body.into_inner();
+    let posted = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        let new = request.parse(&site, &state.config.limits)?;
+        let posted = comments::post(state, conn, &site, new, &client)?;
+        Ok(CreatedResponse {
+            comment: CommentResponse::from_comment(posted.comment, &state.keys),
+            edit_token: posted.edit_token,
+            editable_until: posted.editable_until,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(posted))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateCommentRequest {
+    body: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UpdatedResponse {
+    comment: CommentResponse,
+    editable_until: DateTime<Utc>,
+}
+
+fn edit_token(req: &HttpRequest) -> Result<String, AppError> {
+    req.headers()
+        .get("x-edit-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| AppError::new(ErrorKind::InvalidEditToken, "send the X-Edit-Token header"))
+}
+
+/// `PATCH /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
+pub async fn update_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+    body: web::Json<UpdateCommentRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let token = edit_token(&req)?;
+    let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
+    let updated = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        let (comment, until) = comments::edit(state, conn, &site, CommentId(id), &token, &body)?;
+        Ok(UpdatedResponse {
+            comment: CommentResponse::from_comment(comment, &state.keys),
+            editable_until: until,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+/// `DELETE /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let token = edit_token(&req)?;
+    service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        comments::delete(conn, &site, CommentId(id), &token)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": true })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewRequest {
+    body: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PreviewResponse {
+    html: SafeHtml,
+}
+
+/// `POST /api/v1/sites/{site}/preview`
+pub async fn preview_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<PreviewRequest>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
+    let html = service::blocking(&state, move |state, conn| {
+        sites::find(state, conn, &slug)?;
+        Ok(state.renderer.markdown(body.as_str()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(PreviewResponse { html }))
+}

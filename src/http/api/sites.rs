@@ -1,0 +1,21 @@
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+use crate::service::{self, sites};
+use crate::state::AppState;
+
+/// `GET /api/v1/sites/{site}/settings`
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let settings = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        Ok(sites::public_settings(&site, &state.config.limits))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(settings))
+}

@@ -1,0 +1,210 @@
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use super::views::CommentResponse;
+use crate::domain::thread::{Cursor, Sort, ThreadKey};
+use crate::domain::tree::Node;
+use crate::error::{AppError, ErrorKind};
+use crate::service::{self, sites, threads};
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 100;
+
+#[derive(Debug, Deserialize)]
+pub struct ThreadQuery {
+    key: String,
+    #[serde(default)]
+    sort: Sort,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ThreadResponse {
+    thread: ThreadInfo,
+    total: i64,
+    comments: Vec<CommentResponse>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ThreadInfo {
+    key: String,
+    title: String,
+    url: String,
+    closed: bool,
+}
+
+fn parse_query(
+    query: ThreadQuery,
+    max_key: usize,
+) -> Result<(ThreadKey, Sort, Option<Cursor>, i64), AppError> {
+    let key =
+        ThreadKey::parse(&query.key, max_key).map_err(|e| AppError::from(e).with_field("key"))?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::new(
+            ErrorKind::MalformedQuery,
+            format!("limit must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let cursor = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            Cursor::parse(raw)
+                .filter(|c| c.sort == query.sort)
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorKind::MalformedQuery,
+                        "cursor is not valid for this sort",
+                    )
+                })?,
+        ),
+    };
+    Ok((key, query.sort, cursor, limit))
+}
+
+/// `GET /api/v1/sites/{site}/thread?key=…&sort=…&limit=…&cursor=…`
+pub async fn get_thread(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ThreadQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let (key, sort, cursor, limit) =
+        parse_query(query.into_inner(), state.config.limits.thread_key)?;
+    let response = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        let page = threads::list(conn, &site, &key, sort, cursor, limit)?;
+        Ok(ThreadResponse {
+            thread: ThreadInfo {
+                key: page.thread.key,
+                title: page.thread.title,
+                url: page.thread.url,
+                closed: page.thread.closed,
+            },
+            total: page.total,
+            comments: page
+                .comments
+                .into_iter()
+                .map(|n| CommentResponse::from_node(n, &state.keys))
+                .collect(),
+            next_cursor: page.next_cursor.map(|c| c.encode()),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-cache"))
+        .json(response))
+}
+
+/// One step through the tree for the HTML fragment: open a comment, or close it.
+pub enum Event {
+    Open(HtmlComment),
+    Close(bool),
+}
+
+pub struct HtmlComment {
+    id: i64,
+    author: String,
+    website: Option<String>,
+    deleted: bool,
+    created_at: String,
+    created_human: String,
+    html: String,
+    has_replies: bool,
+}
+
+#[derive(Template)]
+#[template(path = "thread.html", config = "src/templates/askama.toml")]
+struct ThreadFragment {
+    heading: String,
+    events: Vec<Event>,
+}
+
+fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>) {
+    for node in nodes {
+        let c = node.comment;
+        let has_replies = !node.replies.is_empty();
+        events.push(Event::Open(HtmlComment {
+            id: c.id.0,
+            deleted: c.status == crate::domain::comment::CommentStatus::Deleted,
+            author: if c.author.is_empty() {
+                "Anonymous".into()
+            } else {
+                c.author
+            },
+            website: c.website,
+            created_at: c.created_at.to_rfc3339(),
+            created_human: c.created_at.format("%B %-d, %Y at %H:%M UTC").to_string(),
+            html: c.body_html.into_inner(),
+            has_replies,
+        }));
+        flatten(node.replies, events);
+        events.push(Event::Close(has_replies));
+    }
+}
+
+/// `GET /api/v1/sites/{site}/thread.html?key=…`: the thread as HTML for readers without
+/// JavaScript (a static site can include it at build time).
+pub async fn get_thread_html(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ThreadQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let (key, sort, cursor, limit) =
+        parse_query(query.into_inner(), state.config.limits.thread_key)?;
+    let page = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        match threads::list(conn, &site, &key, sort, cursor, limit) {
+            Ok(page) => Ok(Some((page.total, page.comments))),
+            Err(e) if e.kind == ErrorKind::ThreadNotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    let (total, nodes) = page.unwrap_or_default();
+    let mut events = Vec::new();
+    flatten(nodes, &mut events);
+    let heading = match total {
+        1 => "1 comment".to_string(),
+        n => format!("{n} comments"),
+    };
+    let html = ThreadFragment { heading, events }
+        .render()
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CountsRequest {
+    keys: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CountsResponse {
+    counts: HashMap<String, i64>,
+}
+
+/// `POST /api/v1/sites/{site}/counts` with `{"keys": [...]}`.
+pub async fn get_counts(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<CountsRequest>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let keys = body.into_inner().keys;
+    let counts = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        threads::counts(conn, &site, &keys, state.config.limits.thread_key)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CountsResponse { counts }))
+}

@@ -1,0 +1,89 @@
+//! The JSON shapes the API answers with.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::comment::{Comment, CommentStatus};
+use crate::domain::tree::Node;
+use crate::render::SafeHtml;
+use crate::state::Keys;
+
+/// A comment as readers see it. Never carries the e-mail address or the client's IP.
+#[derive(Debug, Serialize)]
+pub struct CommentResponse {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i32,
+    pub author: String,
+    pub website: Option<String>,
+    pub avatar: String,
+    pub html: SafeHtml,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub likes: i64,
+    pub status: &'static str,
+    pub pinned: bool,
+    pub owner: bool,
+    pub replies: Vec<CommentResponse>,
+}
+
+impl CommentResponse {
+    pub fn from_comment(comment: Comment, keys: &Keys) -> Self {
+        let deleted = comment.status == CommentStatus::Deleted;
+        let avatar = if deleted {
+            String::new()
+        } else {
+            avatar(&comment, keys)
+        };
+        Self {
+            id: comment.id.0,
+            parent_id: comment.parent_id.map(|p| p.0),
+            depth: comment.depth,
+            author: if deleted {
+                String::new()
+            } else {
+                comment.author
+            },
+            website: if deleted { None } else { comment.website },
+            avatar,
+            html: if deleted {
+                SafeHtml::empty()
+            } else {
+                comment.body_html
+            },
+            body: if deleted {
+                String::new()
+            } else {
+                comment.body_markdown
+            },
+            created_at: comment.created_at,
+            edited_at: comment.edited_at,
+            likes: comment.like_count,
+            status: comment.status.as_str(),
+            pinned: comment.pinned,
+            owner: comment.owner,
+            replies: Vec::new(),
+        }
+    }
+
+    pub fn from_node(node: Node, keys: &Keys) -> Self {
+        let mut response = Self::from_comment(node.comment, keys);
+        response.replies = node
+            .replies
+            .into_iter()
+            .map(|n| Self::from_node(n, keys))
+            .collect();
+        response
+    }
+}
+
+/// A keyed hash for drawing an identicon: stable per address (or name), and not reversible to
+/// the address the way an MD5 Gravatar hash is.
+fn avatar(comment: &Comment, keys: &Keys) -> String {
+    let seed = match &comment.email {
+        Some(email) => email.to_lowercase(),
+        None => comment.author.clone(),
+    };
+    keys.tag("avatar", seed.as_bytes())[..16].to_string()
+}

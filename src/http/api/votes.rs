@@ -1,0 +1,46 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::domain::comment::CommentId;
+use crate::domain::fields::Reason;
+use crate::error::AppError;
+use crate::http::client::Client;
+use crate::service::{self, sites, votes};
+use crate::state::AppState;
+
+/// `POST /api/v1/sites/{site}/comments/{id}/like`
+pub async fn like_comment(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+    Client(client): Client,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let likes = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        votes::like(state, conn, &site, CommentId(id), &client)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "likes": likes, "liked": true })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportRequest {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/sites/{site}/comments/{id}/report` with `{"reason": "…"}`.
+pub async fn report_comment(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+    Client(client): Client,
+    body: web::Json<ReportRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let reason = Reason::parse(body.into_inner().reason)?;
+    service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        votes::report(state, conn, &site, CommentId(id), &reason, &client)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "reported": true })))
+}

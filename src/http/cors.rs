@@ -1,0 +1,97 @@
+//! CORS for the API: a site answers cross-origin requests only from its configured origins.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use crate::error::{AppError, ErrorKind};
+use crate::service;
+use crate::state::AppState;
+
+const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
+const ALLOWED_HEADERS: &str = "content-type, x-edit-token";
+
+/// The middleware: same-origin and origin-less requests pass untouched; cross-origin ones are
+/// answered (preflights included) only for the site's allowed origins.
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let origin = origin.to_string();
+    if is_same_origin(&req, &origin) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let allowed = match (site_slug(req.path()), req.app_data::<web::Data<AppState>>()) {
+        (Some(slug), Some(state)) => {
+            site_allows(state.get_ref().clone(), slug, origin.clone()).await
+        }
+        _ => false,
+    };
+    if !allowed {
+        let error = AppError::new(
+            ErrorKind::OriginNotAllowed,
+            format!(
+                "{origin} may not use this site's comments; add it to the site's allowed origins"
+            ),
+        );
+        return Ok(req.into_response(error.error_response()));
+    }
+    let Ok(origin_value) = HeaderValue::from_str(&origin) else {
+        return Ok(req.into_response(HttpResponse::BadRequest().finish()));
+    };
+    if req.method() == Method::OPTIONS {
+        let response = HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin_value))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .insert_header((header::VARY, "Origin"))
+            .finish();
+        return Ok(req.into_response(response));
+    }
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin_value);
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After"),
+    );
+    Ok(response)
+}
+
+/// The `{site}` of `/api/v1/sites/{site}/…`.
+fn site_slug(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/v1/sites/")?
+        .split('/')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+fn is_same_origin(req: &ServiceRequest, origin: &str) -> bool {
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host());
+    origin.eq_ignore_ascii_case(&own)
+}
+
+async fn site_allows(state: AppState, slug: &str, origin: String) -> bool {
+    if let Some(site) = state.sites.get(slug) {
+        return site.allows_origin(&origin);
+    }
+    let slug = slug.to_string();
+    service::blocking(&state, move |state, conn| {
+        Ok(service::sites::find(state, conn, &slug)?.allows_origin(&origin))
+    })
+    .await
+    .unwrap_or(false)
+}

@@ -1,0 +1,27 @@
+//! Routes in one place; handlers by audience: `api` (public JSON), `assets` (embed), `demo`.
+
+pub mod api;
+pub mod assets;
+pub mod client;
+pub mod cors;
+pub mod demo;
+pub mod errors;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(errors::json_config(max_body_bytes))
+        .app_data(errors::query_config())
+        .app_data(errors::path_config())
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(cors::cors))
+                .configure(api::routes)
+                .default_service(web::to(errors::not_found)),
+        )
+        .configure(assets::routes)
+        .configure(demo::routes)
+        .default_service(web::to(errors::not_found));
+}

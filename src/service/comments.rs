@@ -1,0 +1,200 @@
+//! Posting, editing and deleting comments.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::now;
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
+use crate::domain::moderation::{self, AuthorHistory};
+use crate::domain::site::Site;
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
+
+/// A stored comment and the secret that lets its author change it.
+pub struct Posted {
+    pub comment: Comment,
+    pub edit_token: String,
+    pub editable_until: DateTime<Utc>,
+}
+
+/// Stores a new comment or reply, creating the thread with its first comment.
+pub fn post(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    new: NewComment,
+    client: &ClientInfo,
+) -> Result<Posted, AppError> {
+    let now = now();
+    let token = new_token();
+    let token_hash = hash_token(&token);
+    let html = state.renderer.markdown(new.body.as_str());
+    let row = write_tx(conn, |conn| {
+        let thread = db::threads::find_or_insert(
+            conn,
+            site.id,
+            &new.thread_key,
+            &new.thread_meta,
+            now.naive_utc(),
+        )?;
+        if thread.closed {
+            return Err(AppError::new(
+                ErrorKind::ThreadClosed,
+                "comments are closed on this page",
+            ));
+        }
+        db::threads::update_missing_meta(conn, &thread, &new.thread_meta)?;
+        let (parent_id, root_id, depth) = match new.parent_id {
+            None => (None, None, 0),
+            Some(parent_id) => {
+                let parent = db::comments::find(conn, parent_id)?
+                    .filter(|p| p.thread_id == thread.id && p.status == "approved")
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorKind::ParentNotFound,
+                            "the comment you reply to is not in this thread or not published",
+                        )
+                        .with_field("parent_id")
+                    })?;
+                let ancestry = db::comments::ancestry(conn, parent_id)?;
+                match comment::reply_position(&ancestry, site.settings.max_depth) {
+                    Some((attach_to, depth)) => (
+                        Some(attach_to.0),
+                        Some(parent.root_id.unwrap_or(parent.id)),
+                        depth,
+                    ),
+                    None => (None, None, 0),
+                }
+            }
+        };
+        let history = AuthorHistory {
+            has_approved_comment: match &new.email {
+                Some(email) => {
+                    db::comments::email_has_approved(conn, site.id, &email.normalized())?
+                }
+                None => false,
+            },
+        };
+        let verdict = moderation::decide(site.settings.moderation, history);
+        db::comments::insert(
+            conn,
+            &db::comments::NewCommentRow {
+                thread_id: thread.id,
+                parent_id,
+                root_id,
+                depth,
+                author_name: new.author.as_str(),
+                email: new.email.as_ref().map(|e| e.as_str()),
+                website: new.website.as_ref().map(|w| w.as_str()),
+                body_markdown: new.body.as_str(),
+                body_html: html.as_str(),
+                status: verdict.status.as_str(),
+                held_reason: verdict.reason.as_deref(),
+                created_at: now.naive_utc(),
+                client_ip: Some(&client.ip.to_string()),
+                user_agent: client.user_agent.as_deref(),
+                edit_token_hash: &token_hash,
+                notify_replies: new.notify_replies,
+                is_owner: false,
+            },
+        )
+    })?;
+    let comment = row.into_comment()?;
+    let editable_until = editable_until(site, &comment);
+    Ok(Posted {
+        comment,
+        edit_token: token,
+        editable_until,
+    })
+}
+
+/// Replaces the body of the author's own comment inside the edit window.
+pub fn edit(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    token: &str,
+    body: &crate::domain::fields::CommentBody,
+) -> Result<(Comment, DateTime<Utc>), AppError> {
+    let html = state.renderer.markdown(body.as_str());
+    let now = now();
+    let row = write_tx(conn, |conn| {
+        let current = authorize(conn, site, id, token, now)?;
+        db::comments::update_body(
+            conn,
+            CommentId(current.id),
+            body.as_str(),
+            &html,
+            now.naive_utc(),
+        )
+    })?;
+    let comment = row.into_comment()?;
+    let until = editable_until(site, &comment);
+    Ok((comment, until))
+}
+
+/// Deletes the author's own comment inside the edit window. A comment with replies becomes a
+/// contentless placeholder so the replies keep their place.
+pub fn delete(conn: &mut DbConn, site: &Site, id: CommentId, token: &str) -> Result<(), AppError> {
+    let now = now();
+    write_tx(conn, |conn| {
+        authorize(conn, site, id, token, now)?;
+        if db::comments::has_replies(conn, id)? {
+            db::comments::update_to_placeholder(conn, id)
+        } else {
+            db::comments::delete(conn, id)
+        }
+    })
+}
+
+/// The comment, if `token` is its edit token and the window is still open.
+fn authorize(
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<db::comments::CommentRow, AppError> {
+    let row = db::comments::find_in_site(conn, site.id, id)?
+        .filter(|c| c.status != CommentStatus::Deleted.as_str())
+        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
+    if !constant_time_eq(hash_token(token).as_bytes(), row.edit_token_hash.as_bytes()) {
+        return Err(AppError::new(
+            ErrorKind::InvalidEditToken,
+            "this edit token does not match",
+        ));
+    }
+    let until = row.created_at.and_utc() + window(site);
+    if now > until {
+        return Err(AppError::new(
+            ErrorKind::EditWindowClosed,
+            "the time to edit or delete this comment is over",
+        ));
+    }
+    Ok(row)
+}
+
+fn window(site: &Site) -> Duration {
+    Duration::seconds(i64::from(site.settings.edit_window_secs))
+}
+
+fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
+    comment.created_at + window(site)
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,39 @@
+//! Use-cases, one transaction each. Called from handlers on the blocking pool.
+
+pub mod comments;
+pub mod sites;
+pub mod threads;
+pub mod votes;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::DbConn;
+use crate::domain::comment::truncate_to_micros;
+use crate::error::AppError;
+use crate::state::AppState;
+
+type PooledConn = diesel::r2d2::PooledConnection<crate::db::pool::Manager>;
+
+/// A connection from the pool.
+pub fn conn(state: &AppState) -> Result<PooledConn, AppError> {
+    Ok(state.pool.get()?)
+}
+
+/// The current time at the precision both databases keep.
+pub fn now() -> DateTime<Utc> {
+    truncate_to_micros(Utc::now())
+}
+
+/// Runs blocking service code off the async executor.
+pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&AppState, &mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = state.clone();
+    actix_web::web::block(move || {
+        let mut conn = conn(&state)?;
+        f(&state, &mut conn)
+    })
+    .await?
+}

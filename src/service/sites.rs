@@ -1,0 +1,112 @@
+//! Sites: lookup (cached), the default site, public settings.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::now;
+use crate::config::{DefaultSiteConfig, FieldLimits};
+use crate::db::{self, DbConn};
+use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings};
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
+
+/// The site with this slug, or 404 `site_not_found`.
+pub fn find(state: &AppState, conn: &mut DbConn, slug: &str) -> Result<Arc<Site>, AppError> {
+    if let Some(site) = state.sites.get(slug) {
+        return Ok(site);
+    }
+    let site = db::sites::find_by_slug(conn, slug)?
+        .ok_or_else(|| AppError::new(ErrorKind::SiteNotFound, format!("no site named `{slug}`")))?;
+    let site = Arc::new(site);
+    state.sites.put(site.clone());
+    Ok(site)
+}
+
+/// Creates the configured default site on first start; an existing one is left alone.
+pub fn ensure_default(conn: &mut DbConn, config: &DefaultSiteConfig) -> Result<bool, AppError> {
+    let origins: Vec<OriginPattern> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| OriginPattern::parse(o).ok())
+        .collect();
+    let settings = SiteSettings {
+        moderation: config.moderation,
+        require_name: config.require_name,
+        require_email: config.require_email,
+        edit_window_secs: config.edit_window_secs,
+        max_depth: config.max_depth,
+        language: config.language.clone(),
+    };
+    db::sites::insert_if_absent(
+        conn,
+        &config.slug,
+        &config.name,
+        &origins,
+        &settings,
+        now().naive_utc(),
+    )
+}
+
+/// Replaces a site's settings and drops the cached copy.
+pub fn update_settings(
+    state: &AppState,
+    conn: &mut DbConn,
+    slug: &str,
+    settings: &SiteSettings,
+) -> Result<(), AppError> {
+    let site = find(state, conn, slug)?;
+    db::sites::update_settings(conn, site.id, settings)?;
+    state.sites.invalidate(slug);
+    Ok(())
+}
+
+/// What the embed needs to know about a site.
+#[derive(Debug, Serialize)]
+pub struct PublicSettings {
+    pub name: String,
+    pub language: String,
+    pub moderation: ModerationMode,
+    pub require_name: bool,
+    pub require_email: bool,
+    pub edit_window_secs: u32,
+    pub max_depth: u8,
+    pub limits: PublicLimits,
+    pub form_token: String,
+    pub pow: Option<PowChallenge>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicLimits {
+    pub author: usize,
+    pub email: usize,
+    pub website: usize,
+    pub body: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PowChallenge {
+    pub challenge: String,
+    pub difficulty: u8,
+}
+
+pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
+    let s = &site.settings;
+    PublicSettings {
+        name: site.name.clone(),
+        language: s.language.clone(),
+        moderation: s.moderation,
+        require_name: s.require_name,
+        require_email: s.require_email,
+        edit_window_secs: s.edit_window_secs,
+        max_depth: s.max_depth,
+        limits: PublicLimits {
+            author: limits.author,
+            email: limits.email,
+            website: limits.website,
+            body: limits.body,
+        },
+        form_token: String::new(),
+        pow: None,
+    }
+}

@@ -1,0 +1,109 @@
+//! Reading threads: a page of the reply tree, and comment counts.
+
+use std::collections::HashMap;
+
+use crate::db::{self, DbConn};
+use crate::domain::comment::CommentId;
+use crate::domain::site::Site;
+use crate::domain::thread::{Cursor, Sort, ThreadId, ThreadKey};
+use crate::domain::tree::{self, Node};
+use crate::error::{AppError, ErrorKind};
+
+/// Most keys one counts request may ask for.
+pub const MAX_COUNT_KEYS: usize = 100;
+
+/// One page of a thread.
+pub struct ThreadPage {
+    pub thread: db::threads::ThreadRow,
+    pub total: i64,
+    pub comments: Vec<Node>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// Approved comments of the thread at `key` as a tree: pinned ones first (on the first page),
+/// then `limit` top-level comments in `sort` order after `cursor`, each with all its replies.
+pub fn list(
+    conn: &mut DbConn,
+    site: &Site,
+    key: &ThreadKey,
+    sort: Sort,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<ThreadPage, AppError> {
+    let thread = db::threads::find_by_key(conn, site.id, key)?.ok_or_else(|| {
+        AppError::new(
+            ErrorKind::ThreadNotFound,
+            "nobody has commented on this page yet",
+        )
+    })?;
+    let thread_id = ThreadId(thread.id);
+    let mut roots = if cursor.is_none() {
+        db::comments::list_pinned_roots(conn, thread_id)?
+    } else {
+        Vec::new()
+    };
+    let mut page = db::comments::list_roots_page(conn, thread_id, sort, cursor, limit + 1)?;
+    let has_more = page.len() as i64 > limit;
+    page.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = has_more.then(|| page.last()).flatten().map(|last| Cursor {
+        sort,
+        value: match sort {
+            Sort::Top => last.like_count,
+            Sort::Oldest | Sort::Newest => last.created_at.and_utc().timestamp_micros(),
+        },
+        id: last.id,
+    });
+    roots.append(&mut page);
+    let root_ids: Vec<i64> = roots.iter().map(|r| r.id).collect();
+    let replies = db::comments::list_replies_of_roots(conn, thread_id, &root_ids)?;
+    let comments = roots
+        .into_iter()
+        .chain(replies)
+        .map(db::comments::CommentRow::into_comment)
+        .collect::<Result<Vec<_>, _>>()?;
+    let order: Vec<CommentId> = root_ids.into_iter().map(CommentId).collect();
+    let total = db::comments::count_approved(conn, thread_id)?;
+    Ok(ThreadPage {
+        thread,
+        total,
+        comments: tree::build(&order, comments),
+        next_cursor,
+    })
+}
+
+/// Approved-comment counts for each requested key (as sent); unknown pages count 0.
+pub fn counts(
+    conn: &mut DbConn,
+    site: &Site,
+    requested: &[String],
+    max_key_len: usize,
+) -> Result<HashMap<String, i64>, AppError> {
+    if requested.len() > MAX_COUNT_KEYS {
+        return Err(AppError::from(crate::domain::fields::FieldError::new(
+            "keys",
+            format!("at most {MAX_COUNT_KEYS} keys per request"),
+        )));
+    }
+    let normalized: Vec<(String, Option<String>)> = requested
+        .iter()
+        .map(|k| {
+            (
+                k.clone(),
+                ThreadKey::parse(k, max_key_len)
+                    .ok()
+                    .map(|t| t.as_str().to_string()),
+            )
+        })
+        .collect();
+    let keys: Vec<String> = normalized.iter().filter_map(|(_, n)| n.clone()).collect();
+    let found: HashMap<String, i64> = db::threads::count_approved_by_key(conn, site.id, &keys)?
+        .into_iter()
+        .collect();
+    Ok(normalized
+        .into_iter()
+        .map(|(asked, key)| {
+            let count = key.and_then(|k| found.get(&k).copied()).unwrap_or(0);
+            (asked, count)
+        })
+        .collect())
+}

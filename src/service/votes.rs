@@ -1,0 +1,67 @@
+//! Likes and reports from readers, one per reader and comment.
+
+use super::now;
+use crate::db::votes::VoteKind;
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::comment::{ClientInfo, CommentId};
+use crate::domain::fields::Reason;
+use crate::domain::site::Site;
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
+
+/// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
+fn voter(state: &AppState, client: &ClientInfo) -> String {
+    state.keys.tag("voter", client.ip.to_string().as_bytes())[..32].to_string()
+}
+
+fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {
+    db::comments::find_in_site(conn, site.id, id)?
+        .filter(|c| c.status == "approved")
+        .map(|_| ())
+        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
+}
+
+/// Likes a comment; a second like from the same reader changes nothing. Returns the count.
+pub fn like(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    client: &ClientInfo,
+) -> Result<i64, AppError> {
+    let voter = voter(state, client);
+    write_tx(conn, |conn| {
+        find_public(conn, site, id)?;
+        if db::votes::insert_if_absent(conn, id, VoteKind::Like, &voter, None, now().naive_utc())? {
+            db::comments::update_like_count(conn, id, 1)
+        } else {
+            Ok(db::comments::find(conn, id)?
+                .map(|c| c.like_count)
+                .unwrap_or(0))
+        }
+    })
+}
+
+/// Records a reader's report; a second report from the same reader changes nothing.
+pub fn report(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    reason: &Reason,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let voter = voter(state, client);
+    write_tx(conn, |conn| {
+        find_public(conn, site, id)?;
+        db::votes::insert_if_absent(
+            conn,
+            id,
+            VoteKind::Report,
+            &voter,
+            Some(reason.as_str()),
+            now().naive_utc(),
+        )?;
+        Ok(())
+    })
+}

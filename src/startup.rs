@@ -1,0 +1,142 @@
+//! Builds the application: bind, open the pool, migrate, seed, start workers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Compress;
+use actix_web::{App, HttpServer, web};
+use rand::RngCore;
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+use crate::render::Renderer;
+use crate::service;
+use crate::state::{AppState, Keys, SiteCache};
+
+/// How long a cached site may be stale when another process changed it.
+const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How often old client IPs are erased.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A running kith server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Database(#[from] db::pool::OpenError),
+    #[error("{0}")]
+    Setup(#[from] AppError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    /// Opens the database, migrates it, seeds the default site and binds the listener
+    /// (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let state = prepare(config)?;
+        let address = format!("{}:{}", state.config.server.host, state.config.server.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { address, source })?
+            .port();
+        let server_state = state.clone();
+        let max_body = state.config.server.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .app_data(web::Data::new(server_state.clone()))
+                .configure(|cfg| crate::http::routes(cfg, max_body))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            address: "listener".into(),
+            source,
+        })?
+        .run();
+        start_workers(state.clone());
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Everything but the listener: pool, migrations, keys, default site.
+pub fn prepare(config: Config) -> Result<AppState, StartError> {
+    let pool = db::connect(&config.database.url, config.database.pool_size)?;
+    let keys = setup_database(&pool, &config)?;
+    Ok(AppState {
+        pool,
+        config: Arc::new(config),
+        renderer: Arc::new(Renderer::new()),
+        keys: Arc::new(keys),
+        sites: SiteCache::new(SITE_CACHE_TTL),
+    })
+}
+
+fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    let mut fresh = [0u8; 32];
+    rand::rng().fill_bytes(&mut fresh);
+    let master = db::keys::find_or_insert(&mut conn, "master", &hex::encode(fresh))?;
+    let master = hex::decode(master).map_err(AppError::internal)?;
+    if service::sites::ensure_default(&mut conn, &config.default_site)? {
+        tracing::info!(slug = %config.default_site.slug, "created the default site");
+    }
+    Ok(Keys::new(master))
+}
+
+/// Background chores; each is idempotent, so every process may run them.
+fn start_workers(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(RETENTION_INTERVAL);
+        loop {
+            interval.tick().await;
+            let days = i64::from(state.config.privacy.ip_retention_days);
+            let result = service::blocking(&state, move |_, conn| {
+                let before = service::now() - chrono::Duration::days(days);
+                db::comments::erase_client_data_before(conn, before.naive_utc())
+            })
+            .await;
+            match result {
+                Ok(0) => {}
+                Ok(erased) => tracing::info!(erased, "erased old client IPs"),
+                Err(e) => tracing::warn!(error = %e, "could not erase old client IPs"),
+            }
+        }
+    });
+}

@@ -1,0 +1,88 @@
+//! What every handler gets: the pool, the configuration and the shared helpers. No globals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use moka::sync::Cache;
+use sha2::Sha256;
+
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::domain::site::Site;
+use crate::render::Renderer;
+
+/// Shared application state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub renderer: Arc<Renderer>,
+    pub keys: Arc<Keys>,
+    pub sites: SiteCache,
+}
+
+/// Keys derived from the server's master secret (stored in the database, so every process
+/// sharing the database derives the same keys). Never logged, never sent.
+pub struct Keys {
+    master: Vec<u8>,
+}
+
+impl Keys {
+    pub fn new(master: Vec<u8>) -> Self {
+        Self { master }
+    }
+
+    /// A keyed hash of `value` for `purpose`, as lowercase hex.
+    pub fn tag(&self, purpose: &str, value: &[u8]) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.master) {
+            Ok(mac) => mac,
+            Err(_) => return String::new(),
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A key for `purpose`, for modules that sign things themselves.
+    pub fn derive(&self, purpose: &str) -> Vec<u8> {
+        hex::decode(self.tag("key", purpose.as_bytes())).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(<secret>)")
+    }
+}
+
+/// Sites by slug, cached briefly: another process's change is seen within the TTL, and this
+/// process's own changes invalidate at once.
+#[derive(Clone)]
+pub struct SiteCache {
+    cache: Cache<String, Arc<Site>>,
+}
+
+impl SiteCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    pub fn get(&self, slug: &str) -> Option<Arc<Site>> {
+        self.cache.get(slug)
+    }
+
+    pub fn put(&self, site: Arc<Site>) {
+        self.cache.insert(site.slug.clone(), site);
+    }
+
+    pub fn invalidate(&self, slug: &str) {
+        self.cache.invalidate(slug);
+    }
+}
