@@ -220,7 +220,7 @@
             setL(r.likes, liked[x.id] = 1); ls('liked', liked);
           } catch (e) { say(e.message || t('error')); }
         }, 'l lk');
-        const setL = (n, p) => { lb.textContent = '♥ ' + n; lb.setAttribute('aria-label', t('like') + ' (' + n + ')'); lb.setAttribute('aria-pressed', !!p); };
+        const setL = (n, p) => { lb.replaceChildren(h('span', { 'aria-hidden': 'true' }, '♥ '), h('span', { className: 'sr' }, t('like') + ' '), '' + n); lb.setAttribute('aria-pressed', !!p); };
         setL(x.likes, liked[x.id]);
         ft.append(lb, closed ? '' : btn(t('reply'), () => openForm(x, li)), btn(t('report'), async () => {
           const r = prompt(t('report_q'));

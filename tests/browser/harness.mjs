@@ -1,0 +1,215 @@
+// Browser test harness: a real kith server (child process, fresh database), a host-page server on a
+// different origin, and Debian's Chromium driven by playwright-core. No mocks.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+export const sharedDir = path.resolve(repoRoot, '..', 'shared');
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = net.createServer();
+  s.unref();
+  s.on('error', reject);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+let uniq = 0;
+/** A thread key nobody else uses, so tests sharing one server never see each other's comments. */
+export const freshKey = name => `/p/${name}-${process.pid}-${++uniq}-${Date.now().toString(36)}/`;
+
+/**
+ * Start the kith binary on a free port with a fresh database.
+ * opts.db: 'sqlite' (default) or 'postgres'; opts.moderation: 'none' (default) | 'all' | 'first-time'.
+ */
+export async function startKith({ db = 'sqlite', moderation = 'none', env = {} } = {}) {
+  const src = process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith';
+  if (!fs.existsSync(src)) throw new Error(`kith binary not found at ${src} (set KITH_BIN)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-browser-'));
+  // The binary is rebuilt often: run a private copy.
+  const bin = path.join(dir, 'kith');
+  fs.copyFileSync(src, bin);
+  fs.chmodSync(bin, 0o755);
+  let dbUrl, pgName;
+  if (db === 'postgres') {
+    pgName = `kith_browser_${process.pid}_${Date.now()}`;
+    const pgHost = process.env.KITH_TEST_PG_HOST || '127.0.0.1';
+    execFileSync('psql', ['-h', pgHost, '-U', 'root', '-d', 'test', '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
+    dbUrl = `postgres://root@${pgHost}:5432/${pgName}`;
+  } else {
+    dbUrl = `sqlite://${path.join(dir, 'kith.db')}`;
+  }
+  const port = await freePort();
+  let log = '';
+  const child = spawn(bin, ['serve'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      KITH_SERVER__PORT: String(port),
+      KITH_SERVER__HOST: '127.0.0.1',
+      KITH_SERVER__ASSETS_DIR: path.join(repoRoot, 'embed'),
+      KITH_DATABASE__URL: dbUrl,
+      KITH_DEFAULT_SITE__MODERATION: moderation,
+      KITH_LOG__LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', d => { log += d; });
+  child.stderr.on('data', d => { log += d; });
+  let exited = null;
+  child.on('exit', code => { exited = code; });
+  const base = `http://127.0.0.1:${port}`;
+  // Start-up readiness: poll until the settings endpoint answers (or the child dies).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`kith exited with ${exited} during start-up:\n${log}`);
+    try {
+      const r = await fetch(`${base}/api/v1/sites/default/settings`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`kith did not become ready:\n${log}`); }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return {
+    base,
+    api: `${base}/api/v1/sites/default`,
+    dbUrl,
+    log: () => log,
+    async stop() {
+      if (exited === null) {
+        const gone = new Promise(r => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await gone;
+        clearTimeout(t);
+      }
+      if (pgName) {
+        try { execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', 'test', '-c', `DROP DATABASE IF EXISTS ${pgName}`], { stdio: 'pipe' }); } catch { /* best effort */ }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Host pages on a different origin (http://localhost:<port>), from tests/browser/fixtures/.
+ * /p/<anything>/?theme=dark&lang=de&title=...  -> fixtures/post.html with the container attributes
+ * /index/?keys=/a/,/b/                         -> fixtures/index.html with count links
+ */
+export async function startHost(kithBase) {
+  const fx = name => fs.readFileSync(path.join(here, 'fixtures', name), 'utf8');
+  const attr = s => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://localhost');
+    let html;
+    if (u.pathname.startsWith('/p/')) {
+      const attrs = ['key', 'title', 'site', 'lang', 'theme']
+        .filter(k => u.searchParams.has(k))
+        .map(k => ` data-kith-${k}="${attr(u.searchParams.get(k))}"`).join('');
+      html = fx('post.html').replaceAll('{{ATTRS}}', attrs);
+    } else if (u.pathname.startsWith('/index/')) {
+      const keys = (u.searchParams.get('keys') || '').split(',').filter(Boolean);
+      const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`).join('\n');
+      html = fx('index.html').replaceAll('{{LINKS}}', links);
+    } else {
+      res.writeHead(404); res.end('not found'); return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html.replaceAll('{{KITH}}', kithBase));
+  });
+  const port = await freePort();
+  await new Promise(r => server.listen(port, '127.0.0.1', r));
+  return { origin: `http://localhost:${port}`, stop: () => new Promise(r => { server.closeAllConnections(); server.close(r); }) };
+}
+
+export async function launchBrowser() {
+  // chromium.launch() always starts with a fresh temporary user data dir of its own.
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Everything one test file needs; call from before(), stop from after(). */
+export async function setup(opts = {}) {
+  const kith = await startKith(opts);
+  let host, browser;
+  try {
+    host = await startHost(kith.base);
+    browser = await launchBrowser();
+  } catch (e) { await kith.stop(); throw e; }
+  return {
+    kith, host, browser,
+    async stop() { await browser.close(); await host.stop(); await kith.stop(); },
+  };
+}
+
+/** A new page that fails the test on page errors, collecting console messages. */
+export async function newPage(ctxOrBrowser) {
+  const page = await ctxOrBrowser.newPage();
+  page.errors = [];
+  page.on('pageerror', e => page.errors.push(e));
+  return page;
+}
+
+// ---- expect-style polling of locators (playwright-core has no expect) ----
+const TIMEOUT = 10_000;
+export async function until(fn, what, timeout = TIMEOUT) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+}
+export async function expectText(locator, expected, timeout) {
+  let seen;
+  await until(async () => {
+    seen = (await locator.textContent({ timeout: 1000 })) ?? '';
+    return expected instanceof RegExp ? expected.test(seen) : seen.includes(expected);
+  }, `text ${expected} (seen ${JSON.stringify(seen)})`, timeout);
+}
+export const expectCount = (locator, n) => until(async () => (await locator.count()) === n, `${n} elements for ${locator}`);
+
+// ---- API helpers (plain HTTP, as a second reader would) ----
+export async function apiPost(kith, key, fields = {}) {
+  const settings = await (await fetch(`${kith.api}/settings`)).json();
+  const r = await fetch(`${kith.api}/comments`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      thread_key: key, thread_title: 'A post', thread_url: `http://localhost${key}`, parent_id: null,
+      author: 'Api Author', email: 'api@example.com', website: null, body: 'Hello from the API',
+      notify_replies: false, notify_thread: false, form_token: settings.form_token, hp: '', pow: null, ...fields,
+    }),
+  });
+  const j = await r.json();
+  if (r.status !== 201) throw new Error(`POST comment answered ${r.status}: ${JSON.stringify(j)}`);
+  return j;
+}
+
+/** Locators inside the embed (Playwright CSS pierces the open shadow root). */
+export const kithEl = (page, sel) => page.locator(`#kith-thread ${sel}`);
+export const shadowActive = page => page.evaluate(() => {
+  const a = document.querySelector('#kith-thread').shadowRoot.activeElement;
+  return a ? { tag: a.tagName.toLowerCase(), name: a.getAttribute('name'), id: a.id, li: a.closest('li')?.id ?? null, text: a.textContent.slice(0, 80) } : null;
+});
+
+/** Fill and submit the embed's form with the mouse-free API of Playwright. */
+export async function postViaForm(page, { body, author = 'Ann Reader', email = 'ann@example.com', website = '' }) {
+  await kithEl(page, 'textarea[name=body]').fill(body);
+  await kithEl(page, 'input[name=author]').fill(author);
+  await kithEl(page, 'input[name=email]').fill(email);
+  if (website) await kithEl(page, 'input[name=website]').fill(website);
+  await kithEl(page, 'button[type=submit]').click();
+}

@@ -1,0 +1,60 @@
+// Every html5sec vector posted as a comment renders without executing anything.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setup, newPage, freshKey, kithEl, expectText, apiPost, sharedDir } from './harness.mjs';
+
+const vectors = JSON.parse(fs.readFileSync(path.join(sharedDir, 'fixtures', 'h5sc', 'vectors-expanded.derived.json'), 'utf8'));
+let env;
+before(async () => { env = await setup({ db: 'sqlite' }); });
+after(async () => { await env?.stop(); });
+
+test('html5sec vectors are stored and rendered without script execution', async () => {
+  assert.equal(vectors.length, 149);
+  // 50 top-level comments per thread page: spread the vectors over threads so all of them render.
+  const keys = [];
+  for (let i = 0; i < vectors.length; i += 50) {
+    const key = freshKey('xss');
+    keys.push([key, Math.min(50, vectors.length - i)]);
+    for (const v of vectors.slice(i, i + 50)) await apiPost(env.kith, key, { body: v.vector, author: `Vector ${v.id}` });
+  }
+  for (const [key, n] of keys) {
+    const page = await newPage(env.browser);
+    const dialogs = [], markers = [];
+    page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+    page.on('console', m => { if (m.text().includes('__xss')) markers.push(m.text()); });
+    await page.addInitScript(() => {
+      window.__xss = 0;
+      for (const f of ['alert', 'confirm', 'prompt', 'print']) {
+        const orig = window[f];
+        window[f] = function (...a) { window.__xss++; console.log('__xss ' + f); return orig.apply(this, a); };
+      }
+    });
+    await page.goto(env.host.origin + key);
+    await expectText(kithEl(page, 'h2'), `${n} comments`);
+    // Let every comment's resources settle (images with onerror, iframes…) before judging.
+    await page.waitForLoadState('networkidle');
+    const found = await page.evaluate(() => {
+      const root = document.querySelector('#kith-thread').shadowRoot;
+      const bad = [];
+      for (const el of root.querySelectorAll('.b *')) {
+        const tag = el.tagName.toLowerCase();
+        if (['script', 'iframe', 'object', 'embed', 'frame', 'frameset', 'form', 'input', 'button', 'style', 'link', 'meta', 'base', 'svg', 'math', 'textarea', 'select'].includes(tag)) bad.push(`<${tag}>`);
+        for (const a of el.attributes) {
+          if (/^on/i.test(a.name) || a.name === 'style' || a.name === 'formaction' || a.name === 'srcdoc') bad.push(`${tag}[${a.name}]`);
+          if (/^\s*(javascript|vbscript|data):/i.test(a.value)) bad.push(`${tag}[${a.name}=${a.value.slice(0, 30)}]`);
+        }
+      }
+      return { bad, n: root.querySelectorAll('li.c').length, xss: window.__xss, scripts: root.querySelectorAll('script').length };
+    });
+    assert.equal(found.n, n, 'every vector rendered as a comment');
+    assert.deepEqual(found.bad, [], 'no dangerous element or attribute in comment bodies');
+    assert.equal(found.scripts, 0);
+    assert.equal(found.xss, 0, 'marker trap untouched');
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+    assert.deepEqual(markers, []);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
