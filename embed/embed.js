@@ -182,13 +182,7 @@
     } }, ...['oldest', 'newest', 'top'].map(v => h('option', { value: v }, t(v))));
     const btn = (x, fn, cl) => h('button', { type: 'button', className: cl || 'l', onclick: fn }, x);
 
-    const tick = () => { tm = tm.filter(([s, u, f]) => {
-      const l = u - now();
-      if (!s.isConnected) return 0;
-      if (l <= 0) { f(); return 0; }
-      s.textContent = t('left', { t: (l / 6e4 | 0) + ':' + String(l / 1e3 % 60 | 0).padStart(2, '0') });
-      return 1;
-    }); };
+    const tick = () => { tm = tm.filter(([s, f]) => s.isConnected && f()); };
 
     // swap a rendered comment for a new rendering, keeping its replies
     const swap = (li, x) => { const n = C(x); n.lastChild.replaceWith(li.lastChild); li.replaceWith(n); return n; };
@@ -260,9 +254,14 @@
             say(t('removed'));
           } catch (e) { say(e.message || t('error')); }
         });
+        const end = new Date(o.editable_until), upd = () => {
+          const l = end - now();
+          if (l <= 0) { eb.remove(); db.remove(); left.remove(); return 0; }
+          left.textContent = t('left', { t: (l / 6e4 | 0) + ':' + String(l / 1e3 % 60 | 0).padStart(2, '0') });
+          return 1;
+        };
         ft.append(eb, db, left);
-        tm.push([left, new Date(o.editable_until), () => { eb.remove(); db.remove(); left.remove(); }]);
-        tick();
+        if (upd()) tm.push([left, upd]);
         iv = iv || setInterval(tick, 1e3);
       }
       return li;

@@ -177,7 +177,7 @@ export async function expectText(locator, expected, timeout) {
   await until(async () => {
     seen = (await locator.textContent({ timeout: 1000 })) ?? '';
     return expected instanceof RegExp ? expected.test(seen) : seen.includes(expected);
-  }, `text ${expected} (seen ${JSON.stringify(seen)})`, timeout);
+  }, { toString: () => `text ${expected} (seen ${JSON.stringify(seen)})` }, timeout);
 }
 export const expectCount = (locator, n) => until(async () => (await locator.count()) === n, `${n} elements for ${locator}`);
 

@@ -17,7 +17,7 @@ test('a pending comment is visible to its author only', async () => {
   const li = kithEl(page, 'li.c');
   await expectCount(li, 1);
   await expectText(li.locator('.pe'), 'Your comment is awaiting moderation.');
-  await expectText(kithEl(page, '.sr'), 'Your comment is awaiting moderation.');
+  await expectText(kithEl(page, '[role=status]'), 'Your comment is awaiting moderation.');
   await expectText(kithEl(page, 'h2'), "No comments yet. Why don't you start the discussion?");
 
   await page.reload();

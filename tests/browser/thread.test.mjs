@@ -48,7 +48,7 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   assert.match(await time.getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
   assert.ok((await time.getAttribute('title')).length > 5, 'exact time on hover');
   assert.match(await time.innerText(), /now|second/);
-  await expectText(kithEl(page, '.sr'), 'Your comment was posted.');
+  await expectText(kithEl(page, '[role=status]'), 'Your comment was posted.');
   const id = await li.getAttribute('id');
   assert.match(id, /^comment-\d+$/);
   await until(async () => (await shadowActive(page))?.li === id, 'focus on the new comment');
@@ -127,7 +127,7 @@ test('the author can edit and delete a comment inside the edit window', async ()
   await li.locator('button:text-is("Save")').click();
   await expectText(kithEl(page, 'li.c .b strong'), 'fixed');
   await expectText(kithEl(page, 'li.c .m'), 'edited');
-  await expectText(kithEl(page, '.sr'), 'Your changes were saved.');
+  await expectText(kithEl(page, '[role=status]'), 'Your changes were saved.');
 
   await page.reload();
   await expectText(kithEl(page, 'li.c .b'), 'First post, fixed');
@@ -283,7 +283,7 @@ test('report asks for a reason and sends it', async () => {
   const resp = page.waitForResponse(r => r.url().endsWith(`/comments/${c.id}/report`));
   await kithEl(page, `#comment-${c.id} button:text-is("Report")`).click();
   assert.equal((await resp).status(), 200);
-  await expectText(kithEl(page, '.sr'), 'Thank you, the comment was reported.');
+  await expectText(kithEl(page, '[role=status]'), 'Thank you, the comment was reported.');
   await page.close();
 });
 
