@@ -314,3 +314,41 @@ test('a container language loads only that locale', async () => {
   assert.deepEqual(locales, ['/locales/de.json']);
   await page.close();
 });
+
+test('"Load more comments" fetches the next page when there is a next_cursor', async () => {
+  const key = freshKey('more');
+  for (let i = 1; i <= 52; i++) await apiPost(env.kith, key, { body: `comment number ${i}` });
+  const page = await open(key);
+  await expectText(kithEl(page, 'h2'), '52 comments');
+  await expectCount(kithEl(page, 'ol.ls > li.c'), 50);
+  const more = kithEl(page, 'button:text-is("Load more comments")');
+  await more.click();
+  await expectCount(kithEl(page, 'ol.ls > li.c'), 52);
+  await expectText(kithEl(page, 'ol.ls > li.c').last(), 'comment number 52');
+  await until(async () => !(await more.isVisible()), 'button hidden at the end');
+  await page.close();
+});
+
+test('nested replies are indented, with indentation capped on narrow screens', async () => {
+  const key = freshKey('deep');
+  let parent = null;
+  const ids = [];
+  for (let d = 0; d < 5; d++) {
+    parent = (await apiPost(env.kith, key, { body: `depth ${d}`, parent_id: parent })).comment.id;
+    ids.push(parent);
+  }
+  const offset = async width => {
+    const ctx = await env.browser.newContext({ viewport: { width, height: 900 } });
+    const page = await open(key, '', ctx);
+    const deepest = kithEl(page, `#comment-${ids[4]} > article`);
+    await deepest.waitFor();
+    const [c, d, p] = await Promise.all([kithEl(page, '.k').boundingBox(), deepest.boundingBox(), kithEl(page, `#comment-${ids[1]} > article`).boundingBox()]);
+    await ctx.close();
+    return { deep: d.x - c.x, one: p.x - c.x, width: d.width };
+  };
+  const wide = await offset(900), narrow = await offset(360);
+  assert.ok(wide.one > 15, `a reply is indented (${wide.one}px)`);
+  assert.ok(wide.deep > wide.one * 3, `depth 4 is indented further on wide screens (${wide.deep}px)`);
+  assert.ok(narrow.deep < wide.deep - 30, `indentation capped on mobile (${narrow.deep}px vs ${wide.deep}px)`);
+  assert.ok(narrow.width > 220, `deepest reply keeps a readable width on mobile (${narrow.width}px)`);
+});
