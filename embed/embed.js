@@ -59,7 +59,7 @@
   // identicon: 5x5 mirrored grid, hue and cells from the avatar hex
   const avatar = x => {
     const v = [...(x || '')].map(c => parseInt(c, 16) || 0), f = 'hsl(' + ((v[0] << 8 | v[1] << 4 | v[2]) % 360) + ',55%,50%)';
-    const s = sv('svg', { viewBox: '-1 -1 7 7', class: 'av', 'aria-hidden': 'true' });
+    const s = sv('svg', { viewBox: '-.75 -.75 6.5 6.5', class: 'av', 'aria-hidden': 'true' });
     for (let i = 0; i < 15; i++) {
       if (v[3 + (i >> 2)] >> (i & 3) & 1) {
         const c = i / 5 | 0, y = i % 5;
