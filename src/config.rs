@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::site::{ModerationMode, OriginPattern};
 
 /// The whole configuration of one kith process.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -159,19 +159,6 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            default_site: DefaultSiteConfig::default(),
-            limits: FieldLimits::default(),
-            privacy: PrivacyConfig::default(),
-            log: LogConfig::default(),
         }
     }
 }

@@ -91,11 +91,11 @@ fn check_config(config: &Config) -> Result<(), String> {
 
 fn toml_like(config: &Config) -> String {
     let mut shown = config.clone();
-    if let Some((scheme, rest)) = shown.database.url.split_once("://") {
-        if let Some((credentials, host)) = rest.split_once('@') {
-            let user = credentials.split(':').next().unwrap_or_default();
-            shown.database.url = format!("{scheme}://{user}:***@{host}");
-        }
+    if let Some((scheme, rest)) = shown.database.url.split_once("://")
+        && let Some((credentials, host)) = rest.split_once('@')
+    {
+        let user = credentials.split(':').next().unwrap_or_default();
+        shown.database.url = format!("{scheme}://{user}:***@{host}");
     }
     serde_json::to_string_pretty(&shown).unwrap_or_default()
 }

@@ -100,3 +100,11 @@ pub fn count_approved_by_key(
         .select((threads::key, diesel::dsl::count(comments::id)))
         .load(conn)?)
 }
+
+/// Opens or closes a thread to new comments.
+pub fn update_closed(conn: &mut DbConn, id: i64, closed: bool) -> Result<(), AppError> {
+    diesel::update(threads::table.find(id))
+        .set(threads::closed.eq(closed))
+        .execute(conn)?;
+    Ok(())
+}

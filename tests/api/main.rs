@@ -1,1 +1,16 @@
+//! Integration tests: the real application over HTTP, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod helpers;
+
+mod assets;
+mod blns;
+mod comments;
+mod concurrency;
+mod config;
+mod cors;
+mod edit;
+mod pagination;
+mod reading;
+mod sanitizer;
+mod validation;

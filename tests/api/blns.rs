@@ -1,0 +1,60 @@
+//! Every naughty string as a name and as a body: a 2xx or a 4xx, never a 5xx; what is
+//! accepted reads back byte for byte.
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+
+fn naughty_strings() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/blns/blns.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    // Split on \n only (payloads contain U+2028, VT, FF...); skip comments and blank lines.
+    let lines: Vec<String> = text
+        .split('\n')
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 516, "blns.txt has 516 payload lines");
+    lines
+}
+
+both_backends! {
+    async fn naughty_strings_never_cause_a_server_error(app: TestApp) {
+        let mut accepted = Vec::new();
+        let mut refused = 0;
+        for (i, s) in naughty_strings().into_iter().enumerate() {
+            let response = app
+                .post_comment(&json!({"thread_key": "/blns/", "author": s, "email": "n@example.com", "body": s}))
+                .await;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            assert!(status < 500, "line {i} {s:?} gave {status}: {body}");
+            if status == 201 {
+                accepted.push((body["comment"]["id"].as_i64().unwrap(), s));
+            } else {
+                assert!((400..500).contains(&status));
+                assert!(body["error"].is_string());
+                refused += 1;
+            }
+        }
+        assert!(accepted.len() > 300, "most strings are fine names and bodies ({} accepted, {refused} refused)", accepted.len());
+        let mut cursor = String::new();
+        let mut stored = std::collections::HashMap::new();
+        loop {
+            let page: Value = app.get_thread(&format!("key=/blns/&limit=100&cursor={cursor}")).await.json().await.unwrap();
+            for c in page["comments"].as_array().unwrap() {
+                stored.insert(c["id"].as_i64().unwrap(), (c["author"].as_str().unwrap().to_string(), c["body"].as_str().unwrap().to_string()));
+            }
+            match page["next_cursor"].as_str() { Some(n) => cursor = n.to_string(), None => break }
+        }
+        for (id, s) in accepted {
+            let (author, body) = &stored[&id];
+            assert_eq!(author, &s, "author of {id}");
+            assert_eq!(body, &s, "body of {id}");
+        }
+    }
+}

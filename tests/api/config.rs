@@ -1,0 +1,79 @@
+//! Configuration: the documented defaults, overrides, refusals, migrations in step.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use kith::config::Config;
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn default_toml_documents_exactly_the_built_in_defaults() {
+    let text = std::fs::read_to_string(root().join("config/default.toml")).unwrap();
+    let parsed: Config = toml_only(&text);
+    assert_eq!(parsed, Config::default());
+}
+
+fn toml_only(text: &str) -> Config {
+    Config::from_toml(text).unwrap()
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_refused_naming_the_key() {
+    let err = Config::from_toml("[server]\nprot = 80\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("prot"), "{err}");
+    let err = Config::from_toml("[server]\nport = \"eighty\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("port"), "{err}");
+    let err = Config::from_toml("[database]\nurl = \"mysql://x\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("database.url"), "{err}");
+    let err = Config::from_toml("[default_site]\nallowed_origins = [\"localhost\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("default_site.allowed_origins"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file_and_unknown_variables_are_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("check-config")
+        .env("KITH_SERVER__PORT", "9123")
+        .env("KITH_DEFAULT_SITE__MODERATION", "all")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("9123"), "{stdout}");
+    assert!(stdout.contains("\"all\""), "{stdout}");
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("check-config")
+        .env("KITH_SERVER__PROT", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prot"));
+}
+
+#[test]
+fn migrations_have_the_same_names_on_both_backends() {
+    let names = |backend: &str| -> BTreeSet<String> {
+        std::fs::read_dir(root().join("migrations").join(backend))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let pg = names("postgres");
+    assert!(!pg.is_empty());
+    assert_eq!(pg, names("sqlite"));
+}

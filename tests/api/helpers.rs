@@ -1,0 +1,181 @@
+//! `spawn_app()`: the real application on port 0 with a fresh database per test.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use kith::config::Config;
+use kith::domain::site::{ModerationMode, SiteSettings};
+use kith::startup::Application;
+use kith::state::AppState;
+use serde_json::{Value, json};
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed test once per backend: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app: TestApp = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await;
+                $body
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                let $app: TestApp = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await;
+                $body
+            }
+        }
+    )*};
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_string())
+}
+
+/// A fresh, empty PostgreSQL database; its URL.
+pub fn fresh_postgres_database() -> String {
+    let admin = postgres_admin_url();
+    let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+        panic!("PostgreSQL must be reachable at {admin} for the tests (set TEST_POSTGRES_URL): {e}")
+    });
+    let name = format!("kith_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+pub struct TestApp {
+    pub address: String,
+    /// `…/api/v1/sites/default`
+    pub api: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// A config for tests: port 0, quiet, the default site publishing at once.
+pub fn test_config(db: Db, dir: &tempfile::TempDir) -> Config {
+    let mut config = Config::default();
+    config.server.port = 0;
+    config.database.pool_size = 4;
+    config.database.url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("kith.db").display()),
+        Db::Postgres => fresh_postgres_database(),
+    };
+    config.default_site.moderation = ModerationMode::None;
+    config
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(db, &dir);
+    adjust(&mut config);
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        api: format!("{address}/api/v1/sites/default"),
+        address,
+        client: reqwest::Client::builder().build().unwrap(),
+        state,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// POSTs a comment; returns the raw response.
+    pub async fn post_comment(&self, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/comments", self.api))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a comment that must succeed; returns the response JSON.
+    pub async fn post_ok(&self, key: &str, author: &str, text: &str, parent: Option<i64>) -> Value {
+        let response = self
+            .post_comment(&json!({
+                "thread_key": key,
+                "thread_title": "A post",
+                "thread_url": "https://blog.example/post/",
+                "parent_id": parent,
+                "author": author,
+                "email": format!("{}@example.com", author.to_lowercase().replace(' ', ".")),
+                "body": text,
+            }))
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "posting failed: {body}");
+        body
+    }
+
+    pub async fn get_thread(&self, query: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}/thread?{query}", self.api))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The thread JSON at `key`, which must exist.
+    pub async fn thread(&self, key: &str) -> Value {
+        let response = self.get_thread(&format!("key={key}&limit=100")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Changes the default site's settings.
+    pub async fn set_settings(&self, change: impl FnOnce(&mut SiteSettings) + Send + 'static) {
+        kith::service::blocking(&self.state, move |state, conn| {
+            let site = kith::service::sites::find(state, conn, "default")?;
+            let mut settings = site.settings.clone();
+            change(&mut settings);
+            kith::service::sites::update_settings(state, conn, "default", &settings)
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// Asserts an error response: status and stable code; returns the body.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "wrong status");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "wrong error code in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "no message in {body}"
+    );
+    body
+}
+
+/// Every comment id in a thread response, depth first.
+pub fn all_ids(comments: &Value) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for c in comments.as_array().unwrap() {
+        ids.push(c["id"].as_i64().unwrap());
+        ids.extend(all_ids(&c["replies"]));
+    }
+    ids
+}
