@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { setup, newPage, freshKey, kithEl, expectText, expectCount, postViaForm } from './harness.mjs';
 
 let env;
-before(async () => { env = await setup({ db: 'sqlite', moderation: 'all' }); });
+// This server also makes e-mail optional, to check that the form follows the site settings.
+before(async () => { env = await setup({ db: 'sqlite', moderation: 'all', env: { KITH_DEFAULT_SITE__REQUIRE_EMAIL: 'false' } }); });
 after(async () => { await env?.stop(); });
 
 test('a pending comment is visible to its author only', async () => {
@@ -34,4 +35,17 @@ test('a pending comment is visible to its author only', async () => {
   assert.equal(await page2.getByText('Held for a human').count(), 0);
   await other.close();
   await author.close();
+});
+
+test('required fields follow the site settings (email optional here)', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.host.origin + freshKey('optional'));
+  await kithEl(page, 'form').waitFor();
+  assert.equal(await kithEl(page, 'input[name=email]').evaluate(e => e.required), false);
+  assert.equal(await kithEl(page, 'input[name=author]').evaluate(e => e.required), true);
+  assert.equal(await kithEl(page, 'label[for=k-email] .rq').count(), 0, 'no * on Email');
+  assert.equal(await kithEl(page, 'label[for=k-author] .rq').count(), 1, '* on Name');
+  await postViaForm(page, { body: 'No e-mail given', author: 'Quinn', email: '' });
+  await expectText(kithEl(page, 'li.c .pe'), 'Your comment is awaiting moderation.');
+  await page.close();
 });

@@ -308,10 +308,52 @@ test('a container language loads only that locale', async () => {
   const page = await newPage(env.browser);
   const locales = [];
   page.on('request', r => { if (r.url().includes('/locales/')) locales.push(new URL(r.url()).pathname); });
-  await page.goto(`${env.host.origin}${freshKey('de')}?lang=de`);
+  const key = freshKey('de');
+  await page.goto(`${env.host.origin}${key}?lang=de`);
   await expectText(kithEl(page, 'h2'), 'Noch keine Kommentare');
   await expectText(kithEl(page, 'button[type=submit]'), 'Kommentar abschicken');
   assert.deepEqual(locales, ['/locales/de.json']);
+  await apiPost(env.kith, key, { body: 'Hallo' });
+  await page.reload();
+  await expectText(kithEl(page, 'h2'), '1 Kommentar');
+  await expectText(kithEl(page, 'li.c time'), 'jetzt');
+  await page.close();
+});
+
+test('the POST carries container overrides, the form token, an empty honeypot and the checkboxes', async () => {
+  const key = '/shared-' + freshKey('override').slice(3);
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('path')}?key=${encodeURIComponent(key)}&title=${encodeURIComponent('Custom title')}`);
+  const hp = kithEl(page, 'input[name=hp]');
+  const box = await hp.boundingBox();
+  assert.ok(box.x + box.width < 0, `honeypot is off-screen (x=${box.x})`);
+  assert.equal(await hp.evaluate(e => e.closest('[aria-hidden=true]') !== null && e.tabIndex === -1), true, 'honeypot hidden from assistive tech and Tab');
+  await kithEl(page, 'input[name=notify_replies]').check();
+  const req = page.waitForRequest(r => r.url().endsWith('/comments') && r.method() === 'POST');
+  await postViaForm(page, { body: 'overrides', author: 'Olga' });
+  const body = JSON.parse((await req).postData());
+  const settings = await (await fetch(`${env.kith.api}/settings`)).json();
+  assert.equal(body.thread_key, key);
+  assert.equal(body.thread_title, 'Custom title');
+  assert.match(body.thread_url, /^http:\/\/localhost:\d+\/p\//);
+  assert.equal(body.hp, '');
+  assert.equal(body.form_token, settings.form_token);
+  assert.equal(body.notify_replies, true);
+  assert.equal(body.notify_thread, false);
+  assert.equal(body.pow, null);
+  await expectCount(kithEl(page, 'li.c'), 1);
+  // another page showing the same key sees the comment
+  const other = await open(freshKey('path2'), `?key=${encodeURIComponent(key)}`);
+  await expectText(kithEl(other, 'li.c .b'), 'overrides');
+  await other.close();
+  await page.close();
+});
+
+test('an unknown site shows a load error instead of a form', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('nosite')}?site=no-such-site`);
+  await expectText(kithEl(page, '.fe'), 'Comments could not be loaded.');
+  assert.equal(await kithEl(page, 'form').count(), 0);
   await page.close();
 });
 
