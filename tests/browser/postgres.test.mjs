@@ -57,10 +57,20 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   const b = (await apiPost(env.kith, key, { author: 'The Owner', body: 'pinned answer' })).comment;
   const db = new URL(env.kith.dbUrl).pathname.slice(1);
   const sql = q => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
-  sql(`UPDATE comments SET pinned = TRUE, is_owner = TRUE WHERE id = ${b.id}`);
-  sql(`UPDATE threads SET closed = TRUE WHERE key = '${key}'`);
   const page = await newPage(env.browser);
   await page.goto(env.host.origin + key);
+  await kithEl(page, 'textarea[name=body]').fill('Typed while the owner closed the thread');
+  await kithEl(page, 'input[name=author]').fill('Late');
+  await kithEl(page, 'input[name=email]').fill('late@example.com');
+  sql(`UPDATE comments SET pinned = TRUE, is_owner = TRUE WHERE id = ${b.id}`);
+  sql(`UPDATE threads SET closed = TRUE WHERE key = '${key}'`);
+  // a non-field error (403 thread_closed) is shown at form level and the text is kept
+  const resp = page.waitForResponse(r => r.url().endsWith('/comments') && r.request().method() === 'POST');
+  await kithEl(page, 'button[type=submit]').click();
+  assert.equal((await resp).status(), 403);
+  await until(async () => (await kithEl(page, '.fe').textContent()).length > 0, 'form-level error');
+  assert.equal(await kithEl(page, 'textarea[name=body]').inputValue(), 'Typed while the owner closed the thread');
+  await page.reload();
   await expectText(kithEl(page, '.cl'), 'Comments are closed.');
   assert.equal(await kithEl(page, 'form').count(), 0, 'no form on a closed thread');
   assert.equal(await kithEl(page, 'button:text-is("Reply")').count(), 0, 'no reply buttons');

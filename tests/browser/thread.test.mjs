@@ -261,11 +261,15 @@ test('likes, sort order and markdown preview', async () => {
   await like.click();
   await until(async () => (await like.getAttribute('aria-pressed')) === 'true', 'like pressed');
   await expectText(like, '1');
+  await kithEl(page, `#comment-${b.id} button:text-is("Reply")`).click();
+  await expectText(kithEl(page, `#comment-${b.id} h3`), 'Reply to New');
   await kithEl(page, 'select').selectOption('newest');
   await until(async () => (await kithEl(page, 'ol.ls > li.c').first().getAttribute('id')) === `comment-${b.id}`, 'newest first');
   await kithEl(page, 'select').selectOption('top');
   await until(async () => (await kithEl(page, 'ol.ls > li.c').first().getAttribute('id')) === `comment-${a.id}`, 'most liked first');
 
+  await expectText(kithEl(page, 'form h3'), 'Leave a Reply');  // re-sorting kept the form (back at the bottom)
+  assert.equal(await kithEl(page, 'li.c form').count(), 0);
   await kithEl(page, 'textarea[name=body]').fill('Some **bold** words');
   await kithEl(page, 'button:text-is("Preview")').click();
   await expectText(kithEl(page, '.pv strong'), 'bold');
