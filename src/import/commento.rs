@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::{
     CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
-    Skipped, non_empty,
+    Skipped, json_error, non_empty,
 };
 
 const WHAT: &str = "Commento/Comentario JSON";
@@ -27,19 +27,6 @@ const WHAT: &str = "Commento/Comentario JSON";
 #[derive(Deserialize)]
 struct Probe {
     version: Option<serde_json::Value>,
-}
-
-fn json_error(e: &serde_json::Error, what: &str) -> ImportError {
-    let kind = match e.classify() {
-        serde_json::error::Category::Eof => "the file ends too early (truncated?)",
-        serde_json::error::Category::Syntax => "not valid JSON",
-        serde_json::error::Category::Data => "unexpected content",
-        serde_json::error::Category::Io => "cannot be read",
-    };
-    ImportError::at(
-        format!("{what}: {kind}: {e}"),
-        format!("line {}, column {}", e.line(), e.column()),
-    )
 }
 
 fn placeholder(s: Option<&str>) -> Option<String> {
@@ -58,7 +45,7 @@ fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
-    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| json_error(&e, WHAT))?;
+    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| json_error(WHAT, &e))?;
     match probe.version.as_ref().and_then(serde_json::Value::as_i64) {
         Some(1) => v1(bytes),
         Some(3) => v3(bytes),
@@ -132,7 +119,7 @@ struct Person {
 
 fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
     let doc: V1 =
-        serde_json::from_slice(bytes).map_err(|e| json_error(&e, "Commento JSON (version 1)"))?;
+        serde_json::from_slice(bytes).map_err(|e| json_error("Commento JSON (version 1)", &e))?;
     let people: HashMap<String, Person> = doc
         .commenters
         .into_iter()
@@ -303,7 +290,7 @@ struct V3Commenter {
 
 fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
     let doc: V3 =
-        serde_json::from_slice(bytes).map_err(|e| json_error(&e, "Comentario JSON (version 3)"))?;
+        serde_json::from_slice(bytes).map_err(|e| json_error("Comentario JSON (version 3)", &e))?;
     let people: HashMap<String, Person> = doc
         .commenters
         .into_iter()

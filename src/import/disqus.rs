@@ -142,8 +142,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         };
         if info.deleted {
             data.notes.push(format!(
-                "thread {thread_id} ('{key}') is deleted in Disqus; its {} posts are imported as deleted",
-                comments.len()
+                "thread {thread_id} ('{key}') is deleted in Disqus; its posts are imported as deleted (spam stays spam)"
             ));
         }
         data.threads.push(ImportThread {
@@ -356,6 +355,6 @@ mod tests {
     fn wrong_root_is_refused() {
         let err = parse_any(b"<rss><channel/></rss>", Format::Disqus).unwrap_err();
         assert!(err.message.contains("expected <disqus>"), "{err}");
-        assert_eq!(err.position.as_deref(), Some("line 1, column 6"));
+        assert_eq!(err.position.as_deref(), Some("line 1, column 1"));
     }
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::{
     CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
-    Skipped, non_empty,
+    Skipped, json_error, non_empty,
 };
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
@@ -332,12 +332,8 @@ fn id_string(v: &serde_json::Value) -> Option<String> {
 }
 
 fn generic_json(bytes: &[u8]) -> Result<ImportData, ImportError> {
-    let threads: Vec<GenericThread> = serde_json::from_slice(bytes).map_err(|e| {
-        ImportError::at(
-            format!("Isso generic JSON: {e}"),
-            format!("line {}, column {}", e.line(), e.column()),
-        )
-    })?;
+    let threads: Vec<GenericThread> =
+        serde_json::from_slice(bytes).map_err(|e| json_error("Isso generic JSON", &e))?;
     let mut data = ImportData::default();
     for t in threads {
         let Some(key) = non_empty(&t.id) else {

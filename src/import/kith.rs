@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ImportData, ImportError, ImportThread};
+use super::{ImportData, ImportError, ImportThread, json_error};
 
 pub const FORMAT_MARKER: &str = "kith";
 pub const VERSION: u32 = 1;
@@ -50,15 +50,8 @@ struct Probe {
     version: Option<serde_json::Value>,
 }
 
-fn json_error(e: &serde_json::Error) -> ImportError {
-    ImportError::at(
-        format!("kith JSON: {e}"),
-        format!("line {}, column {}", e.line(), e.column()),
-    )
-}
-
 pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
-    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| json_error("kith JSON", &e))?;
     if probe.format.as_deref() != Some(FORMAT_MARKER) {
         return Err(ImportError::new(format!(
             "kith JSON: \"format\" is {:?}, expected \"kith\"",
@@ -78,7 +71,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
             ));
         }
     }
-    let file: KithFile = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    let file: KithFile = serde_json::from_slice(bytes).map_err(|e| json_error("kith JSON", &e))?;
     for (ti, t) in file.threads.iter().enumerate() {
         let mut ids = HashSet::with_capacity(t.comments.len());
         for c in &t.comments {

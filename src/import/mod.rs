@@ -253,7 +253,9 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
             "rss" => Some(Format::WordPress),
             "disqus" => Some(Format::Disqus),
             // A WXR fragment without its <rss> wrapper: let the WordPress parser explain.
-            "channel" if text.contains("wordpress.org/export/") => Some(Format::WordPress),
+            "channel" if text.contains("wordpress.org/export/") || text.contains("<wp:") => {
+                Some(Format::WordPress)
+            }
             _ => None,
         };
     }
@@ -503,6 +505,23 @@ fn depth_of(
     memo[i].unwrap_or(0)
 }
 
+/// A serde_json error as an [`ImportError`]: what went wrong, and where.
+pub(crate) fn json_error(what: &str, e: &serde_json::Error) -> ImportError {
+    let kind = match e.classify() {
+        serde_json::error::Category::Eof => "the file ends too early (truncated?)",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "unexpected content",
+        serde_json::error::Category::Io => "cannot be read",
+    };
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let detail = full.strip_suffix(&suffix).unwrap_or(&full);
+    ImportError::at(
+        format!("{what}: {kind}: {detail}"),
+        format!("line {}, column {}", e.line(), e.column()),
+    )
+}
+
 /// Shared helpers for the parsers.
 pub(crate) fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
@@ -544,6 +563,288 @@ pub(crate) mod test_support {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    /// What each fixture file must give: summary counts
+    /// (threads, comments, replies, max depth, approved, pending, spam, deleted, skipped),
+    /// or an error whose message contains the given text.
+    enum Expect {
+        Counts([usize; 9]),
+        Refused(&'static str),
+    }
+
+    const FIXTURES: &[(&str, Format, Expect)] = {
+        use Expect::{Counts, Refused};
+        use Format::{Commento, Disqus, Isso, WordPress};
+        &[
+            (
+                "isso/wordpress.xml",
+                WordPress,
+                Counts([2, 8, 3, 2, 8, 0, 0, 0, 0]),
+            ),
+            (
+                "isso/disqus.xml",
+                Disqus,
+                Counts([2, 5, 2, 1, 4, 0, 0, 1, 1]),
+            ),
+            (
+                "isso/generic.json",
+                Isso,
+                Counts([2, 2, 0, 0, 2, 0, 0, 0, 0]),
+            ),
+            (
+                "remark42/disqus.xml",
+                Disqus,
+                Counts([2, 5, 0, 0, 4, 0, 1, 0, 1]),
+            ),
+            (
+                "remark42/disqus-deleted-post.xml",
+                Disqus,
+                Counts([2, 5, 0, 0, 3, 0, 1, 1, 1]),
+            ),
+            (
+                "remark42/disqus-deleted-thread.xml",
+                Disqus,
+                Counts([2, 5, 0, 0, 2, 0, 1, 2, 1]),
+            ),
+            (
+                "remark42/commento.json",
+                Commento,
+                Counts([2, 3, 1, 1, 3, 0, 0, 0, 0]),
+            ),
+            (
+                "remark42/commento-api.json",
+                Commento,
+                Counts([1, 7, 2, 1, 7, 0, 0, 0, 0]),
+            ),
+            (
+                "remark42/wordpress-xmlTestWP.xml",
+                WordPress,
+                Counts([1, 4, 1, 1, 3, 1, 0, 0, 0]),
+            ),
+            (
+                "remark42/wordpress-api-xmlTestWP.xml",
+                WordPress,
+                Counts([1, 4, 1, 1, 3, 1, 0, 0, 0]),
+            ),
+            (
+                "remark42/wordpress-xmlTestWPmd.xml",
+                WordPress,
+                Refused("close tag `</rss>` does not match"),
+            ),
+            (
+                "comentario/comentario-bad-format.json.gz",
+                Commento,
+                Refused("not valid JSON"),
+            ),
+            (
+                "comentario/comentario-bad-version.json.gz",
+                Commento,
+                Refused("unsupported export version 481"),
+            ),
+            (
+                "comentario/comentario-ok-empty-v1.json.gz",
+                Commento,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/comentario-ok-empty-v3.json.gz",
+                Commento,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/comentario-ok-single-v1.json.gz",
+                Commento,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/comentario-ok-single-v3.json.gz",
+                Commento,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/disqus-bad-format.xml.gz",
+                Disqus,
+                Refused("truncated"),
+            ),
+            ("comentario/disqus-ok-empty.xml.gz", Disqus, Counts([0; 9])),
+            (
+                "comentario/disqus-ok-single.xml.gz",
+                Disqus,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/wordpress-bad-format.zip",
+                WordPress,
+                Refused("expected `</wp:commentZ>`"),
+            ),
+            (
+                "comentario/wordpress-bad-no-files.zip",
+                WordPress,
+                Refused("no .xml or .json file"),
+            ),
+            (
+                "comentario/wordpress-bad-two-files.zip",
+                WordPress,
+                Refused("contains 2 files"),
+            ),
+            (
+                "comentario/wordpress-ok-empty.zip",
+                WordPress,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/wordpress-ok-long.zip",
+                WordPress,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/wordpress-ok-single.zip",
+                WordPress,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/comentario-bad-format.json",
+                Commento,
+                Refused("not valid JSON"),
+            ),
+            (
+                "comentario/unpacked/comentario-bad-version.json",
+                Commento,
+                Refused("unsupported export version 481"),
+            ),
+            (
+                "comentario/unpacked/comentario-ok-empty-v1.json",
+                Commento,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/unpacked/comentario-ok-empty-v3.json",
+                Commento,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/unpacked/comentario-ok-single-v1.json",
+                Commento,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/comentario-ok-single-v3.json",
+                Commento,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/disqus-bad-format.xml",
+                Disqus,
+                Refused("truncated"),
+            ),
+            (
+                "comentario/unpacked/disqus-ok-empty.xml",
+                Disqus,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/unpacked/disqus-ok-single.xml",
+                Disqus,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/wordpress-bad-format.xml",
+                WordPress,
+                Refused("expected `</wp:commentZ>`"),
+            ),
+            (
+                "comentario/unpacked/wordpress-ok-empty.xml",
+                WordPress,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/unpacked/wordpress-ok-long.xml",
+                WordPress,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/wordpress-ok-single.xml",
+                WordPress,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+            (
+                "comentario/unpacked/wordpress-bad-two-files/wordpress-ok-empty.xml",
+                WordPress,
+                Counts([0; 9]),
+            ),
+            (
+                "comentario/unpacked/wordpress-bad-two-files/wordpress-ok-single.xml",
+                WordPress,
+                Counts([1, 1, 0, 0, 1, 0, 0, 0, 0]),
+            ),
+        ]
+    };
+
+    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files_under(&path, out);
+            } else {
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.starts_with("SOURCE") && !name.starts_with("LICENSE") {
+                    out.push(path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_importer_fixture_gives_its_stated_counts_or_is_refused() {
+        let root = test_support::fixtures();
+        let mut files = Vec::new();
+        for dir in ["isso", "remark42", "comentario"] {
+            files_under(&root.join(dir), &mut files);
+        }
+        let listed: std::collections::HashSet<&str> = FIXTURES.iter().map(|(p, _, _)| *p).collect();
+        for f in &files {
+            let rel = f.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+            assert!(
+                listed.contains(rel.as_str()),
+                "fixture {rel} has no expectation"
+            );
+        }
+        assert_eq!(files.len(), FIXTURES.len());
+        for (rel, format, expect) in FIXTURES {
+            let bytes = test_support::fixture(rel);
+            // detection agrees wherever the archive itself is sound
+            if !rel.contains("-bad-no-files") && !rel.contains("-bad-two-files.zip") {
+                assert_eq!(detect(&bytes), Some(*format), "{rel}");
+            }
+            match (parse(&bytes, *format), expect) {
+                (Ok(data), Expect::Counts(want)) => {
+                    let s = summary(&data);
+                    let b = s.by_status;
+                    let got = [
+                        s.threads,
+                        s.comments,
+                        s.replies,
+                        s.max_depth,
+                        b.approved,
+                        b.pending,
+                        b.spam,
+                        b.deleted,
+                        s.skipped,
+                    ];
+                    assert_eq!(&got, want, "{rel}: {s}");
+                }
+                (Err(e), Expect::Refused(needle)) => {
+                    assert!(e.message.contains(needle), "{rel}: {e}");
+                    // syntax errors say where; a wrong version or zip layout has no position
+                    if rel.contains("bad-format") || rel.contains("xmlTestWPmd") {
+                        assert!(e.position.is_some(), "{rel}: no position in {e}");
+                    }
+                }
+                (Ok(data), Expect::Refused(_)) => panic!("{rel}: accepted: {}", summary(&data)),
+                (Err(e), Expect::Counts(_)) => panic!("{rel}: refused: {e}"),
+            }
+        }
+    }
 
     #[test]
     fn format_names_parse() {

@@ -25,7 +25,7 @@ pub(crate) struct Element {
     pub children: Vec<Element>,
     /// Text, CDATA and references directly inside this element, concatenated.
     pub text: String,
-    /// Byte offset just after the start tag.
+    /// Byte offset of the start tag's `<`.
     pub pos: u64,
 }
 
@@ -168,7 +168,7 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
                     attrs,
                     children: Vec::new(),
                     text: String::new(),
-                    pos: after,
+                    pos: buf_pos,
                 });
             }
             Event::End(_) => {
