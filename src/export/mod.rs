@@ -212,6 +212,18 @@ mod tests {
     }
 
     #[test]
+    fn wxr_export_replaces_characters_xml_forbids() {
+        let mut data = wxr_sample();
+        data.threads[0].comments[0].body = ImportBody::Html("a\u{0}b\u{1b}c\u{fffe}d\té".into());
+        data.threads[0].comments[0].author = "x\u{8}y".into();
+        let wxr = write_wxr(&data);
+        let back = parse(&wxr, Format::WordPress).unwrap();
+        let c = &back.threads[0].comments[0];
+        assert_eq!(c.body.text(), "a\u{fffd}b\u{fffd}c\u{fffd}d\té");
+        assert_eq!(c.author, "x\u{fffd}y");
+    }
+
+    #[test]
     fn markdown_without_rendering_is_rendered_and_raw_html_escaped() {
         let mut data = wxr_sample();
         data.threads[0].comments[0].body =

@@ -77,8 +77,33 @@ fn comment_ids(data: &ImportData) -> HashMap<(usize, &str), String> {
     ids
 }
 
+/// Replaces characters that XML 1.0 forbids even as references (most C0 controls, lone
+/// surrogates cannot occur in a `str`, U+FFFE/U+FFFF) with U+FFFD, so strict readers such as
+/// WordPress's libxml2-based importer accept the file.
+fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if s.chars().all(allowed) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(
+            s.chars()
+                .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+                .collect(),
+        )
+    }
+}
+
 fn element(out: &mut impl Write, indent: &str, name: &str, value: &str) -> std::io::Result<()> {
-    writeln!(out, "{indent}<{name}>{}</{name}>", escape(value))
+    writeln!(
+        out,
+        "{indent}<{name}>{}</{name}>",
+        escape(xml_safe(value).as_ref())
+    )
 }
 
 /// Writes `data` as WXR 1.2. `site_title` becomes the channel title.
@@ -97,7 +122,7 @@ pub fn write(data: &ImportData, site_title: &str, out: impl Write) -> std::io::R
         writeln!(
             out,
             "\t\t<guid isPermaLink=\"false\">{}</guid>",
-            escape(t.key.as_str())
+            escape(xml_safe(&t.key).as_ref())
         )?;
         element(&mut out, "\t\t", "wp:post_id", &(ti + 1).to_string())?;
         element(

@@ -43,7 +43,7 @@ struct ThreadInfo {
 pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     let doc = xml::parse_document(bytes, WHAT)?;
     let root = &doc.root;
-    if root.local != "disqus" {
+    if !root.is("disqus") {
         return Err(ImportError::at(
             format!(
                 "{WHAT}: the root element is <{}>, expected <disqus>",

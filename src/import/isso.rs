@@ -4,7 +4,8 @@
 //! mode, remote_addr, text, author, email, website, likes, dislikes, voters, notification)`;
 //! `mode` 1 = approved, 2 = pending, 4 = deleted; `text` is Markdown; times are unix floats.
 //! Columns that older Isso versions lack are read as absent. The bytes are copied to a private
-//! temporary file that is removed afterwards; the original is never opened.
+//! temporary directory that is removed afterwards; the original is never opened. (A database
+//! in WAL mode must be checkpointed, or Isso stopped, before copying: the -wal file is not read.)
 //!
 //! Generic JSON: `[{"id": uri, "title": url-encoded title, "comments": [{"id", "author",
 //! "email", "website", "remote_addr", "created": "YYYY-MM-DD HH:MM:SS", "text"}]}]`.
@@ -113,15 +114,16 @@ fn unix(t: f64) -> Option<DateTime<Utc>> {
 }
 
 fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
-    let mut file = tempfile::Builder::new()
+    // A private directory, so that SQLite's -wal/-shm/-journal side files go with it.
+    let dir = tempfile::Builder::new()
         .prefix("kith-isso-import-")
-        .suffix(".db")
-        .tempfile()
-        .map_err(|e| db_error("cannot create a temporary copy", e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
+        .tempdir()
+        .map_err(|e| db_error("cannot create a temporary directory", e))?;
+    let db_path = dir.path().join("comments.db");
+    std::fs::File::create(&db_path)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
         .map_err(|e| db_error("cannot write a temporary copy", e))?;
-    let path = file.path().to_string_lossy().into_owned();
+    let path = db_path.to_string_lossy().into_owned();
     let mut conn = SqliteConnection::establish(&path).map_err(|e| db_error("cannot open", e))?;
     conn.batch_execute("PRAGMA query_only = ON;")
         .map_err(|e| db_error("cannot open read-only", e))?;
@@ -186,7 +188,7 @@ fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
     .load(&mut conn)
     .map_err(|e| db_error("cannot read comments", e))?;
     drop(conn);
-    drop(file);
+    drop(dir);
 
     let mut data = ImportData::default();
     let mut by_tid: BTreeMap<i64, ImportThread> = BTreeMap::new();

@@ -29,7 +29,7 @@ fn is_wp(e: &Element) -> bool {
 }
 
 fn wp_child<'a>(e: &'a Element, local: &str) -> Option<&'a Element> {
-    e.children.iter().find(|c| c.local == local && is_wp(c))
+    e.children.iter().find(|c| c.is(local) && is_wp(c))
 }
 
 fn wp_text<'a>(e: &'a Element, local: &str) -> &'a str {
@@ -40,7 +40,7 @@ fn wp_text<'a>(e: &'a Element, local: &str) -> &'a str {
 fn rss_text<'a>(e: &'a Element, local: &str) -> &'a str {
     e.children
         .iter()
-        .find(|c| c.local == local && c.prefix.is_none())
+        .find(|c| c.is(local) && c.prefix.is_none())
         .map_or("", |c| c.text.trim())
 }
 
@@ -57,7 +57,7 @@ fn parse_wp_date(s: &str) -> Option<DateTime<Utc>> {
 pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     let doc = xml::parse_document(bytes, WHAT)?;
     let root = &doc.root;
-    if root.local != "rss" {
+    if !root.is("rss") {
         return Err(ImportError::at(
             format!(
                 "{WHAT}: the root element is <{}>, expected <rss>",
@@ -77,7 +77,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         let comments: Vec<&Element> = item
             .children
             .iter()
-            .filter(|c| c.local == "comment" && is_wp(c))
+            .filter(|c| c.is("comment") && is_wp(c))
             .collect();
         if comments.is_empty() {
             continue;

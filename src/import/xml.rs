@@ -5,6 +5,9 @@
 //! element is ignored, unquoted attribute values are accepted, and entity references that XML
 //! does not define (`&nbsp;` in a WXR body) are kept verbatim.
 
+use std::collections::HashSet;
+use std::rc::Rc;
+
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -12,14 +15,17 @@ use quick_xml::reader::NsReader;
 
 use super::ImportError;
 
-#[derive(Debug, Clone, Default)]
+/// Names and namespaces repeat on every record: they are interned and shared.
+pub(crate) type Name = Rc<str>;
+
+#[derive(Debug, Clone)]
 pub(crate) struct Element {
     /// Local name, without prefix.
-    pub local: String,
+    pub local: Name,
     /// Prefix as written (`wp`, `dsq`), if any.
-    pub prefix: Option<String>,
+    pub prefix: Option<Name>,
     /// Resolved namespace URI, if bound.
-    pub ns: Option<String>,
+    pub ns: Option<Name>,
     /// Attributes as (local name, value).
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Element>,
@@ -30,12 +36,16 @@ pub(crate) struct Element {
 }
 
 impl Element {
+    pub fn is(&self, local: &str) -> bool {
+        &*self.local == local
+    }
+
     pub fn child(&self, local: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.local == local)
+        self.children.iter().find(|c| c.is(local))
     }
 
     pub fn children_named<'a>(&'a self, local: &'a str) -> impl Iterator<Item = &'a Element> {
-        self.children.iter().filter(move |c| c.local == local)
+        self.children.iter().filter(move |c| c.is(local))
     }
 
     /// Trimmed text of a child, or "" if absent.
@@ -56,12 +66,35 @@ impl Element {
 pub(crate) struct Document<'a> {
     pub root: Element,
     bytes: &'a [u8],
+    /// Byte offsets where lines start, built on first use (a file with many skipped records
+    /// asks for many positions).
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl Document<'_> {
     /// "line L, column C" for a byte offset.
     pub fn position(&self, offset: u64) -> String {
-        position(self.bytes, offset)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.bytes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        let line = starts.partition_point(|&s| s <= end).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = String::from_utf8_lossy(&self.bytes[line_start..end])
+            .chars()
+            .count()
+            + 1;
+        format!("line {line}, column {column}")
     }
 }
 
@@ -113,6 +146,17 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
         config.check_end_names = true;
         config.trim_text(false);
     }
+    let mut names: HashSet<Name> = HashSet::new();
+    let mut intern = |s: &str| -> Name {
+        match names.get(s) {
+            Some(n) => Rc::clone(n),
+            None => {
+                let n: Name = Rc::from(s);
+                names.insert(Rc::clone(&n));
+                n
+            }
+        }
+    };
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut buf_pos: u64 = 0;
@@ -128,7 +172,7 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
             }
         };
         let ns = match ns {
-            ResolveResult::Bound(n) => Some(n.0.to_string()),
+            ResolveResult::Bound(n) => Some(intern(n.0)),
             _ => None,
         };
         let after = reader.buffer_position();
@@ -142,11 +186,18 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
                         position(bytes, buf_pos),
                     ));
                 }
-                let qname = start.name().as_ref().to_string();
+                let qname = start.name();
+                let qname = qname.as_ref();
                 let (prefix, local) = match qname.split_once(':') {
-                    Some((p, l)) => (Some(p.to_string()), l.to_string()),
-                    None => (None, qname.clone()),
+                    Some((p, l)) => (Some(intern(p)), intern(l)),
+                    None => (None, intern(qname)),
                 };
+                if let Some(parent) = stack.last_mut() {
+                    // Whitespace between child elements is not content: drop it.
+                    if !parent.text.is_empty() && parent.text.trim().is_empty() {
+                        parent.text = String::new();
+                    }
+                }
                 let mut attrs = Vec::new();
                 for attr in start.html_attributes() {
                     let attr = attr.map_err(|e| {
@@ -187,7 +238,10 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
             }
             Event::Text(t) => {
                 if let Some(cur) = stack.last_mut() {
-                    cur.text.push_str(&t.xml10_content());
+                    let text = t.xml10_content();
+                    if cur.children.is_empty() || !text.trim().is_empty() {
+                        cur.text.push_str(&text);
+                    }
                 }
             }
             Event::CData(t) => {
@@ -230,7 +284,7 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
     if let Some(open) = stack.last() {
         let name = match &open.prefix {
             Some(p) => format!("{p}:{}", open.local),
-            None => open.local.clone(),
+            None => open.local.to_string(),
         };
         return Err(ImportError::at(
             format!(
@@ -241,7 +295,11 @@ pub(crate) fn parse_document<'a>(bytes: &'a [u8], what: &str) -> Result<Document
         ));
     }
     match root {
-        Some(root) => Ok(Document { root, bytes }),
+        Some(root) => Ok(Document {
+            root,
+            bytes,
+            line_starts: std::cell::OnceCell::new(),
+        }),
         None => Err(ImportError::at(
             format!("{what}: the file contains no XML element"),
             position(bytes, bytes.len() as u64),
@@ -267,6 +325,19 @@ mod tests {
         assert_eq!(b.prefix.as_deref(), Some("wp"));
         assert_eq!(b.ns.as_deref(), Some("http://wordpress.org/export/1.2/"));
         assert!(doc.root.child("c").is_some());
+    }
+
+    #[test]
+    fn document_positions_match_the_plain_scan() {
+        let bytes = "<a>\n  <b>ö</b>\n\n<c/></a>\n".as_bytes();
+        let doc = parse_document(bytes, "test").unwrap();
+        for offset in 0..=bytes.len() as u64 + 2 {
+            assert_eq!(doc.position(offset), position(bytes, offset), "{offset}");
+        }
+        assert_eq!(
+            doc.position(doc.root.child("b").unwrap().pos),
+            "line 2, column 3"
+        );
     }
 
     #[test]
