@@ -535,11 +535,7 @@ pub(crate) mod test_support {
     /// The shared fixtures folder; fails loudly when it is missing.
     #[allow(clippy::panic)]
     pub fn fixtures() -> PathBuf {
-        let candidates = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures"),
-            "/work/shared/fixtures",
-        ];
+        let candidates = [concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures")];
         for c in candidates {
             let p = PathBuf::from(c);
             if p.is_dir() {
