@@ -1,1 +1,3 @@
+//! kith: a self-hostable comment engine.
 
+pub mod spam;
