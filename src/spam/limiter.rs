@@ -280,7 +280,7 @@ impl<C: Clock + Clone> Limiters<C> {
 impl<C: Clock> Limiters<C> {
     /// Spends one cell of `action` for `ip` (the exact address, then its prefix).
     ///
-    /// `ip` should come from [`client_ip`](super::client_ip::client_ip); IPv4-mapped IPv6 is
+    /// `ip` should come from [`client_ip`](fn@super::client_ip::client_ip); IPv4-mapped IPv6 is
     /// treated as IPv4.
     ///
     /// # Errors

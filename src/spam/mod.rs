@@ -5,7 +5,7 @@
 //!
 //! | module | what it gives the HTTP / service layer |
 //! |---|---|
-//! | [`client_ip`] | the client address behind trusted reverse proxies, and its /24 or /64 prefix |
+//! | [`client_ip`](mod@client_ip) | the client address behind trusted reverse proxies, and its /24 or /64 prefix |
 //! | [`limiter`] | per-action rate limits keyed on the exact IP **and** its prefix |
 //! | [`form_token`] | a signed, stateless "form shown at" token that rejects too-fast and stale posts |
 //! | [`pow`] | a stateless signed proof-of-work challenge and its verifier |
