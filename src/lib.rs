@@ -11,5 +11,6 @@ pub mod http;
 pub mod import;
 pub mod render;
 pub mod service;
+pub mod spam;
 pub mod startup;
 pub mod state;
