@@ -33,7 +33,11 @@ test('an empty thread shows the empty state and the reply form', async () => {
 
 test('posting a comment shows it, moves focus to it and survives a reload', async () => {
   const key = freshKey('post');
-  const page = await open(key);
+  const page = await newPage(env.browser);
+  const origins = new Set();
+  page.on('request', r => origins.add(new URL(r.url()).origin));
+  await page.goto(env.host.origin + key);
+  await kithEl(page, 'h2').waitFor();
   await postViaForm(page, { body: 'Thank you for *this* essay.', author: 'Ann Reader', website: 'https://ann.example/' });
   const li = kithEl(page, 'li.c');
   await expectCount(li, 1);
@@ -59,6 +63,7 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   await expectText(kithEl(page, 'h2'), '1 comment');
   await expectText(kithEl(page, `#${id} .b`), 'Thank you for this essay.');
   assert.equal(await kithEl(page, `#${id} button:text-is("Edit")`).count(), 1, 'author can still edit after reload');
+  assert.deepEqual([...origins].sort(), [env.host.origin, env.kith.base].sort(), 'no third-party request (avatars drawn locally)');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
