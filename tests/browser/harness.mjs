@@ -117,8 +117,11 @@ export async function startHost(kithBase) {
       html = fx('post.html').replaceAll('{{ATTRS}}', attrs);
     } else if (u.pathname.startsWith('/index/')) {
       const keys = (u.searchParams.get('keys') || '').split(',').filter(Boolean);
-      const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`).join('\n');
-      html = fx('index.html').replaceAll('{{LINKS}}', links);
+      const site = u.searchParams.get('site');
+      const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`)
+        .concat(site ? [`<li><span data-kith-count="/x/" data-kith-site="${attr(site)}">Comments</span></li>`] : []).join('\n');
+      const lang = u.searchParams.get('lang');
+      html = fx('index.html').replaceAll('{{LINKS}}', links).replaceAll('{{SCRIPT_ATTRS}}', lang ? ` data-kith-lang="${attr(lang)}"` : '');
     } else {
       res.writeHead(404); res.end('not found'); return;
     }
