@@ -75,6 +75,10 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   assert.equal(await kithEl(page, 'form').count(), 0, 'no form on a closed thread');
   assert.equal(await kithEl(page, 'button:text-is("Reply")').count(), 0, 'no reply buttons');
   await expectText(kithEl(page, 'ol.ls > li.c').first(), 'pinned answer');
+  await kithEl(page, 'ol.ls > li.c').first().evaluate(e => { e.dataset.old = '1'; });
+  await kithEl(page, 'select').selectOption('newest');
+  await until(async () => (await kithEl(page, 'ol.ls > li.c').count()) === 2 && (await kithEl(page, 'li[data-old]').count()) === 0, 'list re-rendered');
+  assert.equal(await kithEl(page, 'form').count(), 0, 'still no form after re-sorting');
   const badges = await kithEl(page, `#comment-${b.id} .bd`).allInnerTexts();
   assert.deepEqual(badges, ['Owner', 'Pinned']);
   assert.equal(await kithEl(page, `#comment-${a.id} .bd`).count(), 0);
