@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

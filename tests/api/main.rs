@@ -13,4 +13,5 @@ mod edit;
 mod pagination;
 mod reading;
 mod sanitizer;
+mod spam;
 mod validation;

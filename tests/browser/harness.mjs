@@ -58,6 +58,13 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
       KITH_DATABASE__URL: dbUrl,
       KITH_DEFAULT_SITE__MODERATION: moderation,
       KITH_LOG__LEVEL: 'warn',
+      // Browser tests type faster than people and post many comments from one address: no
+      // minimum form age, and rate limits far above what the tests send.
+      KITH_DEFAULT_SITE__MIN_POST_SECS: '0',
+      KITH_RATE_LIMITS__POST: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__EDIT: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__LIKE: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__REPORT: '{per_minute=100000,burst=100000}',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
