@@ -132,7 +132,7 @@
     for (const i in own) if (!(now() - new Date((own[i].comment || {}).created_at) < 2592e6)) delete own[i];  // keep 30 days
     store();
 
-    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv;
+    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv, stP;
     const t = (k, v) => {
       let s = T[k] || E[k];
       if (typeof s == 'object') s = s[pr.select(v.n)] || s.other;
@@ -337,6 +337,7 @@
       }
       sub.disabled = true; sub.textContent = t('posting');
       try {
+        await stP;  // a fresh form token / challenge after the previous post
         const p = st.pow ? { challenge: st.pow.challenge, nonce: await pow(st.pow) } : null;
         const r = await api('comments', 'POST', {
           thread_key: key, thread_title: ds.kithTitle || D.title, thread_url: location.href.split('#')[0],
@@ -355,7 +356,7 @@
         unpreview();
         openForm(null, li.firstChild);
         say(t(x.status == 'pending' ? 'pending' : 'posted'));
-        api('settings').then(s => { st = s; }, () => {});
+        stP = api('settings').then(s => { st = s; }, () => {});
       } catch (e) { fail(e); }
       sub.disabled = false; sub.textContent = t('submit');
     };
