@@ -119,6 +119,23 @@ test('validation errors are shown next to the field and the typed text is kept',
   await page.close();
 });
 
+test('a comment being typed survives a reload and is cleared once posted', async () => {
+  const key = freshKey('draft');
+  const page = await open(key);
+  await kithEl(page, 'textarea[name=body]').fill('Half-written thoughts');
+  await page.reload();
+  await kithEl(page, 'form').waitFor();
+  assert.equal(await kithEl(page, 'textarea[name=body]').inputValue(), 'Half-written thoughts');
+  await kithEl(page, 'input[name=author]').fill('Drafty');
+  await kithEl(page, 'input[name=email]').fill('drafty@example.com');
+  await kithEl(page, 'button[type=submit]').click();
+  await expectCount(kithEl(page, 'li.c'), 1);
+  await page.reload();
+  await kithEl(page, 'form').waitFor();
+  assert.equal(await kithEl(page, 'textarea[name=body]').inputValue(), '');
+  await page.close();
+});
+
 test('the author can edit and delete a comment inside the edit window', async () => {
   const key = freshKey('edit');
   const page = await open(key);
