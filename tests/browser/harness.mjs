@@ -20,6 +20,9 @@ const freePort = () => new Promise((resolve, reject) => {
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
+/** The PostgreSQL database used to create and drop per-run databases (same variable as tests/run). */
+const pgAdmin = process.env.TEST_POSTGRES_URL || 'postgres://root@127.0.0.1:5432/test';
+
 let uniq = 0;
 /** A thread key nobody else uses, so tests sharing one server never see each other's comments. */
 export const freshKey = name => `/p/${name}-${process.pid}-${++uniq}-${Date.now().toString(36)}/`;
@@ -39,9 +42,10 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
   let dbUrl, pgName;
   if (db === 'postgres') {
     pgName = `kith_browser_${process.pid}_${Date.now()}`;
-    const pgHost = process.env.KITH_TEST_PG_HOST || '127.0.0.1';
-    execFileSync('psql', ['-h', pgHost, '-U', 'root', '-d', 'test', '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
-    dbUrl = `postgres://root@${pgHost}:5432/${pgName}`;
+    execFileSync('psql', [pgAdmin, '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
+    const u = new URL(pgAdmin);
+    u.pathname = `/${pgName}`;
+    dbUrl = u.href;
   } else {
     dbUrl = `sqlite://${path.join(dir, 'kith.db')}`;
   }
@@ -107,7 +111,7 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
     async stop() {
       await halt();
       if (pgName) {
-        try { execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', 'test', '-c', `DROP DATABASE IF EXISTS ${pgName}`], { stdio: 'pipe' }); } catch { /* best effort */ }
+        try { execFileSync('psql', [pgAdmin, '-c', `DROP DATABASE IF EXISTS ${pgName}`], { stdio: 'pipe' }); } catch { /* best effort */ }
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },

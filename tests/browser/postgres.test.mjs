@@ -50,8 +50,7 @@ test('full flow on PostgreSQL', async () => {
   await page.close();
 });
 
-const sql = q => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', new URL(env.kith.dbUrl).pathname.slice(1),
-  '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
+const sql = q => execFileSync('psql', [env.kith.dbUrl, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
 
 // There is no admin API yet: set the admin-only flags in the database directly.
 // Replace these UPDATEs with admin calls once they exist.
