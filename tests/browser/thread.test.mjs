@@ -256,9 +256,18 @@ test('axe-core finds no serious or critical violations', async () => {
     const page = await open(key, '', ctx);
     await kithEl(page, 'li.c li.c').waitFor();
     await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-    const result = await page.evaluate(() => window.axe.run(document.querySelector('#kith-thread'), { resultTypes: ['violations'] }));
-    const bad = result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`), [], `${scheme}: no serious/critical violations`);
+    const scan = async state => {
+      const result = await page.evaluate(() => window.axe.run(document.querySelector('#kith-thread'), { resultTypes: ['violations'] }));
+      const bad = result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+      assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`), [], `${scheme}, ${state}: no serious/critical violations`);
+    };
+    await scan('thread');
+    // reply form open under a comment, with inline errors showing
+    await kithEl(page, `#comment-${first.id} > article button:text-is("Reply")`).click();
+    await kithEl(page, 'textarea[name=body]').fill('x');
+    await kithEl(page, 'button[type=submit]').click();
+    await expectText(kithEl(page, '#k-author-e'), 'This field is required.');
+    await scan('reply form with errors');
     await ctx.close();
   }
 });
