@@ -136,9 +136,10 @@ impl std::error::Error for AppError {}
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
+        // The message stands next to the field it is about, so it does not repeat its name.
         Self {
             field: Some(e.field),
-            ..Self::new(ErrorKind::InvalidField, e.to_string())
+            ..Self::new(ErrorKind::InvalidField, e.message)
         }
     }
 }
