@@ -4,7 +4,7 @@
 //! Source ids in the file: a comment imported earlier keeps the id it had in its source (so
 //! exporting, importing elsewhere and exporting again gives the same file, and importing the
 //! file twice adds nothing); other comments are named by their kith id. A name already used in
-//! the thread gets `#<kith id>` appended.
+//! the thread gets `#<kith id>` appended. Comments are listed oldest first, then by source id.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -96,7 +96,8 @@ fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComm
             (r.id, name)
         })
         .collect();
-    rows.into_iter()
+    let mut comments = rows
+        .into_iter()
         .map(|r| {
             let source_id = names.get(&r.id).cloned().unwrap_or_default();
             let parent_source_id = r.parent_id.and_then(|p| names.get(&p).cloned());
@@ -129,7 +130,11 @@ fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComm
                 held_reason: r.held_reason,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, AppError>>()?;
+    // Oldest first, then by source id: the same order wherever the comments were imported
+    // (kith ids differ from site to site).
+    comments.sort_by(|a, b| (a.created_at, &a.source_id).cmp(&(b.created_at, &b.source_id)));
+    Ok(comments)
 }
 
 /// The id a comment had in its source (`kith:17` → `17`; other formats keep their prefix,
