@@ -16,7 +16,11 @@ use kith::state::AppState;
 use serde_json::Value;
 
 use crate::both_backends;
+
+#[path = "../../benches/support/big_wxr.rs"]
+mod support;
 use crate::helpers::TestApp;
+use support::big_wxr;
 
 type Conn = diesel::r2d2::PooledConnection<kith::db::pool::Manager>;
 
@@ -318,55 +322,6 @@ fn without_time(bytes: &[u8]) -> Value {
     let mut value: Value = serde_json::from_slice(bytes).unwrap();
     value.as_object_mut().unwrap().remove("exported_at");
     value
-}
-
-/// `n` comments over pages of 100, every third one a reply, written by the WXR exporter.
-fn big_wxr(n: usize) -> Vec<u8> {
-    let at = DateTime::parse_from_rfc3339("2020-01-01T09:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
-    let threads = (0..n.div_ceil(100))
-        .map(|t| ImportThread {
-            key: format!("https://example.com/p/{t}/"),
-            url: Some(format!("https://example.com/p/{t}/")),
-            title: Some(format!("Post {t}")),
-            closed: false,
-            comments: (0..100.min(n - t * 100))
-                .map(|j| {
-                    let id = t * 100 + j + 1;
-                    ImportComment {
-                        source_id: id.to_string(),
-                        parent_source_id: (j % 3 == 2).then(|| (id - 1).to_string()),
-                        author: format!("Author {id}"),
-                        email: Some(format!("a{id}@example.com")),
-                        website: Some("https://example.com/".into()),
-                        ip: Some("192.0.2.1".into()),
-                        user_agent: None,
-                        created_at: at,
-                        edited_at: None,
-                        body: ImportBody::Html(format!(
-                            "<p>Comment {id} with a few words of text, as comments have.</p>"
-                        )),
-                        rendered_html: None,
-                        status: ImportStatus::Approved,
-                        kind: CommentKind::Comment,
-                        likes: 0,
-                        pinned: false,
-                        owner: false,
-                        notify_replies: false,
-                        held_reason: None,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    let data = ImportData {
-        threads,
-        ..ImportData::default()
-    };
-    let mut out = Vec::new();
-    export::wordpress::write(&data, "Big blog", &mut out).unwrap();
-    out
 }
 
 both_backends! {
