@@ -57,6 +57,12 @@ fn run(label: &str, url: String, bytes: &[u8]) -> Result<(), Box<dyn std::error:
     Ok(())
 }
 
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = big_wxr(N);
     let dir = tempfile::tempdir()?;
@@ -78,6 +84,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             result?;
         }
         Err(e) => println!("postgres: skipped ({e})"),
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS {} MiB (WXR file {} MiB)", kib / 1024, bytes.len() >> 20);
     }
     Ok(())
 }

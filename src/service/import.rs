@@ -20,6 +20,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::truncate_to_micros;
@@ -714,15 +715,26 @@ const FOREIGN: [Format; 4] = [
 /// The import key of a source comment: `format:source id`. A kith file's id that is itself an
 /// import key of another format (`wordpress:42`, exported by a site that imported it) is kept
 /// as it is, so the comment is recognized wherever it travels.
+///
+/// Ids longer than [`MAX_SOURCE_ID`] bytes are replaced by their SHA-256 (`#` and hex), so the
+/// key always fits PostgreSQL's index entries.
 pub(crate) fn import_key(format: Format, source_id: &str) -> String {
     if format == Format::Kith
-        && let Some((prefix, _)) = source_id.split_once(':')
+        && let Some((prefix, id)) = source_id.split_once(':')
         && FOREIGN.iter().any(|f| f.name() == prefix)
+        && id.len() <= MAX_SOURCE_ID
     {
         return source_id.to_string();
     }
+    if source_id.len() > MAX_SOURCE_ID {
+        let digest = hex::encode(Sha256::digest(source_id.as_bytes()));
+        return format!("{}:#{digest}", format.name());
+    }
     format!("{}:{source_id}", format.name())
 }
+
+/// Longest source id kept as it is in an import key, in bytes.
+pub const MAX_SOURCE_ID: usize = 200;
 
 /// The source id an import key came from, as a kith file names it (inverse of [`import_key`]
 /// for the kith format).
@@ -803,5 +815,9 @@ mod tests {
         }
         assert_eq!(import_key(Format::Kith, "wordpress:42"), "wordpress:42");
         assert_eq!(kith_source_id("kith:a:b"), "a:b");
+        let long = "x".repeat(5000);
+        let key = import_key(Format::Disqus, &long);
+        assert!(key.starts_with("disqus:#") && key.len() < 80, "{key}");
+        assert_eq!(import_key(Format::Disqus, &long), key);
     }
 }
