@@ -150,7 +150,7 @@ fn import(config: Config, args: ImportArgs) -> Result<(), String> {
             let bar = progress_bar.get_or_init(|| {
                 let bar = ProgressBar::new(total);
                 if let Ok(style) = ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} comments, {per_sec}, {eta} left",
+                    "{bar:40} {pos}/{len} comments written, {eta} left",
                 ) {
                     bar.set_style(style);
                 }
