@@ -86,7 +86,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("postgres: skipped ({e})"),
     }
     if let Some(kib) = peak_rss_kib() {
-        println!("peak RSS {} MiB (WXR file {} MiB)", kib / 1024, bytes.len() >> 20);
+        println!(
+            "peak RSS {} MiB (WXR file {} MiB)",
+            kib / 1024,
+            bytes.len() >> 20
+        );
     }
     Ok(())
 }

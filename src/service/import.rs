@@ -7,7 +7,8 @@
 //!
 //! Decisions:
 //! - Depth is the source's: `max_depth` is a rule for new replies, imported history keeps its
-//!   shape (WordPress allows deeper threads than kith's default).
+//!   shape (WordPress allows deeper threads than kith's default), up to [`MAX_DEPTH`] levels
+//!   (deeper replies attach at that level, noted) so that reading a thread stays shallow.
 //! - Pingbacks and trackbacks are kept and marked (`comments.kind`), or skipped on request;
 //!   replies to a skipped comment attach to its nearest kept ancestor.
 //! - HTML from the source goes through the one sanitizer, and only the sanitized HTML is stored
@@ -317,6 +318,14 @@ impl Plan {
         }
         for thread in &mut plan.threads {
             set_levels(&mut thread.comments);
+            let moved = cap_depth(&mut thread.comments);
+            if moved > 0 {
+                plan.notes.push(format!(
+                    "{}: {moved} replies nested deeper than {MAX_DEPTH} levels were attached at level {MAX_DEPTH}",
+                    thread.key.as_str()
+                ));
+                set_levels(&mut thread.comments);
+            }
         }
         plan
     }
@@ -361,27 +370,21 @@ impl Plan {
     fn write(&mut self, conn: &mut DbConn, progress: Option<&Progress>) -> Result<(), AppError> {
         let total = self.to_add() as u64;
         let mut done = 0u64;
-        let levels = self
-            .threads
-            .iter()
-            .flat_map(|t| t.comments.iter().map(|c| c.level))
-            .max()
-            .map_or(0, |m| m + 1);
-        for level in 0..levels {
-            let pending: Vec<(usize, usize)> = self
-                .threads
-                .iter()
-                .enumerate()
-                .flat_map(|(t, thread)| {
-                    thread
-                        .comments
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| c.level == level && !c.present)
-                        .map(move |(i, _)| (t, i))
-                })
-                .collect();
-            for chunk in pending.chunks(BATCH) {
+        // parents before children: by level, each level in file order
+        let mut levels: Vec<Vec<(usize, usize)>> = Vec::new();
+        for (t, thread) in self.threads.iter().enumerate() {
+            for (i, c) in thread.comments.iter().enumerate() {
+                if c.present {
+                    continue;
+                }
+                if levels.len() <= c.level {
+                    levels.resize_with(c.level + 1, Vec::new);
+                }
+                levels[c.level].push((t, i));
+            }
+        }
+        for level in levels {
+            for chunk in level.chunks(BATCH) {
                 self.write_batch(conn, chunk)?;
                 done += chunk.len() as u64;
                 if let Some(report) = progress {
@@ -482,7 +485,8 @@ impl Plan {
             notes: self.notes.clone(),
         };
         for thread in &self.threads {
-            for c in &thread.comments {
+            let depths = depths(&thread.comments);
+            for (c, depth) in thread.comments.iter().zip(depths) {
                 if c.present {
                     summary.already_present += 1;
                     continue;
@@ -491,10 +495,6 @@ impl Plan {
                 if c.parent.is_some() {
                     summary.replies += 1;
                 }
-                let depth = match c.stored {
-                    Some((_, _, depth)) => usize::try_from(depth).unwrap_or(0),
-                    None => depth_in(&thread.comments, c),
-                };
                 summary.max_depth = summary.max_depth.max(depth);
                 match c.status {
                     ImportStatus::Approved => summary.by_status.approved += 1,
@@ -511,16 +511,21 @@ impl Plan {
     }
 }
 
-/// Depth of a planned comment: its parent's stored depth + 1 when the parent is in the
-/// database, else its planned level.
-fn depth_in(comments: &[Planned], c: &Planned) -> usize {
-    match c.parent.map(|p| &comments[p]) {
-        Some(parent) => match parent.stored {
-            Some((_, _, depth)) => usize::try_from(depth).unwrap_or(0) + 1,
-            None => depth_in(comments, parent) + 1,
-        },
-        None => 0,
+/// Depth of each planned comment: where it is (written or found), else its parent's depth + 1
+/// (parents first, by level, so no recursion however deep the thread).
+fn depths(comments: &[Planned]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..comments.len()).collect();
+    order.sort_by_key(|&i| comments[i].level);
+    let mut depth = vec![0usize; comments.len()];
+    for i in order {
+        let c = &comments[i];
+        depth[i] = match (c.stored, c.parent) {
+            (Some((_, _, stored)), _) => usize::try_from(stored).unwrap_or(0),
+            (None, Some(p)) => depth[p] + 1,
+            (None, None) => 0,
+        };
     }
+    depth
 }
 
 /// The thread key the embed would compute for this page, after the host rule.
@@ -672,6 +677,31 @@ fn planned(state: &AppState, import_key: String, c: ImportComment) -> Planned {
         stored: None,
         present: false,
     }
+}
+
+/// Deepest level an import keeps (top level is 1). Not the site's `max_depth`, which limits new
+/// replies only: a bound that keeps reading a thread (tree building, JSON) safely shallow.
+pub const MAX_DEPTH: usize = 32;
+
+/// Attaches comments nested deeper than [`MAX_DEPTH`] levels to their ancestor at level
+/// `MAX_DEPTH - 1`; returns how many moved. Levels must be set; set them again afterwards.
+fn cap_depth(comments: &mut [Planned]) -> usize {
+    let mut moved = 0;
+    for i in 0..comments.len() {
+        if comments[i].level < MAX_DEPTH {
+            continue;
+        }
+        let mut ancestor = comments[i].parent;
+        while let Some(a) = ancestor {
+            if comments[a].level <= MAX_DEPTH - 2 {
+                break;
+            }
+            ancestor = comments[a].parent;
+        }
+        comments[i].parent = ancestor;
+        moved += 1;
+    }
+    moved
 }
 
 /// Sets each comment's level (its depth in the file) so parents are written first.

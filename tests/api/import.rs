@@ -440,6 +440,29 @@ both_backends! {
         assert_eq!(thread["comments"][0]["likes"], 7);
     }
 
+    async fn a_very_deep_thread_keeps_32_levels_and_attaches_the_rest(app: TestApp) {
+        let mut conn = conn(&app);
+        let mut data = kith_sample();
+        let template = data.threads[0].comments[0].clone();
+        data.threads[0].comments = (0..2000)
+            .map(|i| ImportComment {
+                source_id: i.to_string(),
+                parent_source_id: (i > 0).then(|| (i - 1).to_string()),
+                ..template.clone()
+            })
+            .collect();
+        let bytes = kith_bytes(&data);
+        let dry = ImportOptions { dry_run: true, ..options() };
+        let planned = import_file(&app.state, &mut conn, "default", &bytes, &dry).unwrap();
+        let report = import_file(&app.state, &mut conn, "default", &bytes, &options()).unwrap();
+        assert_eq!((report.comments, report.max_depth), (2002, 31), "{report}");
+        assert_eq!(planned.max_depth, report.max_depth);
+        assert!(report.notes.iter().any(|n| n.contains("1968 replies nested deeper than 32")), "{:?}", report.notes);
+        assert_eq!(max_stored_depth(&mut conn, &app, "default"), 31);
+        let thread = app.thread("/posts/hello/").await;
+        assert_eq!(crate::helpers::all_ids(&thread["comments"]).len(), 2000);
+    }
+
     async fn thread_keys_follow_the_host_rule(app: TestApp) {
         let mut conn = conn(&app);
         let bytes = kith_bytes(&kith_sample());
