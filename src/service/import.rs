@@ -555,6 +555,7 @@ fn thread_meta(thread: &ImportThread, rule: &HostRule) -> ThreadMeta {
             .or(Some(thread.key.as_str()))
             .map(|u| rule.apply(u.trim()))
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .filter(|u| !u.chars().any(|c| c.is_control() || c.is_whitespace()))
             .unwrap_or_default(),
     };
     let title = thread
@@ -597,7 +598,15 @@ fn add_comments(
             left_out.insert(c.source_id);
             continue;
         }
-        let import_key = import_key(format, &c.source_id);
+        if !in_range(c.created_at) || c.edited_at.is_some_and(|t| !in_range(t)) {
+            skipped.push(Skipped {
+                source_id: c.source_id.clone(),
+                reason: "its date is outside the years 1 to 9999".into(),
+            });
+            left_out.insert(c.source_id);
+            continue;
+        }
+        let import_key = import_key(format, &clean(&c.source_id));
         if let Some(&first) = target.by_key.get(&import_key) {
             skipped.push(Skipped {
                 source_id: c.source_id.clone(),
@@ -782,6 +791,11 @@ fn clean(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// Whether both databases can store the time (PostgreSQL stops at 4713 BC).
+fn in_range(t: DateTime<Utc>) -> bool {
+    (1..=9999).contains(&chrono::Datelike::year(&t))
 }
 
 fn micros(t: DateTime<Utc>) -> NaiveDateTime {

@@ -463,6 +463,40 @@ both_backends! {
         assert_eq!(crate::helpers::all_ids(&thread["comments"]).len(), 2000);
     }
 
+    async fn nul_characters_and_impossible_dates_do_not_break_either_database(app: TestApp) {
+        let mut conn = conn(&app);
+        let mut data = kith_sample();
+        data.threads[0].url = Some("https://blog.example/posts/hello/\0".into());
+        data.threads[0].title = Some("a\0b".into());
+        let c = &mut data.threads[0].comments[0];
+        c.source_id = "1\0".into();
+        c.author = "nul\0author".into();
+        c.body = ImportBody::Html("<p>x\0y</p>".into());
+        data.threads[0].comments[1].parent_source_id = Some("1\0".into());
+        data.threads[1].comments[0].created_at =
+            DateTime::from_timestamp(-300_000_000_000, 0).unwrap();
+        let site = kith::service::sites::find(&app.state, &mut conn, "default").unwrap();
+        let report = kith::service::import::import_data(
+            &app.state,
+            &mut conn,
+            &site,
+            Format::Kith,
+            data,
+            &options(),
+        )
+        .unwrap();
+        assert_eq!(report.comments, 9, "{report}");
+        assert!(report.skipped.iter().any(|s| s.reason.contains("outside the years")), "{report:?}");
+        let stored = site_data(&app, &mut conn, "default");
+        let first = &stored.threads[0];
+        assert_eq!(first.title.as_deref(), Some("a b"));
+        assert_eq!(first.url, None);
+        assert_eq!(first.comments[0].author, "nul\u{fffd}author");
+        // the reply to the skipped comment became top-level
+        assert_eq!(stored.threads[1].comments.len(), 1);
+        assert_eq!(stored.threads[1].comments[0].parent_source_id, None);
+    }
+
     async fn thread_keys_follow_the_host_rule(app: TestApp) {
         let mut conn = conn(&app);
         let bytes = kith_bytes(&kith_sample());
