@@ -683,3 +683,52 @@ fn the_cli_imports_exports_and_refuses_broken_files() {
     let out = cli(&db, &["export", "--site", "nope"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn the_cli_imports_an_isso_database_file_as_is() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let isso = dir.path().join("comments.db");
+    {
+        let mut conn = diesel::SqliteConnection::establish(isso.to_str().unwrap()).unwrap();
+        conn.batch_execute(
+            "CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
+             CREATE TABLE comments (
+                tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+                created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR,
+                text VARCHAR, author VARCHAR, email VARCHAR, website VARCHAR,
+                likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
+                notification INTEGER DEFAULT 0);
+             INSERT INTO threads VALUES (1, '/posts/hello/', 'Hello');
+             INSERT INTO comments VALUES (1, 1, NULL, 1400000000.25, NULL, 1, '127.0.0.0', 'First *post*', 'Alice', 'alice@example.org', 'https://alice.example', 3, 1, x'00', 1);
+             INSERT INTO comments VALUES (1, 2, 1, 1400000100.0, 1400000200.5, 1, '::1', 'Reply <script>x</script>', NULL, NULL, NULL, 0, 0, x'00', 0);
+             INSERT INTO comments VALUES (1, 3, 2, 1400000300.0, NULL, 2, '10.0.0.0', 'Waiting', 'Bob', NULL, NULL, 0, 0, x'00', 0);",
+        )
+        .unwrap();
+    }
+    let db = dir.path().join("kith.db");
+    let out = cli(
+        &db,
+        &["import", isso.to_str().unwrap(), "--site", "default"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("isso: 1 threads (1 new), 3 comments added (2 replies, max depth 2): 2 approved, 1 pending"), "{report}");
+    let out = cli(&db, &["export", "--site", "default"]);
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let comments = value["threads"][0]["comments"].as_array().unwrap();
+    assert_eq!(comments[0]["rendered_html"], "<p>First <em>post</em></p>\n");
+    assert_eq!(comments[0]["created_at"], "2014-05-13T16:53:20.250Z");
+    assert_eq!(comments[0]["likes"], 3);
+    assert_eq!(comments[0]["notify_replies"], true);
+    assert_eq!(comments[0]["ip"], "127.0.0.0");
+    assert_eq!(comments[1]["edited_at"], "2014-05-13T16:56:40.500Z");
+    assert!(
+        !comments[1]["rendered_html"]
+            .as_str()
+            .unwrap()
+            .contains("<script")
+    );
+    assert_eq!(comments[2]["status"], "pending");
+}
