@@ -2,7 +2,7 @@
 //! for the browser, which is typically a few times slower than native code) and how long the
 //! server spends verifying.
 //!
-//! Run with `cargo run --release --example pow_bench [runs]` (default 20 runs per difficulty).
+//! Run with `cargo bench --bench pow -- [runs]` (default 20 runs per difficulty).
 
 use std::time::{Duration, Instant};
 

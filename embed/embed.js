@@ -127,12 +127,12 @@
     const W = h('section', { className: 'k', 'aria-labelledby': 'k-h' }, live);
     R.append(h('link', { rel: 'stylesheet', href: B + 'embed.css' }), W);
     const say = m => { live.textContent = m; };
-    const ownKey = 'own:' + site, own = ls(ownKey) || {}, liked = ls('liked') || {};
+    const ownKey = 'own:' + site, own = ls(ownKey) || {}, liked = ls('liked:' + site) || {};
     const store = () => ls(ownKey, own);
-    for (const i in own) if (now() - new Date(own[i].comment.created_at) > 2592e6) delete own[i];
+    for (const i in own) if (!(now() - new Date((own[i].comment || {}).created_at) < 2592e6)) delete own[i];  // keep 30 days
     store();
 
-    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv;
+    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv, stP;
     const t = (k, v) => {
       let s = T[k] || E[k];
       if (typeof s == 'object') s = s[pr.select(v.n)] || s.other;
@@ -178,7 +178,7 @@
     const setCursor = n => { cursor = n; more.hidden = !n; };
     const sel = h('select', { onchange: async () => {
       sort = sel.value;
-      try { const r = await thread(); reset(); list.textContent = ''; fill(r); } catch (e) { say(msg(e)); }
+      try { const r = await thread(); keep(list); list.textContent = ''; fill(r); } catch (e) { say(msg(e)); }
     } }, ...['oldest', 'newest', 'top'].map(v => h('option', { value: v }, t(v))));
     const msg = e => e.status && e.message || t('error');
     const btn = (x, fn, cl) => h('button', { type: 'button', className: cl || 'l', onclick: fn }, x);
@@ -213,7 +213,7 @@
         const lb = btn('', async () => {
           try {
             const r = await api('comments/' + x.id + '/like', 'POST');
-            setL(r.likes, liked[x.id] = 1); ls('liked', liked);
+            setL(r.likes, liked[x.id] = 1); ls('liked:' + site, liked);
           } catch (e) { say(msg(e)); }
         }, 'l lk');
         const setL = (n, p) => { lb.replaceChildren(h('span', { 'aria-hidden': 'true' }, '♥ '), h('span', { className: 'sr' }, t('like') + ' '), '' + n); lb.setAttribute('aria-pressed', !!p); };
@@ -337,6 +337,7 @@
       }
       sub.disabled = true; sub.textContent = t('posting');
       try {
+        await stP;  // a fresh form token / challenge after the previous post
         const p = st.pow ? { challenge: st.pow.challenge, nonce: await pow(st.pow) } : null;
         const r = await api('comments', 'POST', {
           thread_key: key, thread_title: ds.kithTitle || D.title, thread_url: location.href.split('#')[0],
@@ -355,7 +356,7 @@
         unpreview();
         openForm(null, li.firstChild);
         say(t(x.status == 'pending' ? 'pending' : 'posted'));
-        api('settings').then(s => { st = s; }, () => {});
+        stP = api('settings').then(s => { st = s; }, () => {});
       } catch (e) { fail(e); }
       sub.disabled = false; sub.textContent = t('submit');
     };

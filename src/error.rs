@@ -27,6 +27,9 @@ pub enum ErrorKind {
     EditWindowClosed,
     OriginNotAllowed,
     RateLimited,
+    PowRequired,
+    PowInvalid,
+    DuplicateComment,
     Internal,
 }
 
@@ -49,6 +52,9 @@ impl ErrorKind {
             Self::EditWindowClosed => "edit_window_closed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::PowRequired => "pow_required",
+            Self::PowInvalid => "pow_invalid",
+            Self::DuplicateComment => "duplicate_comment",
             Self::Internal => "internal_error",
         }
     }
@@ -67,7 +73,10 @@ impl ErrorKind {
             Self::ThreadClosed
             | Self::InvalidEditToken
             | Self::EditWindowClosed
-            | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
+            | Self::OriginNotAllowed
+            | Self::PowRequired
+            | Self::PowInvalid => StatusCode::FORBIDDEN,
+            Self::DuplicateComment => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -46,6 +46,7 @@ pub struct CommentRow {
     pub kind: String,
     /// What `body_markdown` holds: `markdown` (written here) or `html` (imported source HTML).
     pub body_format: String,
+    pub fingerprint: Option<String>,
 }
 
 /// A comment about to be stored; its HTML is already sanitized.
@@ -69,6 +70,7 @@ pub struct NewCommentRow<'a> {
     pub edit_token_hash: &'a str,
     pub notify_replies: bool,
     pub is_owner: bool,
+    pub fingerprint: Option<&'a str>,
 }
 
 /// An imported comment: every column is given (times, likes, pins come from the source).

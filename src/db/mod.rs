@@ -5,6 +5,7 @@ pub mod keys;
 pub mod pool;
 pub mod schema;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

@@ -69,6 +69,7 @@ pub fn post(
                 }
             }
         };
+        super::spam::refuse(state, conn, site, &new, client, now)?;
         let history = AuthorHistory {
             has_approved_comment: match &new.email {
                 Some(email) => {
@@ -77,7 +78,9 @@ pub fn post(
                 None => false,
             },
         };
-        let verdict = moderation::decide(site.settings.moderation, history);
+        let verdict = moderation::decide(site.settings.moderation, history)
+            .and(super::spam::assess(state, conn, site, &new, now)?);
+        let fingerprint = super::spam::fingerprint(&new);
         db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
@@ -98,6 +101,7 @@ pub fn post(
                 edit_token_hash: &token_hash,
                 notify_replies: new.notify_replies,
                 is_owner: false,
+                fingerprint: Some(&fingerprint),
             },
         )
     })?;

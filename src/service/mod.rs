@@ -4,6 +4,7 @@ pub mod comments;
 pub mod export;
 pub mod import;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

@@ -349,6 +349,16 @@ impl Model {
         Self::default()
     }
 
+    /// A model from stored counts (possibly only the features one comment needs: scoring
+    /// reads only the features it is given).
+    pub fn from_counts(spam_docs: u32, ham_docs: u32, tokens: HashMap<String, (u32, u32)>) -> Self {
+        Self {
+            spam_docs,
+            ham_docs,
+            tokens,
+        }
+    }
+
     /// Spam documents trained.
     pub fn spam_docs(&self) -> u32 {
         self.spam_docs

@@ -83,7 +83,7 @@ impl fmt::Display for Action {
 ///
 /// `per_minute` cells refill evenly over a minute (5 means one every 12 s); `burst` is how many
 /// may be spent at once from a full bucket. Both must be at least 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// Sustained rate: cells refilled per minute.
@@ -113,7 +113,7 @@ impl Quota {
     }
 }
 
-/// The `[limits]` configuration section: one [`Quota`] per action for a single address, and the
+/// The `[rate_limits]` configuration section: one [`Quota`] per action for a single address, and the
 /// factor by which the quota of a whole /24 (IPv4) or /64 (IPv6) is larger.
 ///
 /// Defaults (per address; the prefix gets 4× both numbers):
@@ -125,7 +125,7 @@ impl Quota {
 /// | report | 5  | 5  | a reader may flag a handful of comments in one sitting |
 /// | like   | 30 | 20 | cheap, clicky, but a script liking everything is noise |
 /// | login  | 3  | 5  | slows password guessing to a few tries a minute |
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Posting comments.

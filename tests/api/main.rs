@@ -14,4 +14,5 @@ mod import;
 mod pagination;
 mod reading;
 mod sanitizer;
+mod spam;
 mod validation;

@@ -1,11 +1,12 @@
 // Comments held for moderation are shown to their author only (from this browser's localStorage).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, postViaForm } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, postViaForm, until } from './harness.mjs';
 
 let env;
-// This server also makes e-mail optional, to check that the form follows the site settings.
-before(async () => { env = await setup({ db: 'sqlite', moderation: 'all', env: { KITH_DEFAULT_SITE__REQUIRE_EMAIL: 'false' } }); });
+// This server also makes e-mail optional and the edit window short, to check that the embed follows the site settings.
+const WINDOW = 4;
+before(async () => { env = await setup({ db: 'sqlite', moderation: 'all', env: { KITH_DEFAULT_SITE__REQUIRE_EMAIL: 'false', KITH_DEFAULT_SITE__EDIT_WINDOW_SECS: String(WINDOW) } }); });
 after(async () => { await env?.stop(); });
 
 test('a pending comment is visible to its author only', async () => {
@@ -47,5 +48,19 @@ test('required fields follow the site settings (email optional here)', async () 
   assert.equal(await kithEl(page, 'label[for=k-author] .rq').count(), 1, '* on Name');
   await postViaForm(page, { body: 'No e-mail given', author: 'Quinn', email: '' });
   await expectText(kithEl(page, 'li.c .pe'), 'Your comment is awaiting moderation.');
+  await page.close();
+});
+
+test('Edit and Delete show the time left and disappear when the edit window closes', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.host.origin + freshKey('window'));
+  await kithEl(page, 'form').waitFor();
+  await postViaForm(page, { body: 'Quick, edit me', author: 'Tess' });
+  const li = kithEl(page, 'li.c');
+  await expectText(li.locator('.left'), /Editable for 0:0[0-4]/);
+  assert.equal(await li.locator('button:text-is("Edit")').count(), 1);
+  await until(async () => (await li.locator('button:text-is("Edit"), button:text-is("Delete"), .left').count()) === 0,
+    'edit controls removed after the window', (WINDOW + 5) * 1000);
+  await expectText(li.locator('.b'), 'Quick, edit me');
   await page.close();
 });
