@@ -676,6 +676,40 @@ fn the_cli_imports_exports_and_refuses_broken_files() {
 
     let out = cli(
         &db,
+        &["import", file, "--site", "default", "--format", "blogger"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown import format 'blogger'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(
+        &db,
+        &["import", file, "--site", "default", "--map-host", "nothing"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("OLD=NEW"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(
+        &db,
+        &[
+            "import",
+            file,
+            "--site",
+            "default",
+            "--map-host",
+            "a=b",
+            "--strip-host",
+        ],
+    );
+    assert!(!out.status.success());
+
+    let out = cli(
+        &db,
         &["export", "--site", "default", "--format", "wordpress"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
