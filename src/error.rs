@@ -16,6 +16,7 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     PayloadTooLarge,
     InvalidField,
+    InvalidImport,
     NotFound,
     SiteNotFound,
     ThreadNotFound,
@@ -40,6 +41,7 @@ impl ErrorKind {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidField => "invalid_field",
+            Self::InvalidImport => "invalid_import",
             Self::NotFound => "not_found",
             Self::SiteNotFound => "site_not_found",
             Self::ThreadNotFound => "thread_not_found",
@@ -62,7 +64,9 @@ impl ErrorKind {
             Self::MalformedJson | Self::MalformedQuery => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::InvalidField | Self::ParentNotFound => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
                 StatusCode::NOT_FOUND
             }

@@ -10,6 +10,7 @@ mod concurrency;
 mod config;
 mod cors;
 mod edit;
+mod import;
 mod pagination;
 mod reading;
 mod sanitizer;
