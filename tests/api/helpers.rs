@@ -69,11 +69,11 @@ pub struct TestApp {
 impl Drop for TestApp {
     /// Drops the test's own PostgreSQL database (closing the server's connections to it).
     fn drop(&mut self) {
-        if let Some(name) = self.postgres_db.take() {
-            if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let Some(name) = self.postgres_db.take()
+            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
