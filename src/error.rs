@@ -26,6 +26,12 @@ pub enum ErrorKind {
     EditWindowClosed,
     OriginNotAllowed,
     RateLimited,
+    Unauthorized,
+    InvalidCredentials,
+    CsrfFailed,
+    LoginThrottled,
+    InvalidSetupToken,
+    AlreadyExists,
     Internal,
 }
 
@@ -47,6 +53,12 @@ impl ErrorKind {
             Self::EditWindowClosed => "edit_window_closed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::CsrfFailed => "csrf_failed",
+            Self::LoginThrottled => "login_throttled",
+            Self::InvalidSetupToken => "invalid_setup_token",
+            Self::AlreadyExists => "already_exists",
             Self::Internal => "internal_error",
         }
     }
@@ -63,8 +75,12 @@ impl ErrorKind {
             Self::ThreadClosed
             | Self::InvalidEditToken
             | Self::EditWindowClosed
-            | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            | Self::OriginNotAllowed
+            | Self::CsrfFailed
+            | Self::InvalidSetupToken => StatusCode::FORBIDDEN,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::AlreadyExists => StatusCode::CONFLICT,
+            Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +119,17 @@ impl AppError {
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
         self
+    }
+
+    /// Too many failed logins from this address or for this account.
+    pub fn login_throttled(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                ErrorKind::LoginThrottled,
+                "too many failed logins; try again later",
+            )
+        }
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
