@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kith::config::Config;
 use kith::domain::admin::{AdminName, Password};
 use kith::service::admin::auth;
-use kith::config::Config;
 use kith::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -47,9 +47,7 @@ enum AdminCommand {
         name: String,
     },
     /// Set a new password for an admin account and end all its sessions.
-    Password {
-        name: String,
-    },
+    Password { name: String },
 }
 
 fn main() -> ExitCode {
@@ -118,7 +116,10 @@ fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
         println!("admin `{}` created; log in at /admin/login", name.as_str());
     } else {
         auth::set_password(&mut conn, &name, &password).map_err(|e| e.message.clone())?;
-        println!("password of `{}` changed; its sessions were ended", name.as_str());
+        println!(
+            "password of `{}` changed; its sessions were ended",
+            name.as_str()
+        );
     }
     Ok(())
 }

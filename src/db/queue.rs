@@ -227,26 +227,37 @@ pub fn upsert_reviews(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> Res
     Ok(())
 }
 
-/// Sets the status of the given comments, if they belong to `site_ids` (any site when `None`);
-/// returns how many changed.
+/// The ids among `ids` that exist.
+pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    Ok(comments::table
+        .filter(comments::id.eq_any(ids))
+        .select(comments::id)
+        .load(conn)?)
+}
+
+/// Sets the status (and the reason shown) of the given comments; returns how many changed.
 pub fn update_status(
     conn: &mut DbConn,
     ids: &[i64],
     status: &'static str,
     held_reason: Option<&str>,
 ) -> Result<usize, AppError> {
-    Ok(diesel::update(comments::table.filter(comments::id.eq_any(ids)))
-        .set((
-            comments::status.eq(status),
-            comments::held_reason.eq(held_reason),
-        ))
-        .execute(conn)?)
+    Ok(
+        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
+            .set((
+                comments::status.eq(status),
+                comments::held_reason.eq(held_reason),
+            ))
+            .execute(conn)?,
+    )
 }
 
 pub fn update_pinned(conn: &mut DbConn, ids: &[i64], pinned: bool) -> Result<usize, AppError> {
-    Ok(diesel::update(comments::table.filter(comments::id.eq_any(ids)))
-        .set(comments::pinned.eq(pinned))
-        .execute(conn)?)
+    Ok(
+        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
+            .set(comments::pinned.eq(pinned))
+            .execute(conn)?,
+    )
 }
 
 /// Ids of a site's comments written by an author: same e-mail (any case) when known, else the

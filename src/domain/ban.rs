@@ -156,9 +156,7 @@ fn mask(ip: IpAddr, len: u8) -> IpAddr {
         (bits >> host_bits) << host_bits
     };
     match ip {
-        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from(
-            u32::try_from(masked).unwrap_or(0),
-        )),
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from(u32::try_from(masked).unwrap_or(0))),
         IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::from(masked)),
     }
 }

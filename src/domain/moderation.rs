@@ -69,11 +69,7 @@ pub fn judge(
     submission: &Submission<'_>,
 ) -> Verdict {
     if let Some(ban) = bans.iter().find(|b| b.matches(&submission.author)) {
-        return Verdict::spam(format!(
-            "banned {}: {}",
-            ban.kind().as_str(),
-            ban.value()
-        ));
+        return Verdict::spam(format!("banned {}: {}", ban.kind().as_str(), ban.value()));
     }
     let texts = [
         submission.body,
@@ -86,10 +82,7 @@ pub fn judge(
     }
     let links = count_links(submission.body);
     if links > settings.max_links as usize {
-        return Verdict::hold(format!(
-            "{links} links (more than {})",
-            settings.max_links
-        ));
+        return Verdict::hold(format!("{links} links (more than {})", settings.max_links));
     }
     if let Some(word) = first_word_in(&settings.hold_words, &texts) {
         return Verdict::hold(format!("contains the held word \"{word}\""));
@@ -183,7 +176,10 @@ mod tests {
     fn rules_apply_strongest_first() {
         let s = open_site();
         let h = AuthorHistory::default();
-        assert_eq!(judge(&s, h, &[], &submit("hello")).status, CommentStatus::Approved);
+        assert_eq!(
+            judge(&s, h, &[], &submit("hello")).status,
+            CommentStatus::Approved
+        );
         let v = judge(&s, h, &[], &submit("Cheap VIAGRA here"));
         assert_eq!(v.status, CommentStatus::Pending);
         assert!(v.reason.unwrap().contains("viagra"));

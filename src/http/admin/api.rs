@@ -167,9 +167,7 @@ pub struct QueueQuery {
 }
 
 /// Parses the queue's query into its tab, search, site slug and page number.
-pub fn parse_queue_query(
-    q: QueueQuery,
-) -> Result<(Tab, Search, Option<String>, i64), AppError> {
+pub fn parse_queue_query(q: QueueQuery) -> Result<(Tab, Search, Option<String>, i64), AppError> {
     let tab = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => Tab::Pending,
         Some(s) => Tab::parse(s)?,
@@ -322,10 +320,7 @@ impl From<moderate::Ban> for BanResponse {
     }
 }
 
-async fn list_bans(
-    state: web::Data<AppState>,
-    _admin: ApiAdmin,
-) -> Result<HttpResponse, AppError> {
+async fn list_bans(state: web::Data<AppState>, _admin: ApiAdmin) -> Result<HttpResponse, AppError> {
     let bans = service::blocking(&state, |_, conn| moderate::list_bans(conn)).await?;
     let bans: Vec<BanResponse> = bans.into_iter().map(BanResponse::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "bans": bans })))
@@ -468,9 +463,10 @@ async fn create_site(
 ) -> Result<HttpResponse, AppError> {
     require_csrf_header(&req, &session)?;
     let form = body.into_inner();
-    let site =
-        service::blocking(&state, move |state, conn| site_admin::create(state, conn, &form))
-            .await?;
+    let site = service::blocking(&state, move |state, conn| {
+        site_admin::create(state, conn, &form)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(site_json(&site)))
 }
 

@@ -9,12 +9,14 @@ mod views;
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::DefaultHeaders;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::{AppError, ErrorKind};
 use crate::service::{self, admin::auth};
@@ -32,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::scope("/api")
+                    .wrap(from_fn(require_api_session))
                     .configure(api::routes)
                     .default_service(web::to(crate::http::errors::not_found)),
             )
@@ -80,16 +83,37 @@ async fn session_from(req: &HttpRequest) -> Result<auth::AdminSession, AppError>
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
-/// A logged-in admin for the JSON API; 401 JSON otherwise.
+/// The one admin API call open without a session.
+const LOGIN_PATH: &str = "/admin/api/login";
+
+/// Checks the session before anything else reads the request (so a call without one is a 401
+/// whatever its body), and leaves it in the request for [`ApiAdmin`].
+async fn require_api_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.path() != LOGIN_PATH {
+        let session = session_from(req.request()).await?;
+        req.extensions_mut().insert(session);
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A logged-in admin for the JSON API (checked by the scope's middleware); 401 JSON otherwise.
 pub struct ApiAdmin(pub auth::AdminSession);
 
 impl FromRequest for ApiAdmin {
     type Error = AppError;
-    type Future = LocalFuture<Result<Self, AppError>>;
+    type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { session_from(&req).await.map(ApiAdmin) })
+        std::future::ready(
+            req.extensions()
+                .get::<auth::AdminSession>()
+                .cloned()
+                .map(ApiAdmin)
+                .ok_or_else(|| AppError::new(ErrorKind::Unauthorized, "log in as an admin first")),
+        )
     }
 }
 

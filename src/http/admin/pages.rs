@@ -122,7 +122,12 @@ async fn login(state: web::Data<AppState>, Client(client): Client, body: web::By
             .cookie(session_cookie(&state, logged_in.token))
             .insert_header((actix_web::http::header::LOCATION, "/admin"))
             .finish()),
-        Err(e) if matches!(e.kind, ErrorKind::InvalidCredentials | ErrorKind::LoginThrottled) => {
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::InvalidCredentials | ErrorKind::LoginThrottled
+            ) =>
+        {
             let mut response = views::html(
                 e.kind.status(),
                 &views::LoginPage {
@@ -232,10 +237,7 @@ fn tab_links(counts: &[(Tab, i64)], current: Option<Tab>, suffix: &str) -> Vec<T
         .collect()
 }
 
-async fn dashboard(
-    state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
-) -> PageResult {
+async fn dashboard(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
     let d = service::blocking(&state, |_, conn| moderate::dashboard(conn)).await?;
     ok(&views::DashboardPage {
         layout: Layout::new("Dashboard", "dashboard", &session),
@@ -331,7 +333,11 @@ async fn moderate_comments(
             (Action::parse(form.get("action").unwrap_or_default())?, ids)
         }
     };
-    let done = form.get("row").and_then(|r| r.split(':').next()).unwrap_or(form.get("action").unwrap_or_default()).to_string();
+    let done = form
+        .get("row")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or(form.get("action").unwrap_or_default())
+        .to_string();
     service::blocking(&state, move |_, conn| moderate::apply(conn, &ids, action)).await?;
     Ok(see_other(&with_done(
         form.get("back").unwrap_or("/admin/comments"),
@@ -349,8 +355,12 @@ async fn comment(
     let item = service::blocking(&state, move |_, conn| moderate::find(conn, id)).await?;
     let back = format!("/admin/comments?status={}", tab_of(&item));
     ok(&views::CommentPage {
-        layout: Layout::new(format!("Comment by {}", item.comment.author), "comments", &session)
-            .with_notice(notice(notice_query.done.as_deref())),
+        layout: Layout::new(
+            format!("Comment by {}", item.comment.author),
+            "comments",
+            &session,
+        )
+        .with_notice(notice(notice_query.done.as_deref())),
         row: Row::new(item),
         back,
     })
@@ -374,7 +384,10 @@ async fn edit_comment(
     form.check_csrf(&session)?;
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
-    service::blocking(&state, move |state, conn| moderate::edit(state, conn, id, &text)).await?;
+    service::blocking(&state, move |state, conn| {
+        moderate::edit(state, conn, id, &text)
+    })
+    .await?;
     Ok(see_other(&format!("/admin/comments/{}?done=edit", id.0)))
 }
 
@@ -392,7 +405,10 @@ async fn reply_comment(
         moderate::reply_as_owner(state, conn, id, &session.name, &text)
     })
     .await?;
-    Ok(see_other(&format!("/admin/comments/{}?done=reply", reply.id.0)))
+    Ok(see_other(&format!(
+        "/admin/comments/{}?done=reply",
+        reply.id.0
+    )))
 }
 
 async fn delete_by_author(

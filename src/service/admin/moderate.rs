@@ -162,8 +162,12 @@ fn reported_ids(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<i64>, App
         Some(site) => {
             let mut kept = Vec::new();
             for id in ids {
-                if db::comments::find_in_site(conn, crate::domain::site::SiteId(site), CommentId(id))?
-                    .is_some()
+                if db::comments::find_in_site(
+                    conn,
+                    crate::domain::site::SiteId(site),
+                    CommentId(id),
+                )?
+                .is_some()
                 {
                     kept.push(id);
                 }
@@ -321,16 +325,21 @@ pub fn apply(conn: &mut DbConn, ids: &[CommentId], action: Action) -> Result<usi
             Action::Approve | Action::Restore => {
                 db::queue::update_status(conn, &ids, "approved", None)?
             }
-            Action::Spam => db::queue::update_status(conn, &ids, "spam", Some("marked as spam by an admin"))?,
-            Action::Delete => db::queue::update_status(conn, &ids, "deleted", Some("deleted by an admin"))?,
+            Action::Spam => {
+                db::queue::update_status(conn, &ids, "spam", Some("marked as spam by an admin"))?
+            }
+            Action::Delete => {
+                db::queue::update_status(conn, &ids, "deleted", Some("deleted by an admin"))?
+            }
             Action::Pin => db::queue::update_pinned(conn, &ids, true)?,
             Action::Unpin => db::queue::update_pinned(conn, &ids, false)?,
         };
-        if !matches!(action, Action::Pin | Action::Unpin) {
-            db::queue::upsert_reviews(conn, &ids, now)?;
-        }
         if changed == 0 {
             return Err(not_found());
+        }
+        if !matches!(action, Action::Pin | Action::Unpin) {
+            let found = db::queue::existing_ids(conn, &ids)?;
+            db::queue::upsert_reviews(conn, &found, now)?;
         }
         Ok(changed)
     })
@@ -423,8 +432,14 @@ pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppEr
     write_tx(conn, |conn| {
         let c = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         let thread = db::threads::find_by_id(conn, c.thread_id)?.ok_or_else(not_found)?;
-        let ids = db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author_name)?;
-        let n = db::queue::update_status(conn, &ids, "deleted", Some("deleted with all comments by this author"))?;
+        let ids =
+            db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author_name)?;
+        let n = db::queue::update_status(
+            conn,
+            &ids,
+            "deleted",
+            Some("deleted with all comments by this author"),
+        )?;
         db::queue::upsert_reviews(conn, &ids, now)?;
         Ok(n)
     })

@@ -106,7 +106,10 @@ impl SiteForm {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(FieldError::new("language", "must be a language tag like en"));
+            return Err(FieldError::new(
+                "language",
+                "must be a language tag like en",
+            ));
         }
         let settings = SiteSettings {
             moderation,
@@ -152,7 +155,9 @@ fn number(field: &'static str, value: &str, min: u32, max: u32) -> Result<u32, F
         .parse::<u32>()
         .ok()
         .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| FieldError::new(field, format!("must be a whole number from {min} to {max}")))
+        .ok_or_else(|| {
+            FieldError::new(field, format!("must be a whole number from {min} to {max}"))
+        })
 }
 
 fn words(field: &'static str, value: &str) -> Result<Vec<String>, FieldError> {
@@ -215,7 +220,13 @@ pub fn update(
     let site = find(conn, slug)?;
     let parsed = form.parse(&site.settings)?;
     write_tx(conn, |conn| {
-        db::sites::update(conn, site.id, &parsed.name, &parsed.origins, &parsed.settings)
+        db::sites::update(
+            conn,
+            site.id,
+            &parsed.name,
+            &parsed.origins,
+            &parsed.settings,
+        )
     })?;
     state.sites.invalidate(slug);
     crate::service::sites::find(state, conn, slug)
