@@ -471,3 +471,76 @@ impl TestApp {
             .collect()
     }
 }
+
+both_backends! {
+    async fn the_comment_page_edits_replies_bans_and_deletes_by_author(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let (id, _) = post(&app, "/p/", "Mallory", "mallory@example.com", "Firts post").await;
+        let (other, _) = post(&app, "/q/", "Mallory", "mallory@example.com", "Again").await;
+        let (status, html) = admin.page(&format!("/admin/comments/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Ban the e-mail mallory@example.com"));
+        assert!(html.contains("Ban the IP 127.0.0.1"));
+        let r = admin.form(&format!("/admin/comments/{id}/edit"), &[("csrf", &admin.csrf), ("body", "First post")]).await;
+        assert_eq!(r.status(), 303);
+        let r = admin.form(&format!("/admin/comments/{id}/reply"), &[("csrf", &admin.csrf), ("body", "Welcome!")]).await;
+        assert_eq!(r.status(), 303);
+        let thread = app.thread("/p/").await;
+        assert_eq!(thread["comments"][0]["body"], "First post");
+        assert_eq!(thread["comments"][0]["replies"][0]["owner"], true);
+        let r = admin.form("/admin/bans", &[("csrf", &admin.csrf), ("kind", "name"), ("value", "Mallory"), ("note", "from comment")]).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(post(&app, "/p/", "mallory", "new@example.com", "x").await.1, "spam");
+        let r = admin.form(&format!("/admin/comments/{id}/delete-by-author"), &[("csrf", &admin.csrf)]).await;
+        assert_eq!(r.status(), 303);
+        let mut deleted = admin.queue_ids("deleted", "").await;
+        deleted.sort_unstable();
+        assert_eq!(deleted, vec![id, other]);
+        // A wrong token changes nothing.
+        let r = admin.form(&format!("/admin/comments/{other}/edit"), &[("csrf", "nope"), ("body", "hacked")]).await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(admin.get(&format!("/comments/{other}")).await["body"], "Again");
+        let (status, _) = admin.page("/admin/comments/999999").await;
+        assert_eq!(status, 404);
+    }
+
+    async fn sites_are_created_with_the_page_form(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let (status, html) = admin.page("/admin/sites/new").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("name=\"slug\""));
+        let fields = [
+            ("csrf", admin.csrf.as_str()), ("slug", "news"), ("name", "News"), ("allowed_origins", "https://news.example"),
+            ("moderation", "none"), ("edit_window_secs", "900"), ("max_depth", "5"), ("require_name", "on"),
+            ("require_email", "on"), ("hold_words", ""), ("reject_words", ""), ("max_links", "2"),
+            ("report_threshold", "3"), ("auto_close_days", "30"), ("language", "en"),
+        ];
+        let r = admin.form("/admin/sites", &fields).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/admin/sites/news?done=saved");
+        assert_eq!(admin.get("/sites/news").await["settings"]["auto_close_days"], 30);
+        // A mistake shows the form again with the message.
+        let mut bad = fields;
+        bad[1] = ("slug", "Bad Slug");
+        let r = admin.form("/admin/sites", &bad).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    }
+}
+
+mod secure_cookie {
+    use super::*;
+
+    #[actix_web::test]
+    async fn the_session_cookie_is_secure_behind_https() {
+        let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, |c| {
+            c.server.public_url = "https://comments.example".into();
+        })
+        .await;
+        create_admin(&app, "admin").await;
+        let r = login_raw(&app, "admin", PASSWORD, "127.0.0.1").await;
+        assert_eq!(r.status(), 200);
+        let header = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(header.contains("; Secure"), "{header}");
+    }
+}

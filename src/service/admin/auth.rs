@@ -53,7 +53,12 @@ fn sha256(token: &str) -> String {
 }
 
 fn session_of(state: &AppState, admin_id: i64, name: String, token_hash: String) -> AdminSession {
-    let csrf_token = state.keys.tag("admin-csrf", token_hash.as_bytes())[..40].to_string();
+    let csrf_token = state
+        .keys
+        .tag("admin-csrf", token_hash.as_bytes())
+        .chars()
+        .take(40)
+        .collect();
     AdminSession {
         admin_id,
         name,
@@ -66,7 +71,9 @@ fn session_of(state: &AppState, admin_id: i64, name: String, token_hash: String)
 pub fn csrf_ok(session: &AdminSession, presented: &str) -> bool {
     let a = session.csrf_token.as_bytes();
     let b = presented.as_bytes();
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub fn hash_password(password: &Password) -> Result<String, AppError> {
