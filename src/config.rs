@@ -65,6 +65,8 @@ pub struct DefaultSiteConfig {
     pub edit_window_secs: u32,
     pub max_depth: u8,
     pub language: String,
+    /// A comment with more links than this is held.
+    pub max_links: u32,
 }
 
 /// Length limits of the public fields, in characters.
@@ -129,6 +131,7 @@ impl Default for DefaultSiteConfig {
             edit_window_secs: 900,
             max_depth: 5,
             language: "en".into(),
+            max_links: 2,
         }
     }
 }
