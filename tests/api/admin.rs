@@ -72,6 +72,26 @@ both_backends! {
         };
         assert_eq!(stored.len(), 1);
         assert_ne!(stored[0], token);
+        // The login form refuses a post from another site's page (login CSRF).
+        let forged = client_from("127.0.0.1")
+            .post(format!("{}/admin/login", app.address))
+            .header("origin", "https://evil.example")
+            .form(&[("name", "admin"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+        assert!(session_cookie(&forged).is_none());
+        let own_origin = app.address.clone();
+        let form_login = client_from("127.0.0.1")
+            .post(format!("{}/admin/login", app.address))
+            .header("origin", own_origin)
+            .form(&[("name", "admin"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form_login.status(), 303);
+        assert!(session_cookie(&form_login).is_some());
         let admin = Admin::login_as(&app, "admin").await;
         let me = admin.get("/session").await;
         assert_eq!(me["name"], "admin");

@@ -156,6 +156,32 @@ fn csrf(session: &auth::AdminSession, presented: &str) -> Result<(), AppError> {
     }
 }
 
+/// Refuses a form posted from another site's page (login CSRF): a browser's `Origin` header,
+/// when sent, must name this server's host. Forms with a session also carry a CSRF token.
+fn require_same_origin(req: &HttpRequest) -> Result<(), AppError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let same = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .is_some_and(|(_, rest)| !host.is_empty() && rest.eq_ignore_ascii_case(host));
+    if same {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorKind::CsrfFailed,
+            "this form was sent from another site",
+        ))
+    }
+}
+
 /// An error on an admin page: 401 becomes a redirect to the login page, anything else a
 /// small HTML page with the message.
 #[derive(Debug)]

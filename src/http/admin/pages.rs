@@ -108,7 +108,13 @@ async fn login_form(req: HttpRequest) -> PageResult {
     })
 }
 
-async fn login(state: web::Data<AppState>, Client(client): Client, body: web::Bytes) -> PageResult {
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Client(client): Client,
+    body: web::Bytes,
+) -> PageResult {
+    super::require_same_origin(&req)?;
     let form = FormPairs::parse(&body);
     let name = form.text("name");
     let password = form.text("password");
@@ -188,7 +194,8 @@ async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery>) -
     ))
 }
 
-async fn setup(state: web::Data<AppState>, body: web::Bytes) -> PageResult {
+async fn setup(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
+    super::require_same_origin(&req)?;
     let form = FormPairs::parse(&body);
     let token = form.text("token");
     let parsed = (|| -> Result<(AdminName, Password), FieldError> {
