@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 DefaultHeaders::new()
                     .add((header::CACHE_CONTROL, "no-store"))
                     .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
             )
             .service(
