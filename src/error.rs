@@ -16,6 +16,7 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     PayloadTooLarge,
     InvalidField,
+    InvalidImport,
     NotFound,
     SiteNotFound,
     ThreadNotFound,
@@ -32,6 +33,9 @@ pub enum ErrorKind {
     LoginThrottled,
     InvalidSetupToken,
     AlreadyExists,
+    PowRequired,
+    PowInvalid,
+    DuplicateComment,
     Internal,
 }
 
@@ -43,6 +47,7 @@ impl ErrorKind {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidField => "invalid_field",
+            Self::InvalidImport => "invalid_import",
             Self::NotFound => "not_found",
             Self::SiteNotFound => "site_not_found",
             Self::ThreadNotFound => "thread_not_found",
@@ -59,6 +64,9 @@ impl ErrorKind {
             Self::LoginThrottled => "login_throttled",
             Self::InvalidSetupToken => "invalid_setup_token",
             Self::AlreadyExists => "already_exists",
+            Self::PowRequired => "pow_required",
+            Self::PowInvalid => "pow_invalid",
+            Self::DuplicateComment => "duplicate_comment",
             Self::Internal => "internal_error",
         }
     }
@@ -68,7 +76,9 @@ impl ErrorKind {
             Self::MalformedJson | Self::MalformedQuery => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::InvalidField | Self::ParentNotFound => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -77,9 +87,11 @@ impl ErrorKind {
             | Self::EditWindowClosed
             | Self::OriginNotAllowed
             | Self::CsrfFailed
-            | Self::InvalidSetupToken => StatusCode::FORBIDDEN,
+            | Self::InvalidSetupToken
+            | Self::PowRequired
+            | Self::PowInvalid => StatusCode::FORBIDDEN,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::AlreadyExists => StatusCode::CONFLICT,
+            Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -154,9 +166,10 @@ impl std::error::Error for AppError {}
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
+        // The message stands next to the field it is about, so it does not repeat its name.
         Self {
             field: Some(e.field),
-            ..Self::new(ErrorKind::InvalidField, e.to_string())
+            ..Self::new(ErrorKind::InvalidField, e.message)
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod pool;
 pub mod queue;
 pub mod schema;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

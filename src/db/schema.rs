@@ -53,6 +53,10 @@ diesel::table! {
         notify_replies -> Bool,
         pinned -> Bool,
         is_owner -> Bool,
+        import_key -> Nullable<Text>,
+        kind -> Text,
+        body_format -> Text,
+        fingerprint -> Nullable<Text>,
     }
 }
 
@@ -66,10 +70,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    spam_tokens (site_id, token) {
+        site_id -> BigInt,
+        token -> Text,
+        spam_count -> BigInt,
+        ham_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_pow (digest) {
+        digest -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(threads -> sites (site_id));
 diesel::joinable!(comments -> threads (thread_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
-diesel::allow_tables_to_appear_in_same_query!(server_keys, sites, threads, comments, comment_votes);
+diesel::allow_tables_to_appear_in_same_query!(
+    server_keys,
+    sites,
+    threads,
+    comments,
+    comment_votes,
+    spam_tokens,
+    used_pow,
+);
 
 diesel::table! {
     admins (id) {

@@ -33,6 +33,33 @@ impl Verdict {
             reason: Some(reason.into()),
         }
     }
+
+    fn severity(&self) -> u8 {
+        match self.status {
+            CommentStatus::Approved => 0,
+            CommentStatus::Pending => 1,
+            CommentStatus::Spam | CommentStatus::Deleted => 2,
+        }
+    }
+
+    /// The stricter of two verdicts (spam over held over published); reasons of equally strict
+    /// verdicts are joined.
+    pub fn and(self, other: Verdict) -> Verdict {
+        match self.severity().cmp(&other.severity()) {
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Equal => {
+                let reason = match (self.reason, other.reason) {
+                    (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                    (a, b) => a.or(b),
+                };
+                Verdict {
+                    status: self.status,
+                    reason,
+                }
+            }
+        }
+    }
 }
 
 /// Facts about the author that the rules need.
@@ -126,6 +153,16 @@ fn contains_word(text: &str, word: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::ban::BanKind;
+
+    #[test]
+    fn the_stricter_verdict_wins() {
+        let v = Verdict::approve()
+            .and(Verdict::hold("a"))
+            .and(Verdict::hold("b"));
+        assert_eq!(v.status, CommentStatus::Pending);
+        assert_eq!(v.reason.as_deref(), Some("a; b"));
+        assert_eq!(v.and(Verdict::spam("c")).status, CommentStatus::Spam);
+    }
 
     #[test]
     fn first_time_holds_unknown_authors_only() {

@@ -69,6 +69,19 @@ pub struct SiteSettings {
     pub report_threshold: u32,
     /// Days after a thread's first comment when it closes to new comments; 0 means never.
     pub auto_close_days: u32,
+    /// Treat comments that fill the form's hidden honeypot field as spam.
+    pub honeypot: bool,
+    /// Hold comments sent without a valid signed form token (the embed always sends one).
+    pub require_form_token: bool,
+    /// Hold comments sent sooner than this many seconds after the form was shown.
+    pub min_post_secs: u32,
+    /// Refuse the same text from the same address or e-mail within this many seconds (0: off).
+    pub duplicate_window_secs: u32,
+    /// Leading zero bits of proof of work the embed must find before posting (0: off; 16 is a
+    /// fraction of a second on a phone).
+    pub pow_difficulty: u8,
+    /// Hold comments the learned spam score rates at or above this percentage (0: off).
+    pub spam_threshold_percent: u8,
 }
 
 impl Default for SiteSettings {
@@ -85,6 +98,12 @@ impl Default for SiteSettings {
             max_links: 2,
             report_threshold: 3,
             auto_close_days: 0,
+            honeypot: true,
+            require_form_token: true,
+            min_post_secs: 3,
+            duplicate_window_secs: 3600,
+            pow_difficulty: 0,
+            spam_threshold_percent: 90,
         }
     }
 }

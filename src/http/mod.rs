@@ -8,6 +8,7 @@ pub mod client;
 pub mod cors;
 pub mod demo;
 pub mod errors;
+pub mod request_id;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;

@@ -70,6 +70,7 @@ pub fn post(
                 }
             }
         };
+        super::spam::refuse(state, conn, site, &new, client, now)?;
         let history = AuthorHistory {
             has_approved_comment: match &new.email {
                 Some(email) => {
@@ -89,7 +90,9 @@ pub fn post(
             website: new.website.as_ref().map(|w| w.as_str()),
             body: new.body.as_str(),
         };
-        let verdict = moderation::judge(&site.settings, history, &bans, &submission);
+        let verdict = moderation::judge(&site.settings, history, &bans, &submission)
+            .and(super::spam::assess(state, conn, site, &new, now)?);
+        let fingerprint = super::spam::fingerprint(&new);
         db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
@@ -110,6 +113,7 @@ pub fn post(
                 edit_token_hash: &token_hash,
                 notify_replies: new.notify_replies,
                 is_owner: false,
+                fingerprint: Some(&fingerprint),
             },
         )
     })?;

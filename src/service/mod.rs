@@ -2,7 +2,10 @@
 
 pub mod admin;
 pub mod comments;
+pub mod export;
+pub mod import;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

@@ -38,6 +38,7 @@ pub fn ensure_default(conn: &mut DbConn, config: &DefaultSiteConfig) -> Result<b
         max_depth: config.max_depth,
         language: config.language.clone(),
         max_links: config.max_links,
+        min_post_secs: config.min_post_secs,
         ..SiteSettings::default()
     };
     db::sites::insert_if_absent(

@@ -112,6 +112,14 @@ impl Admin {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// A comment's real status (the public API shows spam as pending to its sender).
+    pub async fn status(&self, id: i64) -> String {
+        self.get(&format!("/comments/{id}")).await["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Applies a queue action to comments.
     pub async fn moderate(&self, ids: &[i64], action: &str) -> Value {
         self.post(

@@ -61,7 +61,21 @@ pub struct TestApp {
     pub api: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The PostgreSQL database to drop when the test ends.
+    postgres_db: Option<String>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    /// Drops the test's own PostgreSQL database (closing the server's connections to it).
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_db.take()
+            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
 }
 
 /// A config for tests: port 0, quiet, the default site publishing at once.
@@ -74,6 +88,13 @@ pub fn test_config(db: Db, dir: &tempfile::TempDir) -> Config {
         Db::Postgres => fresh_postgres_database(),
     };
     config.default_site.moderation = ModerationMode::None;
+    // The test client stands in for a reverse proxy: X-Forwarded-For names the reader.
+    config.server.trusted_proxies = vec!["127.0.0.1".into()];
+    let generous = kith::spam::limiter::Quota::new(1_000_000, 1_000_000);
+    config.rate_limits.post = generous;
+    config.rate_limits.edit = generous;
+    config.rate_limits.like = generous;
+    config.rate_limits.report = generous;
     config
 }
 
@@ -91,13 +112,32 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
+    let postgres_db = match db {
+        Db::Postgres => state
+            .config
+            .database
+            .url
+            .rsplit('/')
+            .next()
+            .map(str::to_string),
+        Db::Sqlite => None,
+    };
+    let app = TestApp {
+        postgres_db,
         api: format!("{address}/api/v1/sites/default"),
         address,
         client: reqwest::Client::builder().build().unwrap(),
         state,
         _dir: dir,
-    }
+    };
+    // The spam defences that judge *how* a comment was sent are tested on their own
+    // (tests/api/spam.rs); elsewhere comments come straight from the test client.
+    app.set_settings(|s| {
+        s.require_form_token = false;
+        s.duplicate_window_secs = 0;
+    })
+    .await;
+    app
 }
 
 impl TestApp {

@@ -419,6 +419,7 @@ pub fn reply_as_owner(
                 edit_token_hash: &token_hash,
                 notify_replies: false,
                 is_owner: true,
+                fingerprint: None,
             },
         )?
         .into_comment()
