@@ -68,6 +68,8 @@ pub struct DefaultSiteConfig {
     pub edit_window_secs: u32,
     pub max_depth: u8,
     pub language: String,
+    /// A comment with more links than this is held.
+    pub max_links: u32,
     /// Comments sent sooner than this many seconds after the form was shown are held.
     pub min_post_secs: u32,
 }
@@ -134,6 +136,7 @@ impl Default for DefaultSiteConfig {
             edit_window_secs: 900,
             max_depth: 5,
             language: "en".into(),
+            max_links: 2,
             min_post_secs: 3,
         }
     }

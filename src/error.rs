@@ -27,6 +27,12 @@ pub enum ErrorKind {
     EditWindowClosed,
     OriginNotAllowed,
     RateLimited,
+    Unauthorized,
+    InvalidCredentials,
+    CsrfFailed,
+    LoginThrottled,
+    InvalidSetupToken,
+    AlreadyExists,
     PowRequired,
     PowInvalid,
     DuplicateComment,
@@ -52,6 +58,12 @@ impl ErrorKind {
             Self::EditWindowClosed => "edit_window_closed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::CsrfFailed => "csrf_failed",
+            Self::LoginThrottled => "login_throttled",
+            Self::InvalidSetupToken => "invalid_setup_token",
+            Self::AlreadyExists => "already_exists",
             Self::PowRequired => "pow_required",
             Self::PowInvalid => "pow_invalid",
             Self::DuplicateComment => "duplicate_comment",
@@ -74,10 +86,13 @@ impl ErrorKind {
             | Self::InvalidEditToken
             | Self::EditWindowClosed
             | Self::OriginNotAllowed
+            | Self::CsrfFailed
+            | Self::InvalidSetupToken
             | Self::PowRequired
             | Self::PowInvalid => StatusCode::FORBIDDEN,
-            Self::DuplicateComment => StatusCode::CONFLICT,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
+            Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +131,17 @@ impl AppError {
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
         self
+    }
+
+    /// Too many failed logins from this address or for this account.
+    pub fn login_throttled(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                ErrorKind::LoginThrottled,
+                "too many failed logins; try again later",
+            )
+        }
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {

@@ -1,5 +1,6 @@
 //! The `kith` command line.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +9,9 @@ use std::sync::{Arc, OnceLock};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
+use kith::domain::admin::{AdminName, Password};
 use kith::error::{AppError, ErrorKind};
+use kith::service::admin::auth;
 use kith::service::{self, export::ExportFormat, import::HostRule, import::ImportOptions};
 use kith::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
@@ -35,6 +38,9 @@ enum Command {
     Migrate,
     /// Check the configuration and print it (secrets left out), then exit.
     CheckConfig,
+    /// Manage admin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
@@ -76,6 +82,18 @@ struct ExportArgs {
     format: String,
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account. The password is asked for (or read from the first line of
+    /// standard input when it is not a terminal), never taken from the command line.
+    Create {
+        /// Login name: letters, digits, `.`, `_` or `-`.
+        name: String,
+    },
+    /// Set a new password for an admin account and end all its sessions.
+    Password { name: String },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
@@ -93,6 +111,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
         Command::CheckConfig => check_config(&config),
+        Command::Admin(command) => admin(config, command),
         Command::Import(args) => import(config, args),
         Command::Export(args) => export(config, args),
     };
@@ -221,6 +240,47 @@ fn migrate(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("database is up to date");
     Ok(())
+}
+
+fn admin(config: Config, command: AdminCommand) -> Result<(), String> {
+    let (name, create) = match command {
+        AdminCommand::Create { name } => (name, true),
+        AdminCommand::Password { name } => (name, false),
+    };
+    let name = AdminName::parse(&name).map_err(|e| e.to_string())?;
+    let password = Password::parse(read_password()?).map_err(|e| e.to_string())?;
+    let state = startup::prepare(config).map_err(|e| e.to_string())?;
+    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    if create {
+        auth::create_admin(&mut conn, &name, &password).map_err(|e| e.message.clone())?;
+        println!("admin `{}` created; log in at /admin/login", name.as_str());
+    } else {
+        auth::set_password(&mut conn, &name, &password).map_err(|e| e.message.clone())?;
+        println!(
+            "password of `{}` changed; its sessions were ended",
+            name.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// A password from a hidden prompt (asked twice), or the first line of standard input.
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 10 characters): ")
+            .map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
 }
 
 fn check_config(config: &Config) -> Result<(), String> {

@@ -77,6 +77,7 @@ impl Application {
         })?
         .run();
         start_workers(state.clone());
+        announce_setup_link(&state, port)?;
         Ok(Self {
             port,
             server,
@@ -130,6 +131,19 @@ fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
         tracing::info!(slug = %config.default_site.slug, "created the default site");
     }
     Ok(Keys::new(master))
+}
+
+/// With no admin account yet, logs a one-time link to create the first one.
+fn announce_setup_link(state: &AppState, port: u16) -> Result<(), AppError> {
+    let mut conn = state.pool.get()?;
+    if let Some(token) = service::admin::auth::issue_setup_token(&mut conn)? {
+        let url = state.config.public_url(port);
+        tracing::warn!(
+            "no admin account yet: create one at {url}/admin/setup?token={token} \
+             (the link works once), or run `kith admin create NAME`"
+        );
+    }
+    Ok(())
 }
 
 /// Background chores; each is idempotent, so every process may run them.

@@ -1,8 +1,11 @@
 //! The only place that speaks diesel: one code path over PostgreSQL and SQLite.
 
+pub mod admins;
+pub mod bans;
 pub mod comments;
 pub mod keys;
 pub mod pool;
+pub mod queue;
 pub mod schema;
 pub mod sites;
 pub mod spam;

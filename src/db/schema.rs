@@ -98,3 +98,58 @@ diesel::allow_tables_to_appear_in_same_query!(
     spam_tokens,
     used_pow,
 );
+
+diesel::table! {
+    admins (id) {
+        id -> BigInt,
+        name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_sessions (token_hash) {
+        token_hash -> Text,
+        admin_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_setup_tokens (token_hash) {
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bans (id) {
+        id -> BigInt,
+        kind -> Text,
+        value -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_reviews (comment_id) {
+        comment_id -> BigInt,
+        reviewed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(admin_sessions -> admins (admin_id));
+diesel::allow_tables_to_appear_in_same_query!(admins, admin_sessions);
+diesel::allow_tables_to_appear_in_same_query!(report_reviews, comments);
+diesel::allow_tables_to_appear_in_same_query!(report_reviews, comment_votes);

@@ -107,3 +107,38 @@ pub fn update_settings(
 fn json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(AppError::internal)
 }
+
+/// Creates a site; `None` when the slug is taken.
+pub fn insert(
+    conn: &mut DbConn,
+    slug: &str,
+    name: &str,
+    origins: &[OriginPattern],
+    settings: &SiteSettings,
+    now: NaiveDateTime,
+) -> Result<Option<Site>, AppError> {
+    if insert_if_absent(conn, slug, name, origins, settings, now)? {
+        find_by_slug(conn, slug)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Replaces a site's name, origins and settings.
+pub fn update(
+    conn: &mut DbConn,
+    id: SiteId,
+    name: &str,
+    origins: &[OriginPattern],
+    settings: &SiteSettings,
+) -> Result<(), AppError> {
+    let origins: Vec<String> = origins.iter().map(ToString::to_string).collect();
+    diesel::update(sites::table.find(id.0))
+        .set((
+            sites::name.eq(name),
+            sites::allowed_origins.eq(json(&origins)?),
+            sites::settings.eq(json(settings)?),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! Plain types and rules: no HTTP, no SQL.
 
+pub mod admin;
+pub mod ban;
 pub mod comment;
 pub mod fields;
 pub mod moderation;

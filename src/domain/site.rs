@@ -59,6 +59,16 @@ pub struct SiteSettings {
     /// Levels of nesting, top level included (5 as in WordPress).
     pub max_depth: u8,
     pub language: String,
+    /// Words or phrases that hold a comment for moderation (case-insensitive, whole words).
+    pub hold_words: Vec<String>,
+    /// Words or phrases that send a comment straight to spam.
+    pub reject_words: Vec<String>,
+    /// A comment with more links than this is held.
+    pub max_links: u32,
+    /// Distinct readers whose reports hide a comment until an admin decides.
+    pub report_threshold: u32,
+    /// Days after a thread's first comment when it closes to new comments; 0 means never.
+    pub auto_close_days: u32,
     /// Treat comments that fill the form's hidden honeypot field as spam.
     pub honeypot: bool,
     /// Hold comments sent without a valid signed form token (the embed always sends one).
@@ -83,6 +93,11 @@ impl Default for SiteSettings {
             edit_window_secs: 900,
             max_depth: 5,
             language: "en".into(),
+            hold_words: Vec::new(),
+            reject_words: Vec::new(),
+            max_links: 2,
+            report_threshold: 3,
+            auto_close_days: 0,
             honeypot: true,
             require_form_token: true,
             min_post_secs: 3,
@@ -90,6 +105,18 @@ impl Default for SiteSettings {
             pow_difficulty: 0,
             spam_threshold_percent: 90,
         }
+    }
+}
+
+impl SiteSettings {
+    /// Whether a thread created at `created` is closed by age at `now`.
+    pub fn auto_closed(
+        &self,
+        created: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        self.auto_close_days > 0
+            && now >= created + chrono::Duration::days(i64::from(self.auto_close_days))
     }
 }
 

@@ -1,5 +1,7 @@
-//! Routes in one place; handlers by audience: `api` (public JSON), `assets` (embed), `demo`.
+//! Routes in one place; handlers by audience: `api` (public JSON), `admin` (pages and the
+//! admin JSON API), `assets` (embed), `demo`.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod client;
@@ -22,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(api::routes)
                 .default_service(web::to(errors::not_found)),
         )
+        .configure(admin::routes)
         .configure(assets::routes)
         .configure(demo::routes)
         .default_service(web::to(errors::not_found));

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
+use crate::domain::ban::Author;
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
@@ -39,7 +40,7 @@ pub fn post(
             &new.thread_meta,
             now.naive_utc(),
         )?;
-        if thread.closed {
+        if thread.closed || site.settings.auto_closed(thread.created_at.and_utc(), now) {
             return Err(AppError::new(
                 ErrorKind::ThreadClosed,
                 "comments are closed on this page",
@@ -78,7 +79,18 @@ pub fn post(
                 None => false,
             },
         };
-        let verdict = moderation::decide(site.settings.moderation, history)
+        let bans = db::bans::list(conn)?;
+        let bans: Vec<_> = bans.iter().filter_map(db::bans::BanRow::rule).collect();
+        let submission = moderation::Submission {
+            author: Author {
+                name: new.author.as_str(),
+                email: new.email.as_ref().map(|e| e.as_str()),
+                ip: Some(client.ip),
+            },
+            website: new.website.as_ref().map(|w| w.as_str()),
+            body: new.body.as_str(),
+        };
+        let verdict = moderation::judge(&site.settings, history, &bans, &submission)
             .and(super::spam::assess(state, conn, site, &new, now)?);
         let fingerprint = super::spam::fingerprint(&new);
         db::comments::insert(

@@ -1,5 +1,6 @@
 //! Use-cases, one transaction each. Called from handlers on the blocking pool.
 
+pub mod admin;
 pub mod comments;
 pub mod export;
 pub mod import;

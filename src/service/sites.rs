@@ -37,6 +37,7 @@ pub fn ensure_default(conn: &mut DbConn, config: &DefaultSiteConfig) -> Result<b
         edit_window_secs: config.edit_window_secs,
         max_depth: config.max_depth,
         language: config.language.clone(),
+        max_links: config.max_links,
         min_post_secs: config.min_post_secs,
         ..SiteSettings::default()
     };

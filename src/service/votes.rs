@@ -42,7 +42,8 @@ pub fn like(
     })
 }
 
-/// Records a reader's report; a second report from the same reader changes nothing.
+/// Records a reader's report; a second report from the same reader changes nothing. At the
+/// site's threshold of distinct reporters the comment is hidden until an admin decides.
 pub fn report(
     state: &AppState,
     conn: &mut DbConn,
@@ -54,7 +55,7 @@ pub fn report(
     let voter = voter(state, client);
     write_tx(conn, |conn| {
         find_public(conn, site, id)?;
-        db::votes::insert_if_absent(
+        let fresh = db::votes::insert_if_absent(
             conn,
             id,
             VoteKind::Report,
@@ -62,6 +63,13 @@ pub fn report(
             Some(reason.as_str()),
             now().naive_utc(),
         )?;
+        if fresh {
+            let reporters = db::queue::count_unreviewed_reports(conn, id.0)?;
+            if reporters >= i64::from(site.settings.report_threshold.max(1)) {
+                let reason = format!("reported by {reporters} readers");
+                db::queue::update_status(conn, &[id.0], "pending", Some(&reason))?;
+            }
+        }
         Ok(())
     })
 }

@@ -1,8 +1,10 @@
 //! Integration tests: the real application over HTTP, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_support;
 mod helpers;
 
+mod admin;
 mod assets;
 mod blns;
 mod comments;
@@ -11,6 +13,7 @@ mod config;
 mod cors;
 mod edit;
 mod import;
+mod moderation;
 mod pagination;
 mod reading;
 mod sanitizer;

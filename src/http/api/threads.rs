@@ -85,7 +85,10 @@ pub async fn get_thread(
                 key: page.thread.key,
                 title: page.thread.title,
                 url: page.thread.url,
-                closed: page.thread.closed,
+                closed: page.thread.closed
+                    || site
+                        .settings
+                        .auto_closed(page.thread.created_at.and_utc(), service::now()),
             },
             total: page.total,
             comments: page

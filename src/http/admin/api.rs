@@ -1,0 +1,507 @@
+//! The admin JSON API under `/admin/api`: the same use-cases as the pages, for scripts and
+//! tests. Every call needs a session; every state-changing call the `X-CSRF-Token` header.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiAdmin, cleared_cookie, require_csrf_header, session_cookie};
+use crate::domain::comment::CommentId;
+use crate::domain::fields::CommentBody;
+use crate::error::AppError;
+use crate::http::client::Client;
+use crate::render::SafeHtml;
+use crate::service::admin::moderate::{self, Action, QueueItem, Search, Tab};
+use crate::service::admin::{auth, site_admin};
+use crate::service::{self};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/session", web::get().to(get_session))
+        .route("/dashboard", web::get().to(get_dashboard))
+        .route("/comments", web::get().to(list_comments))
+        .route("/comments/moderate", web::post().to(moderate_comments))
+        .route("/comments/{id}", web::get().to(get_comment))
+        .route("/comments/{id}", web::patch().to(update_comment))
+        .route("/comments/{id}/reply", web::post().to(reply_comment))
+        .route(
+            "/comments/{id}/delete-by-author",
+            web::post().to(delete_by_author),
+        )
+        .route("/bans", web::get().to(list_bans))
+        .route("/bans", web::post().to(create_ban))
+        .route("/bans/{id}", web::delete().to(delete_ban))
+        .route("/threads", web::get().to(list_threads))
+        .route("/threads/{id}/close", web::post().to(close_thread))
+        .route("/threads/{id}/reopen", web::post().to(reopen_thread))
+        .route("/sites", web::get().to(list_sites))
+        .route("/sites", web::post().to(create_site))
+        .route("/sites/{slug}", web::get().to(get_site))
+        .route("/sites/{slug}", web::put().to(update_site));
+}
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    name: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SessionResponse {
+    name: String,
+    csrf_token: String,
+}
+
+/// `POST /admin/api/login` with `{"name", "password"}`: sets the session cookie.
+async fn login(
+    state: web::Data<AppState>,
+    Client(client): Client,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let LoginRequest { name, password } = body.into_inner();
+    let logged_in = service::blocking(&state, move |state, conn| {
+        auth::login(state, conn, &name, &password, client.ip)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(&state, logged_in.token))
+        .json(SessionResponse {
+            name: logged_in.session.name,
+            csrf_token: logged_in.session.csrf_token,
+        }))
+}
+
+/// `POST /admin/api/logout`: ends the session on the server.
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    service::blocking(&state, move |_, conn| auth::logout(conn, &session)).await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(cleared_cookie(&state))
+        .finish())
+}
+
+/// `GET /admin/api/session`: who is logged in, and the CSRF token to send.
+async fn get_session(ApiAdmin(session): ApiAdmin) -> HttpResponse {
+    HttpResponse::Ok().json(SessionResponse {
+        name: session.name,
+        csrf_token: session.csrf_token,
+    })
+}
+
+/// A comment as admins see it: e-mail and IP included.
+#[derive(Serialize)]
+pub struct AdminCommentResponse {
+    id: i64,
+    site: String,
+    thread_key: String,
+    thread_title: String,
+    thread_url: String,
+    parent_id: Option<i64>,
+    author: String,
+    email: Option<String>,
+    website: Option<String>,
+    ip: Option<String>,
+    html: SafeHtml,
+    body: String,
+    status: &'static str,
+    held_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
+    pinned: bool,
+    owner: bool,
+    reports: i64,
+    report_reasons: Vec<String>,
+}
+
+impl From<QueueItem> for AdminCommentResponse {
+    fn from(i: QueueItem) -> Self {
+        let c = i.comment;
+        Self {
+            id: c.id.0,
+            site: i.site_slug,
+            thread_key: i.thread_key,
+            thread_title: i.thread_title,
+            thread_url: i.thread_url,
+            parent_id: c.parent_id.map(|p| p.0),
+            author: c.author,
+            email: c.email,
+            website: c.website,
+            ip: i.client_ip,
+            html: c.body_html,
+            body: c.body_markdown,
+            status: c.status.as_str(),
+            held_reason: c.held_reason,
+            created_at: c.created_at,
+            edited_at: c.edited_at,
+            pinned: c.pinned,
+            owner: c.owner,
+            reports: i.reports,
+            report_reasons: i.report_reasons,
+        }
+    }
+}
+
+fn counts_json(counts: &[(Tab, i64)]) -> serde_json::Map<String, serde_json::Value> {
+    counts
+        .iter()
+        .map(|(t, n)| (t.as_str().to_string(), serde_json::Value::from(*n)))
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    status: Option<String>,
+    site: Option<String>,
+    q: Option<String>,
+    author: Option<String>,
+    email: Option<String>,
+    ip: Option<String>,
+    page: Option<String>,
+    p: Option<i64>,
+}
+
+/// Parses the queue's query into its tab, search, site slug and page number.
+pub fn parse_queue_query(q: QueueQuery) -> Result<(Tab, Search, Option<String>, i64), AppError> {
+    let tab = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => Tab::Pending,
+        Some(s) => Tab::parse(s)?,
+    };
+    let search = Search::parse(q.q, q.author, q.email, q.ip, q.page)?;
+    let site = q.site.filter(|s| !s.is_empty());
+    Ok((tab, search, site, q.p.unwrap_or(1).clamp(1, 10_000)))
+}
+
+/// Looks up an optional site filter by slug.
+pub fn site_id(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    slug: Option<&str>,
+) -> Result<Option<i64>, AppError> {
+    match slug {
+        None => Ok(None),
+        Some(slug) => Ok(Some(service::sites::find(state, conn, slug)?.id.0)),
+    }
+}
+
+/// `GET /admin/api/comments?status=pending&q=&author=&email=&ip=&page=&site=&p=`
+async fn list_comments(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (tab, search, site, page) = parse_queue_query(query.into_inner())?;
+    let body = service::blocking(&state, move |state, conn| {
+        let site = site_id(state, conn, site.as_deref())?;
+        let page = moderate::queue(conn, tab, &search, site, page)?;
+        Ok(serde_json::json!({
+            "status": page.tab.as_str(),
+            "counts": counts_json(&page.counts),
+            "comments": page.items.into_iter().map(AdminCommentResponse::from).collect::<Vec<_>>(),
+            "has_more": page.has_more,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn get_comment(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = CommentId(path.into_inner());
+    let item = service::blocking(&state, move |_, conn| moderate::find(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(AdminCommentResponse::from(item)))
+}
+
+#[derive(Deserialize)]
+pub struct ModerateRequest {
+    ids: Vec<i64>,
+    action: String,
+}
+
+/// `POST /admin/api/comments/moderate` with `{"ids": [..], "action": "approve"}`.
+async fn moderate_comments(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    body: web::Json<ModerateRequest>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let ModerateRequest { ids, action } = body.into_inner();
+    let action = Action::parse(&action)?;
+    let ids: Vec<CommentId> = ids.into_iter().map(CommentId).collect();
+    let changed =
+        service::blocking(&state, move |_, conn| moderate::apply(conn, &ids, action)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": changed })))
+}
+
+#[derive(Deserialize)]
+pub struct BodyRequest {
+    body: String,
+}
+
+/// `PATCH /admin/api/comments/{id}` with `{"body": "…"}`.
+async fn update_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+    body: web::Json<BodyRequest>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let id = CommentId(path.into_inner());
+    let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
+    let item = service::blocking(&state, move |state, conn| {
+        moderate::edit(state, conn, id, &text)?;
+        moderate::find(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AdminCommentResponse::from(item)))
+}
+
+/// `POST /admin/api/comments/{id}/reply` with `{"body": "…"}`: a reply as the site owner.
+async fn reply_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+    body: web::Json<BodyRequest>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let id = CommentId(path.into_inner());
+    let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
+    let item = service::blocking(&state, move |state, conn| {
+        let reply = moderate::reply_as_owner(state, conn, id, &session.name, &text)?;
+        moderate::find(conn, reply.id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(AdminCommentResponse::from(item)))
+}
+
+/// `POST /admin/api/comments/{id}/delete-by-author`
+async fn delete_by_author(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let id = CommentId(path.into_inner());
+    let deleted =
+        service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
+}
+
+#[derive(Serialize)]
+struct BanResponse {
+    id: i64,
+    kind: String,
+    value: String,
+    note: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<moderate::Ban> for BanResponse {
+    fn from(b: moderate::Ban) -> Self {
+        Self {
+            id: b.id,
+            kind: b.kind,
+            value: b.value,
+            note: b.note,
+            created_at: b.created_at,
+        }
+    }
+}
+
+async fn list_bans(state: web::Data<AppState>, _admin: ApiAdmin) -> Result<HttpResponse, AppError> {
+    let bans = service::blocking(&state, |_, conn| moderate::list_bans(conn)).await?;
+    let bans: Vec<BanResponse> = bans.into_iter().map(BanResponse::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "bans": bans })))
+}
+
+#[derive(Deserialize)]
+pub struct BanRequest {
+    kind: String,
+    value: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /admin/api/bans` with `{"kind": "email"|"ip"|"name", "value", "note"}`.
+async fn create_ban(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    body: web::Json<BanRequest>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let BanRequest { kind, value, note } = body.into_inner();
+    let ban = service::blocking(&state, move |_, conn| {
+        moderate::add_ban(conn, &kind, &value, &note)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(BanResponse::from(ban)))
+}
+
+async fn delete_ban(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let id = path.into_inner();
+    service::blocking(&state, move |_, conn| moderate::lift_ban(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct ThreadsQuery {
+    site: Option<String>,
+    q: Option<String>,
+}
+
+async fn list_threads(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    query: web::Query<ThreadsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ThreadsQuery { site, q } = query.into_inner();
+    let threads = service::blocking(&state, move |state, conn| {
+        let site = site_id(state, conn, site.as_deref().filter(|s| !s.is_empty()))?;
+        moderate::list_threads(conn, site, q.as_deref().filter(|s| !s.is_empty()))
+    })
+    .await?;
+    let threads: Vec<serde_json::Value> = threads
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id, "site": t.site_slug, "key": t.key, "title": t.title, "url": t.url,
+                "created_at": t.created_at.and_utc(), "closed": t.closed, "comments": t.comments,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "threads": threads })))
+}
+
+async fn set_closed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: auth::AdminSession,
+    id: i64,
+    closed: bool,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    service::blocking(&state, move |_, conn| {
+        moderate::set_thread_closed(conn, id, closed)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "closed": closed })))
+}
+
+/// `POST /admin/api/threads/{id}/close`
+async fn close_thread(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_closed(state, req, session, path.into_inner(), true).await
+}
+
+/// `POST /admin/api/threads/{id}/reopen`
+async fn reopen_thread(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_closed(state, req, session, path.into_inner(), false).await
+}
+
+fn site_json(site: &crate::domain::site::Site) -> serde_json::Value {
+    serde_json::json!({
+        "slug": site.slug,
+        "name": site.name,
+        "allowed_origins": site.allowed_origins.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "settings": site.settings,
+    })
+}
+
+async fn list_sites(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+) -> Result<HttpResponse, AppError> {
+    let sites = service::blocking(&state, |_, conn| site_admin::list(conn)).await?;
+    let sites: Vec<serde_json::Value> = sites.iter().map(site_json).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sites": sites })))
+}
+
+async fn get_site(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let site = service::blocking(&state, move |_, conn| site_admin::find(conn, &slug)).await?;
+    Ok(HttpResponse::Ok().json(site_json(&site)))
+}
+
+/// `POST /admin/api/sites` with the site form's fields as JSON.
+async fn create_site(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    body: web::Json<site_admin::SiteForm>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let form = body.into_inner();
+    let site = service::blocking(&state, move |state, conn| {
+        site_admin::create(state, conn, &form)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(site_json(&site)))
+}
+
+/// `PUT /admin/api/sites/{slug}` with the site form's fields as JSON.
+async fn update_site(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<String>,
+    body: web::Json<site_admin::SiteForm>,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let slug = path.into_inner();
+    let form = body.into_inner();
+    let site = service::blocking(&state, move |state, conn| {
+        site_admin::update(state, conn, &slug, &form)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(site_json(&site)))
+}
+
+/// `GET /admin/api/dashboard`: comments per day for 30 days and the queue sizes.
+async fn get_dashboard(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+) -> Result<HttpResponse, AppError> {
+    let d = service::blocking(&state, |_, conn| moderate::dashboard(conn)).await?;
+    let per_day: Vec<serde_json::Value> = d
+        .per_day
+        .iter()
+        .map(|(day, n)| serde_json::json!({ "day": day.to_string(), "comments": n }))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "per_day": per_day,
+        "counts": counts_json(&d.counts),
+        "latest": d.latest.into_iter().map(AdminCommentResponse::from).collect::<Vec<_>>(),
+    })))
+}

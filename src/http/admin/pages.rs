@@ -1,0 +1,673 @@
+//! The admin pages: thin handlers that parse forms, call the services and render templates.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::api::{QueueQuery, parse_queue_query, site_id};
+use super::views::{self, Layout, Row, TabLink};
+use super::{FormPairs, PageAdmin, PageError, cleared_cookie, see_other, session_cookie};
+use crate::domain::admin::{AdminName, Password};
+use crate::domain::comment::CommentId;
+use crate::domain::fields::{CommentBody, FieldError};
+use crate::error::{AppError, ErrorKind};
+use crate::http::client::Client;
+use crate::service::admin::moderate::{self, Action, Tab};
+use crate::service::admin::{auth, site_admin};
+use crate::service::{self};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(dashboard))
+        .route("/", web::get().to(dashboard))
+        .route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/setup", web::get().to(setup_form))
+        .route("/setup", web::post().to(setup))
+        .route("/comments", web::get().to(queue))
+        .route("/comments", web::post().to(moderate_comments))
+        .route("/comments/{id}", web::get().to(comment))
+        .route("/comments/{id}/edit", web::post().to(edit_comment))
+        .route("/comments/{id}/reply", web::post().to(reply_comment))
+        .route(
+            "/comments/{id}/delete-by-author",
+            web::post().to(delete_by_author),
+        )
+        .route("/bans", web::get().to(bans))
+        .route("/bans", web::post().to(add_ban))
+        .route("/bans/{id}/lift", web::post().to(lift_ban))
+        .route("/threads", web::get().to(threads))
+        .route("/threads/{id}/closed", web::post().to(set_thread_closed))
+        .route("/sites", web::get().to(sites))
+        .route("/sites", web::post().to(create_site))
+        .route("/sites/new", web::get().to(new_site))
+        .route("/sites/{slug}", web::get().to(site))
+        .route("/sites/{slug}", web::post().to(update_site))
+        .default_service(web::to(not_found));
+}
+
+type PageResult = Result<HttpResponse, PageError>;
+
+async fn not_found() -> PageResult {
+    Err(AppError::new(ErrorKind::NotFound, "there is no such admin page").into())
+}
+
+fn ok(page: &impl askama::Template) -> PageResult {
+    Ok(views::html(StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    done: Option<String>,
+}
+
+/// The confirmation shown after an action (a short, fixed set of messages).
+fn notice(done: Option<&str>) -> Option<String> {
+    let text = match done? {
+        "approve" => "Approved.",
+        "spam" => "Marked as spam.",
+        "delete" => "Deleted.",
+        "restore" => "Restored.",
+        "pin" => "Pinned.",
+        "unpin" => "Unpinned.",
+        "edit" => "The text was saved.",
+        "reply" => "Your reply is published.",
+        "purge" => "Every comment by this author was deleted.",
+        "ban" => "The ban is in place.",
+        "lift" => "The ban was lifted.",
+        "closed" => "The thread is closed to new comments.",
+        "reopened" => "The thread is open again.",
+        "saved" => "The site was saved.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// Adds `done=<what>` to an admin URL.
+fn with_done(back: &str, done: &str) -> String {
+    let base: String = back
+        .split('&')
+        .filter(|p| !p.starts_with("done=") && !p.contains("?done="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}done={done}")
+}
+
+// ---- login, logout, setup ----
+
+async fn login_form(req: HttpRequest) -> PageResult {
+    if super::session_from(&req).await.is_ok() {
+        return Ok(see_other("/admin"));
+    }
+    ok(&views::LoginPage {
+        layout: Layout::public("Log in"),
+        name: String::new(),
+        error: None,
+    })
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Client(client): Client,
+    body: web::Bytes,
+) -> PageResult {
+    super::require_same_origin(&req)?;
+    let form = FormPairs::parse(&body);
+    let name = form.text("name");
+    let password = form.text("password");
+    let who = name.clone();
+    let result = service::blocking(&state, move |state, conn| {
+        auth::login(state, conn, &who, &password, client.ip)
+    })
+    .await;
+    match result {
+        Ok(logged_in) => Ok(HttpResponse::SeeOther()
+            .cookie(session_cookie(&state, logged_in.token))
+            .insert_header((actix_web::http::header::LOCATION, "/admin"))
+            .finish()),
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::InvalidCredentials | ErrorKind::LoginThrottled
+            ) =>
+        {
+            let mut response = views::html(
+                e.kind.status(),
+                &views::LoginPage {
+                    layout: Layout::public("Log in"),
+                    name,
+                    error: Some(e.message.clone()),
+                },
+            );
+            if let Some(secs) = e.retry_after_secs {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(secs),
+                );
+            }
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    body: web::Bytes,
+) -> PageResult {
+    FormPairs::parse(&body).check_csrf(&session)?;
+    service::blocking(&state, move |_, conn| auth::logout(conn, &session)).await?;
+    Ok(HttpResponse::SeeOther()
+        .cookie(cleared_cookie(&state))
+        .insert_header((actix_web::http::header::LOCATION, "/admin/login"))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery>) -> PageResult {
+    let token = query.into_inner().token;
+    let check = token.clone();
+    let valid =
+        service::blocking(&state, move |_, conn| auth::setup_token_valid(conn, &check)).await?;
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    Ok(views::html(
+        status,
+        &views::SetupPage {
+            layout: Layout::public("Set up"),
+            token,
+            valid,
+            error: None,
+        },
+    ))
+}
+
+async fn setup(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
+    super::require_same_origin(&req)?;
+    let form = FormPairs::parse(&body);
+    let token = form.text("token");
+    let parsed = (|| -> Result<(AdminName, Password), FieldError> {
+        let name = AdminName::parse(form.get("name").unwrap_or_default().trim())?;
+        let password = Password::parse(form.text("password"))?;
+        if form.get("password2") != Some(password.expose()) {
+            return Err(FieldError::new("password2", "the two passwords differ"));
+        }
+        Ok((name, password))
+    })();
+    let (name, password) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(views::html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &views::SetupPage {
+                    layout: Layout::public("Set up"),
+                    token,
+                    valid: true,
+                    error: Some(e.to_string()),
+                },
+            ));
+        }
+    };
+    let logged_in = service::blocking(&state, move |state, conn| {
+        auth::complete_setup(state, conn, &token, &name, &password)
+    })
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .cookie(session_cookie(&state, logged_in.token))
+        .insert_header((actix_web::http::header::LOCATION, "/admin"))
+        .finish())
+}
+
+// ---- dashboard and queue ----
+
+fn tab_links(counts: &[(Tab, i64)], current: Option<Tab>, suffix: &str) -> Vec<TabLink> {
+    counts
+        .iter()
+        .map(|(tab, n)| TabLink {
+            label: tab.label(),
+            href: format!("/admin/comments?status={}{suffix}", tab.as_str()),
+            count: *n,
+            current: Some(*tab) == current,
+        })
+        .collect()
+}
+
+async fn dashboard(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
+    let d = service::blocking(&state, |_, conn| moderate::dashboard(conn)).await?;
+    ok(&views::DashboardPage {
+        layout: Layout::new("Dashboard", "dashboard", &session),
+        chart: views::Chart::new(&d.per_day),
+        tabs: tab_links(&d.counts, None, ""),
+        latest: d.latest.into_iter().map(Row::new).collect(),
+    })
+}
+
+fn enc(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+async fn queue(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    query: web::Query<QueueQuery>,
+    notice_query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let (tab, search, site, page) = parse_queue_query(query.into_inner())?;
+    let form = views::SearchForm {
+        q: search.text.clone().unwrap_or_default(),
+        author: search.author.clone().unwrap_or_default(),
+        email: search.email.clone().unwrap_or_default(),
+        ip: search.ip.clone().unwrap_or_default(),
+        page: search.page.clone().unwrap_or_default(),
+        site: site.clone().unwrap_or_default(),
+    };
+    let mut filters = String::new();
+    for (k, v) in [
+        ("q", &form.q),
+        ("author", &form.author),
+        ("email", &form.email),
+        ("ip", &form.ip),
+        ("page", &form.page),
+        ("site", &form.site),
+    ] {
+        if !v.is_empty() {
+            filters.push_str(&format!("&{k}={}", enc(v)));
+        }
+    }
+    let (result, sites) = service::blocking(&state, move |state, conn| {
+        let site = site_id(state, conn, site.as_deref())?;
+        let sites = site_admin::list(conn)?;
+        Ok((
+            moderate::queue(conn, tab, &search, site, page)?,
+            sites.into_iter().map(|s| s.slug).collect::<Vec<_>>(),
+        ))
+    })
+    .await?;
+    let back = format!("/admin/comments?status={}{filters}", tab.as_str());
+    let next_page = result
+        .has_more
+        .then(|| format!("{back}&p={}", result.page + 1));
+    ok(&views::QueuePage {
+        layout: Layout::new(format!("{} comments", tab.label()), "comments", &session)
+            .with_notice(notice(notice_query.done.as_deref())),
+        tab,
+        tabs: tab_links(&result.counts, Some(tab), &filters),
+        rows: result.items.into_iter().map(Row::new).collect(),
+        search: form,
+        sites,
+        back,
+        next_page,
+    })
+}
+
+/// The bulk form: `action` with checked `ids`, or one row's button `row=<action>:<id>`.
+async fn moderate_comments(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    body: web::Bytes,
+) -> PageResult {
+    let form = FormPairs::parse(&body);
+    form.check_csrf(&session)?;
+    let (action, ids) = match form.get("row") {
+        Some(row) => {
+            let (action, id) = row
+                .split_once(':')
+                .ok_or_else(|| FieldError::new("row", "must be action:id"))?;
+            let id = id
+                .parse::<i64>()
+                .map_err(|_| FieldError::new("row", "must be action:id"))?;
+            (Action::parse(action)?, vec![CommentId(id)])
+        }
+        None => {
+            let ids = form
+                .all("ids")
+                .into_iter()
+                .map(|v| v.parse::<i64>().map(CommentId))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| FieldError::new("ids", "must be comment ids"))?;
+            (Action::parse(form.get("action").unwrap_or_default())?, ids)
+        }
+    };
+    let done = form
+        .get("row")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or(form.get("action").unwrap_or_default())
+        .to_string();
+    service::blocking(&state, move |_, conn| moderate::apply(conn, &ids, action)).await?;
+    Ok(see_other(&with_done(
+        form.get("back").unwrap_or("/admin/comments"),
+        &done,
+    )))
+}
+
+async fn comment(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    notice_query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let id = CommentId(path.into_inner());
+    let item = service::blocking(&state, move |_, conn| moderate::find(conn, id)).await?;
+    let back = format!("/admin/comments?status={}", tab_of(&item));
+    ok(&views::CommentPage {
+        layout: Layout::new(
+            format!("Comment by {}", item.comment.author),
+            "comments",
+            &session,
+        )
+        .with_notice(notice(notice_query.done.as_deref())),
+        row: Row::new(item),
+        back,
+    })
+}
+
+fn tab_of(item: &moderate::QueueItem) -> &'static str {
+    if item.reports > 0 {
+        "reported"
+    } else {
+        item.comment.status.as_str()
+    }
+}
+
+async fn edit_comment(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> PageResult {
+    let form = FormPairs::parse(&body);
+    form.check_csrf(&session)?;
+    let id = CommentId(path.into_inner());
+    let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
+    service::blocking(&state, move |state, conn| {
+        moderate::edit(state, conn, id, &text)
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/comments/{}?done=edit", id.0)))
+}
+
+async fn reply_comment(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> PageResult {
+    let form = FormPairs::parse(&body);
+    form.check_csrf(&session)?;
+    let id = CommentId(path.into_inner());
+    let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
+    let reply = service::blocking(&state, move |state, conn| {
+        moderate::reply_as_owner(state, conn, id, &session.name, &text)
+    })
+    .await?;
+    Ok(see_other(&format!(
+        "/admin/comments/{}?done=reply",
+        reply.id.0
+    )))
+}
+
+async fn delete_by_author(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> PageResult {
+    FormPairs::parse(&body).check_csrf(&session)?;
+    let id = CommentId(path.into_inner());
+    service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    Ok(see_other("/admin/comments?status=deleted&done=purge"))
+}
+
+// ---- bans ----
+
+async fn bans(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    notice_query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let bans = service::blocking(&state, |_, conn| moderate::list_bans(conn)).await?;
+    ok(&views::BansPage {
+        layout: Layout::new("Bans", "bans", &session)
+            .with_notice(notice(notice_query.done.as_deref())),
+        bans: bans
+            .into_iter()
+            .map(|b| {
+                let since = views::when(&b.created_at);
+                (b, since)
+            })
+            .collect(),
+    })
+}
+
+async fn add_ban(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    body: web::Bytes,
+) -> PageResult {
+    let form = FormPairs::parse(&body);
+    form.check_csrf(&session)?;
+    let (kind, value, note) = (form.text("kind"), form.text("value"), form.text("note"));
+    service::blocking(&state, move |_, conn| {
+        moderate::add_ban(conn, &kind, &value, &note)
+    })
+    .await?;
+    Ok(see_other("/admin/bans?done=ban"))
+}
+
+async fn lift_ban(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> PageResult {
+    FormPairs::parse(&body).check_csrf(&session)?;
+    let id = path.into_inner();
+    service::blocking(&state, move |_, conn| moderate::lift_ban(conn, id)).await?;
+    Ok(see_other("/admin/bans?done=lift"))
+}
+
+// ---- threads ----
+
+#[derive(Deserialize)]
+pub struct ThreadsQuery {
+    site: Option<String>,
+    q: Option<String>,
+    done: Option<String>,
+}
+
+async fn threads(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    query: web::Query<ThreadsQuery>,
+) -> PageResult {
+    let ThreadsQuery { site, q, done } = query.into_inner();
+    let site = site.filter(|s| !s.is_empty());
+    let q = q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (s2, q2) = (site.clone(), q.clone());
+    let (list, sites) = service::blocking(&state, move |state, conn| {
+        let id = site_id(state, conn, s2.as_deref())?;
+        Ok((
+            moderate::list_threads(conn, id, q2.as_deref())?,
+            site_admin::list(conn)?
+                .into_iter()
+                .map(|s| s.slug)
+                .collect::<Vec<_>>(),
+        ))
+    })
+    .await?;
+    let site = site.unwrap_or_default();
+    let q = q.unwrap_or_default();
+    let back = format!("/admin/threads?site={}&q={}", enc(&site), enc(&q));
+    ok(&views::ThreadsPage {
+        layout: Layout::new("Threads", "threads", &session).with_notice(notice(done.as_deref())),
+        threads: list
+            .into_iter()
+            .map(|t| {
+                let started = views::when(&t.created_at.and_utc());
+                (t, started)
+            })
+            .collect(),
+        site,
+        q,
+        sites,
+        back,
+    })
+}
+
+async fn set_thread_closed(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> PageResult {
+    let form = FormPairs::parse(&body);
+    form.check_csrf(&session)?;
+    let closed = match form.get("closed") {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(FieldError::new("closed", "must be true or false").into()),
+    };
+    let id = path.into_inner();
+    service::blocking(&state, move |_, conn| {
+        moderate::set_thread_closed(conn, id, closed)
+    })
+    .await?;
+    Ok(see_other(&with_done(
+        form.get("back").unwrap_or("/admin/threads"),
+        if closed { "closed" } else { "reopened" },
+    )))
+}
+
+// ---- sites ----
+
+async fn sites(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
+    let list = service::blocking(&state, |_, conn| site_admin::list(conn)).await?;
+    ok(&views::SitesPage {
+        layout: Layout::new("Sites", "sites", &session),
+        sites: list
+            .into_iter()
+            .map(|s| (s.slug, s.name, s.allowed_origins.len()))
+            .collect(),
+    })
+}
+
+async fn new_site(PageAdmin(session): PageAdmin) -> PageResult {
+    ok(&views::SiteFormPage {
+        layout: Layout::new("A new site", "sites", &session),
+        form: site_admin::SiteForm::blank(),
+        editing: None,
+        error: None,
+    })
+}
+
+async fn site(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<String>,
+    notice_query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let slug = path.into_inner();
+    let found = service::blocking(&state, move |_, conn| site_admin::find(conn, &slug)).await?;
+    ok(&views::SiteFormPage {
+        layout: Layout::new(format!("Site {}", found.slug), "sites", &session)
+            .with_notice(notice(notice_query.done.as_deref())),
+        form: site_admin::SiteForm::of(&found),
+        editing: Some(found.slug),
+        error: None,
+    })
+}
+
+fn site_form(form: &FormPairs) -> site_admin::SiteForm {
+    site_admin::SiteForm {
+        slug: form.text("slug"),
+        name: form.text("name"),
+        allowed_origins: form.text("allowed_origins"),
+        moderation: form.text("moderation"),
+        edit_window_secs: form.text("edit_window_secs"),
+        max_depth: form.text("max_depth"),
+        require_name: form.get("require_name").is_some(),
+        require_email: form.get("require_email").is_some(),
+        hold_words: form.text("hold_words"),
+        reject_words: form.text("reject_words"),
+        max_links: form.text("max_links"),
+        report_threshold: form.text("report_threshold"),
+        auto_close_days: form.text("auto_close_days"),
+        language: form.text("language"),
+    }
+}
+
+/// A form with a mistake is shown again with the message and the values as typed.
+fn site_form_error(
+    session: &auth::AdminSession,
+    form: site_admin::SiteForm,
+    editing: Option<String>,
+    e: &AppError,
+) -> HttpResponse {
+    views::html(
+        e.kind.status(),
+        &views::SiteFormPage {
+            layout: Layout::new("Site", "sites", session),
+            form,
+            editing,
+            error: Some(match e.field {
+                Some(_) | None => e.message.clone(),
+            }),
+        },
+    )
+}
+
+async fn create_site(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    body: web::Bytes,
+) -> PageResult {
+    let pairs = FormPairs::parse(&body);
+    pairs.check_csrf(&session)?;
+    let form = site_form(&pairs);
+    let submitted = form.clone();
+    match service::blocking(&state, move |state, conn| {
+        site_admin::create(state, conn, &submitted)
+    })
+    .await
+    {
+        Ok(site) => Ok(see_other(&format!("/admin/sites/{}?done=saved", site.slug))),
+        Err(e) if e.kind != ErrorKind::Internal => Ok(site_form_error(&session, form, None, &e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn update_site(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let pairs = FormPairs::parse(&body);
+    pairs.check_csrf(&session)?;
+    let slug = path.into_inner();
+    let form = site_form(&pairs);
+    let (submitted, s) = (form.clone(), slug.clone());
+    match service::blocking(&state, move |state, conn| {
+        site_admin::update(state, conn, &s, &submitted)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/admin/sites/{slug}?done=saved"))),
+        Err(e) if matches!(e.kind, ErrorKind::InvalidField) => {
+            Ok(site_form_error(&session, form, Some(slug), &e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,296 @@
+//! The admin pages' templates (askama, auto-escaped) and what they show.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::db::queue::ThreadSummary;
+use crate::error::AppError;
+use crate::service::admin::auth::AdminSession;
+use crate::service::admin::moderate::{Ban, QueueItem, Tab};
+use crate::service::admin::site_admin::SiteForm;
+
+/// Renders a page; a template failure is a 500 with a plain message.
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "admin template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("something went wrong on our side")
+        }
+    }
+}
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub title: String,
+    /// The section highlighted in the navigation.
+    pub section: &'static str,
+    /// The logged-in admin (no navigation on the login and setup pages).
+    pub admin: Option<NavAdmin>,
+    /// A one-line confirmation of what the last action did.
+    pub notice: Option<String>,
+}
+
+pub struct NavAdmin {
+    pub name: String,
+    pub csrf: String,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, section: &'static str, session: &AdminSession) -> Self {
+        Self {
+            title: title.into(),
+            section,
+            admin: Some(NavAdmin {
+                name: session.name.clone(),
+                csrf: session.csrf_token.clone(),
+            }),
+            notice: None,
+        }
+    }
+
+    pub fn public(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            section: "",
+            admin: None,
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.admin.as_ref().map(|a| a.csrf.as_str()).unwrap_or("")
+    }
+}
+
+/// "3 minutes ago"-free, unambiguous UTC time.
+pub fn when(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html", config = "src/templates/askama.toml")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(e: &AppError) -> Self {
+        Self {
+            layout: Layout::public("Something is not right"),
+            code: e.kind.code(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html", config = "src/templates/askama.toml")]
+pub struct LoginPage {
+    pub layout: Layout,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/setup.html", config = "src/templates/askama.toml")]
+pub struct SetupPage {
+    pub layout: Layout,
+    pub token: String,
+    pub valid: bool,
+    pub error: Option<String>,
+}
+
+/// A queue row, ready to show.
+pub struct Row {
+    pub item: QueueItem,
+    pub created: String,
+    pub created_iso: String,
+}
+
+impl Row {
+    pub fn new(item: QueueItem) -> Self {
+        Self {
+            created: when(&item.comment.created_at),
+            created_iso: item.comment.created_at.to_rfc3339(),
+            item,
+        }
+    }
+
+    pub fn html(&self) -> &str {
+        self.item.comment.body_html.as_str()
+    }
+
+    pub fn status(&self) -> &'static str {
+        self.item.comment.status.as_str()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/queue.html", config = "src/templates/askama.toml")]
+pub struct QueuePage {
+    pub layout: Layout,
+    pub tab: Tab,
+    pub tabs: Vec<TabLink>,
+    pub rows: Vec<Row>,
+    pub search: SearchForm,
+    pub sites: Vec<String>,
+    /// This page's own URL, where actions return to.
+    pub back: String,
+    pub next_page: Option<String>,
+}
+
+pub struct TabLink {
+    pub label: &'static str,
+    pub href: String,
+    pub count: i64,
+    pub current: bool,
+}
+
+#[derive(Default)]
+pub struct SearchForm {
+    pub q: String,
+    pub author: String,
+    pub email: String,
+    pub ip: String,
+    pub page: String,
+    pub site: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/comment.html", config = "src/templates/askama.toml")]
+pub struct CommentPage {
+    pub layout: Layout,
+    pub row: Row,
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/bans.html", config = "src/templates/askama.toml")]
+pub struct BansPage {
+    pub layout: Layout,
+    pub bans: Vec<(Ban, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/threads.html", config = "src/templates/askama.toml")]
+pub struct ThreadsPage {
+    pub layout: Layout,
+    pub threads: Vec<(ThreadSummary, String)>,
+    pub site: String,
+    pub q: String,
+    pub sites: Vec<String>,
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sites.html", config = "src/templates/askama.toml")]
+pub struct SitesPage {
+    pub layout: Layout,
+    pub sites: Vec<(String, String, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/site_form.html", config = "src/templates/askama.toml")]
+pub struct SiteFormPage {
+    pub layout: Layout,
+    pub form: SiteForm,
+    /// `None` for a new site.
+    pub editing: Option<String>,
+    pub error: Option<String>,
+}
+
+impl SiteFormPage {
+    pub fn action(&self) -> String {
+        match &self.editing {
+            Some(slug) => format!("/admin/sites/{slug}"),
+            None => "/admin/sites".to_string(),
+        }
+    }
+}
+
+/// One bar of the dashboard chart, in SVG user units.
+pub struct Bar {
+    pub x: i64,
+    pub y: i64,
+    pub width: i64,
+    pub height: i64,
+    pub label: String,
+    pub count: i64,
+}
+
+/// The comments-per-day chart, drawn on the server.
+pub struct Chart {
+    pub width: i64,
+    pub height: i64,
+    pub bars: Vec<Bar>,
+    pub max: i64,
+    pub total: i64,
+    pub first: String,
+    pub last: String,
+}
+
+impl Chart {
+    pub const PLOT_HEIGHT: i64 = 120;
+
+    pub fn new(per_day: &[(NaiveDate, i64)]) -> Self {
+        let max = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let step = 20;
+        let bars = per_day
+            .iter()
+            .enumerate()
+            .map(|(i, (day, n))| {
+                let height = if max == 0 {
+                    0
+                } else {
+                    (n * Self::PLOT_HEIGHT / max).max(i64::from(*n > 0) * 2)
+                };
+                Bar {
+                    x: i64::try_from(i).unwrap_or(0) * step + 2,
+                    y: Self::PLOT_HEIGHT - height + 10,
+                    width: step - 4,
+                    height,
+                    label: day.format("%b %-d").to_string(),
+                    count: *n,
+                }
+            })
+            .collect::<Vec<_>>();
+        Self {
+            width: i64::try_from(per_day.len()).unwrap_or(30) * step,
+            height: Self::PLOT_HEIGHT + 30,
+            total: per_day.iter().map(|(_, n)| n).sum(),
+            first: per_day
+                .first()
+                .map(|(d, _)| d.format("%b %-d").to_string())
+                .unwrap_or_default(),
+            last: per_day
+                .last()
+                .map(|(d, _)| d.format("%b %-d").to_string())
+                .unwrap_or_default(),
+            bars,
+            max,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html", config = "src/templates/askama.toml")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub chart: Chart,
+    pub tabs: Vec<TabLink>,
+    pub latest: Vec<Row>,
+}

@@ -1,0 +1,548 @@
+//! What admins do to comments, authors and threads, and what they read to decide.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::queue::{QueueFilter, QueueRow, ThreadSummary};
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::ban::{BanKind, BanRule};
+use crate::domain::comment::{self, Comment, CommentId, CommentStatus};
+use crate::domain::fields::{CommentBody, FieldError};
+use crate::error::{AppError, ErrorKind};
+use crate::service::now;
+use crate::state::AppState;
+
+/// Rows on one queue page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A queue tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Pending,
+    Reported,
+    Approved,
+    Spam,
+    Deleted,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Pending,
+        Tab::Reported,
+        Tab::Approved,
+        Tab::Spam,
+        Tab::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Reported => "reported",
+            Self::Approved => "approved",
+            Self::Spam => "spam",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Reported => "Reported",
+            Self::Approved => "Approved",
+            Self::Spam => "Spam",
+            Self::Deleted => "Deleted",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == value)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "status",
+                    "must be pending, reported, approved, spam or deleted",
+                )
+            })
+    }
+}
+
+/// Search terms of the queue (each optional, matched as "contains", ignoring case).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub text: Option<String>,
+    pub author: Option<String>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub page: Option<String>,
+}
+
+impl Search {
+    /// Trims the terms; blank ones are dropped; each at most 200 characters.
+    pub fn parse(
+        text: Option<String>,
+        author: Option<String>,
+        email: Option<String>,
+        ip: Option<String>,
+        page: Option<String>,
+    ) -> Result<Self, FieldError> {
+        fn term(field: &'static str, v: Option<String>) -> Result<Option<String>, FieldError> {
+            let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
+                return Err(FieldError::new(field, "must be at most 200 characters"));
+            }
+            Ok(v)
+        }
+        Ok(Self {
+            text: term("q", text)?,
+            author: term("author", author)?,
+            email: term("email", email)?,
+            ip: term("ip", ip)?,
+            page: term("page", page)?,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_none()
+            && self.author.is_none()
+            && self.email.is_none()
+            && self.ip.is_none()
+            && self.page.is_none()
+    }
+}
+
+/// A comment in the queue, with where it was posted and its open reports.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub comment: Comment,
+    pub client_ip: Option<String>,
+    pub thread_key: String,
+    pub thread_title: String,
+    pub thread_url: String,
+    pub site_slug: String,
+    pub reports: i64,
+    pub report_reasons: Vec<String>,
+}
+
+/// One page of a queue tab and the size of every tab.
+pub struct QueuePage {
+    pub tab: Tab,
+    pub items: Vec<QueueItem>,
+    pub counts: Vec<(Tab, i64)>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+/// Tab sizes, optionally for one site.
+pub fn tab_counts(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<(Tab, i64)>, AppError> {
+    let by_status = db::queue::count_by_status(conn, site_id)?;
+    let reported = reported_ids(conn, site_id)?.len() as i64;
+    Ok(Tab::ALL
+        .into_iter()
+        .map(|tab| {
+            let n = match tab {
+                Tab::Reported => reported,
+                other => by_status.get(other.as_str()).copied().unwrap_or(0),
+            };
+            (tab, n)
+        })
+        .collect())
+}
+
+fn reported_ids(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<i64>, AppError> {
+    let ids: Vec<i64> = db::queue::unreviewed_reports(conn)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    match site_id {
+        None => Ok(ids),
+        Some(site) => {
+            let mut kept = Vec::new();
+            for id in ids {
+                if db::comments::find_in_site(
+                    conn,
+                    crate::domain::site::SiteId(site),
+                    CommentId(id),
+                )?
+                .is_some()
+                {
+                    kept.push(id);
+                }
+            }
+            Ok(kept)
+        }
+    }
+}
+
+/// A queue tab, newest first, filtered by `search` and optionally by site.
+pub fn queue(
+    conn: &mut DbConn,
+    tab: Tab,
+    search: &Search,
+    site_id: Option<i64>,
+    page: i64,
+) -> Result<QueuePage, AppError> {
+    let page = page.max(1);
+    let report_counts: HashMap<i64, i64> =
+        db::queue::unreviewed_reports(conn)?.into_iter().collect();
+    let mut filter = QueueFilter {
+        site_id,
+        text: search.text.clone(),
+        author: search.author.clone(),
+        email: search.email.clone(),
+        ip: search.ip.clone(),
+        page: search.page.clone(),
+        ..QueueFilter::default()
+    };
+    match tab {
+        Tab::Reported => {
+            filter.ids = Some(report_counts.keys().copied().collect());
+            filter.statuses = vec!["pending", "approved"];
+        }
+        Tab::Pending => filter.statuses = vec!["pending"],
+        Tab::Approved => filter.statuses = vec!["approved"],
+        Tab::Spam => filter.statuses = vec!["spam"],
+        Tab::Deleted => filter.statuses = vec!["deleted"],
+    }
+    let mut rows = db::queue::list(conn, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+    let ids: Vec<i64> = rows.iter().map(|r| r.comment.id).collect();
+    let mut reasons = db::queue::report_reasons(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let id = row.comment.id;
+            item(
+                row,
+                report_counts.get(&id).copied().unwrap_or(0),
+                reasons.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(QueuePage {
+        tab,
+        items,
+        counts: tab_counts(conn, site_id)?,
+        page,
+        has_more,
+    })
+}
+
+fn item(row: QueueRow, reports: i64, report_reasons: Vec<String>) -> Result<QueueItem, AppError> {
+    let client_ip = row.comment.client_ip.clone();
+    Ok(QueueItem {
+        comment: row.comment.into_comment()?,
+        client_ip,
+        thread_key: row.thread_key,
+        thread_title: row.thread_title,
+        thread_url: row.thread_url,
+        site_slug: row.site_slug,
+        reports,
+        report_reasons,
+    })
+}
+
+/// One comment with its context, for the edit and reply page.
+pub fn find(conn: &mut DbConn, id: CommentId) -> Result<QueueItem, AppError> {
+    let filter = QueueFilter {
+        ids: Some(vec![id.0]),
+        ..QueueFilter::default()
+    };
+    let row = db::queue::list(conn, &filter, 1, 0)?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)?;
+    let reports = db::queue::count_unreviewed_reports(conn, id.0)?;
+    let reasons = db::queue::report_reasons(conn, &[id.0])?
+        .remove(&id.0)
+        .unwrap_or_default();
+    item(row, reports, reasons)
+}
+
+fn not_found() -> AppError {
+    AppError::new(ErrorKind::CommentNotFound, "no such comment")
+}
+
+/// What an admin can do to comments, one or many at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Approve,
+    Spam,
+    Delete,
+    Restore,
+    Pin,
+    Unpin,
+}
+
+impl Action {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value {
+            "approve" => Ok(Self::Approve),
+            "spam" => Ok(Self::Spam),
+            "delete" => Ok(Self::Delete),
+            "restore" => Ok(Self::Restore),
+            "pin" => Ok(Self::Pin),
+            "unpin" => Ok(Self::Unpin),
+            _ => Err(FieldError::new(
+                "action",
+                "must be approve, spam, delete, restore, pin or unpin",
+            )),
+        }
+    }
+
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Spam => "marked as spam",
+            Self::Delete => "deleted",
+            Self::Restore => "restored",
+            Self::Pin => "pinned",
+            Self::Unpin => "unpinned",
+        }
+    }
+}
+
+/// Most comments one bulk action may touch.
+pub const MAX_BULK: usize = 500;
+
+/// Applies `action` to the comments; returns how many there were. Deciding on a comment
+/// settles its open reports. `restore` publishes a spam or deleted comment again.
+pub fn apply(conn: &mut DbConn, ids: &[CommentId], action: Action) -> Result<usize, AppError> {
+    if ids.is_empty() {
+        return Err(FieldError::new("ids", "select at least one comment").into());
+    }
+    if ids.len() > MAX_BULK {
+        return Err(FieldError::new("ids", format!("at most {MAX_BULK} at once")).into());
+    }
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let now = now().naive_utc();
+    write_tx(conn, |conn| {
+        let changed = match action {
+            Action::Approve | Action::Restore => {
+                db::queue::update_status(conn, &ids, "approved", None)?
+            }
+            Action::Spam => {
+                db::queue::update_status(conn, &ids, "spam", Some("marked as spam by an admin"))?
+            }
+            Action::Delete => {
+                db::queue::update_status(conn, &ids, "deleted", Some("deleted by an admin"))?
+            }
+            Action::Pin => db::queue::update_pinned(conn, &ids, true)?,
+            Action::Unpin => db::queue::update_pinned(conn, &ids, false)?,
+        };
+        if changed == 0 {
+            return Err(not_found());
+        }
+        if !matches!(action, Action::Pin | Action::Unpin) {
+            let found = db::queue::existing_ids(conn, &ids)?;
+            db::queue::upsert_reviews(conn, &found, now)?;
+        }
+        Ok(changed)
+    })
+}
+
+/// Replaces a comment's text.
+pub fn edit(
+    state: &AppState,
+    conn: &mut DbConn,
+    id: CommentId,
+    body: &CommentBody,
+) -> Result<Comment, AppError> {
+    let html = state.renderer.markdown(body.as_str());
+    let now = now();
+    write_tx(conn, |conn| {
+        db::comments::find(conn, id)?.ok_or_else(not_found)?;
+        db::comments::update_body(conn, id, body.as_str(), &html, now.naive_utc())?.into_comment()
+    })
+}
+
+/// Replies to a comment as the site owner: published at once and marked as the owner's.
+/// Replying to a held comment approves it first, as WordPress does.
+pub fn reply_as_owner(
+    state: &AppState,
+    conn: &mut DbConn,
+    id: CommentId,
+    author: &str,
+    body: &CommentBody,
+) -> Result<Comment, AppError> {
+    let html = state.renderer.markdown(body.as_str());
+    let now = now();
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token_hash = hex::encode(Sha256::digest(secret));
+    write_tx(conn, |conn| {
+        let parent = db::comments::find(conn, id)?.ok_or_else(not_found)?;
+        if parent.status == "deleted" || parent.status == "spam" {
+            return Err(AppError::new(
+                ErrorKind::ParentNotFound,
+                "restore this comment before replying to it",
+            ));
+        }
+        if parent.status == "pending" {
+            db::queue::update_status(conn, &[parent.id], "approved", None)?;
+            db::queue::upsert_reviews(conn, &[parent.id], now.naive_utc())?;
+        }
+        let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
+        let site = db::sites::find_by_id(conn, crate::domain::site::SiteId(thread.site_id))?
+            .ok_or_else(not_found)?;
+        let ancestry = db::comments::ancestry(conn, id)?;
+        let (parent_id, root_id, depth) =
+            match comment::reply_position(&ancestry, site.settings.max_depth) {
+                Some((attach_to, depth)) => (
+                    Some(attach_to.0),
+                    Some(parent.root_id.unwrap_or(parent.id)),
+                    depth,
+                ),
+                None => (None, None, 0),
+            };
+        db::comments::insert(
+            conn,
+            &db::comments::NewCommentRow {
+                thread_id: parent.thread_id,
+                parent_id,
+                root_id,
+                depth,
+                author_name: author,
+                email: None,
+                website: None,
+                body_markdown: body.as_str(),
+                body_html: html.as_str(),
+                status: CommentStatus::Approved.as_str(),
+                held_reason: None,
+                created_at: now.naive_utc(),
+                client_ip: None,
+                user_agent: None,
+                edit_token_hash: &token_hash,
+                notify_replies: false,
+                is_owner: true,
+                fingerprint: None,
+            },
+        )?
+        .into_comment()
+    })
+}
+
+/// Deletes every comment of the site by the author of comment `id` (same e-mail address, or
+/// the same name when the comment has no address); returns how many.
+pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppError> {
+    let now = now().naive_utc();
+    write_tx(conn, |conn| {
+        let c = db::comments::find(conn, id)?.ok_or_else(not_found)?;
+        let thread = db::threads::find_by_id(conn, c.thread_id)?.ok_or_else(not_found)?;
+        let ids =
+            db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author_name)?;
+        let n = db::queue::update_status(
+            conn,
+            &ids,
+            "deleted",
+            Some("deleted with all comments by this author"),
+        )?;
+        db::queue::upsert_reviews(conn, &ids, now)?;
+        Ok(n)
+    })
+}
+
+/// A ban as listed.
+#[derive(Debug, Clone)]
+pub struct Ban {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::bans::BanRow> for Ban {
+    fn from(r: db::bans::BanRow) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            value: r.value,
+            note: r.note,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+pub fn list_bans(conn: &mut DbConn) -> Result<Vec<Ban>, AppError> {
+    Ok(db::bans::list(conn)?.into_iter().map(Ban::from).collect())
+}
+
+/// Parses and stores a ban; new comments matching it go straight to spam.
+pub fn add_ban(conn: &mut DbConn, kind: &str, value: &str, note: &str) -> Result<Ban, AppError> {
+    let rule = BanRule::parse(BanKind::parse(kind)?, value)?;
+    let note: String = note.trim().chars().take(500).collect();
+    write_tx(conn, |conn| {
+        Ok(db::bans::insert(conn, &rule, &note, now().naive_utc())?.into())
+    })
+}
+
+pub fn lift_ban(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    write_tx(conn, |conn| {
+        if db::bans::delete(conn, id)? {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorKind::NotFound, "no such ban"))
+        }
+    })
+}
+
+pub fn list_threads(
+    conn: &mut DbConn,
+    site_id: Option<i64>,
+    key_contains: Option<&str>,
+) -> Result<Vec<ThreadSummary>, AppError> {
+    db::queue::list_threads(conn, site_id, key_contains, 200)
+}
+
+/// Closes or reopens a thread to new comments.
+pub fn set_thread_closed(conn: &mut DbConn, thread_id: i64, closed: bool) -> Result<(), AppError> {
+    write_tx(conn, |conn| {
+        db::threads::find_by_id(conn, thread_id)?
+            .ok_or_else(|| AppError::new(ErrorKind::ThreadNotFound, "no such thread"))?;
+        db::threads::update_closed(conn, thread_id, closed)
+    })
+}
+
+/// What the dashboard shows.
+pub struct Dashboard {
+    /// Comments per day, oldest first, for the last 30 days (today included).
+    pub per_day: Vec<(NaiveDate, i64)>,
+    pub counts: Vec<(Tab, i64)>,
+    pub latest: Vec<QueueItem>,
+}
+
+pub const CHART_DAYS: i64 = 30;
+
+pub fn dashboard(conn: &mut DbConn) -> Result<Dashboard, AppError> {
+    let today = now().date_naive();
+    let first = today - Duration::days(CHART_DAYS - 1);
+    let since = first.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let mut per_day: Vec<(NaiveDate, i64)> = (0..CHART_DAYS)
+        .map(|i| (first + Duration::days(i), 0))
+        .collect();
+    for at in db::queue::created_since(conn, None, since)? {
+        let index = (at.date() - first).num_days();
+        if let Some(slot) = usize::try_from(index).ok().and_then(|i| per_day.get_mut(i)) {
+            slot.1 += 1;
+        }
+    }
+    let recent = QueueFilter {
+        statuses: vec!["approved", "pending"],
+        ..QueueFilter::default()
+    };
+    let rows = db::queue::list(conn, &recent, 10, 0)?;
+    let latest = rows
+        .into_iter()
+        .map(|r| item(r, 0, Vec::new()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Dashboard {
+        per_day,
+        counts: tab_counts(conn, None)?,
+        latest,
+    })
+}

@@ -1,0 +1,233 @@
+//! Creating and editing sites. Every change drops the cached copy at once (other processes
+//! see it within the cache's time to live).
+
+use std::sync::Arc;
+
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::fields::FieldError;
+use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
+use crate::error::{AppError, ErrorKind};
+use crate::service::now;
+use crate::state::AppState;
+
+/// A site form as submitted: every value a string, as browsers send them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SiteForm {
+    pub slug: String,
+    pub name: String,
+    /// One origin per line (or comma separated).
+    pub allowed_origins: String,
+    pub moderation: String,
+    pub edit_window_secs: String,
+    pub max_depth: String,
+    pub require_name: bool,
+    pub require_email: bool,
+    /// One word or phrase per line.
+    pub hold_words: String,
+    pub reject_words: String,
+    pub max_links: String,
+    pub report_threshold: String,
+    pub auto_close_days: String,
+    pub language: String,
+}
+
+impl SiteForm {
+    /// The form showing a site's current values.
+    pub fn of(site: &Site) -> Self {
+        let s = &site.settings;
+        Self {
+            slug: site.slug.clone(),
+            name: site.name.clone(),
+            allowed_origins: site
+                .allowed_origins
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            moderation: moderation_str(s.moderation).into(),
+            edit_window_secs: s.edit_window_secs.to_string(),
+            max_depth: s.max_depth.to_string(),
+            require_name: s.require_name,
+            require_email: s.require_email,
+            hold_words: s.hold_words.join("\n"),
+            reject_words: s.reject_words.join("\n"),
+            max_links: s.max_links.to_string(),
+            report_threshold: s.report_threshold.to_string(),
+            auto_close_days: s.auto_close_days.to_string(),
+            language: s.language.clone(),
+        }
+    }
+
+    /// A blank form with the default settings.
+    pub fn blank() -> Self {
+        let mut form = Self::of(&Site {
+            id: crate::domain::site::SiteId(0),
+            slug: String::new(),
+            name: String::new(),
+            allowed_origins: Vec::new(),
+            settings: SiteSettings::default(),
+        });
+        form.slug.clear();
+        form
+    }
+
+    /// Parses everything but the slug onto `base` (the site's current settings, so settings
+    /// this form does not show are kept).
+    // Not `expect`: the update stops being needless as soon as a setting outside this form exists.
+    #[allow(clippy::needless_update)]
+    pub fn parse(&self, base: &SiteSettings) -> Result<ParsedSite, FieldError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "must be 1 to 100 characters"));
+        }
+        let origins = self
+            .allowed_origins
+            .split(['\n', ','])
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(OriginPattern::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let moderation = match self.moderation.as_str() {
+            "none" => ModerationMode::None,
+            "first-time" => ModerationMode::FirstTime,
+            "all" => ModerationMode::All,
+            _ => {
+                return Err(FieldError::new(
+                    "moderation",
+                    "must be none, first-time or all",
+                ));
+            }
+        };
+        let language = self.language.trim();
+        if language.is_empty()
+            || language.len() > 16
+            || !language
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(FieldError::new(
+                "language",
+                "must be a language tag like en",
+            ));
+        }
+        let settings = SiteSettings {
+            moderation,
+            require_name: self.require_name,
+            require_email: self.require_email,
+            edit_window_secs: number("edit_window_secs", &self.edit_window_secs, 0, 31_536_000)?,
+            max_depth: u8::try_from(number("max_depth", &self.max_depth, 1, 20)?).unwrap_or(5),
+            language: language.to_string(),
+            hold_words: words("hold_words", &self.hold_words)?,
+            reject_words: words("reject_words", &self.reject_words)?,
+            max_links: number("max_links", &self.max_links, 0, 1000)?,
+            report_threshold: number("report_threshold", &self.report_threshold, 1, 1000)?,
+            auto_close_days: number("auto_close_days", &self.auto_close_days, 0, 36_500)?,
+            ..base.clone()
+        };
+        Ok(ParsedSite {
+            name: name.to_string(),
+            origins,
+            settings,
+        })
+    }
+}
+
+/// A site's values, every one checked.
+#[derive(Debug, Clone)]
+pub struct ParsedSite {
+    pub name: String,
+    pub origins: Vec<OriginPattern>,
+    pub settings: SiteSettings,
+}
+
+fn moderation_str(mode: ModerationMode) -> &'static str {
+    match mode {
+        ModerationMode::None => "none",
+        ModerationMode::FirstTime => "first-time",
+        ModerationMode::All => "all",
+    }
+}
+
+fn number(field: &'static str, value: &str, min: u32, max: u32) -> Result<u32, FieldError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            FieldError::new(field, format!("must be a whole number from {min} to {max}"))
+        })
+}
+
+fn words(field: &'static str, value: &str) -> Result<Vec<String>, FieldError> {
+    let list: Vec<String> = value
+        .lines()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if list.len() > 1000 || list.iter().any(|w| w.chars().count() > 100) {
+        return Err(FieldError::new(
+            field,
+            "at most 1000 entries of at most 100 characters",
+        ));
+    }
+    Ok(list)
+}
+
+pub fn list(conn: &mut DbConn) -> Result<Vec<Site>, AppError> {
+    db::sites::list(conn)
+}
+
+pub fn find(conn: &mut DbConn, slug: &str) -> Result<Site, AppError> {
+    db::sites::find_by_slug(conn, slug)?
+        .ok_or_else(|| AppError::new(ErrorKind::SiteNotFound, format!("no site named `{slug}`")))
+}
+
+/// Creates a site from a form; 409 when the slug is taken.
+pub fn create(state: &AppState, conn: &mut DbConn, form: &SiteForm) -> Result<Site, AppError> {
+    let slug = SiteSlug::parse(form.slug.trim()).map_err(|e| FieldError::new("slug", e.message))?;
+    let parsed = form.parse(&SiteSettings::default())?;
+    let site = write_tx(conn, |conn| {
+        db::sites::insert(
+            conn,
+            slug.as_str(),
+            &parsed.name,
+            &parsed.origins,
+            &parsed.settings,
+            now().naive_utc(),
+        )
+    })?
+    .ok_or_else(|| {
+        AppError::new(
+            ErrorKind::AlreadyExists,
+            format!("a site named `{}` exists already", slug.as_str()),
+        )
+        .with_field("slug")
+    })?;
+    state.sites.invalidate(slug.as_str());
+    Ok(site)
+}
+
+/// Changes a site's name, origins and settings from a form.
+pub fn update(
+    state: &AppState,
+    conn: &mut DbConn,
+    slug: &str,
+    form: &SiteForm,
+) -> Result<Arc<Site>, AppError> {
+    let site = find(conn, slug)?;
+    let parsed = form.parse(&site.settings)?;
+    write_tx(conn, |conn| {
+        db::sites::update(
+            conn,
+            site.id,
+            &parsed.name,
+            &parsed.origins,
+            &parsed.settings,
+        )
+    })?;
+    state.sites.invalidate(slug);
+    crate::service::sites::find(state, conn, slug)
+}
