@@ -26,6 +26,10 @@ pub enum ErrorKind {
     EditWindowClosed,
     OriginNotAllowed,
     RateLimited,
+    InvalidLink,
+    LinkExpired,
+    LinkUsed,
+    MailDisabled,
     Internal,
 }
 
@@ -47,6 +51,10 @@ impl ErrorKind {
             Self::EditWindowClosed => "edit_window_closed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::InvalidLink => "invalid_link",
+            Self::LinkExpired => "link_expired",
+            Self::LinkUsed => "link_used",
+            Self::MailDisabled => "mail_disabled",
             Self::Internal => "internal_error",
         }
     }
@@ -63,7 +71,10 @@ impl ErrorKind {
             Self::ThreadClosed
             | Self::InvalidEditToken
             | Self::EditWindowClosed
-            | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
+            | Self::OriginNotAllowed
+            | Self::InvalidLink => StatusCode::FORBIDDEN,
+            Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
+            Self::MailDisabled => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

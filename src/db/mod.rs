@@ -2,6 +2,7 @@
 
 pub mod comments;
 pub mod keys;
+pub mod mail;
 pub mod pool;
 pub mod schema;
 pub mod sites;

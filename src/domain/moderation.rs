@@ -32,6 +32,8 @@ impl Verdict {
 pub struct AuthorHistory {
     /// The e-mail address already has an approved comment on this site.
     pub has_approved_comment: bool,
+    /// The e-mail address was confirmed through a link mailed to it (double opt-in).
+    pub address_confirmed: bool,
 }
 
 /// Applies the site's moderation mode.
@@ -39,7 +41,9 @@ pub fn decide(mode: ModerationMode, history: AuthorHistory) -> Verdict {
     match mode {
         ModerationMode::None => Verdict::approve(),
         ModerationMode::All => Verdict::hold("all comments are held on this site"),
-        ModerationMode::FirstTime if history.has_approved_comment => Verdict::approve(),
+        ModerationMode::FirstTime if history.has_approved_comment || history.address_confirmed => {
+            Verdict::approve()
+        }
         ModerationMode::FirstTime => Verdict::hold("first comment from this e-mail address"),
     }
 }
@@ -52,6 +56,7 @@ mod tests {
     fn first_time_holds_unknown_authors_only() {
         let known = AuthorHistory {
             has_approved_comment: true,
+            address_confirmed: false,
         };
         assert_eq!(
             decide(ModerationMode::FirstTime, known).status,
@@ -69,6 +74,22 @@ mod tests {
         assert_eq!(
             decide(ModerationMode::None, unknown).status,
             CommentStatus::Approved
+        );
+    }
+
+    #[test]
+    fn first_time_trusts_a_confirmed_address() {
+        let confirmed = AuthorHistory {
+            has_approved_comment: false,
+            address_confirmed: true,
+        };
+        assert_eq!(
+            decide(ModerationMode::FirstTime, confirmed).status,
+            CommentStatus::Approved
+        );
+        assert_eq!(
+            decide(ModerationMode::All, confirmed).status,
+            CommentStatus::Pending
         );
     }
 }

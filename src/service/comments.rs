@@ -76,9 +76,13 @@ pub fn post(
                 }
                 None => false,
             },
+            address_confirmed: match &new.email {
+                Some(email) => super::mail::is_confirmed(conn, site.id, email)?,
+                None => false,
+            },
         };
         let verdict = moderation::decide(site.settings.moderation, history);
-        db::comments::insert(
+        let row = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: thread.id,
@@ -99,7 +103,9 @@ pub fn post(
                 notify_replies: new.notify_replies,
                 is_owner: false,
             },
-        )
+        )?;
+        super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
+        Ok(row)
     })?;
     let comment = row.into_comment()?;
     let editable_until = editable_until(site, &comment);

@@ -1,6 +1,7 @@
 //! Use-cases, one transaction each. Called from handlers on the blocking pool.
 
 pub mod comments;
+pub mod mail;
 pub mod sites;
 pub mod threads;
 pub mod votes;

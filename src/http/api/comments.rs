@@ -27,6 +27,8 @@ pub struct CreateCommentRequest {
     body: String,
     #[serde(default)]
     notify_replies: bool,
+    #[serde(default)]
+    notify_thread: bool,
 }
 
 impl CreateCommentRequest {
@@ -46,6 +48,7 @@ impl CreateCommentRequest {
             website: Website::parse_optional(self.website, limits.website)?,
             body: CommentBody::parse(self.body, limits.body)?,
             notify_replies: self.notify_replies,
+            notify_thread: self.notify_thread,
         })
     }
 }
