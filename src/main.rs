@@ -30,6 +30,20 @@ enum Command {
     Migrate,
     /// Check the configuration and print it (secrets left out), then exit.
     CheckConfig,
+    /// Mail tools.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send a test mail through the configured SMTP server and print its answer.
+    Test {
+        /// Where to send the test mail.
+        address: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +60,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
         Command::CheckConfig => check_config(&config),
+        Command::Mail {
+            command: MailCommand::Test { address },
+        } => mail_test(&config, &address),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,6 +100,28 @@ fn migrate(config: Config) -> Result<(), String> {
     Ok(())
 }
 
+fn mail_test(config: &Config, address: &str) -> Result<(), String> {
+    let mailer = kith::notify::Mailer::from_config(&config.mail)?.ok_or_else(|| {
+        "mail is off: set mail.smtp_host and mail.from (see docs/mail.md)".to_string()
+    })?;
+    let site = &config.default_site.name;
+    let text = format!("This is a test mail from kith ({site}). If you can read it, mail works.\n");
+    let subject = format!("kith test mail ({site})");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = runtime.block_on(mailer.send(&kith::notify::Outgoing {
+        to: address,
+        subject: &subject,
+        text: &text,
+        html: "",
+        unsubscribe_url: None,
+    }))?;
+    println!("sent to {address}; the server answered: {answer}");
+    Ok(())
+}
+
 fn check_config(config: &Config) -> Result<(), String> {
     let text = toml_like(config);
     println!("configuration is valid\n{text}");
@@ -96,6 +135,9 @@ fn toml_like(config: &Config) -> String {
     {
         let user = credentials.split(':').next().unwrap_or_default();
         shown.database.url = format!("{scheme}://{user}:***@{host}");
+    }
+    if !shown.mail.password.is_empty() {
+        shown.mail.password = "***".into();
     }
     serde_json::to_string_pretty(&shown).unwrap_or_default()
 }

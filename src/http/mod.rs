@@ -6,6 +6,7 @@ pub mod client;
 pub mod cors;
 pub mod demo;
 pub mod errors;
+pub mod mail;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(api::routes)
                 .default_service(web::to(errors::not_found)),
         )
+        .configure(mail::routes)
         .configure(assets::routes)
         .configure(demo::routes)
         .default_service(web::to(errors::not_found));
