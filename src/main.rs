@@ -101,9 +101,6 @@ fn migrate(config: Config) -> Result<(), String> {
 }
 
 fn mail_test(config: &Config, address: &str) -> Result<(), String> {
-    let mailer = kith::notify::Mailer::from_config(&config.mail)?.ok_or_else(|| {
-        "mail is off: set mail.smtp_host and mail.from (see docs/mail.md)".to_string()
-    })?;
     let site = &config.default_site.name;
     let text = format!("This is a test mail from kith ({site}). If you can read it, mail works.\n");
     let subject = format!("kith test mail ({site})");
@@ -111,13 +108,21 @@ fn mail_test(config: &Config, address: &str) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let answer = runtime.block_on(mailer.send(&kith::notify::Outgoing {
-        to: address,
-        subject: &subject,
-        text: &text,
-        html: "",
-        unsubscribe_url: None,
-    }))?;
+    let answer = runtime.block_on(async {
+        // The SMTP pool needs the runtime, so the mailer is built inside it.
+        let mailer = kith::notify::Mailer::from_config(&config.mail)?.ok_or_else(|| {
+            "mail is off: set mail.smtp_host and mail.from (see docs/mail.md)".to_string()
+        })?;
+        mailer
+            .send(&kith::notify::Outgoing {
+                to: address,
+                subject: &subject,
+                text: &text,
+                html: "",
+                unsubscribe_url: None,
+            })
+            .await
+    })?;
     println!("sent to {address}; the server answered: {answer}");
     Ok(())
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod smtp;
 
 mod assets;
 mod blns;
@@ -10,6 +11,7 @@ mod concurrency;
 mod config;
 mod cors;
 mod edit;
+mod mail;
 mod pagination;
 mod reading;
 mod sanitizer;

@@ -30,6 +30,7 @@ async fn seed(app: &TestApp, n: usize) {
                 website: None,
                 body: CommentBody::parse(format!("comment {i}"), 10_000).unwrap(),
                 notify_replies: false,
+                notify_thread: false,
             };
             let posted = kith::service::comments::post(state, conn, &site, new, &client)?;
             if parent.is_none() {
