@@ -36,6 +36,9 @@ mail_tests!(
     mail_smtp_outage_loses_nothing_and_sends_once,
     mail_given_up_after_the_last_attempt_is_listed_as_failed,
     mail_off_without_smtp_changes_nothing_for_posting,
+    mail_two_processes_sharing_the_database_send_each_mail_once,
+    mail_templates_from_a_folder_replace_the_built_in_ones_and_escape,
+    mail_speaks_the_sites_language,
 );
 
 async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
@@ -617,4 +620,103 @@ async fn mail_test_command_prints_the_servers_answer() {
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails[0].to, vec!["me@example.com".to_string()]);
     assert_eq!(mails[0].from, "kith@example.com");
+}
+
+async fn mail_two_processes_sharing_the_database_send_each_mail_once(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port;
+    let first = spawn_app_with(db, move |config| {
+        mail_config(config, port);
+        config.mail.owner_notifications = OwnerNotifications::All;
+    })
+    .await;
+    let url = first.state.config.database.url.clone();
+    let second = spawn_app_with(db, move |config| {
+        mail_config(config, port);
+        config.database.url = url;
+    })
+    .await;
+    for n in 0..12 {
+        first
+            .post_json_ok(comment("Ann", &format!("Comment {n}"), None, false, false))
+            .await;
+    }
+    let (a, b) = tokio::join!(first.drain_outbox(), second.drain_outbox());
+    assert_eq!(
+        a + b,
+        12,
+        "each mail claimed by exactly one worker ({a} + {b})"
+    );
+    let mails = smtp.wait_for(12).await;
+    assert_eq!(mails.len(), 12);
+    for n in 0..12 {
+        let body = format!("Comment {n}\r\n");
+        assert_eq!(
+            mails.iter().filter(|m| m.text().contains(&body)).count(),
+            1,
+            "{body}"
+        );
+    }
+}
+
+async fn mail_templates_from_a_folder_replace_the_built_in_ones_and_escape(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("message.txt"),
+        "CUSTOM {{ heading }}\n{{ comment_text }}\n{{ actions }}{{ unsubscribe_url }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("message.html"),
+        "<html><body><h1>CUSTOM {{ heading }}</h1><p>{{comment_author}}</p>{{ comment_html }}\
+         {{ actions }}<a href=\"{{ unsubscribe_url }}\">x</a></body></html>",
+    )
+    .unwrap();
+    let folder = dir.path().display().to_string();
+    let (app, smtp) = setup(db, move |c| {
+        c.mail.templates_dir = folder;
+        c.mail.owner_notifications = OwnerNotifications::All;
+    })
+    .await;
+    app.post_json_ok(comment("Ann", "Hello **world**", None, false, false))
+        .await;
+    app.post_json_ok(
+        json!({"thread_key": "/post/", "author": "<b>Eve</b>", "email": "eve@example.com",
+        "body": "<script>alert(1)</script>"}),
+    )
+    .await;
+    app.drain_outbox().await;
+    let owner = smtp.wait_for(2).await;
+    let ann = owner
+        .iter()
+        .find(|m| m.text().contains("Hello **world**"))
+        .unwrap();
+    assert!(ann.text().starts_with("CUSTOM "), "{}", ann.text());
+    assert!(ann.html().contains("<strong>world</strong>"));
+    let eve = owner
+        .iter()
+        .find(|m| m.text().contains("alert(1)"))
+        .unwrap();
+    assert!(
+        eve.html().contains("<p>&#60;b&#62;Eve&#60;/b&#62;</p>"),
+        "{}",
+        eve.html()
+    );
+    assert!(!eve.html().contains("<script"), "{}", eve.html());
+    assert!(!eve.html().contains("<b>Eve"), "{}", eve.html());
+}
+
+async fn mail_speaks_the_sites_language(db: Db) {
+    let (app, smtp) = setup(db, |_| {}).await;
+    app.set_settings(|s| s.language = "de".into()).await;
+    app.post_json_ok(comment("Ann", "Hallo", None, true, false))
+        .await;
+    app.drain_outbox().await;
+    let mail = &smtp.wait_for(1).await[0];
+    assert!(
+        mail.text().contains("Bitte bestätigen Sie"),
+        "{}",
+        mail.text()
+    );
+    assert!(mail.html().contains("lang=\"de\""));
 }
