@@ -120,6 +120,7 @@ fn mail_test(config: &Config, address: &str) -> Result<(), String> {
                 text: &text,
                 html: "",
                 unsubscribe_url: None,
+                sender_name: site,
             })
             .await
     })?;

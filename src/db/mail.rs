@@ -31,6 +31,7 @@ pub struct OutboxRow {
     pub body_text: String,
     pub body_html: String,
     pub unsubscribe_url: Option<String>,
+    pub sender_name: String,
     pub comment_id: Option<i64>,
     pub status: String,
     pub attempts: i32,
@@ -51,6 +52,7 @@ pub struct NewOutboxRow<'a> {
     pub body_text: &'a str,
     pub body_html: &'a str,
     pub unsubscribe_url: Option<&'a str>,
+    pub sender_name: &'a str,
     pub comment_id: Option<i64>,
     pub status: &'static str,
     pub attempts: i32,
@@ -158,6 +160,16 @@ pub fn update_attempt_failed(
             .execute(conn)?,
     };
     Ok(())
+}
+
+/// Deletes sent mails created before `before` (their bodies hold addresses); returns how many.
+pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::delete(
+        mail_outbox::table
+            .filter(mail_outbox::status.eq(SENT))
+            .filter(mail_outbox::created_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 /// Mails given up after their last attempt, newest first (for the admin area).

@@ -75,6 +75,7 @@ diesel::table! {
         body_text -> Text,
         body_html -> Text,
         unsubscribe_url -> Nullable<Text>,
+        sender_name -> Text,
         comment_id -> Nullable<BigInt>,
         status -> Text,
         attempts -> Integer,

@@ -18,6 +18,8 @@ pub struct Outgoing<'a> {
     pub html: &'a str,
     /// One-click unsubscribe URL (RFC 8058), when the mail has one.
     pub unsubscribe_url: Option<&'a str>,
+    /// Shown as the sender's name when `mail.from` has none (the site's name).
+    pub sender_name: &'a str,
 }
 
 /// Sends mail through the configured SMTP server.
@@ -74,8 +76,12 @@ impl Mailer {
             .to
             .parse()
             .map_err(|e| format!("recipient address: {e}"))?;
+        let mut from = self.from.clone();
+        if from.name.is_none() && !mail.sender_name.is_empty() {
+            from.name = Some(mail.sender_name.to_string());
+        }
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(mail.subject)
             .raw_header(HeaderValue::new(

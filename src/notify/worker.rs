@@ -14,6 +14,8 @@ use crate::state::AppState;
 
 /// Mails claimed per look at the outbox.
 const BATCH: i64 = 20;
+/// How often sent mails past their usefulness are deleted.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(3600);
 /// Longest wait between two attempts of one mail.
 const MAX_BACKOFF_MS: u64 = 24 * 3600 * 1000;
 
@@ -48,7 +50,12 @@ pub fn spawn(state: AppState) -> Option<WorkerHandle> {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let poll = Duration::from_millis(state.config.mail.poll_interval_ms.max(10));
+        let mut next_cleanup = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_cleanup {
+                next_cleanup += CLEANUP_INTERVAL;
+                clean_up(&state).await;
+            }
             let worked = match step(&state, &mailer).await {
                 Ok(n) => n,
                 Err(e) => {
@@ -69,6 +76,22 @@ pub fn spawn(state: AppState) -> Option<WorkerHandle> {
         }
     });
     Some(WorkerHandle { stop, task })
+}
+
+/// Deletes sent mails once their links can no longer matter (a day past the link expiry,
+/// which also bounds how long a confirmation mail holds back the next one).
+async fn clean_up(state: &AppState) {
+    let keep = chrono::Duration::days(i64::from(state.config.mail.link_expiry_days) + 1);
+    let result = service::blocking(state, move |_, conn| {
+        let before = (service::now() - keep).naive_utc();
+        write_tx(conn, |conn| db::mail::delete_sent_before(conn, before))
+    })
+    .await;
+    match result {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "deleted old sent mails"),
+        Err(e) => tracing::warn!(error = %e, "could not delete old sent mails"),
+    }
 }
 
 /// One pass over the outbox: every due, unclaimed mail is claimed, sent and recorded.
@@ -106,6 +129,7 @@ pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> 
                 text: &row.body_text,
                 html: &row.body_html,
                 unsubscribe_url: row.unsubscribe_url.as_deref(),
+                sender_name: &row.sender_name,
             })
             .await;
         let attempts = row.attempts.saturating_add(1);

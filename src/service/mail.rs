@@ -74,6 +74,7 @@ fn enqueue(
             body_text: &rendered.text,
             body_html: &rendered.html,
             unsubscribe_url: view.unsubscribe.as_ref().map(|(_, url)| url.as_str()),
+            sender_name: &view.site,
             comment_id: comment.map(|c| c.0),
             status: db::mail::PENDING,
             attempts: 0,

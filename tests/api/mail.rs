@@ -39,6 +39,7 @@ mail_tests!(
     mail_two_processes_sharing_the_database_send_each_mail_once,
     mail_templates_from_a_folder_replace_the_built_in_ones_and_escape,
     mail_speaks_the_sites_language,
+    mail_background_worker_sends_on_its_own_and_stops_cleanly,
 );
 
 async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
@@ -719,4 +720,25 @@ async fn mail_speaks_the_sites_language(db: Db) {
         mail.text()
     );
     assert!(mail.html().contains("lang=\"de\""));
+}
+
+async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
+    let (app, smtp) = setup(db, |c| {
+        c.mail.poll_interval_ms = 20;
+        c.mail.owner_notifications = OwnerNotifications::All;
+        c.mail.from = "comments@blog.example".into();
+    })
+    .await;
+    app.post_json_ok(comment("Ann", "Sent by the worker", None, false, false))
+        .await;
+    let mails = smtp.wait_for(1).await;
+    assert!(mails[0].text().contains("Sent by the worker"));
+    let from = mails[0].header("From").unwrap();
+    // The site's name ("Ann's Blog", RFC 2047-encoded for its apostrophe) as the sender name.
+    assert_eq!(from, "=?utf-8?b?QW5uJ3MgQmxvZw==?= <comments@blog.example>");
+    // A second worker on the same state stops promptly when asked.
+    let worker = kith::notify::worker::spawn(app.state.clone()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), worker.stop())
+        .await
+        .expect("the worker stops");
 }

@@ -8,6 +8,7 @@ CREATE TABLE mail_outbox (
     body_text TEXT NOT NULL,
     body_html TEXT NOT NULL,
     unsubscribe_url TEXT,
+    sender_name TEXT NOT NULL DEFAULT '',
     comment_id BIGINT,
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
