@@ -134,6 +134,8 @@ pub struct MailConfig {
     pub link_expiry_days: u32,
     /// Folder with templates overriding the built-in ones; empty means built in.
     pub templates_dir: String,
+    /// Run the outbox worker in this process (several processes may all run it).
+    pub worker: bool,
     /// Milliseconds between looks at the outbox.
     pub poll_interval_ms: u64,
     /// Delay before the first retry, in milliseconds; it doubles with every further attempt.
@@ -158,6 +160,7 @@ impl Default for MailConfig {
             owner_notifications: OwnerNotifications::Held,
             link_expiry_days: 7,
             templates_dir: String::new(),
+            worker: true,
             poll_interval_ms: 2000,
             retry_base_ms: 60_000,
             max_attempts: 8,

@@ -34,8 +34,16 @@ impl WorkerHandle {
     }
 }
 
-/// Starts the worker; `None` when mail is off.
+/// Starts the worker; `None` when mail is off or `mail.worker` is false.
 pub fn spawn(state: AppState) -> Option<WorkerHandle> {
+    if !state.config.mail.worker {
+        return None;
+    }
+    spawn_always(state)
+}
+
+/// Starts a worker even when `mail.worker` is false (tests, tools); `None` when mail is off.
+pub fn spawn_always(state: AppState) -> Option<WorkerHandle> {
     let mailer = match Mailer::from_config(&state.config.mail) {
         Ok(Some(mailer)) => mailer,
         Ok(None) => {

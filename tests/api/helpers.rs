@@ -180,8 +180,8 @@ pub fn all_ids(comments: &Value) -> Vec<i64> {
     ids
 }
 
-/// A config with mail on, sent to the test SMTP server at `smtp_port`; the background worker
-/// effectively idle (tests drive the outbox with `drain_outbox`), retries immediate.
+/// A config with mail on, sent to the test SMTP server at `smtp_port`; no background worker
+/// (tests drive the outbox with `drain_outbox`), retries immediate.
 pub fn mail_config(config: &mut Config, smtp_port: u16) {
     config.mail.smtp_host = "127.0.0.1".into();
     config.mail.smtp_port = smtp_port;
@@ -189,7 +189,7 @@ pub fn mail_config(config: &mut Config, smtp_port: u16) {
     config.mail.from = "Blog comments <comments@blog.example>".into();
     config.mail.owner = "owner@blog.example".into();
     config.mail.owner_notifications = kith::config::OwnerNotifications::None;
-    config.mail.poll_interval_ms = 3_600_000;
+    config.mail.worker = false;
     config.mail.retry_base_ms = 0;
     config.mail.timeout_secs = 5;
     config.default_site.name = "Ann's Blog".into();

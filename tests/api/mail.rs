@@ -724,6 +724,7 @@ async fn mail_speaks_the_sites_language(db: Db) {
 
 async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
     let (app, smtp) = setup(db, |c| {
+        c.mail.worker = true;
         c.mail.poll_interval_ms = 20;
         c.mail.owner_notifications = OwnerNotifications::All;
         c.mail.from = "comments@blog.example".into();
@@ -737,8 +738,46 @@ async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
     // The site's name ("Ann's Blog", RFC 2047-encoded for its apostrophe) as the sender name.
     assert_eq!(from, "=?utf-8?b?QW5uJ3MgQmxvZw==?= <comments@blog.example>");
     // A second worker on the same state stops promptly when asked.
-    let worker = kith::notify::worker::spawn(app.state.clone()).unwrap();
+    let worker = kith::notify::worker::spawn_always(app.state.clone()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), worker.stop())
         .await
         .expect("the worker stops");
+}
+
+#[test]
+fn mail_settings_are_checked_and_the_password_never_printed() {
+    let err = Config::from_toml("[mail]\nsmtp_host = \"smtp.example.com\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("mail.from"), "{err}");
+    let err = Config::from_toml("[mail]\nsecurity = \"ssl\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("security"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("password");
+    std::fs::write(&file, "from-a-file\n").unwrap();
+    let config = Config::from_toml(&format!(
+        "[mail]\nsmtp_host = \"smtp.example.com\"\nfrom = \"c@example.com\"\npassword_file = \"{}\"\n",
+        file.display()
+    ))
+    .unwrap();
+    assert_eq!(
+        config.mail.password().unwrap().as_deref(),
+        Some("from-a-file")
+    );
+    assert!(!format!("{:?}", config.mail).contains("from-a-file"));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("check-config")
+        .env("KITH_MAIL__SMTP_HOST", "smtp.example.com")
+        .env("KITH_MAIL__FROM", "c@example.com")
+        .env("KITH_MAIL__USERNAME", "c@example.com")
+        .env("KITH_MAIL__PASSWORD", "hunter2-secret")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("smtp.example.com"));
+    assert!(!stdout.contains("hunter2-secret"), "{stdout}");
 }
