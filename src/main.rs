@@ -121,6 +121,7 @@ fn mail_test(config: &Config, address: &str) -> Result<(), String> {
                 html: "",
                 unsubscribe_url: None,
                 sender_name: site,
+                message_id: None,
             })
             .await
     })?;

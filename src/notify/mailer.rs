@@ -20,6 +20,9 @@ pub struct Outgoing<'a> {
     pub unsubscribe_url: Option<&'a str>,
     /// Shown as the sender's name when `mail.from` has none (the site's name).
     pub sender_name: &'a str,
+    /// A stable id for the mail (`Message-ID` left of the `@`), so that a mail sent again
+    /// after a crash is recognisable as the same one; `None` generates a random one.
+    pub message_id: Option<String>,
 }
 
 /// Sends mail through the configured SMTP server.
@@ -80,7 +83,12 @@ impl Mailer {
         if from.name.is_none() && !mail.sender_name.is_empty() {
             from.name = Some(mail.sender_name.to_string());
         }
+        let message_id = mail
+            .message_id
+            .as_ref()
+            .map(|local| format!("<{local}@{}>", from.email.domain()));
         let mut builder = Message::builder()
+            .message_id(message_id)
             .from(from)
             .to(to)
             .subject(mail.subject)

@@ -138,6 +138,11 @@ pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> 
                 html: &row.body_html,
                 unsubscribe_url: row.unsubscribe_url.as_deref(),
                 sender_name: &row.sender_name,
+                message_id: Some(format!(
+                    "kith.{}.{}",
+                    row.id,
+                    row.created_at.and_utc().timestamp_micros()
+                )),
             })
             .await;
         let attempts = row.attempts.saturating_add(1);

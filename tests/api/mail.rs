@@ -101,6 +101,8 @@ fn assert_well_formed(mail: &Captured) {
         .header("List-Unsubscribe")
         .expect("List-Unsubscribe header");
     assert!(unsubscribe.starts_with("<http") && unsubscribe.contains("/mail/unsubscribe/"));
+    let message_id = mail.header("Message-ID").expect("Message-ID header");
+    assert!(message_id.starts_with("<kith.") && message_id.ends_with("@blog.example>"));
     assert_eq!(
         mail.header("List-Unsubscribe-Post").as_deref(),
         Some("List-Unsubscribe=One-Click")
