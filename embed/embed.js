@@ -127,9 +127,9 @@
     const W = h('section', { className: 'k', 'aria-labelledby': 'k-h' }, live);
     R.append(h('link', { rel: 'stylesheet', href: B + 'embed.css' }), W);
     const say = m => { live.textContent = m; };
-    const ownKey = 'own:' + site, own = ls(ownKey) || {}, liked = ls('liked') || {};
+    const ownKey = 'own:' + site, own = ls(ownKey) || {}, liked = ls('liked:' + site) || {};
     const store = () => ls(ownKey, own);
-    for (const i in own) if (now() - new Date(own[i].comment.created_at) > 2592e6) delete own[i];
+    for (const i in own) if (!(now() - new Date((own[i].comment || {}).created_at) < 2592e6)) delete own[i];  // keep 30 days
     store();
 
     let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv;
@@ -172,20 +172,22 @@
     const list = h('ol', { className: 'ls' });
     const more = h('button', { type: 'button', className: 'btn sec', hidden: true, onclick: async () => {
       more.disabled = true;
-      try { const r = await thread(cursor); r.comments.forEach(x => list.append(C(x))); setCursor(r.next_cursor); } catch (e) { say(e.message || t('error')); }
+      try { const r = await thread(cursor); r.comments.forEach(x => list.append(C(x))); setCursor(r.next_cursor); } catch (e) { say(msg(e)); }
       more.disabled = false;
     } }, t('more'));
     const setCursor = n => { cursor = n; more.hidden = !n; };
     const sel = h('select', { onchange: async () => {
       sort = sel.value;
-      try { const r = await thread(); list.textContent = ''; fill(r); } catch (e) { say(e.message || t('error')); }
+      try { const r = await thread(); keep(list); list.textContent = ''; fill(r); } catch (e) { say(msg(e)); }
     } }, ...['oldest', 'newest', 'top'].map(v => h('option', { value: v }, t(v))));
+    const msg = e => e.status && e.message || t('error');
     const btn = (x, fn, cl) => h('button', { type: 'button', className: cl || 'l', onclick: fn }, x);
 
     const tick = () => { tm = tm.filter(([s, f]) => s.isConnected && f()); };
 
     // swap a rendered comment for a new rendering, keeping its replies
-    const swap = (li, x) => { const n = C(x); n.lastChild.replaceWith(li.lastChild); li.replaceWith(n); return n; };
+    const swap = (li, x) => { const n = C(x); keep(li); n.lastChild.replaceWith(li.lastChild); li.replaceWith(n); return n; };
+    const keep = li => { if (li.contains(F)) reset(); };
 
     // one comment (and its replies)
     const C = x => {
@@ -211,15 +213,15 @@
         const lb = btn('', async () => {
           try {
             const r = await api('comments/' + x.id + '/like', 'POST');
-            setL(r.likes, liked[x.id] = 1); ls('liked', liked);
-          } catch (e) { say(e.message || t('error')); }
+            setL(r.likes, liked[x.id] = 1); ls('liked:' + site, liked);
+          } catch (e) { say(msg(e)); }
         }, 'l lk');
         const setL = (n, p) => { lb.replaceChildren(h('span', { 'aria-hidden': 'true' }, '♥ '), h('span', { className: 'sr' }, t('like') + ' '), '' + n); lb.setAttribute('aria-pressed', !!p); };
         setL(x.likes, liked[x.id]);
         ft.append(lb, closed ? '' : btn(t('reply'), () => openForm(x, li)), btn(t('report'), async () => {
           const r = prompt(t('report_q'));
           if (r && r.trim()) {
-            try { await api('comments/' + x.id + '/report', 'POST', { reason: r.trim() }); say(t('reported')); } catch (e) { say(e.message || t('error')); }
+            try { await api('comments/' + x.id + '/report', 'POST', { reason: r.trim() }); say(t('reported')); } catch (e) { say(msg(e)); }
           }
         }));
       }
@@ -237,7 +239,7 @@
                 store();
                 swap(li, r.comment).firstChild.focus();
                 say(t('saved'));
-              } catch (e) { er.textContent = e.message || t('error'); }
+              } catch (e) { er.textContent = msg(e); }
             }, 'btn'),
             btn(t('cancel'), () => close(), 'btn sec')));
           body.hidden = ft.hidden = true;
@@ -249,10 +251,10 @@
           try {
             await api('comments/' + x.id, 'DELETE', null, { 'X-Edit-Token': o.edit_token });
             delete own[x.id]; store();
-            if (rl.children.length) swap(li, Object.assign({}, x, { status: 'deleted', author: '', html: '' })); else li.remove();
+            if (rl.children.length) swap(li, Object.assign({}, x, { status: 'deleted', author: '', html: '' })); else { keep(li); li.remove(); }
             if (!pend) setTotal(total - 1);
             say(t('removed'));
-          } catch (e) { say(e.message || t('error')); }
+          } catch (e) { say(msg(e)); }
         });
         const end = new Date(o.editable_until), upd = () => {
           const l = end - now();
@@ -307,20 +309,24 @@
     const me = ls('me');
     if (me) { ['author', 'email', 'website'].forEach(n => { el[n].value = me[n] || ''; }); el.remember.checked = true; }
 
+    const reset = () => { replyTo = null; title.textContent = t('leave'); cancel.hidden = true; bottom.append(F); };
     const openForm = (x, li) => {
-      replyTo = x ? x.id : null;
-      title.textContent = x ? t('reply_to', { name: x.author || t('anon') }) : t('leave');
-      cancel.hidden = !x;
-      if (x) li.insertBefore(F, li.lastChild); else bottom.append(F);
+      reset();
+      if (x) {
+        replyTo = x.id;
+        title.textContent = t('reply_to', { name: x.author || t('anon') });
+        cancel.hidden = false;
+        li.insertBefore(F, li.lastChild);
+      }
       (x ? el.body : li || el.body).focus();
     };
     const fail = e => {
       const i = e.field && fl(e.field);
       if (e.status == 422 && i) {
         i.setAttribute('aria-invalid', 'true');
-        fl(e.field + '-e').textContent = e.message || t('error');
+        fl(e.field + '-e').textContent = msg(e);
         i.focus();
-      } else fe.textContent = e.message || t('error');
+      } else fe.textContent = msg(e);
     };
     const send = async () => {
       fe.textContent = '';

@@ -9,6 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::site::{ModerationMode, OriginPattern};
+use crate::spam::client_ip::{IpNet, TrustedProxies};
+use crate::spam::limiter::LimitsConfig;
 
 /// The whole configuration of one kith process.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -18,6 +20,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub default_site: DefaultSiteConfig,
     pub limits: FieldLimits,
+    pub rate_limits: LimitsConfig,
     pub privacy: PrivacyConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -66,6 +69,8 @@ pub struct DefaultSiteConfig {
     pub edit_window_secs: u32,
     pub max_depth: u8,
     pub language: String,
+    /// Comments sent sooner than this many seconds after the form was shown are held.
+    pub min_post_secs: u32,
 }
 
 /// Length limits of the public fields, in characters.
@@ -248,6 +253,7 @@ impl Default for DefaultSiteConfig {
             edit_window_secs: 900,
             max_depth: 5,
             language: "en".into(),
+            min_post_secs: 3,
         }
     }
 }
@@ -352,6 +358,13 @@ impl Config {
                 _ => return Err(invalid("server.public_url", "must be an http(s) URL")),
             }
         }
+        self.trusted_proxies()?;
+        self.rate_limits
+            .validate()
+            .map_err(|e| ConfigError::Invalid {
+                key: "rate_limits",
+                message: e.to_string(),
+            })?;
         let site = &self.default_site;
         crate::domain::site::SiteSlug::parse(&site.slug).map_err(|e| ConfigError::Invalid {
             key: "default_site.slug",
@@ -415,6 +428,21 @@ impl Config {
         } else {
             self.server.public_url.trim_end_matches('/').to_string()
         }
+    }
+
+    /// The parsed `server.trusted_proxies`.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<IpNet>().map_err(|e| ConfigError::Invalid {
+                    key: "server.trusted_proxies",
+                    message: format!("`{p}`: {e}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
     }
 
     /// Folder the embed is served from, when not compiled in.

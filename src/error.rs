@@ -26,6 +26,9 @@ pub enum ErrorKind {
     EditWindowClosed,
     OriginNotAllowed,
     RateLimited,
+    PowRequired,
+    PowInvalid,
+    DuplicateComment,
     InvalidLink,
     LinkExpired,
     LinkUsed,
@@ -51,6 +54,9 @@ impl ErrorKind {
             Self::EditWindowClosed => "edit_window_closed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::RateLimited => "rate_limited",
+            Self::PowRequired => "pow_required",
+            Self::PowInvalid => "pow_invalid",
+            Self::DuplicateComment => "duplicate_comment",
             Self::InvalidLink => "invalid_link",
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
@@ -72,7 +78,10 @@ impl ErrorKind {
             | Self::InvalidEditToken
             | Self::EditWindowClosed
             | Self::OriginNotAllowed
+            | Self::PowRequired
+            | Self::PowInvalid
             | Self::InvalidLink => StatusCode::FORBIDDEN,
+            Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
             Self::MailDisabled => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,

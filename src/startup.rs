@@ -14,10 +14,13 @@ use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::render::Renderer;
 use crate::service;
+use crate::spam::limiter::Limiters;
 use crate::state::{AppState, Keys, SiteCache};
 
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How often the rate limiters forget idle addresses (bounding their memory).
+const LIMITER_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// How often old client IPs are erased.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -68,6 +71,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
+                .wrap(actix_web::middleware::from_fn(
+                    crate::http::request_id::request_id,
+                ))
                 .app_data(web::Data::new(server_state.clone()))
                 .configure(|cfg| crate::http::routes(cfg, max_body))
         })
@@ -108,6 +114,10 @@ impl Application {
 
 /// Everything but the listener: pool, migrations, keys, default site.
 pub fn prepare(config: Config) -> Result<AppState, StartError> {
+    let trusted_proxies = config
+        .trusted_proxies()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let limiters = Limiters::new(&config.rate_limits).map_err(AppError::internal)?;
     let pool = db::connect(&config.database.url, config.database.pool_size)?;
     let keys = setup_database(&pool, &config)?;
     Ok(AppState {
@@ -116,6 +126,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         renderer: Arc::new(Renderer::new()),
         keys: Arc::new(keys),
         sites: SiteCache::new(SITE_CACHE_TTL),
+        limiters: Arc::new(limiters),
+        trusted_proxies: Arc::new(trusted_proxies),
     })
 }
 
@@ -137,6 +149,18 @@ fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
 
 /// Background chores; each is idempotent, so every process may run them.
 fn start_workers(state: AppState) {
+    let limiter_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(LIMITER_SWEEP_INTERVAL);
+        loop {
+            interval.tick().await;
+            limiter_state.limiters.retain_recent();
+            let _ = service::blocking(&limiter_state, |_, conn| {
+                db::spam::delete_expired_pow(conn, service::now().naive_utc())
+            })
+            .await;
+        }
+    });
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(RETENTION_INTERVAL);
         loop {

@@ -11,6 +11,8 @@ use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::site::Site;
 use crate::render::Renderer;
+use crate::spam::client_ip::TrustedProxies;
+use crate::spam::limiter::Limiters;
 
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
@@ -20,6 +22,8 @@ pub struct AppState {
     pub renderer: Arc<Renderer>,
     pub keys: Arc<Keys>,
     pub sites: SiteCache,
+    pub limiters: Arc<Limiters>,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Keys derived from the server's master secret (stored in the database, so every process

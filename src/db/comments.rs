@@ -40,6 +40,7 @@ pub struct CommentRow {
     pub notify_replies: bool,
     pub pinned: bool,
     pub is_owner: bool,
+    pub fingerprint: Option<String>,
 }
 
 /// A comment about to be stored; its HTML is already sanitized.
@@ -63,6 +64,7 @@ pub struct NewCommentRow<'a> {
     pub edit_token_hash: &'a str,
     pub notify_replies: bool,
     pub is_owner: bool,
+    pub fingerprint: Option<&'a str>,
 }
 
 impl CommentRow {

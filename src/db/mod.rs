@@ -6,6 +6,7 @@ pub mod mail;
 pub mod pool;
 pub mod schema;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

@@ -96,6 +96,8 @@ pub enum OpenError {
         source: std::io::Error,
     },
     #[error("cannot connect to the database: {0}")]
+    First(ConnectError),
+    #[error("cannot connect to the database: {0}")]
     Pool(#[from] r2d2::PoolError),
 }
 
@@ -118,10 +120,13 @@ pub fn connect(url: &str, size: u32) -> Result<DbPool, OpenError> {
             path.to_string()
         }
     };
+    let manager = Manager { backend, target };
+    // One connection first, so a wrong URL or a down server fails at once with its own words.
+    manager.connect().map_err(OpenError::First)?;
     let pool = Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager { backend, target })?;
+        .build(manager)?;
     Ok(pool)
 }
 

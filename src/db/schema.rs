@@ -53,6 +53,7 @@ diesel::table! {
         notify_replies -> Bool,
         pinned -> Bool,
         is_owner -> Bool,
+        fingerprint -> Nullable<Text>,
     }
 }
 
@@ -63,6 +64,22 @@ diesel::table! {
         kind -> Text,
         reason -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    spam_tokens (site_id, token) {
+        site_id -> BigInt,
+        token -> Text,
+        spam_count -> BigInt,
+        ham_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_pow (digest) {
+        digest -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -126,7 +143,15 @@ diesel::joinable!(mail_subscriptions -> threads (thread_id));
 diesel::joinable!(threads -> sites (site_id));
 diesel::joinable!(comments -> threads (thread_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
-diesel::allow_tables_to_appear_in_same_query!(server_keys, sites, threads, comments, comment_votes);
+diesel::allow_tables_to_appear_in_same_query!(
+    server_keys,
+    sites,
+    threads,
+    comments,
+    comment_votes,
+    spam_tokens,
+    used_pow,
+);
 diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     mail_addresses,

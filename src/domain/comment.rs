@@ -129,6 +129,24 @@ pub struct NewComment {
     pub notify_replies: bool,
     /// Subscribe the author's address to every new comment in the thread.
     pub notify_thread: bool,
+    pub signals: Signals,
+}
+
+/// What the form sent besides the comment, for the spam defences.
+#[derive(Debug, Clone, Default)]
+pub struct Signals {
+    /// The hidden honeypot field; people leave it empty.
+    pub honeypot: Option<String>,
+    /// The signed token the form was shown with.
+    pub form_token: Option<String>,
+    /// A solved proof-of-work challenge.
+    pub pow: Option<PowAnswer>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct PowAnswer {
+    pub challenge: String,
+    pub nonce: String,
 }
 
 /// Who sent a request, as far as the server can tell.

@@ -25,6 +25,40 @@ impl Verdict {
             reason: Some(reason.into()),
         }
     }
+
+    pub fn spam(reason: impl Into<String>) -> Self {
+        Self {
+            status: CommentStatus::Spam,
+            reason: Some(reason.into()),
+        }
+    }
+
+    fn severity(&self) -> u8 {
+        match self.status {
+            CommentStatus::Approved => 0,
+            CommentStatus::Pending => 1,
+            CommentStatus::Spam | CommentStatus::Deleted => 2,
+        }
+    }
+
+    /// The stricter of two verdicts (spam over held over published); reasons of equally strict
+    /// verdicts are joined.
+    pub fn and(self, other: Verdict) -> Verdict {
+        match self.severity().cmp(&other.severity()) {
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Equal => {
+                let reason = match (self.reason, other.reason) {
+                    (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                    (a, b) => a.or(b),
+                };
+                Verdict {
+                    status: self.status,
+                    reason,
+                }
+            }
+        }
+    }
 }
 
 /// Facts about the author that the rules need.
@@ -51,6 +85,16 @@ pub fn decide(mode: ModerationMode, history: AuthorHistory) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stricter_verdict_wins() {
+        let v = Verdict::approve()
+            .and(Verdict::hold("a"))
+            .and(Verdict::hold("b"));
+        assert_eq!(v.status, CommentStatus::Pending);
+        assert_eq!(v.reason.as_deref(), Some("a; b"));
+        assert_eq!(v.and(Verdict::spam("c")).status, CommentStatus::Spam);
+    }
 
     #[test]
     fn first_time_holds_unknown_authors_only() {

@@ -59,6 +59,19 @@ pub struct SiteSettings {
     /// Levels of nesting, top level included (5 as in WordPress).
     pub max_depth: u8,
     pub language: String,
+    /// Treat comments that fill the form's hidden honeypot field as spam.
+    pub honeypot: bool,
+    /// Hold comments sent without a valid signed form token (the embed always sends one).
+    pub require_form_token: bool,
+    /// Hold comments sent sooner than this many seconds after the form was shown.
+    pub min_post_secs: u32,
+    /// Refuse the same text from the same address or e-mail within this many seconds (0: off).
+    pub duplicate_window_secs: u32,
+    /// Leading zero bits of proof of work the embed must find before posting (0: off; 16 is a
+    /// fraction of a second on a phone).
+    pub pow_difficulty: u8,
+    /// Hold comments the learned spam score rates at or above this percentage (0: off).
+    pub spam_threshold_percent: u8,
 }
 
 impl Default for SiteSettings {
@@ -70,6 +83,12 @@ impl Default for SiteSettings {
             edit_window_secs: 900,
             max_depth: 5,
             language: "en".into(),
+            honeypot: true,
+            require_form_token: true,
+            min_post_secs: 3,
+            duplicate_window_secs: 3600,
+            pow_difficulty: 0,
+            spam_threshold_percent: 90,
         }
     }
 }

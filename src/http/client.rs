@@ -5,10 +5,13 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::USER_AGENT;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::domain::comment::ClientInfo;
 use crate::error::AppError;
+use crate::spam::client_ip::client_ip;
+use crate::spam::limiter::Action;
+use crate::state::AppState;
 
 /// Longest user agent kept.
 const MAX_USER_AGENT: usize = 300;
@@ -21,10 +24,18 @@ impl FromRequest for Client {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let ip = req
+        let peer = req
             .peer_addr()
             .map(|a| a.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => client_ip(peer, forwarded, &state.trusted_proxies),
+            None => peer,
+        };
         let user_agent = req
             .headers()
             .get(USER_AGENT)
@@ -32,4 +43,12 @@ impl FromRequest for Client {
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
         ready(Ok(Client(ClientInfo { ip, user_agent })))
     }
+}
+
+/// Applies the rate limit of `action` to the client (its address and its /24 or /64).
+pub fn rate_limit(state: &AppState, action: Action, client: &ClientInfo) -> Result<(), AppError> {
+    state
+        .limiters
+        .check(action, client.ip)
+        .map_err(|retry| AppError::rate_limited(retry.secs()))
 }

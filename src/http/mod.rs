@@ -7,6 +7,7 @@ pub mod cors;
 pub mod demo;
 pub mod errors;
 pub mod mail;
+pub mod request_id;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;

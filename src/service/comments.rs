@@ -69,6 +69,7 @@ pub fn post(
                 }
             }
         };
+        super::spam::refuse(state, conn, site, &new, client, now)?;
         let history = AuthorHistory {
             has_approved_comment: match &new.email {
                 Some(email) => {
@@ -81,7 +82,9 @@ pub fn post(
                 None => false,
             },
         };
-        let verdict = moderation::decide(site.settings.moderation, history);
+        let verdict = moderation::decide(site.settings.moderation, history)
+            .and(super::spam::assess(state, conn, site, &new, now)?);
+        let fingerprint = super::spam::fingerprint(&new);
         let row = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
@@ -102,6 +105,7 @@ pub fn post(
                 edit_token_hash: &token_hash,
                 notify_replies: new.notify_replies,
                 is_owner: false,
+                fingerprint: Some(&fingerprint),
             },
         )?;
         super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;

@@ -3,6 +3,7 @@
 pub mod comments;
 pub mod mail;
 pub mod sites;
+pub mod spam;
 pub mod threads;
 pub mod votes;
 

@@ -37,6 +37,8 @@ pub fn ensure_default(conn: &mut DbConn, config: &DefaultSiteConfig) -> Result<b
         edit_window_secs: config.edit_window_secs,
         max_depth: config.max_depth,
         language: config.language.clone(),
+        min_post_secs: config.min_post_secs,
+        ..SiteSettings::default()
     };
     db::sites::insert_if_absent(
         conn,

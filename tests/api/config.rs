@@ -77,3 +77,39 @@ fn migrations_have_the_same_names_on_both_backends() {
     assert!(!pg.is_empty());
     assert_eq!(pg, names("sqlite"));
 }
+
+#[test]
+fn migrate_command_creates_and_migrates_a_fresh_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/kith.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("migrate")
+        .env("KITH_DATABASE__URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    assert!(db.exists());
+    let again = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("migrate")
+        .env("KITH_DATABASE__URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "migrating twice is harmless");
+}
+
+#[test]
+fn a_bad_database_url_fails_fast_with_the_real_reason() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("migrate")
+        .env("KITH_DATABASE__URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("connect"), "{err}");
+}

@@ -15,4 +15,5 @@ mod mail;
 mod pagination;
 mod reading;
 mod sanitizer;
+mod spam;
 mod validation;

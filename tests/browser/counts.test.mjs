@@ -25,3 +25,20 @@ test('count links on an index page show comment counts with one request', async 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('count.js speaks the script tag language and sends one request per site', async () => {
+  const a = freshKey('fr');
+  for (let i = 0; i < 2; i++) await apiPost(env.kith, a, { body: `commentaire ${i}` });
+  const b = freshKey('fr1');
+  await apiPost(env.kith, b, { body: 'un seul' });
+  const page = await newPage(env.browser);
+  const sites = [];
+  page.on('request', r => { if (r.url().endsWith('/counts')) sites.push(new URL(r.url()).pathname.split('/')[4]); });
+  await page.goto(`${env.host.origin}/index/?keys=${a},${b}&lang=fr&site=other-site`);
+  await expectText(page.locator(`a[data-kith-count="${a}"]`), '2 commentaires');
+  await expectText(page.locator(`a[data-kith-count="${b}"]`), '1 commentaire');
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(sites.sort(), ['default', 'other-site'], 'one POST /counts per site');
+  assert.equal(await page.locator('span[data-kith-site]').innerText(), 'Comments', 'an unknown site leaves the text alone');
+  await page.close();
+});

@@ -58,6 +58,13 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
       KITH_DATABASE__URL: dbUrl,
       KITH_DEFAULT_SITE__MODERATION: moderation,
       KITH_LOG__LEVEL: 'warn',
+      // Browser tests type faster than people and post many comments from one address: no
+      // minimum form age, and rate limits far above what the tests send.
+      KITH_DEFAULT_SITE__MIN_POST_SECS: '0',
+      KITH_RATE_LIMITS__POST: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__EDIT: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__LIKE: '{per_minute=100000,burst=100000}',
+      KITH_RATE_LIMITS__REPORT: '{per_minute=100000,burst=100000}',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,8 +124,11 @@ export async function startHost(kithBase) {
       html = fx('post.html').replaceAll('{{ATTRS}}', attrs);
     } else if (u.pathname.startsWith('/index/')) {
       const keys = (u.searchParams.get('keys') || '').split(',').filter(Boolean);
-      const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`).join('\n');
-      html = fx('index.html').replaceAll('{{LINKS}}', links);
+      const site = u.searchParams.get('site');
+      const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`)
+        .concat(site ? [`<li><span data-kith-count="/x/" data-kith-site="${attr(site)}">Comments</span></li>`] : []).join('\n');
+      const lang = u.searchParams.get('lang');
+      html = fx('index.html').replaceAll('{{LINKS}}', links).replaceAll('{{SCRIPT_ATTRS}}', lang ? ` data-kith-lang="${attr(lang)}"` : '');
     } else {
       res.writeHead(404); res.end('not found'); return;
     }

@@ -1,10 +1,12 @@
 // Comments held for moderation are shown to their author only (from this browser's localStorage).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, postViaForm } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, postViaForm, until } from './harness.mjs';
 
 let env;
-before(async () => { env = await setup({ db: 'sqlite', moderation: 'all' }); });
+// This server also makes e-mail optional and the edit window short, to check that the embed follows the site settings.
+const WINDOW = 4;
+before(async () => { env = await setup({ db: 'sqlite', moderation: 'all', env: { KITH_DEFAULT_SITE__REQUIRE_EMAIL: 'false', KITH_DEFAULT_SITE__EDIT_WINDOW_SECS: String(WINDOW) } }); });
 after(async () => { await env?.stop(); });
 
 test('a pending comment is visible to its author only', async () => {
@@ -34,4 +36,31 @@ test('a pending comment is visible to its author only', async () => {
   assert.equal(await page2.getByText('Held for a human').count(), 0);
   await other.close();
   await author.close();
+});
+
+test('required fields follow the site settings (email optional here)', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.host.origin + freshKey('optional'));
+  await kithEl(page, 'form').waitFor();
+  assert.equal(await kithEl(page, 'input[name=email]').evaluate(e => e.required), false);
+  assert.equal(await kithEl(page, 'input[name=author]').evaluate(e => e.required), true);
+  assert.equal(await kithEl(page, 'label[for=k-email] .rq').count(), 0, 'no * on Email');
+  assert.equal(await kithEl(page, 'label[for=k-author] .rq').count(), 1, '* on Name');
+  await postViaForm(page, { body: 'No e-mail given', author: 'Quinn', email: '' });
+  await expectText(kithEl(page, 'li.c .pe'), 'Your comment is awaiting moderation.');
+  await page.close();
+});
+
+test('Edit and Delete show the time left and disappear when the edit window closes', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.host.origin + freshKey('window'));
+  await kithEl(page, 'form').waitFor();
+  await postViaForm(page, { body: 'Quick, edit me', author: 'Tess' });
+  const li = kithEl(page, 'li.c');
+  await expectText(li.locator('.left'), /Editable for 0:0[0-4]/);
+  assert.equal(await li.locator('button:text-is("Edit")').count(), 1);
+  await until(async () => (await li.locator('button:text-is("Edit"), button:text-is("Delete"), .left').count()) === 0,
+    'edit controls removed after the window', (WINDOW + 5) * 1000);
+  await expectText(li.locator('.b'), 'Quick, edit me');
+  await page.close();
 });

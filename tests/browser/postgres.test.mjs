@@ -1,7 +1,8 @@
 // One full reader flow on PostgreSQL: post, reply, edit, like, delete, counts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, postViaForm, shadowActive } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm, shadowActive } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup({ db: 'postgres', moderation: 'none' }); });
@@ -45,5 +46,41 @@ test('full flow on PostgreSQL', async () => {
   await index.goto(`${env.host.origin}/index/?keys=${key}`);
   await expectText(index.locator('a[data-kith-count]'), '1 comment');
   await index.close();
+  await page.close();
+});
+
+// There is no admin API yet: set the admin-only flags in the database directly.
+// Replace these UPDATEs with admin calls once they exist.
+test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', async () => {
+  const key = freshKey('closed');
+  const a = (await apiPost(env.kith, key, { author: 'Reader', body: 'first' })).comment;
+  const b = (await apiPost(env.kith, key, { author: 'The Owner', body: 'pinned answer' })).comment;
+  const db = new URL(env.kith.dbUrl).pathname.slice(1);
+  const sql = q => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
+  const page = await newPage(env.browser);
+  await page.goto(env.host.origin + key);
+  await kithEl(page, 'textarea[name=body]').fill('Typed while the owner closed the thread');
+  await kithEl(page, 'input[name=author]').fill('Late');
+  await kithEl(page, 'input[name=email]').fill('late@example.com');
+  sql(`UPDATE comments SET pinned = TRUE, is_owner = TRUE WHERE id = ${b.id}`);
+  sql(`UPDATE threads SET closed = TRUE WHERE key = '${key}'`);
+  // a non-field error (403 thread_closed) is shown at form level and the text is kept
+  const resp = page.waitForResponse(r => r.url().endsWith('/comments') && r.request().method() === 'POST');
+  await kithEl(page, 'button[type=submit]').click();
+  assert.equal((await resp).status(), 403);
+  await until(async () => (await kithEl(page, '.fe').textContent()).length > 0, 'form-level error');
+  assert.equal(await kithEl(page, 'textarea[name=body]').inputValue(), 'Typed while the owner closed the thread');
+  await page.reload();
+  await expectText(kithEl(page, '.cl'), 'Comments are closed.');
+  assert.equal(await kithEl(page, 'form').count(), 0, 'no form on a closed thread');
+  assert.equal(await kithEl(page, 'button:text-is("Reply")').count(), 0, 'no reply buttons');
+  await expectText(kithEl(page, 'ol.ls > li.c').first(), 'pinned answer');
+  await kithEl(page, 'ol.ls > li.c').first().evaluate(e => { e.dataset.old = '1'; });
+  await kithEl(page, 'select').selectOption('newest');
+  await until(async () => (await kithEl(page, 'ol.ls > li.c').count()) === 2 && (await kithEl(page, 'li[data-old]').count()) === 0, 'list re-rendered');
+  assert.equal(await kithEl(page, 'form').count(), 0, 'still no form after re-sorting');
+  const badges = await kithEl(page, `#comment-${b.id} .bd`).allInnerTexts();
+  assert.deepEqual(badges, ['Owner', 'Pinned']);
+  assert.equal(await kithEl(page, `#comment-${a.id} .bd`).count(), 0);
   await page.close();
 });

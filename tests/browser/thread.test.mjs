@@ -33,7 +33,11 @@ test('an empty thread shows the empty state and the reply form', async () => {
 
 test('posting a comment shows it, moves focus to it and survives a reload', async () => {
   const key = freshKey('post');
-  const page = await open(key);
+  const page = await newPage(env.browser);
+  const origins = new Set();
+  page.on('request', r => origins.add(new URL(r.url()).origin));
+  await page.goto(env.host.origin + key);
+  await kithEl(page, 'h2').waitFor();
   await postViaForm(page, { body: 'Thank you for *this* essay.', author: 'Ann Reader', website: 'https://ann.example/' });
   const li = kithEl(page, 'li.c');
   await expectCount(li, 1);
@@ -59,6 +63,7 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   await expectText(kithEl(page, 'h2'), '1 comment');
   await expectText(kithEl(page, `#${id} .b`), 'Thank you for this essay.');
   assert.equal(await kithEl(page, `#${id} button:text-is("Edit")`).count(), 1, 'author can still edit after reload');
+  assert.deepEqual([...origins].sort(), [env.host.origin, env.kith.base].sort(), 'no third-party request (avatars drawn locally)');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -261,11 +266,15 @@ test('likes, sort order and markdown preview', async () => {
   await like.click();
   await until(async () => (await like.getAttribute('aria-pressed')) === 'true', 'like pressed');
   await expectText(like, '1');
+  await kithEl(page, `#comment-${b.id} button:text-is("Reply")`).click();
+  await expectText(kithEl(page, `#comment-${b.id} h3`), 'Reply to New');
   await kithEl(page, 'select').selectOption('newest');
   await until(async () => (await kithEl(page, 'ol.ls > li.c').first().getAttribute('id')) === `comment-${b.id}`, 'newest first');
   await kithEl(page, 'select').selectOption('top');
   await until(async () => (await kithEl(page, 'ol.ls > li.c').first().getAttribute('id')) === `comment-${a.id}`, 'most liked first');
 
+  await expectText(kithEl(page, 'form h3'), 'Leave a Reply');  // re-sorting kept the form (back at the bottom)
+  assert.equal(await kithEl(page, 'li.c form').count(), 0);
   await kithEl(page, 'textarea[name=body]').fill('Some **bold** words');
   await kithEl(page, 'button:text-is("Preview")').click();
   await expectText(kithEl(page, '.pv strong'), 'bold');
@@ -308,10 +317,52 @@ test('a container language loads only that locale', async () => {
   const page = await newPage(env.browser);
   const locales = [];
   page.on('request', r => { if (r.url().includes('/locales/')) locales.push(new URL(r.url()).pathname); });
-  await page.goto(`${env.host.origin}${freshKey('de')}?lang=de`);
+  const key = freshKey('de');
+  await page.goto(`${env.host.origin}${key}?lang=de`);
   await expectText(kithEl(page, 'h2'), 'Noch keine Kommentare');
   await expectText(kithEl(page, 'button[type=submit]'), 'Kommentar abschicken');
   assert.deepEqual(locales, ['/locales/de.json']);
+  await apiPost(env.kith, key, { body: 'Hallo' });
+  await page.reload();
+  await expectText(kithEl(page, 'h2'), '1 Kommentar');
+  await expectText(kithEl(page, 'li.c time'), 'jetzt');
+  await page.close();
+});
+
+test('the POST carries container overrides, the form token, an empty honeypot and the checkboxes', async () => {
+  const key = '/shared-' + freshKey('override').slice(3);
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('path')}?key=${encodeURIComponent(key)}&title=${encodeURIComponent('Custom title')}`);
+  const hp = kithEl(page, 'input[name=hp]');
+  const box = await hp.boundingBox();
+  assert.ok(box.x + box.width < 0, `honeypot is off-screen (x=${box.x})`);
+  assert.equal(await hp.evaluate(e => e.closest('[aria-hidden=true]') !== null && e.tabIndex === -1), true, 'honeypot hidden from assistive tech and Tab');
+  await kithEl(page, 'input[name=notify_replies]').check();
+  const req = page.waitForRequest(r => r.url().endsWith('/comments') && r.method() === 'POST');
+  await postViaForm(page, { body: 'overrides', author: 'Olga' });
+  const body = JSON.parse((await req).postData());
+  const settings = await (await fetch(`${env.kith.api}/settings`)).json();
+  assert.equal(body.thread_key, key);
+  assert.equal(body.thread_title, 'Custom title');
+  assert.match(body.thread_url, /^http:\/\/localhost:\d+\/p\//);
+  assert.equal(body.hp, '');
+  assert.equal(body.form_token, settings.form_token);
+  assert.equal(body.notify_replies, true);
+  assert.equal(body.notify_thread, false);
+  assert.equal(body.pow, null);
+  await expectCount(kithEl(page, 'li.c'), 1);
+  // another page showing the same key sees the comment
+  const other = await open(freshKey('path2'), `?key=${encodeURIComponent(key)}`);
+  await expectText(kithEl(other, 'li.c .b'), 'overrides');
+  await other.close();
+  await page.close();
+});
+
+test('an unknown site shows a load error instead of a form', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('nosite')}?site=no-such-site`);
+  await expectText(kithEl(page, '.fe'), 'Comments could not be loaded.');
+  assert.equal(await kithEl(page, 'form').count(), 0);
   await page.close();
 });
 

@@ -4,14 +4,15 @@ use serde::{Deserialize, Serialize};
 
 use super::views::CommentResponse;
 use crate::config::FieldLimits;
-use crate::domain::comment::{CommentId, NewComment};
+use crate::domain::comment::{CommentId, NewComment, PowAnswer, Signals};
 use crate::domain::fields::{AuthorName, CommentBody, Email, Website};
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
-use crate::http::client::Client;
+use crate::http::client::{Client, rate_limit};
 use crate::render::SafeHtml;
 use crate::service::{self, comments, sites};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +30,10 @@ pub struct CreateCommentRequest {
     notify_replies: bool,
     #[serde(default)]
     notify_thread: bool,
+    /// The honeypot field (people leave it empty).
+    hp: Option<String>,
+    form_token: Option<String>,
+    pow: Option<PowAnswer>,
 }
 
 impl CreateCommentRequest {
@@ -49,6 +54,11 @@ impl CreateCommentRequest {
             body: CommentBody::parse(self.body, limits.body)?,
             notify_replies: self.notify_replies,
             notify_thread: self.notify_thread,
+            signals: Signals {
+                honeypot: self.hp,
+                form_token: self.form_token,
+                pow: self.pow,
+            },
         })
     }
 }
@@ -68,6 +78,7 @@ pub async fn create_comment(
     body: web::Json<CreateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    rate_limit(&state, Action::Post, &client)?;
     let request = body.into_inner();
     let posted = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
@@ -107,10 +118,12 @@ fn edit_token(req: &HttpRequest) -> Result<String, AppError> {
 pub async fn update_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
+    Client(client): Client,
     path: web::Path<(String, i64)>,
     body: web::Json<UpdateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
+    rate_limit(&state, Action::Edit, &client)?;
     let token = edit_token(&req)?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let updated = service::blocking(&state, move |state, conn| {
@@ -129,9 +142,11 @@ pub async fn update_comment(
 pub async fn delete_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
+    Client(client): Client,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
+    rate_limit(&state, Action::Edit, &client)?;
     let token = edit_token(&req)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;

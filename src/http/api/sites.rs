@@ -12,7 +12,11 @@ pub async fn get_settings(
     let slug = path.into_inner();
     let settings = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        Ok(sites::public_settings(&site, &state.config.limits))
+        let now = service::now();
+        let mut settings = sites::public_settings(&site, &state.config.limits);
+        settings.form_token = service::spam::issue_form_token(state, &site, now);
+        settings.pow = service::spam::issue_pow(state, &site, now);
+        Ok(settings)
     })
     .await?;
     Ok(HttpResponse::Ok()

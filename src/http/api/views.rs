@@ -60,7 +60,11 @@ impl CommentResponse {
             created_at: comment.created_at,
             edited_at: comment.edited_at,
             likes: comment.like_count,
-            status: comment.status.as_str(),
+            // A comment filed as spam looks merely held to its sender: a bot learns nothing.
+            status: match comment.status {
+                CommentStatus::Spam => CommentStatus::Pending.as_str(),
+                other => other.as_str(),
+            },
             pinned: comment.pinned,
             owner: comment.owner,
             replies: Vec::new(),

@@ -4,8 +4,9 @@ use serde::Deserialize;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::Reason;
 use crate::error::AppError;
-use crate::http::client::Client;
+use crate::http::client::{Client, rate_limit};
 use crate::service::{self, sites, votes};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 /// `POST /api/v1/sites/{site}/comments/{id}/like`
@@ -15,6 +16,7 @@ pub async fn like_comment(
     Client(client): Client,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
+    rate_limit(&state, Action::Like, &client)?;
     let likes = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         votes::like(state, conn, &site, CommentId(id), &client)
@@ -36,6 +38,7 @@ pub async fn report_comment(
     body: web::Json<ReportRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
+    rate_limit(&state, Action::Report, &client)?;
     let reason = Reason::parse(body.into_inner().reason)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
