@@ -315,6 +315,10 @@ fn owner_mail(
     comment: &CommentRow,
 ) -> Result<(), AppError> {
     let mail = &state.config.mail;
+    if comment.status == CommentStatus::Spam.as_str() {
+        // Caught by the spam defences: listed in the admin area, never mailed.
+        return Ok(());
+    }
     let held = comment.status == CommentStatus::Pending.as_str();
     let wanted = match mail.owner_notifications {
         OwnerNotifications::All => true,

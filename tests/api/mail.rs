@@ -40,6 +40,7 @@ mail_tests!(
     mail_templates_from_a_folder_replace_the_built_in_ones_and_escape,
     mail_speaks_the_sites_language,
     mail_background_worker_sends_on_its_own_and_stops_cleanly,
+    mail_spam_caught_by_the_defences_is_never_mailed,
 );
 
 async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
@@ -782,4 +783,21 @@ fn mail_settings_are_checked_and_the_password_never_printed() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("smtp.example.com"));
     assert!(!stdout.contains("hunter2-secret"), "{stdout}");
+}
+
+async fn mail_spam_caught_by_the_defences_is_never_mailed(db: Db) {
+    let (app, smtp) = setup(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
+    let spam = app
+        .post_json_ok(
+            json!({"thread_key": "/post/", "author": "Bot", "email": "bot@example.com",
+            "body": "Cheap pills", "hp": "filled by a bot", "notify_thread": true}),
+        )
+        .await;
+    assert_eq!(status_of(&app, id(&spam)).await.as_deref(), Some("spam"));
+    app.post_json_ok(comment("Ann", "A real comment", None, false, false))
+        .await;
+    app.drain_outbox().await;
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert!(mails[0].text().contains("A real comment"));
 }
