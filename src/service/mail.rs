@@ -126,7 +126,9 @@ pub fn on_comment_posted(
     comment: &CommentRow,
     notify_thread: bool,
 ) -> Result<(), AppError> {
-    if !state.config.mail.enabled() {
+    if !state.config.mail.enabled() || comment.status == CommentStatus::Spam.as_str() {
+        // Spam caught by the defences waits in the admin area and causes no mail at all (no
+        // owner alert, and no confirmation mail a bot could aim at somebody's address).
         return Ok(());
     }
     if let Some(email) = comment.email.as_deref().map(str::to_lowercase)
@@ -315,10 +317,6 @@ fn owner_mail(
     comment: &CommentRow,
 ) -> Result<(), AppError> {
     let mail = &state.config.mail;
-    if comment.status == CommentStatus::Spam.as_str() {
-        // Caught by the spam defences: listed in the admin area, never mailed.
-        return Ok(());
-    }
     let held = comment.status == CommentStatus::Pending.as_str();
     let wanted = match mail.owner_notifications {
         OwnerNotifications::All => true,
