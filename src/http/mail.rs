@@ -326,7 +326,7 @@ pub async fn show_managed_comments(
                         format!("{}#comment-{}", t.url, c.id)
                     },
                     created_at: c.created_at.and_utc().to_rfc3339(),
-                    status: c.status,
+                    status: shown_status(&c.status).into(),
                     html: SafeHtml::from_storage(c.body_html),
                     delete_action: delete_action.clone(),
                 })
@@ -401,6 +401,21 @@ pub async fn delete_managed_comment(
     )
 }
 
+/// A comment's status as its author sees it: the spam verdict is not disclosed (as in the API).
+fn shown_status(status: &str) -> &'static str {
+    match status {
+        "approved" => "published",
+        _ => "awaiting moderation",
+    }
+}
+
+fn exported_status(status: &str) -> &'static str {
+    match status {
+        "approved" => "approved",
+        _ => "pending",
+    }
+}
+
 #[derive(Serialize)]
 struct ExportedComment {
     id: i64,
@@ -442,7 +457,7 @@ pub async fn export_managed_comments(
                     email: c.email,
                     website: c.website,
                     body: c.body_markdown,
-                    status: c.status,
+                    status: exported_status(&c.status).into(),
                     created_at: c.created_at.and_utc().to_rfc3339(),
                     edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
                 })

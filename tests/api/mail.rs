@@ -490,6 +490,8 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
     );
     let export: Value = export.json().await.unwrap();
     assert_eq!(export["comments"].as_array().unwrap().len(), 2);
+    assert_eq!(export["comments"][0]["status"], "approved");
+    assert_eq!(export["comments"][0]["body"], "My first");
 
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
