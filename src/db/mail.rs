@@ -284,17 +284,6 @@ pub fn update_unsubscribed(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Re
     Ok(())
 }
 
-/// Asks an unsubscribed address to opt in again before it gets anything more.
-pub fn update_reset_opt_in(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
-    diesel::update(mail_addresses::table.find(id))
-        .set((
-            mail_addresses::confirmed_at.eq(None::<NaiveDateTime>),
-            mail_addresses::unsubscribed_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn insert_subscription(
     conn: &mut DbConn,
     thread_id: i64,

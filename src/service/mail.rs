@@ -171,23 +171,25 @@ pub fn on_comment_approved(
     notify_readers(state, conn, &site, &thread, &comment)
 }
 
-/// Sends the one confirmation mail an unconfirmed address gets (again only after the last
-/// one's link expired). An address that unsubscribed from everything must opt in again.
+/// Sends the one confirmation mail an address gets before any notification (again only after
+/// the last one's link expired). An address that unsubscribed from everything gets mail again
+/// only after confirming anew; until then its opt-out stands.
 fn request_confirmation(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     address: &AddressRow,
 ) -> Result<(), AppError> {
-    if address.unsubscribed_at.is_some() {
-        db::mail::update_reset_opt_in(conn, address.id)?;
-    } else if address.confirmed_at.is_some() {
+    if address.may_receive() {
         return Ok(());
     }
-    let since = (now() - Duration::days(i64::from(state.config.mail.link_expiry_days))).naive_utc();
-    if address.unsubscribed_at.is_none()
-        && db::mail::recent_exists(conn, &address.email, KIND_CONFIRM, since)?
-    {
+    // One confirmation per link lifetime, counted afresh after an unsubscribe.
+    let mut since =
+        (now() - Duration::days(i64::from(state.config.mail.link_expiry_days))).naive_utc();
+    if let Some(unsubscribed) = address.unsubscribed_at {
+        since = since.max(unsubscribed);
+    }
+    if db::mail::recent_exists(conn, &address.email, KIND_CONFIRM, since)? {
         return Ok(());
     }
     let t = Strings::for_language(&site.settings.language);
