@@ -110,10 +110,12 @@ pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> 
         db::mail::list_due_ids(conn, now, BATCH)
     })
     .await?;
+    // Longer than any one send can take (each SMTP step has its own timeout), so a lease only
+    // lapses when its process died; then another worker sends the mail.
     let lease = chrono::Duration::seconds(
-        i64::try_from(state.config.mail.timeout_secs.saturating_mul(3))
-            .unwrap_or(60)
-            .max(60),
+        i64::try_from(state.config.mail.timeout_secs.saturating_mul(10))
+            .unwrap_or(i64::MAX)
+            .clamp(120, 24 * 3600),
     );
     let mut attempted = 0;
     for id in ids {
