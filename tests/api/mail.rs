@@ -41,6 +41,7 @@ mail_tests!(
     mail_speaks_the_sites_language,
     mail_background_worker_sends_on_its_own_and_stops_cleanly,
     mail_spam_caught_by_the_defences_is_never_mailed,
+    mail_leased_by_a_live_worker_waits_and_a_dead_workers_lease_lapses,
 );
 
 async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
@@ -802,4 +803,29 @@ async fn mail_spam_caught_by_the_defences_is_never_mailed(db: Db) {
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails.len(), 1, "{mails:#?}");
     assert!(mails[0].text().contains("A real comment"));
+}
+
+async fn mail_leased_by_a_live_worker_waits_and_a_dead_workers_lease_lapses(db: Db) {
+    use diesel::prelude::*;
+    use kith::db::schema::mail_outbox;
+    let (app, smtp) = setup(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
+    app.post_json_ok(comment("Ann", "Leased", None, false, false))
+        .await;
+    let set_lease = |offset_secs: i64| {
+        kith::service::blocking(&app.state, move |_, conn| {
+            let until = (chrono::Utc::now() + chrono::Duration::seconds(offset_secs)).naive_utc();
+            diesel::update(mail_outbox::table)
+                .set(mail_outbox::locked_until.eq(Some(until)))
+                .execute(conn)?;
+            Ok(())
+        })
+    };
+    // Another process is sending it right now: left alone.
+    set_lease(600).await.unwrap();
+    assert_eq!(app.drain_outbox().await, 0);
+    assert!(smtp.messages().is_empty());
+    // That process died mid-send (as after a crash or restart): its lease lapses, the mail goes.
+    set_lease(-1).await.unwrap();
+    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(smtp.wait_for(1).await.len(), 1);
 }
