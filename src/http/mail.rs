@@ -131,6 +131,11 @@ fn respond(result: Result<HttpResponse, AppError>) -> HttpResponse {
     result.unwrap_or_else(|e| error_page(&e))
 }
 
+/// Where people reach this server (a path prefix behind a proxy included), for form actions.
+fn base_url(state: &AppState) -> String {
+    state.config.public_url(state.config.server.port)
+}
+
 fn action_words(action: ModAction) -> (&'static str, &'static str) {
     match action {
         ModAction::Approve => ("Approve this comment?", "Approve"),
@@ -142,7 +147,7 @@ fn action_words(action: ModAction) -> (&'static str, &'static str) {
 /// `GET /mail/moderate/{token}`: shows the comment and a button.
 pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
-    let action_path = format!("/mail/moderate/{token}");
+    let action_path = format!("{}/mail/moderate/{token}", base_url(&state));
     respond(
         service::blocking(&state, move |state, conn| {
             mail::inspect_moderation(state, conn, &token)
@@ -216,7 +221,7 @@ pub async fn show_confirmation(
                     "Press the button to receive the e-mail notifications you asked for.".into(),
                 ],
                 forms: vec![PageForm {
-                    action: format!("/mail/confirm/{token}"),
+                    action: format!("{}/mail/confirm/{token}", base_url(&state)),
                     fields: Vec::new(),
                     label: "Yes, send me notifications".into(),
                 }],
@@ -247,7 +252,7 @@ pub async fn confirm_address(state: web::Data<AppState>, path: web::Path<String>
 pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     respond(mail::inspect_unsubscribe(&state, &token).map(|scope| {
-        let action = format!("/mail/unsubscribe/{token}");
+        let action = format!("{}/mail/unsubscribe/{token}", base_url(&state));
         let mut forms = Vec::new();
         if let UnsubscribeScope::Thread(_) = scope {
             forms.push(PageForm {
@@ -306,7 +311,7 @@ pub async fn show_managed_comments(
     path: web::Path<String>,
 ) -> HttpResponse {
     let token = path.into_inner();
-    let base = format!("/mail/manage/{token}");
+    let base = format!("{}/mail/manage/{token}", base_url(&state));
     respond(
         service::blocking(&state, move |state, conn| {
             mail::managed_comments(state, conn, &token)
@@ -387,7 +392,7 @@ pub async fn delete_managed_comment(
             ));
         }
     };
-    let back = format!("/mail/manage/{token}");
+    let back = format!("{}/mail/manage/{token}", base_url(&state));
     respond(
         service::blocking(&state, move |state, conn| {
             mail::delete_managed(state, conn, &token, which)

@@ -86,7 +86,11 @@ async fn confirm(app: &TestApp, smtp: &SmtpServer, address: &str) {
         .unwrap_or_else(|| panic!("no confirmation mail to {address}: {mails:#?}"));
     let page = app.client.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("method=\"post\""));
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("<form method=\"post\" action=\"{link}\">")),
+        "{html}"
+    );
     let done = app.client.post(&link).send().await.unwrap();
     assert_eq!(done.status(), 200);
 }
