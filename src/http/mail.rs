@@ -9,10 +9,12 @@ use askama::Template;
 use serde::Serialize;
 
 use crate::domain::comment::CommentId;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::notify::links::ModAction;
+use crate::notify::pages::PageStrings;
+use crate::notify::templates::{Strings, fill};
 use crate::render::SafeHtml;
-use crate::service::mail::{self, UnsubscribeScope};
+use crate::service::mail::{self, LinkContext, UnsubscribeScope};
 use crate::service::{self};
 use crate::state::AppState;
 
@@ -62,18 +64,51 @@ struct ListedComment {
 
 #[derive(Default)]
 struct PageView {
+    lang: String,
     title: String,
     lines: Vec<String>,
     comment: Option<PageComment>,
     forms: Vec<PageForm>,
     comments: Vec<ListedComment>,
-    download: Option<String>,
+    delete_label: String,
+    open_label: String,
+    download: Option<(String, String)>,
 }
 
 #[derive(Template)]
 #[template(path = "mail/page.html", config = "src/templates/askama.toml")]
 struct Page<'a> {
     p: &'a PageView,
+}
+
+/// The link's site language and name, and the texts in that language.
+struct Words {
+    context: LinkContext,
+    page: &'static PageStrings,
+    mail: &'static Strings,
+}
+
+impl Words {
+    fn new(context: LinkContext) -> Self {
+        Self {
+            page: PageStrings::for_language(&context.language),
+            mail: Strings::for_language(&context.language),
+            context,
+        }
+    }
+
+    fn view(&self, title: &str, lines: Vec<String>) -> PageView {
+        PageView {
+            lang: self.context.language.clone(),
+            title: title.to_string(),
+            lines,
+            ..PageView::default()
+        }
+    }
+
+    fn site(&self, text: &str) -> String {
+        fill(text, &[("site", self.context.site_name.as_str())])
+    }
 }
 
 fn page(status: StatusCode, view: &PageView) -> HttpResponse {
@@ -90,45 +125,40 @@ fn page(status: StatusCode, view: &PageView) -> HttpResponse {
     }
 }
 
-fn ok(title: &str, lines: &[&str]) -> HttpResponse {
-    page(
-        StatusCode::OK,
-        &PageView {
-            title: title.into(),
-            lines: lines.iter().map(|l| (*l).to_string()).collect(),
-            ..PageView::default()
-        },
-    )
-}
-
 /// An error as a page (these links are opened in a browser, not by the embed).
-fn error_page(error: &AppError) -> HttpResponse {
-    if error.kind == crate::error::ErrorKind::Internal {
-        tracing::error!(error = %error, "mail link failed");
-    }
-    let message = if error.kind == crate::error::ErrorKind::Internal {
-        "Something went wrong on our side. Please try again later.".to_string()
-    } else {
-        error.message.clone()
+fn error_page(words: &Words, error: &AppError) -> HttpResponse {
+    let t = words.page;
+    let (title, line) = match error.kind {
+        ErrorKind::LinkExpired => (t.err_expired, None),
+        ErrorKind::LinkUsed => (t.err_used, None),
+        ErrorKind::InvalidLink => (t.err_invalid, None),
+        ErrorKind::CommentNotFound => (t.err_other, Some(t.gone)),
+        ErrorKind::Internal => {
+            tracing::error!(error = %error, "mail link failed");
+            (t.err_other, Some(t.err_internal))
+        }
+        _ => (t.err_other, None),
     };
-    let title = match error.kind {
-        crate::error::ErrorKind::LinkExpired => "This link has expired",
-        crate::error::ErrorKind::LinkUsed => "This link was already used",
-        crate::error::ErrorKind::InvalidLink => "This link is not valid",
-        _ => "This did not work",
-    };
-    page(
-        error.kind.status(),
-        &PageView {
-            title: title.into(),
-            lines: vec![message],
-            ..PageView::default()
-        },
-    )
+    let lines = line.map(|l| vec![l.to_string()]).unwrap_or_default();
+    page(error.kind.status(), &words.view(title, lines))
 }
 
-fn respond(result: Result<HttpResponse, AppError>) -> HttpResponse {
-    result.unwrap_or_else(|e| error_page(&e))
+/// Runs `f` on the blocking pool with the link's context; the page speaks the site's language,
+/// its errors included.
+async fn with_link<T, F>(state: &AppState, token: String, f: F) -> (Words, Result<T, AppError>)
+where
+    F: FnOnce(&AppState, &mut crate::db::DbConn, &str) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let outcome = service::blocking(state, move |state, conn| {
+        let context = mail::link_context(state, conn, &token);
+        Ok((context, f(state, conn, &token)))
+    })
+    .await;
+    match outcome {
+        Ok((context, result)) => (Words::new(context), result),
+        Err(e) => (Words::new(LinkContext::default()), Err(e)),
+    }
 }
 
 /// Where people reach this server (a path prefix behind a proxy included), for form actions.
@@ -136,74 +166,61 @@ fn base_url(state: &AppState) -> String {
     state.config.public_url(state.config.server.port)
 }
 
-fn action_words(action: ModAction) -> (&'static str, &'static str) {
-    match action {
-        ModAction::Approve => ("Approve this comment?", "Approve"),
-        ModAction::Delete => ("Delete this comment?", "Delete"),
-        ModAction::Spam => ("Mark this comment as spam?", "Mark as spam"),
-    }
-}
-
 /// `GET /mail/moderate/{token}`: shows the comment and a button.
 pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let action_path = format!("{}/mail/moderate/{token}", base_url(&state));
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::inspect_moderation(state, conn, &token)
-        })
-        .await
-        .map(|pending| {
-            let (question, button) = action_words(pending.action);
+    let (words, result) = with_link(&state, token, mail::inspect_moderation).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(pending) => {
+            let (t, m) = (words.page, words.mail);
+            let (question, button) = match pending.action {
+                ModAction::Approve => (t.title_approve, m.approve),
+                ModAction::Delete => (t.title_delete, m.delete),
+                ModAction::Spam => (t.title_spam, m.spam),
+            };
             let url = if pending.thread.url.is_empty() {
                 String::new()
             } else {
                 format!("{}#comment-{}", pending.thread.url, pending.comment.id)
             };
-            page(
-                StatusCode::OK,
-                &PageView {
-                    title: question.into(),
-                    lines: vec![format!("Status now: {}.", pending.comment.status)],
-                    comment: Some(PageComment {
-                        author: pending.comment.author_name,
-                        page: if pending.thread.title.is_empty() {
-                            pending.thread.key
-                        } else {
-                            pending.thread.title
-                        },
-                        url,
-                        html: SafeHtml::from_storage(pending.comment.body_html),
-                    }),
-                    forms: vec![PageForm {
-                        action: action_path,
-                        fields: Vec::new(),
-                        label: button.into(),
-                    }],
-                    ..PageView::default()
+            let mut view = words.view(question, Vec::new());
+            view.comment = Some(PageComment {
+                author: pending.comment.author_name,
+                page: if pending.thread.title.is_empty() {
+                    pending.thread.key
+                } else {
+                    pending.thread.title
                 },
-            )
-        }),
-    )
+                url,
+                html: SafeHtml::from_storage(pending.comment.body_html),
+            });
+            view.forms = vec![PageForm {
+                action: action_path,
+                fields: Vec::new(),
+                label: button.into(),
+            }];
+            page(StatusCode::OK, &view)
+        }
+    }
 }
 
 /// `POST /mail/moderate/{token}`: does it, once.
 pub async fn moderate_comment(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    let token = path.into_inner();
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::moderate(state, conn, &token)
-        })
-        .await
-        .map(|action| {
+    let (words, result) = with_link(&state, path.into_inner(), mail::moderate).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(action) => {
+            let t = words.page;
             let done = match action {
-                ModAction::Approve => "The comment is approved and published.",
-                ModAction::Delete => "The comment is deleted.",
-                ModAction::Spam => "The comment is marked as spam.",
+                ModAction::Approve => t.done_approve,
+                ModAction::Delete => t.done_delete,
+                ModAction::Spam => t.done_spam,
             };
-            ok("Done", &[done])
-        }),
-    )
+            page(StatusCode::OK, &words.view(t.done_title, vec![done.into()]))
+        }
+    }
 }
 
 /// `GET /mail/confirm/{token}`
@@ -212,70 +229,71 @@ pub async fn show_confirmation(
     path: web::Path<String>,
 ) -> HttpResponse {
     let token = path.into_inner();
-    respond(mail::inspect_confirm(&state, &token).map(|()| {
-        page(
-            StatusCode::OK,
-            &PageView {
-                title: "Confirm notifications".into(),
-                lines: vec![
-                    "Press the button to receive the e-mail notifications you asked for.".into(),
-                ],
-                forms: vec![PageForm {
-                    action: format!("{}/mail/confirm/{token}", base_url(&state)),
-                    fields: Vec::new(),
-                    label: "Yes, send me notifications".into(),
-                }],
-                ..PageView::default()
-            },
-        )
-    }))
+    let action = format!("{}/mail/confirm/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, |state, _, token| {
+        mail::inspect_confirm(state, token)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(()) => {
+            let t = words.page;
+            let mut view = words.view(t.confirm_title, vec![t.confirm_text.into()]);
+            view.forms = vec![PageForm {
+                action,
+                fields: Vec::new(),
+                label: words.mail.confirm_action.into(),
+            }];
+            page(StatusCode::OK, &view)
+        }
+    }
 }
 
 /// `POST /mail/confirm/{token}`
 pub async fn confirm_address(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    let token = path.into_inner();
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::confirm(state, conn, &token)
-        })
-        .await
-        .map(|()| {
-            ok(
-                "Thank you",
-                &["Your address is confirmed: you will get the notifications you asked for."],
+    let (words, result) = with_link(&state, path.into_inner(), mail::confirm).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(()) => {
+            let t = words.page;
+            page(
+                StatusCode::OK,
+                &words.view(t.thanks_title, vec![t.confirmed_text.into()]),
             )
-        }),
-    )
+        }
+    }
 }
 
 /// `GET /mail/unsubscribe/{token}`: buttons for this page or everything.
 pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
-    respond(mail::inspect_unsubscribe(&state, &token).map(|scope| {
-        let action = format!("{}/mail/unsubscribe/{token}", base_url(&state));
-        let mut forms = Vec::new();
-        if let UnsubscribeScope::Thread(_) = scope {
+    let action = format!("{}/mail/unsubscribe/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, |state, _, token| {
+        mail::inspect_unsubscribe(state, token)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(scope) => {
+            let (t, m) = (words.page, words.mail);
+            let mut forms = Vec::new();
+            if let UnsubscribeScope::Thread(_) = scope {
+                forms.push(PageForm {
+                    action: action.clone(),
+                    fields: vec![("scope".into(), "thread".into())],
+                    label: m.unsubscribe_thread.into(),
+                });
+            }
             forms.push(PageForm {
-                action: action.clone(),
-                fields: vec![("scope".into(), "thread".into())],
-                label: "Stop mails about this page".into(),
+                action,
+                fields: vec![("scope".into(), "all".into())],
+                label: words.site(m.unsubscribe_all),
             });
+            let mut view = words.view(t.unsubscribe_title, vec![t.unsubscribe_question.into()]);
+            view.forms = forms;
+            page(StatusCode::OK, &view)
         }
-        forms.push(PageForm {
-            action,
-            fields: vec![("scope".into(), "all".into())],
-            label: "Stop all mails from this site".into(),
-        });
-        page(
-            StatusCode::OK,
-            &PageView {
-                title: "Unsubscribe".into(),
-                lines: vec!["Which mails should stop?".into()],
-                forms,
-                ..PageView::default()
-            },
-        )
-    }))
+    }
 }
 
 /// `POST /mail/unsubscribe/{token}`: the page's buttons (`scope=thread|all`) and RFC 8058
@@ -285,24 +303,25 @@ pub async fn unsubscribe(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let token = path.into_inner();
     let all = url::form_urlencoded::parse(&body).any(|(k, v)| k == "scope" && v == "all");
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::unsubscribe(state, conn, &token, all)
-        })
-        .await
-        .map(|scope| match scope {
-            UnsubscribeScope::Thread(_) => ok(
-                "Unsubscribed",
-                &["You will get no more mails about this page."],
-            ),
-            UnsubscribeScope::All => ok(
-                "Unsubscribed",
-                &["You will get no more mails from this site."],
-            ),
-        }),
-    )
+    let (words, result) = with_link(&state, path.into_inner(), move |state, conn, token| {
+        mail::unsubscribe(state, conn, token, all)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(scope) => {
+            let t = words.page;
+            let line = match scope {
+                UnsubscribeScope::Thread(_) => t.unsubscribed_thread.to_string(),
+                UnsubscribeScope::All => words.site(t.unsubscribed_all),
+            };
+            page(
+                StatusCode::OK,
+                &words.view(t.unsubscribed_title, vec![line]),
+            )
+        }
+    }
 }
 
 /// `GET /mail/manage/{token}`: every comment of the address, each with a delete button.
@@ -312,56 +331,61 @@ pub async fn show_managed_comments(
 ) -> HttpResponse {
     let token = path.into_inner();
     let base = format!("{}/mail/manage/{token}", base_url(&state));
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::managed_comments(state, conn, &token)
+    let (words, result) = with_link(&state, token, mail::managed_comments).await;
+    let managed = match result {
+        Err(e) => return error_page(&words, &e),
+        Ok(managed) => managed,
+    };
+    let (t, m) = (words.page, words.mail);
+    let delete_action = format!("{base}/delete");
+    let comments: Vec<ListedComment> = managed
+        .comments
+        .into_iter()
+        .map(|(c, thread)| ListedComment {
+            id: c.id,
+            page: if thread.title.is_empty() {
+                thread.key
+            } else {
+                thread.title
+            },
+            url: if thread.url.is_empty() {
+                String::new()
+            } else {
+                format!("{}#comment-{}", thread.url, c.id)
+            },
+            created_at: c.created_at.and_utc().to_rfc3339(),
+            status: if c.status == "approved" {
+                m.status_approved
+            } else {
+                m.status_pending
+            }
+            .into(),
+            html: SafeHtml::from_storage(c.body_html),
+            delete_action: delete_action.clone(),
         })
-        .await
-        .map(|managed| {
-            let delete_action = format!("{base}/delete");
-            let comments: Vec<ListedComment> = managed
-                .comments
-                .into_iter()
-                .map(|(c, t)| ListedComment {
-                    id: c.id,
-                    page: if t.title.is_empty() { t.key } else { t.title },
-                    url: if t.url.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}#comment-{}", t.url, c.id)
-                    },
-                    created_at: c.created_at.and_utc().to_rfc3339(),
-                    status: shown_status(&c.status).into(),
-                    html: SafeHtml::from_storage(c.body_html),
-                    delete_action: delete_action.clone(),
-                })
-                .collect();
-            let empty = comments.is_empty();
-            page(
-                StatusCode::OK,
-                &PageView {
-                    title: format!("Your comments on {}", managed.site.name),
-                    lines: vec![if empty {
-                        "There are no comments left for this address.".into()
-                    } else {
-                        format!("{} comment(s) written with this address.", comments.len())
-                    }],
-                    forms: if empty {
-                        Vec::new()
-                    } else {
-                        vec![PageForm {
-                            action: delete_action,
-                            fields: vec![("comment".into(), "all".into())],
-                            label: "Delete all my comments".into(),
-                        }]
-                    },
-                    comments,
-                    download: (!empty).then(|| format!("{base}/comments.json")),
-                    ..PageView::default()
-                },
-            )
-        }),
-    )
+        .collect();
+    let empty = comments.is_empty();
+    let count = comments.len().to_string();
+    let mut view = words.view(
+        &fill(m.manage_subject, &[("site", managed.site.name.as_str())]),
+        vec![if empty {
+            t.manage_none.into()
+        } else {
+            fill(t.manage_count, &[("count", count.as_str())])
+        }],
+    );
+    if !empty {
+        view.forms = vec![PageForm {
+            action: delete_action,
+            fields: vec![("comment".into(), "all".into())],
+            label: t.delete_all.into(),
+        }];
+        view.download = Some((format!("{base}/comments.json"), t.download.into()));
+    }
+    view.comments = comments;
+    view.delete_label = t.delete_one.into();
+    view.open_label = t.open.into();
+    page(StatusCode::OK, &view)
 }
 
 /// `POST /mail/manage/{token}/delete` with `comment=<id>` or `comment=all`.
@@ -374,43 +398,27 @@ pub async fn delete_managed_comment(
     let which = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "comment")
         .map(|(_, v)| v.into_owned());
-    let which = match which.as_deref() {
-        Some("all") => None,
-        Some(id) => match id.parse::<i64>() {
-            Ok(id) => Some(CommentId(id)),
-            Err(_) => {
-                return error_page(&AppError::new(
-                    crate::error::ErrorKind::CommentNotFound,
-                    "no such comment",
-                ));
-            }
-        },
-        None => {
-            return error_page(&AppError::new(
-                crate::error::ErrorKind::CommentNotFound,
-                "say which comment to delete",
-            ));
-        }
+    let which: Result<Option<CommentId>, AppError> = match which.as_deref() {
+        Some("all") => Ok(None),
+        Some(id) => id
+            .parse::<i64>()
+            .map(|id| Some(CommentId(id)))
+            .map_err(|_| AppError::new(ErrorKind::CommentNotFound, "no such comment")),
+        None => Err(AppError::new(
+            ErrorKind::CommentNotFound,
+            "say which comment to delete",
+        )),
     };
     let back = format!("{}/mail/manage/{token}", base_url(&state));
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::delete_managed(state, conn, &token, which)
-        })
-        .await
-        .map(|_| {
-            HttpResponse::SeeOther()
-                .insert_header(("Location", back))
-                .finish()
-        }),
-    )
-}
-
-/// A comment's status as its author sees it: the spam verdict is not disclosed (as in the API).
-fn shown_status(status: &str) -> &'static str {
-    match status {
-        "approved" => "published",
-        _ => "awaiting moderation",
+    let (words, result) = with_link(&state, token, move |state, conn, token| {
+        mail::delete_managed(state, conn, token, which?)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(_) => HttpResponse::SeeOther()
+            .insert_header(("Location", back))
+            .finish(),
     }
 }
 
@@ -442,43 +450,40 @@ pub async fn export_managed_comments(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let token = path.into_inner();
-    respond(
-        service::blocking(&state, move |state, conn| {
-            mail::managed_comments(state, conn, &token)
+    let (words, result) = with_link(&state, path.into_inner(), mail::managed_comments).await;
+    let managed = match result {
+        Err(e) => return error_page(&words, &e),
+        Ok(managed) => managed,
+    };
+    let comments: Vec<ExportedComment> = managed
+        .comments
+        .into_iter()
+        .map(|(c, t)| ExportedComment {
+            id: c.id,
+            page_key: t.key,
+            page_title: t.title,
+            page_url: t.url,
+            parent_id: c.parent_id,
+            author: c.author_name,
+            email: c.email,
+            website: c.website,
+            body: c.body_markdown,
+            status: exported_status(&c.status).into(),
+            created_at: c.created_at.and_utc().to_rfc3339(),
+            edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
         })
-        .await
-        .and_then(|managed| {
-            let comments: Vec<ExportedComment> = managed
-                .comments
-                .into_iter()
-                .map(|(c, t)| ExportedComment {
-                    id: c.id,
-                    page_key: t.key,
-                    page_title: t.title,
-                    page_url: t.url,
-                    parent_id: c.parent_id,
-                    author: c.author_name,
-                    email: c.email,
-                    website: c.website,
-                    body: c.body_markdown,
-                    status: exported_status(&c.status).into(),
-                    created_at: c.created_at.and_utc().to_rfc3339(),
-                    edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
-                })
-                .collect();
-            let json = serde_json::to_string_pretty(
-                &serde_json::json!({ "site": managed.site.name, "comments": comments }),
-            )
-            .map_err(AppError::internal)?;
-            Ok(HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .insert_header((
-                    CONTENT_DISPOSITION,
-                    "attachment; filename=\"my-comments.json\"",
-                ))
-                .insert_header(("Cache-Control", "no-store"))
-                .body(json))
-        }),
-    )
+        .collect();
+    match serde_json::to_string_pretty(
+        &serde_json::json!({ "site": managed.site.name, "comments": comments }),
+    ) {
+        Ok(json) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .insert_header((
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"my-comments.json\"",
+            ))
+            .insert_header(("Cache-Control", "no-store"))
+            .body(json),
+        Err(e) => error_page(&words, &AppError::internal(e)),
+    }
 }

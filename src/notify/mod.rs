@@ -3,6 +3,7 @@
 pub mod links;
 pub mod mailer;
 pub mod overrides;
+pub mod pages;
 pub mod templates;
 pub mod worker;
 

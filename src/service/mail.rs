@@ -405,6 +405,43 @@ fn verify(state: &AppState, token: &str) -> Result<Link, AppError> {
     })
 }
 
+/// The site a mail link belongs to, for showing its page in the site's language.
+#[derive(Debug, Clone, Default)]
+pub struct LinkContext {
+    pub language: String,
+    pub site_name: String,
+}
+
+/// The site of a (validly signed) link's comment or address; English and no name when the
+/// link is not valid or its site is gone.
+pub fn link_context(state: &AppState, conn: &mut DbConn, token: &str) -> LinkContext {
+    let site = match Link::verify(token, &state.keys, i64::MIN) {
+        Err(_) => None,
+        Ok(Link::Moderate { comment, .. }) => db::comments::find(conn, comment)
+            .ok()
+            .flatten()
+            .and_then(|c| db::threads::find_by_id(conn, c.thread_id).ok().flatten())
+            .map(|t| SiteId(t.site_id)),
+        Ok(
+            Link::Confirm { address, .. }
+            | Link::Unsubscribe { address, .. }
+            | Link::Manage { address, .. },
+        ) => db::mail::find_address(conn, address)
+            .ok()
+            .flatten()
+            .map(|a| SiteId(a.site_id)),
+    };
+    site.and_then(|id| db::sites::find_by_id(conn, id).ok().flatten())
+        .map(|site| LinkContext {
+            language: site.settings.language,
+            site_name: site.name,
+        })
+        .unwrap_or_else(|| LinkContext {
+            language: "en".into(),
+            site_name: String::new(),
+        })
+}
+
 fn forged() -> AppError {
     AppError::new(ErrorKind::InvalidLink, "this link is not valid")
 }

@@ -730,6 +730,31 @@ async fn mail_speaks_the_sites_language(db: Db) {
         mail.text()
     );
     assert!(mail.html().contains("lang=\"de\""));
+    // The link's page speaks German too.
+    let link = mail.link("/mail/confirm/").unwrap();
+    let page = app
+        .client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("lang=\"de\"") && page.contains("Benachrichtigungen bestätigen"),
+        "{page}"
+    );
+    let done = app
+        .client
+        .post(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("Ihre Adresse ist bestätigt"), "{done}");
 }
 
 async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
