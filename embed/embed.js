@@ -132,7 +132,7 @@
     for (const i in own) if (!(now() - new Date((own[i].comment || {}).created_at) < 2592e6)) delete own[i];  // keep 30 days
     store();
 
-    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv;
+    let T = E, lang = 'en', st, th, rtf, pr, total = 0, cursor = null, sort = 'oldest', closed = false, replyTo = null, tm = [], iv, stP;
     const t = (k, v) => {
       let s = T[k] || E[k];
       if (typeof s == 'object') s = s[pr.select(v.n)] || s.other;
@@ -292,6 +292,7 @@
     const sub = h('button', { type: 'submit', className: 'btn' }, t('submit'));
     const F = h('form', { className: 'fm', noValidate: true, onsubmit: e => { e.preventDefault(); send(); }, oninput: e => {
       const i = e.target;
+      if (i == el.body) ls(dk, i.value);
       if (i.id) { i.removeAttribute('aria-invalid'); const s = fl(i.name + '-e'); if (s) s.textContent = ''; }
     } },
     h('div', { className: 'fh' }, title, cancel),
@@ -306,7 +307,8 @@
     fe, h('div', { className: 'bt' }, sub, pb));
     const el = F.elements, bottom = h('div', {}, closed ? h('p', { className: 'cl' }, t('closed')) : F);
     cancel.hidden = true;
-    const me = ls('me');
+    const dk = 'draft:' + site + key, me = ls('me');
+    el.body.value = ls(dk) || '';
     if (me) { ['author', 'email', 'website'].forEach(n => { el[n].value = me[n] || ''; }); el.remember.checked = true; }
 
     const reset = () => { replyTo = null; title.textContent = t('leave'); cancel.hidden = true; bottom.append(F); };
@@ -328,6 +330,9 @@
         i.focus();
       } else fe.textContent = msg(e);
     };
+    // after a post: a new form token and PoW challenge; after a failure only a new challenge (PoW is
+    // single-use, while a new token would restart the server's minimum form age)
+    const refresh = all => { stP = api('settings').then(s => { if (all) st = s; else st.pow = s.pow; }, () => {}); };
     const send = async () => {
       fe.textContent = '';
       const v = n => el[n].value.trim(), miss = ['body', 'author', 'email'].filter(n => el[n].required && !v(n));
@@ -337,6 +342,7 @@
       }
       sub.disabled = true; sub.textContent = t('posting');
       try {
+        await stP;  // a fresh form token / challenge after the previous post
         const p = st.pow ? { challenge: st.pow.challenge, nonce: await pow(st.pow) } : null;
         const r = await api('comments', 'POST', {
           thread_key: key, thread_title: ds.kithTitle || D.title, thread_url: location.href.split('#')[0],
@@ -352,11 +358,12 @@
         if (par) par.lastChild.append(li); else if (sort == 'newest') list.prepend(li); else list.append(li);
         if (x.status == 'approved') setTotal(total + 1);
         el.body.value = '';
+        ls(dk, null);
         unpreview();
         openForm(null, li.firstChild);
         say(t(x.status == 'pending' ? 'pending' : 'posted'));
-        api('settings').then(s => { st = s; }, () => {});
-      } catch (e) { fail(e); }
+        refresh(1);
+      } catch (e) { fail(e); if (st.pow) refresh(); }
       sub.disabled = false; sub.textContent = t('submit');
     };
 

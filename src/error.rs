@@ -16,6 +16,7 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     PayloadTooLarge,
     InvalidField,
+    InvalidImport,
     NotFound,
     SiteNotFound,
     ThreadNotFound,
@@ -44,6 +45,7 @@ impl ErrorKind {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidField => "invalid_field",
+            Self::InvalidImport => "invalid_import",
             Self::NotFound => "not_found",
             Self::SiteNotFound => "site_not_found",
             Self::ThreadNotFound => "thread_not_found",
@@ -70,7 +72,9 @@ impl ErrorKind {
             Self::MalformedJson | Self::MalformedQuery => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::InvalidField | Self::ParentNotFound => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -147,9 +151,10 @@ impl std::error::Error for AppError {}
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
+        // The message stands next to the field it is about, so it does not repeat its name.
         Self {
             field: Some(e.field),
-            ..Self::new(ErrorKind::InvalidField, e.to_string())
+            ..Self::new(ErrorKind::InvalidField, e.message)
         }
     }
 }

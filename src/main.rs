@@ -3,8 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::{Arc, OnceLock};
+
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
+use kith::error::{AppError, ErrorKind};
+use kith::service::{self, export::ExportFormat, import::HostRule, import::ImportOptions};
 use kith::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +40,10 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
+    Import(ImportArgs),
+    /// Write every thread and comment of a site to standard output.
+    Export(ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -46,6 +55,41 @@ enum MailCommand {
     },
 }
 
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The export file (plain, .gz or .zip; an Isso database file as is).
+    file: PathBuf,
+    /// The site to import into.
+    #[arg(long)]
+    site: String,
+    /// wordpress, disqus, isso, commento or kith; detected from the content when left out.
+    #[arg(long)]
+    format: Option<String>,
+    /// Read the file and report what would be imported; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Leave WordPress pingbacks and trackbacks out.
+    #[arg(long)]
+    skip_pingbacks: bool,
+    /// Rewrite page addresses starting with OLD to start with NEW (a URL prefix or a bare
+    /// host), for sites that moved.
+    #[arg(long, value_name = "OLD=NEW", conflicts_with = "strip_host")]
+    map_host: Option<String>,
+    /// Do not store the pages' old URLs (keys are paths either way).
+    #[arg(long)]
+    strip_host: bool,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The site to export.
+    #[arg(long)]
+    site: String,
+    /// kith (lossless JSON) or wordpress (WXR 1.2).
+    #[arg(long, default_value = "kith")]
+    format: String,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
@@ -55,14 +99,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log.level);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Import and export keep standard output for their report and their file.
+    let to_stderr = matches!(command, Command::Import(_) | Command::Export(_));
+    init_logging(&config.log.level, to_stderr);
+    let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
         Command::CheckConfig => check_config(&config),
         Command::Mail {
             command: MailCommand::Test { address },
         } => mail_test(&config, &address),
+        Command::Import(args) => import(config, args),
+        Command::Export(args) => export(config, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,12 +122,103 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, to_stderr: bool) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if to_stderr {
+        builder.with_writer(std::io::stderr).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Most skipped records and notes listed one by one.
+const LISTED: usize = 20;
+
+fn import(config: Config, args: ImportArgs) -> Result<(), String> {
+    let format = args
+        .format
+        .as_deref()
+        .map(str::parse::<kith::import::Format>)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let host = match (&args.map_host, args.strip_host) {
+        (Some(rule), _) => HostRule::parse_map(rule)?,
+        (None, true) => HostRule::Strip,
+        (None, false) => HostRule::Keep,
+    };
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let state = startup::prepare(config).map_err(|e| e.to_string())?;
+    let mut conn = service::conn(&state).map_err(|e| describe(&e))?;
+    let bar: Arc<OnceLock<ProgressBar>> = Arc::new(OnceLock::new());
+    let progress_bar = bar.clone();
+    let options = ImportOptions {
+        format,
+        dry_run: args.dry_run,
+        skip_pingbacks: args.skip_pingbacks,
+        host,
+        progress: Some(Arc::new(move |done, total| {
+            if total < 5_000 {
+                return;
+            }
+            let bar = progress_bar.get_or_init(|| {
+                let bar = ProgressBar::new(total);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} comments written, {eta} left",
+                ) {
+                    bar.set_style(style);
+                }
+                bar
+            });
+            bar.set_position(done);
+        })),
+    };
+    let result = service::import::import_file(&state, &mut conn, &args.site, &bytes, &options);
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
+    let summary = result.map_err(|e| describe(&e))?;
+    list(
+        "skipped",
+        summary
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.source_id, s.reason)),
+    );
+    list("repaired", summary.notes.iter().cloned());
+    println!("{summary}");
+    Ok(())
+}
+
+fn list(label: &str, items: impl ExactSizeIterator<Item = String>) {
+    let total = items.len();
+    for item in items.take(LISTED) {
+        eprintln!("{label}: {item}");
+    }
+    if total > LISTED {
+        eprintln!("{label}: … and {} more", total - LISTED);
+    }
+}
+
+fn export(config: Config, args: ExportArgs) -> Result<(), String> {
+    let format: ExportFormat = args.format.parse()?;
+    let state = startup::prepare(config).map_err(|e| e.to_string())?;
+    let mut conn = service::conn(&state).map_err(|e| describe(&e))?;
+    let stdout = std::io::stdout().lock();
+    service::export::export_site(&state, &mut conn, &args.site, format, stdout)
+        .map_err(|e| describe(&e))
+}
+
+/// The message for the user: the cause too when it is an internal error.
+fn describe(e: &AppError) -> String {
+    if e.kind == ErrorKind::Internal {
+        e.to_string()
+    } else {
+        e.message.clone()
+    }
 }
 
 fn serve(config: Config) -> Result<(), String> {

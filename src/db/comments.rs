@@ -40,6 +40,12 @@ pub struct CommentRow {
     pub notify_replies: bool,
     pub pinned: bool,
     pub is_owner: bool,
+    /// `format:source id` of an imported comment, unique per thread.
+    pub import_key: Option<String>,
+    /// `comment`, `pingback` or `trackback`.
+    pub kind: String,
+    /// What `body_markdown` holds: `markdown` (written here) or `html` (imported source HTML).
+    pub body_format: String,
     pub fingerprint: Option<String>,
 }
 
@@ -65,6 +71,90 @@ pub struct NewCommentRow<'a> {
     pub notify_replies: bool,
     pub is_owner: bool,
     pub fingerprint: Option<&'a str>,
+}
+
+/// An imported comment: every column is given (times, likes, pins come from the source).
+/// `None` is written as NULL, so a batch is one multi-row `INSERT` on both backends.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
+pub struct ImportedCommentRow<'a> {
+    pub thread_id: i64,
+    pub parent_id: Option<i64>,
+    pub root_id: Option<i64>,
+    pub depth: i32,
+    pub author_name: &'a str,
+    pub email: Option<&'a str>,
+    pub website: Option<&'a str>,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub status: &'static str,
+    pub held_reason: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub client_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub edit_token_hash: &'a str,
+    pub like_count: i64,
+    pub notify_replies: bool,
+    pub pinned: bool,
+    pub is_owner: bool,
+    pub import_key: Option<&'a str>,
+    pub kind: &'static str,
+    pub body_format: &'static str,
+}
+
+/// Where an already imported comment sits: `(import_key, id, root_id, depth)`.
+pub type ImportedPlace = (String, i64, Option<i64>, i32);
+
+/// Inserts a batch of imported comments in one statement; returns `(id, thread_id,
+/// import_key)` of each row (in no promised order).
+pub fn insert_imported_batch(
+    conn: &mut DbConn,
+    rows: &[ImportedCommentRow<'_>],
+) -> Result<Vec<(i64, i64, Option<String>)>, AppError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let returning = (comments::id, comments::thread_id, comments::import_key);
+    // Multi-row inserts do not go through the MultiConnection enum: the same DSL per backend.
+    Ok(match conn {
+        DbConn::Pg(c) => diesel::insert_into(comments::table)
+            .values(rows)
+            .returning(returning)
+            .get_results(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(comments::table)
+            .values(rows)
+            .returning(returning)
+            .get_results(c)?,
+    })
+}
+
+/// The imported comments of a thread, by import key.
+pub fn list_imported(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<ImportedPlace>, AppError> {
+    let rows: Vec<(Option<String>, i64, Option<i64>, i32)> = comments::table
+        .filter(comments::thread_id.eq(thread.0))
+        .filter(comments::import_key.is_not_null())
+        .select((
+            comments::import_key,
+            comments::id,
+            comments::root_id,
+            comments::depth,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(key, id, root, depth)| key.map(|k| (k, id, root, depth)))
+        .collect())
+}
+
+/// Every comment of a site, by thread then id (for exports).
+pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<CommentRow>, AppError> {
+    Ok(comments::table
+        .inner_join(threads::table)
+        .filter(threads::site_id.eq(site.0))
+        .order((comments::thread_id.asc(), comments::id.asc()))
+        .select(CommentRow::as_select())
+        .load(conn)?)
 }
 
 impl CommentRow {
@@ -287,6 +377,7 @@ pub fn update_body(
             comments::body_markdown.eq(markdown),
             comments::body_html.eq(html.as_str()),
             comments::edited_at.eq(Some(edited_at)),
+            comments::body_format.eq("markdown"),
         ))
         .execute(conn)?;
     find_existing(conn, id.0)

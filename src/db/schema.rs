@@ -53,6 +53,9 @@ diesel::table! {
         notify_replies -> Bool,
         pinned -> Bool,
         is_owner -> Bool,
+        import_key -> Nullable<Text>,
+        kind -> Text,
+        body_format -> Text,
         fingerprint -> Nullable<Text>,
     }
 }

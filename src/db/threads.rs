@@ -35,6 +35,15 @@ pub fn find_by_key(
         .optional()?)
 }
 
+/// Every thread of a site, oldest first.
+pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<ThreadRow>, AppError> {
+    Ok(threads::table
+        .filter(threads::site_id.eq(site.0))
+        .order(threads::id.asc())
+        .select(ThreadRow::as_select())
+        .load(conn)?)
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<ThreadRow>, AppError> {
     Ok(threads::table
         .find(id)

@@ -1,6 +1,8 @@
 //! Use-cases, one transaction each. Called from handlers on the blocking pool.
 
 pub mod comments;
+pub mod export;
+pub mod import;
 pub mod mail;
 pub mod sites;
 pub mod spam;

@@ -61,7 +61,21 @@ pub struct TestApp {
     pub api: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The PostgreSQL database to drop when the test ends.
+    postgres_db: Option<String>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    /// Drops the test's own PostgreSQL database (closing the server's connections to it).
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_db.take()
+            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
 }
 
 /// A config for tests: port 0, quiet, the default site publishing at once.
@@ -98,7 +112,18 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     actix_web::rt::spawn(app.run_until_stopped());
+    let postgres_db = match db {
+        Db::Postgres => state
+            .config
+            .database
+            .url
+            .rsplit('/')
+            .next()
+            .map(str::to_string),
+        Db::Sqlite => None,
+    };
     let app = TestApp {
+        postgres_db,
         api: format!("{address}/api/v1/sites/default"),
         address,
         client: reqwest::Client::builder().build().unwrap(),

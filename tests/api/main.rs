@@ -11,6 +11,7 @@ mod concurrency;
 mod config;
 mod cors;
 mod edit;
+mod import;
 mod mail;
 mod pagination;
 mod reading;

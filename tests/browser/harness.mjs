@@ -20,6 +20,9 @@ const freePort = () => new Promise((resolve, reject) => {
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
+/** The PostgreSQL database used to create and drop per-run databases (same variable as tests/run). */
+const pgAdmin = process.env.TEST_POSTGRES_URL || 'postgres://root@127.0.0.1:5432/test';
+
 let uniq = 0;
 /** A thread key nobody else uses, so tests sharing one server never see each other's comments. */
 export const freshKey = name => `/p/${name}-${process.pid}-${++uniq}-${Date.now().toString(36)}/`;
@@ -39,67 +42,76 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
   let dbUrl, pgName;
   if (db === 'postgres') {
     pgName = `kith_browser_${process.pid}_${Date.now()}`;
-    const pgHost = process.env.KITH_TEST_PG_HOST || '127.0.0.1';
-    execFileSync('psql', ['-h', pgHost, '-U', 'root', '-d', 'test', '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
-    dbUrl = `postgres://root@${pgHost}:5432/${pgName}`;
+    execFileSync('psql', [pgAdmin, '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
+    const u = new URL(pgAdmin);
+    u.pathname = `/${pgName}`;
+    dbUrl = u.href;
   } else {
     dbUrl = `sqlite://${path.join(dir, 'kith.db')}`;
   }
   const port = await freePort();
-  let log = '';
-  const child = spawn(bin, ['serve'], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      KITH_SERVER__PORT: String(port),
-      KITH_SERVER__HOST: '127.0.0.1',
-      KITH_SERVER__ASSETS_DIR: path.join(repoRoot, 'embed'),
-      KITH_DATABASE__URL: dbUrl,
-      KITH_DEFAULT_SITE__MODERATION: moderation,
-      KITH_LOG__LEVEL: 'warn',
-      // Browser tests type faster than people and post many comments from one address: no
-      // minimum form age, and rate limits far above what the tests send.
-      KITH_DEFAULT_SITE__MIN_POST_SECS: '0',
-      KITH_RATE_LIMITS__POST: '{per_minute=100000,burst=100000}',
-      KITH_RATE_LIMITS__EDIT: '{per_minute=100000,burst=100000}',
-      KITH_RATE_LIMITS__LIKE: '{per_minute=100000,burst=100000}',
-      KITH_RATE_LIMITS__REPORT: '{per_minute=100000,burst=100000}',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', d => { log += d; });
-  child.stderr.on('data', d => { log += d; });
-  let exited = null;
-  child.on('exit', code => { exited = code; });
+  let log = '', child, exited = null;
   const base = `http://127.0.0.1:${port}`;
-  // Start-up readiness: poll until the settings endpoint answers (or the child dies).
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited !== null) throw new Error(`kith exited with ${exited} during start-up:\n${log}`);
-    try {
-      const r = await fetch(`${base}/api/v1/sites/default/settings`);
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`kith did not become ready:\n${log}`); }
-    await new Promise(r => setTimeout(r, 100));
-  }
+  const launch = async () => {
+    exited = null;
+    child = spawn(bin, ['serve'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        KITH_SERVER__PORT: String(port),
+        KITH_SERVER__HOST: '127.0.0.1',
+        KITH_SERVER__ASSETS_DIR: path.join(repoRoot, 'embed'),
+        KITH_DATABASE__URL: dbUrl,
+        KITH_DEFAULT_SITE__MODERATION: moderation,
+        KITH_LOG__LEVEL: 'warn',
+        // Browser tests type faster than people and post many comments from one address: no
+        // minimum form age, and rate limits far above what the tests send.
+        KITH_DEFAULT_SITE__MIN_POST_SECS: '0',
+        KITH_RATE_LIMITS__POST: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__EDIT: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__LIKE: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__REPORT: '{per_minute=100000,burst=100000}',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', d => { log += d; });
+    child.stderr.on('data', d => { log += d; });
+    child.on('exit', code => { exited = code ?? 'signal'; });
+    // Start-up readiness: poll until the settings endpoint answers (or the child dies).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (exited !== null) throw new Error(`kith exited with ${exited} during start-up:\n${log}`);
+      try {
+        const r = await fetch(`${base}/api/v1/sites/default/settings`);
+        if (r.ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`kith did not become ready:\n${log}`); }
+      await new Promise(r => setTimeout(r, 100));
+    }
+  };
+  const halt = async () => {
+    if (exited === null) {
+      const gone = new Promise(r => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(t);
+    }
+  };
+  await launch();
   return {
     base,
     api: `${base}/api/v1/sites/default`,
     dbUrl,
     log: () => log,
+    /** Stop and start again on the same port and database (e.g. after changing site settings in the database). */
+    async restart() { await halt(); await launch(); },
     async stop() {
-      if (exited === null) {
-        const gone = new Promise(r => child.once('exit', r));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await gone;
-        clearTimeout(t);
-      }
+      await halt();
       if (pgName) {
-        try { execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', 'test', '-c', `DROP DATABASE IF EXISTS ${pgName}`], { stdio: 'pipe' }); } catch { /* best effort */ }
+        try { execFileSync('psql', [pgAdmin, '-c', `DROP DATABASE IF EXISTS ${pgName}`], { stdio: 'pipe' }); } catch { /* best effort */ }
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },

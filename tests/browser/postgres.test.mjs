@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm, shadowActive } from './harness.mjs';
 
 let env;
@@ -49,14 +50,14 @@ test('full flow on PostgreSQL', async () => {
   await page.close();
 });
 
+const sql = q => execFileSync('psql', [env.kith.dbUrl, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
+
 // There is no admin API yet: set the admin-only flags in the database directly.
 // Replace these UPDATEs with admin calls once they exist.
 test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', async () => {
   const key = freshKey('closed');
   const a = (await apiPost(env.kith, key, { author: 'Reader', body: 'first' })).comment;
   const b = (await apiPost(env.kith, key, { author: 'The Owner', body: 'pinned answer' })).comment;
-  const db = new URL(env.kith.dbUrl).pathname.slice(1);
-  const sql = q => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'root', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
   const page = await newPage(env.browser);
   await page.goto(env.host.origin + key);
   await kithEl(page, 'textarea[name=body]').fill('Typed while the owner closed the thread');
@@ -82,5 +83,43 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   const badges = await kithEl(page, `#comment-${b.id} .bd`).allInnerTexts();
   assert.deepEqual(badges, ['Owner', 'Pinned']);
   assert.equal(await kithEl(page, `#comment-${a.id} .bd`).count(), 0);
+  await page.close();
+});
+
+// The site's proof-of-work setting has no config key yet: set it in the database, then restart
+// the server so that no cached copy of the site survives.
+test('proof of work is solved in a Web Worker and accepted (pow_difficulty set in PostgreSQL)', async () => {
+  sql(`UPDATE sites SET settings = replace(settings, '"pow_difficulty":0', '"pow_difficulty":16') WHERE slug = 'default'`);
+  await env.kith.restart();
+  const key = freshKey('pow');
+  const page = await newPage(env.browser);
+  const workers = [];
+  page.on('worker', w => workers.push(w.url()));
+  const settingsResp = page.waitForResponse(r => r.url().endsWith('/settings'));
+  await page.goto(env.host.origin + key);
+  const settings = await (await settingsResp).json();
+  assert.equal(settings.pow?.difficulty, 16, 'the site asks for proof of work');
+  const zeros = s => {
+    let z = 0;
+    for (const b of createHash('sha256').update(s).digest()) { if (b === 0) { z += 8; continue; } z += Math.clz32(b) - 24; break; }
+    return z;
+  };
+  // a failed attempt first (invalid e-mail): the retry still gets an unused challenge
+  await postViaForm(page, { body: 'Worked for it, 1', author: 'Pow 1', email: 'not-an-email' });
+  await until(async () => (await kithEl(page, '#k-email-e').textContent()).length > 0, 'inline email error');
+  const challenges = [];
+  for (const n of [1, 2]) {
+    const req = page.waitForRequest(r => r.url().endsWith('/comments') && r.method() === 'POST');
+    await postViaForm(page, { body: `Worked for it, ${n}`, author: `Pow ${n}` });
+    const body = JSON.parse((await req).postData());
+    assert.match(body.pow?.nonce ?? '', /^\d+$/);
+    assert.ok(zeros(`${body.pow.challenge}:${body.pow.nonce}`) >= 16, 'the nonce solves the challenge');
+    challenges.push(body.pow.challenge);
+    await expectCount(kithEl(page, 'li.c'), n);
+    await expectText(kithEl(page, 'h2'), `${n} comment`);
+  }
+  assert.notEqual(challenges[1], challenges[0], 'a fresh challenge for the second comment');
+  assert.ok(workers.length >= 1 && workers.every(u => u.startsWith('blob:')), `solved in a Blob Web Worker (${workers})`);
+  assert.equal(await kithEl(page, '.fe').textContent(), '');
   await page.close();
 });
