@@ -14,25 +14,28 @@ pub struct ThreadKey(String);
 impl ThreadKey {
     pub fn parse(value: &str, max: usize) -> Result<Self, FieldError> {
         let err = |m: &str| FieldError::new("thread_key", m);
-        let path = if value.starts_with("http://") || value.starts_with("https://") {
-            url::Url::parse(value)
-                .map_err(|_| err("is not a valid URL"))?
-                .path()
-                .to_string()
-        } else {
-            value.to_string()
-        };
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        if !path.starts_with('/') {
+        if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(err("must not contain white space or control characters"));
+        }
+        let is_url = value.starts_with("http://") || value.starts_with("https://");
+        if !is_url && !value.starts_with('/') {
             return Err(err("must be a path starting with /"));
         }
+        // A bare path is read as a URL's path would be: percent-encoded the way browsers report
+        // `location.pathname`, so `/закрыто/` and `https://host/закрыто/` are one thread.
+        let full = if is_url {
+            value.to_string()
+        } else {
+            format!("http://kith.invalid{value}")
+        };
+        let path = url::Url::parse(&full)
+            .map_err(|_| err("is not a valid URL or path"))?
+            .path()
+            .to_string();
         if path.chars().count() > max {
             return Err(err(&format!("must be at most {max} characters")));
         }
-        if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(err("must not contain white space or control characters"));
-        }
-        Ok(Self(path.to_string()))
+        Ok(Self(path))
     }
 
     pub fn as_str(&self) -> &str {
@@ -91,6 +94,21 @@ mod tests {
         let a = ThreadKey::parse("https://blog.example/a/?utm=1#comments", 500).unwrap();
         let b = ThreadKey::parse("/a/", 500).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bare_paths_are_encoded_like_browser_paths() {
+        let bare = ThreadKey::parse("/закрыто/", 500).unwrap();
+        let url = ThreadKey::parse("https://blog.example/закрыто/", 500).unwrap();
+        assert_eq!(bare, url);
+        assert_eq!(
+            bare.as_str(),
+            "/%D0%B7%D0%B0%D0%BA%D1%80%D1%8B%D1%82%D0%BE/"
+        );
+        assert_eq!(
+            ThreadKey::parse("/a/%20b", 500).unwrap().as_str(),
+            "/a/%20b"
+        );
     }
 
     #[test]

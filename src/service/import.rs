@@ -530,14 +530,7 @@ fn depths(comments: &[Planned]) -> Vec<usize> {
 
 /// The thread key the embed would compute for this page, after the host rule.
 fn thread_key(thread: &ImportThread, rule: &HostRule, max: usize) -> Result<ThreadKey, String> {
-    let mut address = rule.apply(thread.key.trim());
-    // A bare path is percent-encoded the way a URL's path is (and the way browsers report
-    // `location.pathname`), so `/закрыто/` and `https://host/закрыто/` are one thread.
-    if address.starts_with('/')
-        && let Ok(url) = url::Url::parse(&format!("http://kith.invalid{address}"))
-    {
-        address = url.path().to_string();
-    }
+    let address = rule.apply(thread.key.trim());
     ThreadKey::parse(&address, max).map_err(|e| {
         format!(
             "page `{}` has no usable thread key: {}",
