@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: FieldLimits,
     pub rate_limits: LimitsConfig,
     pub privacy: PrivacyConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
 }
 
@@ -92,6 +93,124 @@ pub struct FieldLimits {
 pub struct PrivacyConfig {
     /// Days after which a comment's client IP and user agent are erased.
     pub ip_retention_days: u32,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or network.
+    Plain,
+}
+
+/// Which new comments the site owner hears about.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerNotifications {
+    /// Every new comment.
+    All,
+    /// Only comments held for moderation.
+    #[default]
+    Held,
+    /// None.
+    None,
+}
+
+/// Outgoing mail. Mail is off while `smtp_host` is empty.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: String,
+    /// A file holding the password (its first line), instead of `password`.
+    pub password_file: String,
+    /// The sender, e.g. `Blog comments <comments@example.com>`.
+    pub from: String,
+    /// Where owner notifications go; empty means no owner mails.
+    pub owner: String,
+    pub owner_notifications: OwnerNotifications,
+    /// Days a link in a mail (moderation, confirmation, manage) stays valid.
+    pub link_expiry_days: u32,
+    /// Folder with templates overriding the built-in ones; empty means built in.
+    pub templates_dir: String,
+    /// Run the outbox worker in this process (several processes may all run it).
+    pub worker: bool,
+    /// Milliseconds between looks at the outbox.
+    pub poll_interval_ms: u64,
+    /// Delay before the first retry, in milliseconds; it doubles with every further attempt.
+    pub retry_base_ms: u64,
+    /// Attempts before a mail is marked failed.
+    pub max_attempts: u32,
+    /// Seconds to wait for the SMTP server before giving up on an attempt.
+    pub timeout_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            security: SmtpSecurity::Starttls,
+            username: String::new(),
+            password: String::new(),
+            password_file: String::new(),
+            from: String::new(),
+            owner: String::new(),
+            owner_notifications: OwnerNotifications::Held,
+            link_expiry_days: 7,
+            templates_dir: String::new(),
+            worker: true,
+            poll_interval_ms: 2000,
+            retry_base_ms: 60_000,
+            max_attempts: 8,
+            timeout_secs: 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"<secret>")
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .field("owner", &self.owner)
+            .field("owner_notifications", &self.owner_notifications)
+            .field("link_expiry_days", &self.link_expiry_days)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MailConfig {
+    /// Mail is on when an SMTP host is configured.
+    pub fn enabled(&self) -> bool {
+        !self.smtp_host.trim().is_empty()
+    }
+
+    /// The SMTP password, from `password` or the first line of `password_file`.
+    pub fn password(&self) -> Result<Option<String>, ConfigError> {
+        if !self.password_file.is_empty() {
+            let text =
+                std::fs::read_to_string(&self.password_file).map_err(|e| ConfigError::Invalid {
+                    key: "mail.password_file",
+                    message: format!("cannot read {}: {e}", self.password_file),
+                })?;
+            return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
+        }
+        Ok((!self.password.is_empty()).then(|| self.password.clone()))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -269,6 +388,39 @@ impl Config {
         if self.limits.body == 0 || self.limits.author == 0 {
             return Err(invalid("limits", "limits must be positive"));
         }
+        self.validate_mail()
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let mail = &self.mail;
+        if !mail.enabled() {
+            return Ok(());
+        }
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "mail.from",
+                "must be an address such as `Comments <comments@example.com>` when mail is on",
+            ));
+        }
+        if !mail.owner.is_empty() && mail.owner.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid("mail.owner", "must be an e-mail address or empty"));
+        }
+        if mail.smtp_port == 0 {
+            return Err(invalid("mail.smtp_port", "must not be 0"));
+        }
+        if mail.link_expiry_days == 0 {
+            return Err(invalid("mail.link_expiry_days", "must be at least 1"));
+        }
+        if mail.max_attempts == 0 {
+            return Err(invalid("mail.max_attempts", "must be at least 1"));
+        }
+        if !mail.password.is_empty() && !mail.password_file.is_empty() {
+            return Err(invalid(
+                "mail.password_file",
+                "set either mail.password or mail.password_file, not both",
+            ));
+        }
+        mail.password()?;
         Ok(())
     }
 

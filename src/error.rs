@@ -36,6 +36,10 @@ pub enum ErrorKind {
     PowRequired,
     PowInvalid,
     DuplicateComment,
+    InvalidLink,
+    LinkExpired,
+    LinkUsed,
+    MailDisabled,
     Internal,
 }
 
@@ -67,6 +71,10 @@ impl ErrorKind {
             Self::PowRequired => "pow_required",
             Self::PowInvalid => "pow_invalid",
             Self::DuplicateComment => "duplicate_comment",
+            Self::InvalidLink => "invalid_link",
+            Self::LinkExpired => "link_expired",
+            Self::LinkUsed => "link_used",
+            Self::MailDisabled => "mail_disabled",
             Self::Internal => "internal_error",
         }
     }
@@ -89,9 +97,12 @@ impl ErrorKind {
             | Self::CsrfFailed
             | Self::InvalidSetupToken
             | Self::PowRequired
-            | Self::PowInvalid => StatusCode::FORBIDDEN,
+            | Self::PowInvalid
+            | Self::InvalidLink => StatusCode::FORBIDDEN,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
+            Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
+            Self::MailDisabled => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

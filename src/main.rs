@@ -41,10 +41,24 @@ enum Command {
     /// Manage admin accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Mail tools.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
     Export(ExportArgs),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send a test mail through the configured SMTP server and print its answer.
+    Test {
+        /// Where to send the test mail.
+        address: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -112,6 +126,9 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(config),
         Command::CheckConfig => check_config(&config),
         Command::Admin(command) => admin(config, command),
+        Command::Mail {
+            command: MailCommand::Test { address },
+        } => mail_test(&config, &address),
         Command::Import(args) => import(config, args),
         Command::Export(args) => export(config, args),
     };
@@ -283,6 +300,35 @@ fn read_password() -> Result<String, String> {
     }
 }
 
+fn mail_test(config: &Config, address: &str) -> Result<(), String> {
+    let site = &config.default_site.name;
+    let text = format!("This is a test mail from kith ({site}). If you can read it, mail works.\n");
+    let subject = format!("kith test mail ({site})");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = runtime.block_on(async {
+        // The SMTP pool needs the runtime, so the mailer is built inside it.
+        let mailer = kith::notify::Mailer::from_config(&config.mail)?.ok_or_else(|| {
+            "mail is off: set mail.smtp_host and mail.from (see docs/mail.md)".to_string()
+        })?;
+        mailer
+            .send(&kith::notify::Outgoing {
+                to: address,
+                subject: &subject,
+                text: &text,
+                html: "",
+                unsubscribe_url: None,
+                sender_name: site,
+                message_id: None,
+            })
+            .await
+    })?;
+    println!("sent to {address}; the server answered: {answer}");
+    Ok(())
+}
+
 fn check_config(config: &Config) -> Result<(), String> {
     let text = toml_like(config);
     println!("configuration is valid\n{text}");
@@ -296,6 +342,9 @@ fn toml_like(config: &Config) -> String {
     {
         let user = credentials.split(':').next().unwrap_or_default();
         shown.database.url = format!("{scheme}://{user}:***@{host}");
+    }
+    if !shown.mail.password.is_empty() {
+        shown.mail.password = "***".into();
     }
     serde_json::to_string_pretty(&shown).unwrap_or_default()
 }

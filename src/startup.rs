@@ -29,6 +29,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    mail_worker: Option<crate::notify::worker::WorkerHandle>,
 }
 
 /// Why the application could not start.
@@ -49,7 +50,7 @@ impl Application {
     /// Opens the database, migrates it, seeds the default site and binds the listener
     /// (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let state = prepare(config)?;
+        let mut state = prepare(config)?;
         let address = format!("{}:{}", state.config.server.host, state.config.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
             address: address.clone(),
@@ -59,6 +60,12 @@ impl Application {
             .local_addr()
             .map_err(|source| StartError::Bind { address, source })?
             .port();
+        if state.config.server.public_url.is_empty() {
+            // Links in mails need the port actually bound (port 0 picks one).
+            let mut config = (*state.config).clone();
+            config.server.public_url = state.config.public_url(port);
+            state.config = Arc::new(config);
+        }
         let server_state = state.clone();
         let max_body = state.config.server.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -78,10 +85,12 @@ impl Application {
         .run();
         start_workers(state.clone());
         announce_setup_link(&state, port)?;
+        let mail_worker = crate::notify::worker::spawn(state.clone());
         Ok(Self {
             port,
             server,
             state,
+            mail_worker,
         })
     }
 
@@ -93,8 +102,14 @@ impl Application {
         &self.state
     }
 
+    /// Serves until the server is stopped (e.g. by SIGTERM), then lets the mail worker
+    /// finish the mail in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(worker) = self.mail_worker {
+            worker.stop().await;
+        }
+        result
     }
 }
 

@@ -4,6 +4,7 @@ pub mod admins;
 pub mod bans;
 pub mod comments;
 pub mod keys;
+pub mod mail;
 pub mod pool;
 pub mod queue;
 pub mod schema;

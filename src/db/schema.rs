@@ -86,6 +86,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        sender_name -> Text,
+        comment_id -> Nullable<BigInt>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_addresses (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        email -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_subscriptions (thread_id, address_id) {
+        thread_id -> BigInt,
+        address_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_used_links (nonce) {
+        nonce -> Text,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_notified_comments (comment_id) {
+        comment_id -> BigInt,
+        notified_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(mail_addresses -> sites (site_id));
+diesel::joinable!(mail_subscriptions -> mail_addresses (address_id));
+diesel::joinable!(mail_subscriptions -> threads (thread_id));
 diesel::joinable!(threads -> sites (site_id));
 diesel::joinable!(comments -> threads (thread_id));
 diesel::joinable!(comment_votes -> comments (comment_id));
@@ -153,3 +210,16 @@ diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::allow_tables_to_appear_in_same_query!(admins, admin_sessions);
 diesel::allow_tables_to_appear_in_same_query!(report_reviews, comments);
 diesel::allow_tables_to_appear_in_same_query!(report_reviews, comment_votes);
+diesel::allow_tables_to_appear_in_same_query!(
+    mail_outbox,
+    mail_addresses,
+    mail_subscriptions,
+    mail_used_links,
+    mail_notified_comments
+);
+diesel::allow_tables_to_appear_in_same_query!(mail_addresses, comments);
+diesel::allow_tables_to_appear_in_same_query!(mail_addresses, threads);
+diesel::allow_tables_to_appear_in_same_query!(mail_addresses, sites);
+diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, threads);
+diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, sites);
+diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, comments);

@@ -127,6 +127,8 @@ pub struct NewComment {
     pub website: Option<super::fields::Website>,
     pub body: super::fields::CommentBody,
     pub notify_replies: bool,
+    /// Subscribe the author's address to every new comment in the thread.
+    pub notify_thread: bool,
     pub signals: Signals,
 }
 

@@ -67,6 +67,8 @@ impl Verdict {
 pub struct AuthorHistory {
     /// The e-mail address already has an approved comment on this site.
     pub has_approved_comment: bool,
+    /// The e-mail address was confirmed through a link mailed to it (double opt-in).
+    pub address_confirmed: bool,
 }
 
 /// Applies the site's moderation mode.
@@ -74,7 +76,9 @@ pub fn decide(mode: ModerationMode, history: AuthorHistory) -> Verdict {
     match mode {
         ModerationMode::None => Verdict::approve(),
         ModerationMode::All => Verdict::hold("all comments are held on this site"),
-        ModerationMode::FirstTime if history.has_approved_comment => Verdict::approve(),
+        ModerationMode::FirstTime if history.has_approved_comment || history.address_confirmed => {
+            Verdict::approve()
+        }
         ModerationMode::FirstTime => Verdict::hold("first comment from this e-mail address"),
     }
 }
@@ -168,6 +172,7 @@ mod tests {
     fn first_time_holds_unknown_authors_only() {
         let known = AuthorHistory {
             has_approved_comment: true,
+            address_confirmed: false,
         };
         assert_eq!(
             decide(ModerationMode::FirstTime, known).status,
@@ -240,5 +245,21 @@ mod tests {
     fn links_are_counted_once_each() {
         assert_eq!(count_links("see https://www.example.com and www.x.org"), 2);
         assert_eq!(count_links("no links"), 0);
+    }
+
+    #[test]
+    fn first_time_trusts_a_confirmed_address() {
+        let confirmed = AuthorHistory {
+            has_approved_comment: false,
+            address_confirmed: true,
+        };
+        assert_eq!(
+            decide(ModerationMode::FirstTime, confirmed).status,
+            CommentStatus::Approved
+        );
+        assert_eq!(
+            decide(ModerationMode::All, confirmed).status,
+            CommentStatus::Pending
+        );
     }
 }

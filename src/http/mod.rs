@@ -8,6 +8,7 @@ pub mod client;
 pub mod cors;
 pub mod demo;
 pub mod errors;
+pub mod mail;
 pub mod request_id;
 
 use actix_web::middleware::from_fn;
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .default_service(web::to(errors::not_found)),
         )
         .configure(admin::routes)
+        .configure(mail::routes)
         .configure(assets::routes)
         .configure(demo::routes)
         .default_service(web::to(errors::not_found));

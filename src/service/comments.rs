@@ -78,6 +78,10 @@ pub fn post(
                 }
                 None => false,
             },
+            address_confirmed: match &new.email {
+                Some(email) => super::mail::is_confirmed(conn, site.id, email)?,
+                None => false,
+            },
         };
         let bans = db::bans::list(conn)?;
         let bans: Vec<_> = bans.iter().filter_map(db::bans::BanRow::rule).collect();
@@ -93,7 +97,7 @@ pub fn post(
         let verdict = moderation::judge(&site.settings, history, &bans, &submission)
             .and(super::spam::assess(state, conn, site, &new, now)?);
         let fingerprint = super::spam::fingerprint(&new);
-        db::comments::insert(
+        let row = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: thread.id,
@@ -115,7 +119,9 @@ pub fn post(
                 is_owner: false,
                 fingerprint: Some(&fingerprint),
             },
-        )
+        )?;
+        super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
+        Ok(row)
     })?;
     let comment = row.into_comment()?;
     let editable_until = editable_until(site, &comment);

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod comments;
 pub mod export;
 pub mod import;
+pub mod mail;
 pub mod sites;
 pub mod spam;
 pub mod threads;

@@ -219,3 +219,56 @@ pub fn all_ids(comments: &Value) -> Vec<i64> {
     }
     ids
 }
+
+/// A config with mail on, sent to the test SMTP server at `smtp_port`; no background worker
+/// (tests drive the outbox with `drain_outbox`), retries immediate.
+pub fn mail_config(config: &mut Config, smtp_port: u16) {
+    config.mail.smtp_host = "127.0.0.1".into();
+    config.mail.smtp_port = smtp_port;
+    config.mail.security = kith::config::SmtpSecurity::Plain;
+    config.mail.from = "Blog comments <comments@blog.example>".into();
+    config.mail.owner = "owner@blog.example".into();
+    config.mail.owner_notifications = kith::config::OwnerNotifications::None;
+    config.mail.worker = false;
+    config.mail.retry_base_ms = 0;
+    config.mail.timeout_secs = 5;
+    config.default_site.name = "Ann's Blog".into();
+}
+
+impl TestApp {
+    /// Runs the outbox worker's step until nothing is due; returns how many mails it tried.
+    pub async fn drain_outbox(&self) -> usize {
+        let mailer = kith::notify::Mailer::from_config(&self.state.config.mail)
+            .unwrap()
+            .expect("mail is configured");
+        let mut total = 0;
+        loop {
+            let n = kith::notify::worker::step(&self.state, &mailer)
+                .await
+                .unwrap();
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// One pass of the outbox worker.
+    pub async fn outbox_step(&self) -> usize {
+        let mailer = kith::notify::Mailer::from_config(&self.state.config.mail)
+            .unwrap()
+            .expect("mail is configured");
+        kith::notify::worker::step(&self.state, &mailer)
+            .await
+            .unwrap()
+    }
+
+    /// Posts a comment with every field given as JSON; must succeed.
+    pub async fn post_json_ok(&self, body: Value) -> Value {
+        let response = self.post_comment(&body).await;
+        let status = response.status();
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "posting failed: {json}");
+        json
+    }
+}

@@ -3,6 +3,7 @@
 
 mod admin_support;
 mod helpers;
+mod smtp;
 
 mod admin;
 mod assets;
@@ -13,6 +14,7 @@ mod config;
 mod cors;
 mod edit;
 mod import;
+mod mail;
 mod moderation;
 mod pagination;
 mod reading;

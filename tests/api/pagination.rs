@@ -30,6 +30,7 @@ async fn seed(app: &TestApp, n: usize) {
                 website: None,
                 body: CommentBody::parse(format!("comment {i}"), 10_000).unwrap(),
                 notify_replies: false,
+                notify_thread: false,
                 signals: Default::default(),
             };
             let posted = kith::service::comments::post(state, conn, &site, new, &client)?;

@@ -28,6 +28,8 @@ pub struct CreateCommentRequest {
     body: String,
     #[serde(default)]
     notify_replies: bool,
+    #[serde(default)]
+    notify_thread: bool,
     /// The honeypot field (people leave it empty).
     hp: Option<String>,
     form_token: Option<String>,
@@ -51,6 +53,7 @@ impl CreateCommentRequest {
             website: Website::parse_optional(self.website, limits.website)?,
             body: CommentBody::parse(self.body, limits.body)?,
             notify_replies: self.notify_replies,
+            notify_thread: self.notify_thread,
             signals: Signals {
                 honeypot: self.hp,
                 form_token: self.form_token,

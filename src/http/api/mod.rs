@@ -1,6 +1,7 @@
 //! The public JSON API under `/api/v1`.
 
 mod comments;
+mod mail;
 mod sites;
 mod threads;
 pub mod views;
@@ -20,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/comments/{id}", web::patch().to(comments::update_comment))
             .route("/comments/{id}", web::delete().to(comments::delete_comment))
             .route("/comments/{id}/like", web::post().to(votes::like_comment))
+            .route("/mail/manage", web::post().to(mail::request_manage_link))
             .route(
                 "/comments/{id}/report",
                 web::post().to(votes::report_comment),

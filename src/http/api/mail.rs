@@ -1,0 +1,29 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::domain::fields::Email;
+use crate::error::AppError;
+use crate::service::{self, mail, sites};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ManageLinkRequest {
+    email: String,
+}
+
+/// `POST /api/v1/sites/{site}/mail/manage`: mails a "manage my comments" link to the address
+/// if it has comments here. Always 202, so the answer tells nobody whether it has any.
+pub async fn request_manage_link(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ManageLinkRequest>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let email = Email::parse(body.into_inner().email, state.config.limits.email)?;
+    service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        mail::request_manage_link(state, conn, &site, &email)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "requested": true })))
+}

@@ -1,0 +1,489 @@
+//! Pages behind the links in mails: one-click moderation, confirmation, unsubscribe, and
+//! "manage my comments". Opening a link only shows a page; its button (a POST) acts, so mail
+//! scanners that prefetch links change nothing. RFC 8058 one-click unsubscribe is a POST too.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Serialize;
+
+use crate::domain::comment::CommentId;
+use crate::error::{AppError, ErrorKind};
+use crate::notify::links::ModAction;
+use crate::notify::pages::PageStrings;
+use crate::notify::templates::{Strings, fill};
+use crate::render::SafeHtml;
+use crate::service::mail::{self, LinkContext, UnsubscribeScope};
+use crate::service::{self};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/mail")
+            .route("/moderate/{token}", web::get().to(show_moderation))
+            .route("/moderate/{token}", web::post().to(moderate_comment))
+            .route("/confirm/{token}", web::get().to(show_confirmation))
+            .route("/confirm/{token}", web::post().to(confirm_address))
+            .route("/unsubscribe/{token}", web::get().to(show_unsubscribe))
+            .route("/unsubscribe/{token}", web::post().to(unsubscribe))
+            .route("/manage/{token}", web::get().to(show_managed_comments))
+            .route(
+                "/manage/{token}/delete",
+                web::post().to(delete_managed_comment),
+            )
+            .route(
+                "/manage/{token}/comments.json",
+                web::get().to(export_managed_comments),
+            ),
+    );
+}
+
+struct PageComment {
+    author: String,
+    page: String,
+    url: String,
+    html: SafeHtml,
+}
+
+struct PageForm {
+    action: String,
+    fields: Vec<(String, String)>,
+    label: String,
+}
+
+struct ListedComment {
+    id: i64,
+    page: String,
+    url: String,
+    created_at: String,
+    status: String,
+    html: SafeHtml,
+    delete_action: String,
+}
+
+#[derive(Default)]
+struct PageView {
+    lang: String,
+    title: String,
+    lines: Vec<String>,
+    comment: Option<PageComment>,
+    forms: Vec<PageForm>,
+    comments: Vec<ListedComment>,
+    delete_label: String,
+    open_label: String,
+    download: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/page.html", config = "src/templates/askama.toml")]
+struct Page<'a> {
+    p: &'a PageView,
+}
+
+/// The link's site language and name, and the texts in that language.
+struct Words {
+    context: LinkContext,
+    page: &'static PageStrings,
+    mail: &'static Strings,
+}
+
+impl Words {
+    fn new(context: LinkContext) -> Self {
+        Self {
+            page: PageStrings::for_language(&context.language),
+            mail: Strings::for_language(&context.language),
+            context,
+        }
+    }
+
+    fn view(&self, title: &str, lines: Vec<String>) -> PageView {
+        PageView {
+            lang: self.context.language.clone(),
+            title: title.to_string(),
+            lines,
+            ..PageView::default()
+        }
+    }
+
+    fn site(&self, text: &str) -> String {
+        fill(text, &[("site", self.context.site_name.as_str())])
+    }
+}
+
+fn page(status: StatusCode, view: &PageView) -> HttpResponse {
+    match (Page { p: view }).render() {
+        Ok(html) => HttpResponse::build(status)
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("Referrer-Policy", "no-referrer"))
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "mail page template failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// An error as a page (these links are opened in a browser, not by the embed).
+fn error_page(words: &Words, error: &AppError) -> HttpResponse {
+    let t = words.page;
+    let (title, line) = match error.kind {
+        ErrorKind::LinkExpired => (t.err_expired, None),
+        ErrorKind::LinkUsed => (t.err_used, None),
+        ErrorKind::InvalidLink => (t.err_invalid, None),
+        ErrorKind::CommentNotFound => (t.err_other, Some(t.gone)),
+        ErrorKind::Internal => {
+            tracing::error!(error = %error, "mail link failed");
+            (t.err_other, Some(t.err_internal))
+        }
+        _ => (t.err_other, None),
+    };
+    let lines = line.map(|l| vec![l.to_string()]).unwrap_or_default();
+    page(error.kind.status(), &words.view(title, lines))
+}
+
+/// Runs `f` on the blocking pool with the link's context; the page speaks the site's language,
+/// its errors included.
+async fn with_link<T, F>(state: &AppState, token: String, f: F) -> (Words, Result<T, AppError>)
+where
+    F: FnOnce(&AppState, &mut crate::db::DbConn, &str) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let outcome = service::blocking(state, move |state, conn| {
+        let context = mail::link_context(state, conn, &token);
+        Ok((context, f(state, conn, &token)))
+    })
+    .await;
+    match outcome {
+        Ok((context, result)) => (Words::new(context), result),
+        Err(e) => (Words::new(LinkContext::default()), Err(e)),
+    }
+}
+
+/// Where people reach this server (a path prefix behind a proxy included), for form actions.
+fn base_url(state: &AppState) -> String {
+    state.config.public_url(state.config.server.port)
+}
+
+/// `GET /mail/moderate/{token}`: shows the comment and a button.
+pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    let action_path = format!("{}/mail/moderate/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, mail::inspect_moderation).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(pending) => {
+            let (t, m) = (words.page, words.mail);
+            let (question, button) = match pending.action {
+                ModAction::Approve => (t.title_approve, m.approve),
+                ModAction::Delete => (t.title_delete, m.delete),
+                ModAction::Spam => (t.title_spam, m.spam),
+            };
+            let url = if pending.thread.url.is_empty() {
+                String::new()
+            } else {
+                format!("{}#comment-{}", pending.thread.url, pending.comment.id)
+            };
+            let mut view = words.view(question, Vec::new());
+            view.comment = Some(PageComment {
+                author: pending.comment.author_name,
+                page: if pending.thread.title.is_empty() {
+                    pending.thread.key
+                } else {
+                    pending.thread.title
+                },
+                url,
+                html: SafeHtml::from_storage(pending.comment.body_html),
+            });
+            view.forms = vec![PageForm {
+                action: action_path,
+                fields: Vec::new(),
+                label: button.into(),
+            }];
+            page(StatusCode::OK, &view)
+        }
+    }
+}
+
+/// `POST /mail/moderate/{token}`: does it, once.
+pub async fn moderate_comment(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let (words, result) = with_link(&state, path.into_inner(), mail::moderate).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(action) => {
+            let t = words.page;
+            let done = match action {
+                ModAction::Approve => t.done_approve,
+                ModAction::Delete => t.done_delete,
+                ModAction::Spam => t.done_spam,
+            };
+            page(StatusCode::OK, &words.view(t.done_title, vec![done.into()]))
+        }
+    }
+}
+
+/// `GET /mail/confirm/{token}`
+pub async fn show_confirmation(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let action = format!("{}/mail/confirm/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, |state, _, token| {
+        mail::inspect_confirm(state, token)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(()) => {
+            let t = words.page;
+            let mut view = words.view(t.confirm_title, vec![t.confirm_text.into()]);
+            view.forms = vec![PageForm {
+                action,
+                fields: Vec::new(),
+                label: words.mail.confirm_action.into(),
+            }];
+            page(StatusCode::OK, &view)
+        }
+    }
+}
+
+/// `POST /mail/confirm/{token}`
+pub async fn confirm_address(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let (words, result) = with_link(&state, path.into_inner(), mail::confirm).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(()) => {
+            let t = words.page;
+            page(
+                StatusCode::OK,
+                &words.view(t.thanks_title, vec![t.confirmed_text.into()]),
+            )
+        }
+    }
+}
+
+/// `GET /mail/unsubscribe/{token}`: buttons for this page or everything.
+pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    let action = format!("{}/mail/unsubscribe/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, |state, _, token| {
+        mail::inspect_unsubscribe(state, token)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(scope) => {
+            let (t, m) = (words.page, words.mail);
+            let mut forms = Vec::new();
+            if let UnsubscribeScope::Thread(_) = scope {
+                forms.push(PageForm {
+                    action: action.clone(),
+                    fields: vec![("scope".into(), "thread".into())],
+                    label: m.unsubscribe_thread.into(),
+                });
+            }
+            forms.push(PageForm {
+                action,
+                fields: vec![("scope".into(), "all".into())],
+                label: words.site(m.unsubscribe_all),
+            });
+            let mut view = words.view(t.unsubscribe_title, vec![t.unsubscribe_question.into()]);
+            view.forms = forms;
+            page(StatusCode::OK, &view)
+        }
+    }
+}
+
+/// `POST /mail/unsubscribe/{token}`: the page's buttons (`scope=thread|all`) and RFC 8058
+/// one-click (`List-Unsubscribe=One-Click`, which acts on the link's own scope).
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let all = url::form_urlencoded::parse(&body).any(|(k, v)| k == "scope" && v == "all");
+    let (words, result) = with_link(&state, path.into_inner(), move |state, conn, token| {
+        mail::unsubscribe(state, conn, token, all)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(scope) => {
+            let t = words.page;
+            let line = match scope {
+                UnsubscribeScope::Thread(_) => t.unsubscribed_thread.to_string(),
+                UnsubscribeScope::All => words.site(t.unsubscribed_all),
+            };
+            page(
+                StatusCode::OK,
+                &words.view(t.unsubscribed_title, vec![line]),
+            )
+        }
+    }
+}
+
+/// `GET /mail/manage/{token}`: every comment of the address, each with a delete button.
+pub async fn show_managed_comments(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let base = format!("{}/mail/manage/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, mail::managed_comments).await;
+    let managed = match result {
+        Err(e) => return error_page(&words, &e),
+        Ok(managed) => managed,
+    };
+    let (t, m) = (words.page, words.mail);
+    let delete_action = format!("{base}/delete");
+    let comments: Vec<ListedComment> = managed
+        .comments
+        .into_iter()
+        .map(|(c, thread)| ListedComment {
+            id: c.id,
+            page: if thread.title.is_empty() {
+                thread.key
+            } else {
+                thread.title
+            },
+            url: if thread.url.is_empty() {
+                String::new()
+            } else {
+                format!("{}#comment-{}", thread.url, c.id)
+            },
+            created_at: c.created_at.and_utc().to_rfc3339(),
+            status: if c.status == "approved" {
+                m.status_approved
+            } else {
+                m.status_pending
+            }
+            .into(),
+            html: SafeHtml::from_storage(c.body_html),
+            delete_action: delete_action.clone(),
+        })
+        .collect();
+    let empty = comments.is_empty();
+    let count = comments.len().to_string();
+    let mut view = words.view(
+        &fill(m.manage_subject, &[("site", managed.site.name.as_str())]),
+        vec![if empty {
+            t.manage_none.into()
+        } else {
+            fill(t.manage_count, &[("count", count.as_str())])
+        }],
+    );
+    if !empty {
+        view.forms = vec![PageForm {
+            action: delete_action,
+            fields: vec![("comment".into(), "all".into())],
+            label: t.delete_all.into(),
+        }];
+        view.download = Some((format!("{base}/comments.json"), t.download.into()));
+    }
+    view.comments = comments;
+    view.delete_label = t.delete_one.into();
+    view.open_label = t.open.into();
+    page(StatusCode::OK, &view)
+}
+
+/// `POST /mail/manage/{token}/delete` with `comment=<id>` or `comment=all`.
+pub async fn delete_managed_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let which = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "comment")
+        .map(|(_, v)| v.into_owned());
+    let which: Result<Option<CommentId>, AppError> = match which.as_deref() {
+        Some("all") => Ok(None),
+        Some(id) => id
+            .parse::<i64>()
+            .map(|id| Some(CommentId(id)))
+            .map_err(|_| AppError::new(ErrorKind::CommentNotFound, "no such comment")),
+        None => Err(AppError::new(
+            ErrorKind::CommentNotFound,
+            "say which comment to delete",
+        )),
+    };
+    let back = format!("{}/mail/manage/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, move |state, conn, token| {
+        mail::delete_managed(state, conn, token, which?)
+    })
+    .await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(_) => HttpResponse::SeeOther()
+            .insert_header(("Location", back))
+            .finish(),
+    }
+}
+
+fn exported_status(status: &str) -> &'static str {
+    match status {
+        "approved" => "approved",
+        _ => "pending",
+    }
+}
+
+#[derive(Serialize)]
+struct ExportedComment {
+    id: i64,
+    page_key: String,
+    page_title: String,
+    page_url: String,
+    parent_id: Option<i64>,
+    author: String,
+    email: Option<String>,
+    website: Option<String>,
+    body: String,
+    status: String,
+    created_at: String,
+    edited_at: Option<String>,
+}
+
+/// `GET /mail/manage/{token}/comments.json`: a download of the address's comments.
+pub async fn export_managed_comments(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let (words, result) = with_link(&state, path.into_inner(), mail::managed_comments).await;
+    let managed = match result {
+        Err(e) => return error_page(&words, &e),
+        Ok(managed) => managed,
+    };
+    let comments: Vec<ExportedComment> = managed
+        .comments
+        .into_iter()
+        .map(|(c, t)| ExportedComment {
+            id: c.id,
+            page_key: t.key,
+            page_title: t.title,
+            page_url: t.url,
+            parent_id: c.parent_id,
+            author: c.author_name,
+            email: c.email,
+            website: c.website,
+            body: c.body_markdown,
+            status: exported_status(&c.status).into(),
+            created_at: c.created_at.and_utc().to_rfc3339(),
+            edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
+        })
+        .collect();
+    match serde_json::to_string_pretty(
+        &serde_json::json!({ "site": managed.site.name, "comments": comments }),
+    ) {
+        Ok(json) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .insert_header((
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"my-comments.json\"",
+            ))
+            .insert_header(("Cache-Control", "no-store"))
+            .body(json),
+        Err(e) => error_page(&words, &AppError::internal(e)),
+    }
+}

@@ -1,0 +1,115 @@
+//! Templates from `mail.templates_dir`, replacing the built-in layout without a rebuild.
+//!
+//! The folder holds `message.txt` and `message.html`; in both, `{{ name }}` placeholders are
+//! filled: `lang`, `site`, `subject`, `heading`, `intro`, `comment_author`, `comment_text`,
+//! `comment_html`, `facts`, `actions`, `footer`, `unsubscribe_url`. In the HTML file every
+//! value is escaped (askama's HTML escaper); `comment_html` is the sanitized comment and
+//! `intro`, `facts` and `actions` arrive as ready, escaped HTML fragments.
+
+use std::path::Path;
+
+use askama::Template;
+
+use super::templates::{MailView, Rendered};
+
+enum Part<'a> {
+    Intro,
+    Facts,
+    Actions,
+    Escaped(&'a str),
+}
+
+#[derive(Template)]
+#[template(path = "mail/parts.html", config = "src/templates/askama.toml")]
+struct Parts<'a> {
+    m: &'a MailView,
+    part: Part<'a>,
+}
+
+fn html_part(m: &MailView, part: Part<'_>) -> Result<String, String> {
+    Parts { m, part }.render().map_err(|e| e.to_string())
+}
+
+/// `None` when the folder has no `message.txt` and `message.html`.
+pub fn render(dir: &Path, m: &MailView) -> Result<Option<Rendered>, String> {
+    let (Ok(text), Ok(html)) = (
+        std::fs::read_to_string(dir.join("message.txt")),
+        std::fs::read_to_string(dir.join("message.html")),
+    ) else {
+        return Ok(None);
+    };
+    let comment_author = m.comment.as_ref().map(|c| c.author.as_str()).unwrap_or("");
+    let comment_text = m.comment.as_ref().map(|c| c.text.as_str()).unwrap_or("");
+    let comment_html = m.comment.as_ref().map(|c| c.html.as_str()).unwrap_or("");
+    let unsubscribe = m
+        .unsubscribe
+        .as_ref()
+        .map(|(_, u)| u.as_str())
+        .unwrap_or("");
+    let intro_text = m.intro.join("\n\n");
+    let facts_text: String = m.facts.iter().map(|(l, v)| format!("{l}: {v}\n")).collect();
+    let actions_text: String = m
+        .actions
+        .iter()
+        .map(|(l, u)| format!("{l}:\n{u}\n\n"))
+        .collect();
+    let plain: Vec<(&str, String)> = vec![
+        ("lang", m.lang.clone()),
+        ("site", m.site.clone()),
+        ("subject", m.subject.clone()),
+        ("heading", m.heading.clone()),
+        ("intro", intro_text),
+        ("comment_author", comment_author.to_string()),
+        ("comment_text", comment_text.to_string()),
+        ("comment_html", comment_text.to_string()),
+        ("facts", facts_text),
+        ("actions", actions_text),
+        ("footer", m.footer.clone()),
+        ("unsubscribe_url", unsubscribe.to_string()),
+    ];
+    let mut escaped: Vec<(&str, String)> = Vec::new();
+    for (name, value) in &plain {
+        let html_value = match *name {
+            "intro" => html_part(m, Part::Intro)?,
+            "facts" => html_part(m, Part::Facts)?,
+            "actions" => html_part(m, Part::Actions)?,
+            "comment_html" => comment_html.to_string(),
+            _ => html_part(m, Part::Escaped(value))?,
+        };
+        escaped.push((name, html_value));
+    }
+    Ok(Some(Rendered {
+        subject: m.subject.clone(),
+        text: substitute(&text, &plain),
+        html: substitute(&html, &escaped),
+    }))
+}
+
+/// Replaces `{{ name }}` (spaces optional) with its value, in one pass.
+fn substitute(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let found = after.find("}}").and_then(|end| {
+            let name = after[..end].trim();
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (v.as_str(), end))
+        });
+        match found {
+            Some((value, end)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,203 @@
+//! The outbox worker: claims due mails atomically, sends them, retries with exponential
+//! backoff, and gives up after the last attempt. Safe to run in several processes at once.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use tokio::sync::watch;
+
+use super::mailer::{Mailer, Outgoing};
+use crate::db::{self, write_tx};
+use crate::error::AppError;
+use crate::service;
+use crate::state::AppState;
+
+/// Mails claimed per look at the outbox.
+const BATCH: i64 = 20;
+/// How often sent mails past their usefulness are deleted.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(3600);
+/// Longest wait between two attempts of one mail.
+const MAX_BACKOFF_MS: u64 = 24 * 3600 * 1000;
+
+/// A running worker; `stop()` lets the mail in flight finish, then ends it.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "the mail worker ended abnormally");
+        }
+    }
+}
+
+/// Starts the worker; `None` when mail is off or `mail.worker` is false.
+pub fn spawn(state: AppState) -> Option<WorkerHandle> {
+    if !state.config.mail.worker {
+        return None;
+    }
+    spawn_always(state)
+}
+
+/// Starts a worker even when `mail.worker` is false (tests, tools); `None` when mail is off.
+pub fn spawn_always(state: AppState) -> Option<WorkerHandle> {
+    let mailer = match Mailer::from_config(&state.config.mail) {
+        Ok(Some(mailer)) => mailer,
+        Ok(None) => {
+            tracing::info!("mail is off (no mail.smtp_host configured)");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "mail is off: the SMTP settings are not usable");
+            return None;
+        }
+    };
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let poll = Duration::from_millis(state.config.mail.poll_interval_ms.max(10));
+        let mut next_cleanup = tokio::time::Instant::now();
+        loop {
+            if tokio::time::Instant::now() >= next_cleanup {
+                next_cleanup += CLEANUP_INTERVAL;
+                clean_up(&state).await;
+            }
+            let worked = match step(&state, &mailer).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail worker: could not read the outbox");
+                    0
+                }
+            };
+            if *stopped.borrow() {
+                break;
+            }
+            if worked > 0 {
+                continue;
+            }
+            tokio::select! {
+                _ = stopped.changed() => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    });
+    Some(WorkerHandle { stop, task })
+}
+
+/// Deletes sent mails once their links can no longer matter (a day past the link expiry,
+/// which also bounds how long a confirmation mail holds back the next one).
+async fn clean_up(state: &AppState) {
+    let keep = chrono::Duration::days(i64::from(state.config.mail.link_expiry_days) + 1);
+    let result = service::blocking(state, move |_, conn| {
+        let before = (service::now() - keep).naive_utc();
+        write_tx(conn, |conn| db::mail::delete_sent_before(conn, before))
+    })
+    .await;
+    match result {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "deleted old sent mails"),
+        Err(e) => tracing::warn!(error = %e, "could not delete old sent mails"),
+    }
+}
+
+/// One pass over the outbox: every due, unclaimed mail is claimed, sent and recorded.
+/// Returns how many mails were attempted.
+pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> {
+    let now = service::now().naive_utc();
+    let ids = service::blocking(state, move |_, conn| {
+        db::mail::list_due_ids(conn, now, BATCH)
+    })
+    .await?;
+    // Longer than any one send can take (each SMTP step has its own timeout), so a lease only
+    // lapses when its process died; then another worker sends the mail.
+    let lease = chrono::Duration::seconds(
+        i64::try_from(state.config.mail.timeout_secs.saturating_mul(10))
+            .unwrap_or(i64::MAX)
+            .clamp(120, 24 * 3600),
+    );
+    let mut attempted = 0;
+    for id in ids {
+        let now = service::now().naive_utc();
+        let claimed = service::blocking(state, move |_, conn| {
+            write_tx(conn, |conn| {
+                if db::mail::claim(conn, id, now, now + lease)? {
+                    db::mail::find_outbox(conn, id)
+                } else {
+                    Ok(None)
+                }
+            })
+        })
+        .await?;
+        let Some(row) = claimed else { continue };
+        attempted += 1;
+        let result = mailer
+            .send(&Outgoing {
+                to: &row.recipient,
+                subject: &row.subject,
+                text: &row.body_text,
+                html: &row.body_html,
+                unsubscribe_url: row.unsubscribe_url.as_deref(),
+                sender_name: &row.sender_name,
+                message_id: Some(format!(
+                    "kith.{}.{}",
+                    row.id,
+                    row.created_at.and_utc().timestamp_micros()
+                )),
+            })
+            .await;
+        let attempts = row.attempts.saturating_add(1);
+        let max_attempts = state.config.mail.max_attempts;
+        let retry_base = state.config.mail.retry_base_ms;
+        service::blocking(state, move |_, conn| {
+            let now = service::now().naive_utc();
+            write_tx(conn, |conn| match &result {
+                Ok(_) => db::mail::update_sent(conn, id, now),
+                Err(error) => {
+                    let next = next_attempt(now, attempts, max_attempts, retry_base);
+                    if next.is_none() {
+                        tracing::warn!(id, kind = %row.kind, error = %error, "mail given up");
+                    } else {
+                        tracing::info!(id, attempts, error = %error, "mail not sent; will retry");
+                    }
+                    db::mail::update_attempt_failed(conn, id, attempts, next, error)
+                }
+            })
+        })
+        .await?;
+    }
+    Ok(attempted)
+}
+
+/// When to try again after `attempts` failures, or `None` to give up.
+fn next_attempt(
+    now: NaiveDateTime,
+    attempts: i32,
+    max_attempts: u32,
+    retry_base_ms: u64,
+) -> Option<NaiveDateTime> {
+    let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    if attempts >= max_attempts {
+        return None;
+    }
+    let factor = 1u64 << attempts.saturating_sub(1).min(30);
+    let delay = retry_base_ms.saturating_mul(factor).min(MAX_BACKOFF_MS);
+    Some(now + chrono::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_gives_up_after_the_last_attempt() {
+        let now = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let at = |n| next_attempt(now, n, 4, 1000).map(|t| (t - now).num_milliseconds());
+        assert_eq!(at(1), Some(1000));
+        assert_eq!(at(2), Some(2000));
+        assert_eq!(at(3), Some(4000));
+        assert_eq!(at(4), None);
+    }
+}
