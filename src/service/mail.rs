@@ -18,6 +18,7 @@ use crate::domain::site::{Site, SiteId};
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::{Link, LinkError, ModAction};
 use crate::notify::templates::{MailView, Quoted, Strings, fill};
+use crate::service::admin::moderate::Action;
 use crate::state::AppState;
 
 /// Kinds of mail, as stored in the outbox.
@@ -504,31 +505,16 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
                 "this link has already been used",
             ));
         }
-        let row = db::comments::find(conn, comment)?
+        db::comments::find(conn, comment)?
             .filter(|c| c.status != CommentStatus::Deleted.as_str())
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
-        match action {
-            ModAction::Approve => {
-                if row.status != CommentStatus::Approved.as_str() {
-                    db::mail::update_comment_status(
-                        conn,
-                        comment,
-                        CommentStatus::Approved.as_str(),
-                    )?;
-                    on_comment_approved(state, conn, comment)?;
-                }
-            }
-            ModAction::Spam => {
-                db::mail::update_comment_status(conn, comment, CommentStatus::Spam.as_str())?;
-            }
-            ModAction::Delete => {
-                if db::comments::has_replies(conn, comment)? {
-                    db::comments::update_to_placeholder(conn, comment)?;
-                } else {
-                    db::comments::delete(conn, comment)?;
-                }
-            }
-        }
+        let admin_action = match action {
+            ModAction::Approve => Action::Approve,
+            ModAction::Spam => Action::Spam,
+            ModAction::Delete => Action::Delete,
+        };
+        // The same decision as in the admin area: mails, reports and the spam score follow.
+        crate::service::admin::moderate::apply_in_tx(state, conn, &[comment], admin_action)?;
         Ok(action)
     })
 }

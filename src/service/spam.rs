@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::db::{self, DbConn};
 use crate::domain::comment::{ClientInfo, Comment, NewComment};
 use crate::domain::moderation::Verdict;
-use crate::domain::site::Site;
+use crate::domain::site::{Site, SiteId};
 use crate::error::{AppError, ErrorKind};
 use crate::service::sites::PowChallenge;
 use crate::spam::{bayes, duplicate, form_token, pow};
@@ -166,29 +166,31 @@ fn comment_features(new: &NewComment) -> Vec<String> {
 /// decision back).
 pub fn learn(
     conn: &mut DbConn,
-    site: &Site,
     comment: &Comment,
     is_spam: bool,
     delta: i64,
 ) -> Result<(), AppError> {
+    let site = db::threads::find_by_id(conn, comment.thread_id.0)?
+        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "the comment's thread is gone"))?
+        .site_id;
     let features = bayes::features(
         &comment.body_markdown,
         &comment.author,
         comment.email.as_deref(),
         comment.website.as_deref(),
     );
-    learn_features(conn, site, features, is_spam, delta)
+    learn_features(conn, SiteId(site), features, is_spam, delta)
 }
 
 /// Teaches the spam score one document's features.
 pub fn learn_features(
     conn: &mut DbConn,
-    site: &Site,
+    site: SiteId,
     mut features: Vec<String>,
     is_spam: bool,
     delta: i64,
 ) -> Result<(), AppError> {
     features.sort();
     features.dedup();
-    db::spam::add_token_counts(conn, site.id, &features, is_spam, delta)
+    db::spam::add_token_counts(conn, site, &features, is_spam, delta)
 }

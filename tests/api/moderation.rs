@@ -207,3 +207,22 @@ both_backends! {
         post(&app, "/old/", "Bob", "b@example.com", "never closes now").await;
     }
 }
+
+both_backends! {
+    async fn admin_decisions_teach_the_spam_score(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let spam = app.post_ok("/p/", "Seller", "cheap pills at pills.example", None).await;
+        let ham = app.post_ok("/p/", "Ann", "thank you for writing this", None).await;
+        admin.moderate(&[spam["comment"]["id"].as_i64().unwrap()], "spam").await;
+        admin.moderate(&[ham["comment"]["id"].as_i64().unwrap()], "approve").await;
+        let docs = kith::service::blocking(&app.state, |state, conn| {
+            let site = kith::service::sites::find(state, conn, "default")?;
+            let model = kith::db::spam::find_model(conn, site.id, &["pills".to_string()])?;
+            Ok((model.spam_docs(), model.ham_docs()))
+        })
+        .await
+        .unwrap();
+        // Approving an already published comment teaches nothing; marking spam does.
+        assert_eq!(docs, (1, 0));
+    }
+}

@@ -213,7 +213,7 @@ async fn the_learned_spam_score_holds_most_spam_and_little_else() {
                 item.email.as_deref(),
                 item.website.as_deref(),
             );
-            kith::service::spam::learn_features(conn, &site, features, item.label == "spam", 1)?;
+            kith::service::spam::learn_features(conn, site.id, features, item.label == "spam", 1)?;
         }
         Ok(())
     })

@@ -237,8 +237,10 @@ async fn moderate_comments(
     let ModerateRequest { ids, action } = body.into_inner();
     let action = Action::parse(&action)?;
     let ids: Vec<CommentId> = ids.into_iter().map(CommentId).collect();
-    let changed =
-        service::blocking(&state, move |_, conn| moderate::apply(conn, &ids, action)).await?;
+    let changed = service::blocking(&state, move |state, conn| {
+        moderate::apply(state, conn, &ids, action)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": changed })))
 }
 

@@ -345,7 +345,10 @@ async fn moderate_comments(
         .and_then(|r| r.split(':').next())
         .unwrap_or(form.get("action").unwrap_or_default())
         .to_string();
-    service::blocking(&state, move |_, conn| moderate::apply(conn, &ids, action)).await?;
+    service::blocking(&state, move |state, conn| {
+        moderate::apply(state, conn, &ids, action)
+    })
+    .await?;
     Ok(see_other(&with_done(
         form.get("back").unwrap_or("/admin/comments"),
         &done,

@@ -311,38 +311,73 @@ pub const MAX_BULK: usize = 500;
 
 /// Applies `action` to the comments; returns how many there were. Deciding on a comment
 /// settles its open reports. `restore` publishes a spam or deleted comment again.
-pub fn apply(conn: &mut DbConn, ids: &[CommentId], action: Action) -> Result<usize, AppError> {
+pub fn apply(
+    state: &AppState,
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    action: Action,
+) -> Result<usize, AppError> {
     if ids.is_empty() {
         return Err(FieldError::new("ids", "select at least one comment").into());
     }
     if ids.len() > MAX_BULK {
         return Err(FieldError::new("ids", format!("at most {MAX_BULK} at once")).into());
     }
-    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-    let now = now().naive_utc();
-    write_tx(conn, |conn| {
-        let changed = match action {
-            Action::Approve | Action::Restore => {
-                db::queue::update_status(conn, &ids, "approved", None)?
-            }
-            Action::Spam => {
-                db::queue::update_status(conn, &ids, "spam", Some("marked as spam by an admin"))?
-            }
-            Action::Delete => {
-                db::queue::update_status(conn, &ids, "deleted", Some("deleted by an admin"))?
-            }
-            Action::Pin => db::queue::update_pinned(conn, &ids, true)?,
-            Action::Unpin => db::queue::update_pinned(conn, &ids, false)?,
-        };
-        if changed == 0 {
-            return Err(not_found());
+    write_tx(conn, |conn| apply_in_tx(state, conn, ids, action))
+}
+
+/// [`apply`] inside the caller's write transaction. Publishing a comment sends the reply and
+/// subscription mails it was waiting for; approving and marking spam teach the site's spam
+/// score.
+pub fn apply_in_tx(
+    state: &AppState,
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    action: Action,
+) -> Result<usize, AppError> {
+    let before: Vec<Comment> = ids
+        .iter()
+        .filter_map(|id| db::comments::find(conn, *id).transpose())
+        .map(|row| row.and_then(db::comments::CommentRow::into_comment))
+        .collect::<Result<_, _>>()?;
+    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let changed = match action {
+        Action::Approve | Action::Restore => {
+            db::queue::update_status(conn, &raw, "approved", None)?
         }
-        if !matches!(action, Action::Pin | Action::Unpin) {
-            let found = db::queue::existing_ids(conn, &ids)?;
-            db::queue::upsert_reviews(conn, &found, now)?;
+        Action::Spam => {
+            db::queue::update_status(conn, &raw, "spam", Some("marked as spam by an admin"))?
         }
-        Ok(changed)
-    })
+        Action::Delete => {
+            db::queue::update_status(conn, &raw, "deleted", Some("deleted by an admin"))?
+        }
+        Action::Pin => db::queue::update_pinned(conn, &raw, true)?,
+        Action::Unpin => db::queue::update_pinned(conn, &raw, false)?,
+    };
+    if changed == 0 {
+        return Err(not_found());
+    }
+    if !matches!(action, Action::Pin | Action::Unpin) {
+        let found = db::queue::existing_ids(conn, &raw)?;
+        db::queue::upsert_reviews(conn, &found, now().naive_utc())?;
+    }
+    for comment in &before {
+        let was = comment.status;
+        match action {
+            Action::Approve | Action::Restore if was != CommentStatus::Approved => {
+                crate::service::mail::on_comment_approved(state, conn, comment.id)?;
+                if was == CommentStatus::Spam {
+                    crate::service::spam::learn(conn, comment, true, -1)?;
+                }
+                crate::service::spam::learn(conn, comment, false, 1)?;
+            }
+            Action::Spam if was != CommentStatus::Spam => {
+                crate::service::spam::learn(conn, comment, true, 1)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(changed)
 }
 
 /// Replaces a comment's text.
