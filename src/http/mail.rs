@@ -179,6 +179,7 @@ pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>
                 ModAction::Approve => (t.title_approve, m.approve),
                 ModAction::Delete => (t.title_delete, m.delete),
                 ModAction::Spam => (t.title_spam, m.spam),
+                ModAction::Ban => (t.title_ban, m.ban),
             };
             let url = if pending.thread.url.is_empty() {
                 String::new()
@@ -217,6 +218,7 @@ pub async fn moderate_comment(state: web::Data<AppState>, path: web::Path<String
                 ModAction::Approve => t.done_approve,
                 ModAction::Delete => t.done_delete,
                 ModAction::Spam => t.done_spam,
+                ModAction::Ban => t.done_ban,
             };
             page(StatusCode::OK, &words.view(t.done_title, vec![done.into()]))
         }

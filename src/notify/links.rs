@@ -17,6 +17,8 @@ pub enum ModAction {
     Approve,
     Delete,
     Spam,
+    /// Bans the author (e-mail address, else IP address) and marks the comment as spam.
+    Ban,
 }
 
 impl ModAction {
@@ -25,6 +27,7 @@ impl ModAction {
             Self::Approve => "approve",
             Self::Delete => "delete",
             Self::Spam => "spam",
+            Self::Ban => "ban",
         }
     }
 
@@ -33,6 +36,7 @@ impl ModAction {
             "approve" => Some(Self::Approve),
             "delete" => Some(Self::Delete),
             "spam" => Some(Self::Spam),
+            "ban" => Some(Self::Ban),
             _ => None,
         }
     }

@@ -12,6 +12,7 @@ use crate::db::comments::CommentRow;
 use crate::db::mail::{AddressRow, NewOutboxRow};
 use crate::db::threads::ThreadRow;
 use crate::db::{self, DbConn, write_tx};
+use crate::domain::ban::BanKind;
 use crate::domain::comment::{CommentId, CommentStatus};
 use crate::domain::fields::Email;
 use crate::domain::site::{Site, SiteId};
@@ -362,6 +363,9 @@ fn owner_mail(
     if held {
         choices.insert(0, (ModAction::Approve, t.approve));
     }
+    if comment.email.is_some() || comment.client_ip.is_some() {
+        choices.push((ModAction::Ban, t.ban));
+    }
     for (action, label) in choices {
         let link = Link::Moderate {
             action,
@@ -487,7 +491,8 @@ pub fn inspect_moderation(
     })
 }
 
-/// Uses a moderation link: approve (telling subscribed readers), delete or mark as spam.
+/// Uses a moderation link: approve (telling subscribed readers), delete, mark as spam, or ban
+/// the author and mark as spam.
 pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModAction, AppError> {
     let Link::Moderate {
         action,
@@ -505,18 +510,37 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
                 "this link has already been used",
             ));
         }
-        db::comments::find(conn, comment)?
+        let row = db::comments::find(conn, comment)?
             .filter(|c| c.status != CommentStatus::Deleted.as_str())
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
         let admin_action = match action {
             ModAction::Approve => Action::Approve,
             ModAction::Spam => Action::Spam,
             ModAction::Delete => Action::Delete,
+            ModAction::Ban => {
+                ban_author(conn, &row)?;
+                Action::Spam
+            }
         };
         // The same decision as in the admin area: mails, reports and the spam score follow.
         crate::service::admin::moderate::apply_in_tx(state, conn, &[comment], admin_action)?;
         Ok(action)
     })
+}
+
+/// Bans a comment's author for the ban link: by e-mail address, or by IP address when the
+/// comment has none (and its IP is still stored). Inside the link's transaction.
+fn ban_author(conn: &mut DbConn, comment: &CommentRow) -> Result<(), AppError> {
+    let note = format!("banned from the owner mail (comment {})", comment.id);
+    let target = match (&comment.email, &comment.client_ip) {
+        (Some(email), _) => Some((BanKind::Email, email)),
+        (None, Some(ip)) => Some((BanKind::Ip, ip)),
+        (None, None) => None,
+    };
+    if let Some((kind, value)) = target {
+        crate::service::admin::moderate::add_ban_in_tx(conn, kind, value, &note)?;
+    }
+    Ok(())
 }
 
 /// Confirms an address (double opt-in); following the link again changes nothing.

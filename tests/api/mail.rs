@@ -31,6 +31,7 @@ mail_tests!(
     mail_thread_subscription_and_one_mail_per_address,
     mail_confirmed_address_counts_as_known_author,
     mail_owner_links_moderate_once_and_refuse_forged_or_expired,
+    mail_owner_ban_link_bans_the_author_and_marks_the_comment_spam,
     mail_unsubscribe_by_link_and_one_click_post,
     mail_manage_my_comments_lists_deletes_and_exports,
     mail_smtp_outage_loses_nothing_and_sends_once,
@@ -371,6 +372,64 @@ async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
     assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
     assert_eq!(app.client.post(&url).send().await.unwrap().status(), 410);
     assert_eq!(status_of(&app, id(&spammy)).await.as_deref(), Some("spam"));
+}
+
+async fn bans(app: &TestApp) -> Vec<(String, String)> {
+    kith::service::blocking(&app.state, |_, conn| {
+        Ok(kith::db::bans::list(conn)?
+            .into_iter()
+            .map(|b| (b.kind, b.value))
+            .collect())
+    })
+    .await
+    .unwrap()
+}
+
+async fn mail_owner_ban_link_bans_the_author_and_marks_the_comment_spam(db: Db) {
+    let (app, smtp) = setup(db, |c| {
+        c.mail.owner_notifications = OwnerNotifications::Held
+    })
+    .await;
+    app.set_settings(|s| s.moderation = ModerationMode::All)
+        .await;
+    let troll = app
+        .post_json_ok(comment("Troll", "You all stink", None, false, false))
+        .await;
+    app.drain_outbox().await;
+    let owner = smtp.to("owner@blog.example");
+    assert_eq!(owner.len(), 1);
+    let ban = owner_link(&owner[0], "Ban the author");
+
+    // Opening the link only asks.
+    let page = app.client.get(&ban).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("You all stink"), "{html}");
+    assert!(html.contains("Ban this comment"), "{html}");
+    assert!(bans(&app).await.is_empty());
+    assert_eq!(
+        status_of(&app, id(&troll)).await.as_deref(),
+        Some("pending")
+    );
+
+    let done = app.client.post(&ban).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("The author is banned"));
+    assert_eq!(status_of(&app, id(&troll)).await.as_deref(), Some("spam"));
+    assert_eq!(
+        bans(&app).await,
+        vec![("email".to_string(), "troll@example.com".to_string())]
+    );
+    // Once only.
+    assert_eq!(app.client.post(&ban).send().await.unwrap().status(), 410);
+
+    // The next comment from that address goes straight to spam, and mails nobody.
+    let again = app
+        .post_json_ok(comment("Troll", "Still here", None, false, false))
+        .await;
+    assert_eq!(status_of(&app, id(&again)).await.as_deref(), Some("spam"));
+    app.drain_outbox().await;
+    assert_eq!(smtp.to("owner@blog.example").len(), 1);
 }
 
 async fn mail_unsubscribe_by_link_and_one_click_post(db: Db) {

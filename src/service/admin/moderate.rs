@@ -509,11 +509,20 @@ pub fn list_bans(conn: &mut DbConn) -> Result<Vec<Ban>, AppError> {
 
 /// Parses and stores a ban; new comments matching it go straight to spam.
 pub fn add_ban(conn: &mut DbConn, kind: &str, value: &str, note: &str) -> Result<Ban, AppError> {
-    let rule = BanRule::parse(BanKind::parse(kind)?, value)?;
+    let kind = BanKind::parse(kind)?;
+    write_tx(conn, |conn| add_ban_in_tx(conn, kind, value, note))
+}
+
+/// [`add_ban`] inside the caller's write transaction (the owner mail's ban link uses it).
+pub fn add_ban_in_tx(
+    conn: &mut DbConn,
+    kind: BanKind,
+    value: &str,
+    note: &str,
+) -> Result<Ban, AppError> {
+    let rule = BanRule::parse(kind, value)?;
     let note: String = note.trim().chars().take(500).collect();
-    write_tx(conn, |conn| {
-        Ok(db::bans::insert(conn, &rule, &note, now().naive_utc())?.into())
-    })
+    Ok(db::bans::insert(conn, &rule, &note, now().naive_utc())?.into())
 }
 
 pub fn lift_ban(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
