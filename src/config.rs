@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Largest accepted JSON request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest import file accepted by the admin area (upload page and API), in bytes.
+    pub max_import_bytes: usize,
     /// Serve the demo blog post at `/`.
     pub demo_page: bool,
     /// Serve embed files from this folder instead of the copies compiled into the binary
@@ -227,6 +229,7 @@ impl Default for ServerConfig {
             port: 8080,
             public_url: String::new(),
             max_body_bytes: 65_536,
+            max_import_bytes: 52_428_800,
             demo_page: true,
             assets_dir: String::new(),
             trusted_proxies: Vec::new(),
@@ -354,6 +357,9 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.server.max_import_bytes < 1024 {
+            return Err(invalid("server.max_import_bytes", "must be at least 1024"));
         }
         if !self.server.public_url.is_empty() {
             match url::Url::parse(&self.server.public_url) {

@@ -20,4 +20,5 @@ mod pagination;
 mod reading;
 mod sanitizer;
 mod spam;
+mod transfer;
 mod validation;

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiAdmin, cleared_cookie, require_csrf_header, session_cookie};
+use super::{ApiAdmin, cleared_cookie, require_csrf_header, session_cookie, transfer};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
 use crate::error::AppError;
@@ -39,7 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites", web::get().to(list_sites))
         .route("/sites", web::post().to(create_site))
         .route("/sites/{slug}", web::get().to(get_site))
-        .route("/sites/{slug}", web::put().to(update_site));
+        .route("/sites/{slug}", web::put().to(update_site))
+        .route("/sites/{slug}/import", web::post().to(import_site))
+        .route("/sites/{slug}/export", web::get().to(export_site));
 }
 
 #[derive(Deserialize)]
@@ -506,4 +508,52 @@ async fn get_dashboard(
         "counts": counts_json(&d.counts),
         "latest": d.latest.into_iter().map(AdminCommentResponse::from).collect::<Vec<_>>(),
     })))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    format: Option<String>,
+    dry_run: Option<String>,
+    skip_pingbacks: Option<String>,
+    map_host: Option<String>,
+    strip_host: Option<String>,
+}
+
+/// `POST /admin/api/sites/{slug}/import?format=&dry_run=&skip_pingbacks=&map_host=&strip_host=`
+/// with the file's raw bytes as the body (at most `server.max_import_bytes`): the summary.
+async fn import_site(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiAdmin(session): ApiAdmin,
+    path: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    require_csrf_header(&req, &session)?;
+    let q = query.into_inner();
+    let options = transfer::options(
+        q.format.as_deref(),
+        q.dry_run.as_deref(),
+        q.skip_pingbacks.as_deref(),
+        q.map_host.as_deref(),
+        q.strip_host.as_deref(),
+    )?;
+    let bytes = transfer::read_limited(&state, &req, payload).await?;
+    let summary = transfer::import(&state, path.into_inner(), bytes, options).await?;
+    Ok(HttpResponse::Ok().json(transfer::summary_json(&summary)))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /admin/api/sites/{slug}/export?format=kith|wordpress`: the site as a file download.
+async fn export_site(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, AppError> {
+    transfer::export(&state, path.into_inner(), query.format.as_deref()).await
 }

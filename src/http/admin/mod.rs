@@ -4,6 +4,7 @@
 
 mod api;
 mod pages;
+mod transfer;
 mod views;
 
 use std::future::Future;

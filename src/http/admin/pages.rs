@@ -6,7 +6,9 @@ use serde::Deserialize;
 
 use super::api::{QueueQuery, parse_queue_query, site_id};
 use super::views::{self, Layout, Row, TabLink};
-use super::{FormPairs, PageAdmin, PageError, cleared_cookie, see_other, session_cookie};
+use super::{
+    FormPairs, PageAdmin, PageError, cleared_cookie, csrf, see_other, session_cookie, transfer,
+};
 use crate::domain::admin::{AdminName, Password};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::{CommentBody, FieldError};
@@ -44,6 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/new", web::get().to(new_site))
         .route("/sites/{slug}", web::get().to(site))
         .route("/sites/{slug}", web::post().to(update_site))
+        .route("/sites/{slug}/import", web::get().to(transfer_page))
+        .route("/sites/{slug}/import", web::post().to(import_upload))
+        .route("/sites/{slug}/export", web::get().to(export_download))
         .default_service(web::to(not_found));
 }
 
@@ -673,4 +678,129 @@ async fn update_site(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+// ---- import and export ----
+
+/// Skipped records and repairs listed one by one on the result page.
+const LISTED: usize = 50;
+
+fn transfer_view(
+    state: &AppState,
+    session: &auth::AdminSession,
+    site: &crate::domain::site::Site,
+) -> views::TransferPage {
+    views::TransferPage {
+        layout: Layout::new(format!("Import / export: {}", site.slug), "sites", session),
+        slug: site.slug.clone(),
+        site_name: site.name.clone(),
+        limit: views::size(state.config.server.max_import_bytes),
+        format: String::new(),
+        dry_run: false,
+        skip_pingbacks: false,
+        outcome: None,
+    }
+}
+
+async fn find_site(state: &AppState, slug: String) -> Result<crate::domain::site::Site, AppError> {
+    service::blocking(state, move |_, conn| site_admin::find(conn, &slug)).await
+}
+
+/// `GET /admin/sites/{slug}/import`: export links and the upload form.
+async fn transfer_page(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<String>,
+) -> PageResult {
+    let site = find_site(&state, path.into_inner()).await?;
+    ok(&transfer_view(&state, &session, &site))
+}
+
+/// `POST /admin/sites/{slug}/import` (multipart form: `csrf`, `file`, `format`, `dry_run`,
+/// `skip_pingbacks`): imports, then shows the summary or why the file was refused.
+async fn import_upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> PageResult {
+    let site = find_site(&state, path.into_inner()).await?;
+    let body = transfer::read_limited(&state, &req, payload).await?;
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parts = transfer::parse_multipart(content_type, &body)?;
+    drop(body);
+    csrf(
+        &session,
+        transfer::field(&parts, "csrf").unwrap_or_default(),
+    )?;
+    let mut view = transfer_view(&state, &session, &site);
+    view.format = transfer::field(&parts, "format")
+        .unwrap_or_default()
+        .to_string();
+    view.dry_run = transfer::field(&parts, "dry_run").is_some();
+    view.skip_pingbacks = transfer::field(&parts, "skip_pingbacks").is_some();
+    let file = parts
+        .into_iter()
+        .find(|p| p.name == "file" && p.filename.is_some())
+        .filter(|p| !p.data.is_empty())
+        .ok_or_else(|| FieldError::new("file", "choose a file to import"))?;
+    let options = transfer::options(
+        Some(view.format.as_str()),
+        view.dry_run.then_some("on"),
+        view.skip_pingbacks.then_some("on"),
+        None,
+        None,
+    )?;
+    let result = transfer::import(&state, site.slug.clone(), file.data.into(), options).await;
+    let status = match &result {
+        Ok(_) => StatusCode::OK,
+        Err(e) => e.kind.status(),
+    };
+    view.outcome = Some(match result {
+        Ok(summary) => {
+            let lines = summary.skipped.len() + summary.notes.len();
+            let skipped: Vec<String> = summary
+                .skipped
+                .iter()
+                .take(LISTED)
+                .map(|k| format!("{}: {}", k.source_id, k.reason))
+                .collect();
+            let notes: Vec<String> = summary
+                .notes
+                .iter()
+                .take(LISTED - skipped.len())
+                .cloned()
+                .collect();
+            views::ImportOutcome::Done {
+                summary: summary.to_string(),
+                dry_run: summary.dry_run,
+                more: lines - skipped.len() - notes.len(),
+                skipped,
+                notes,
+            }
+        }
+        Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+        Err(e) => views::ImportOutcome::Refused(e.message),
+    });
+    Ok(views::html(status, &view))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /admin/sites/{slug}/export?format=kith|wordpress`: the download.
+async fn export_download(
+    state: web::Data<AppState>,
+    PageAdmin(_session): PageAdmin,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> PageResult {
+    Ok(transfer::export(&state, path.into_inner(), query.format.as_deref()).await?)
 }

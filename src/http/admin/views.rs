@@ -222,6 +222,64 @@ impl SiteFormPage {
     }
 }
 
+#[derive(Template)]
+#[template(path = "admin/transfer.html", config = "src/templates/askama.toml")]
+pub struct TransferPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub site_name: String,
+    /// The upload limit, for people.
+    pub limit: String,
+    /// The options as last sent, to show them again.
+    pub format: String,
+    pub dry_run: bool,
+    pub skip_pingbacks: bool,
+    pub outcome: Option<ImportOutcome>,
+}
+
+/// What the last upload did.
+pub enum ImportOutcome {
+    Done {
+        summary: String,
+        dry_run: bool,
+        /// The first skipped records and repairs, one line each, and how many more there are.
+        skipped: Vec<String>,
+        notes: Vec<String>,
+        more: usize,
+    },
+    Refused(String),
+}
+
+/// Import formats offered by the upload form: value and label.
+pub const IMPORT_FORMATS: [(&str, &str); 6] = [
+    ("", "Detect from the file"),
+    ("wordpress", "WordPress (WXR)"),
+    ("disqus", "Disqus"),
+    ("isso", "Isso (database file or JSON)"),
+    ("commento", "Commento / Comentario"),
+    ("kith", "kith JSON"),
+];
+
+impl TransferPage {
+    pub fn formats(&self) -> &'static [(&'static str, &'static str)] {
+        &IMPORT_FORMATS
+    }
+
+    pub fn is_format(&self, value: &str) -> bool {
+        self.format == value
+    }
+}
+
+/// A byte count for people: whole MiB when it is one, else bytes.
+pub fn size(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// One bar of the dashboard chart, in SVG user units.
 pub struct Bar {
     pub x: i64,
