@@ -1,5 +1,5 @@
 // The admin area in real Chromium against the real kith binary: setup link, login, the queue,
-// bulk actions, bans, closing threads, readers' reports, and an axe-core scan.
+// bulk actions, bans, closing threads, readers' reports, import/export, and axe-core scans.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -213,3 +213,39 @@ test('the queue page has no serious or critical accessibility violations', async
   assert.ok(results.passes.length > 10, 'axe ran its checks');
   assert.deepEqual(admin.errors, []);
 });
+
+test('a site is exported and imported from its Import / export page', async () => {
+  const fixture = new URL('../../../shared/fixtures/isso/wordpress.xml', import.meta.url).pathname;
+  await admin.goto(adminUrl('/sites'));
+  await admin.getByRole('link', { name: 'Import / export' }).first().click();
+  await expectText(admin.locator('h1'), 'Import / export');
+  const [download] = await Promise.all([
+    admin.waitForEvent('download'),
+    admin.getByRole('link', { name: 'kith JSON' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^kith-default-\d{4}-\d\d-\d\d\.json$/);
+  const exported = JSON.parse(await streamText(await download.createReadStream()));
+  assert.ok(Array.isArray(exported.threads), 'a kith export');
+
+  // A real browser's multipart upload: first a dry run, then for real.
+  await admin.getByLabel('File', { exact: true }).setInputFiles(fixture);
+  await admin.getByRole('checkbox', { name: /^Dry run/ }).check();
+  await admin.getByRole('button', { name: 'Import', exact: true }).click();
+  await expectText(admin.locator('[role=status]'), '8 comments to add');
+  await admin.getByLabel('File', { exact: true }).setInputFiles(fixture);
+  await admin.getByRole('checkbox', { name: /^Dry run/ }).uncheck();
+  await admin.getByRole('button', { name: 'Import', exact: true }).click();
+  await expectText(admin.locator('[role=status]'), '8 comments added');
+
+  await admin.addScriptTag({ path: path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js') });
+  const results = await admin.evaluate(() => window.axe.run(document));
+  const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
+  assert.deepEqual(admin.errors, []);
+});
+
+async function streamText(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
