@@ -37,16 +37,20 @@ impl Keys {
         Self { master }
     }
 
-    /// A keyed hash of `value` for `purpose`, as lowercase hex.
+    /// A keyed hash of `value` for `purpose`, as lowercase hex (64 characters).
     pub fn tag(&self, purpose: &str, value: &[u8]) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.master) {
-            Ok(mac) => mac,
-            Err(_) => return String::new(),
-        };
+        // HMAC takes keys of any length, so building it cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.master)
+            .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(value);
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The first `len` hex characters of [`Keys::tag`].
+    pub fn short_tag(&self, purpose: &str, value: &[u8], len: usize) -> String {
+        self.tag(purpose, value).chars().take(len).collect()
     }
 
     /// A key for `purpose`, for modules that sign things themselves.

@@ -11,7 +11,9 @@ use crate::state::AppState;
 
 /// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
 fn voter(state: &AppState, client: &ClientInfo) -> String {
-    state.keys.tag("voter", client.ip.to_string().as_bytes())[..32].to_string()
+    state
+        .keys
+        .short_tag("voter", client.ip.to_string().as_bytes(), 32)
 }
 
 fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {

@@ -89,5 +89,5 @@ fn avatar(comment: &Comment, keys: &Keys) -> String {
         Some(email) => email.to_lowercase(),
         None => comment.author.clone(),
     };
-    keys.tag("avatar", seed.as_bytes())[..16].to_string()
+    keys.short_tag("avatar", seed.as_bytes(), 16)
 }
