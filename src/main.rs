@@ -118,9 +118,8 @@ fn main() -> ExitCode {
         }
     };
     let command = cli.command.unwrap_or(Command::Serve);
-    // Import and export keep standard output for their report and their file.
-    let to_stderr = matches!(command, Command::Import(_) | Command::Export(_));
-    init_logging(&config.log.level, to_stderr);
+    // Logs go to standard error, so standard output stays for reports and exported files.
+    init_logging(&config.log.level);
     let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
@@ -141,16 +140,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str, to_stderr: bool) {
+fn init_logging(level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
-    if to_stderr {
-        builder.with_writer(std::io::stderr).init();
-    } else {
-        builder.init();
-    }
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }
 
 /// Most skipped records and notes listed one by one.
