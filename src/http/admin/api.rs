@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiAdmin, cleared_cookie, require_csrf_header, session_cookie, transfer};
+use super::{ApiAdmin, ApiWriter, cleared_cookie, session_cookie, transfer};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
 use crate::error::AppError;
@@ -78,10 +78,8 @@ async fn login(
 /// `POST /admin/api/logout`: ends the session on the server.
 async fn logout(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    ApiWriter(session): ApiWriter,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     service::blocking(&state, move |_, conn| auth::logout(conn, &session)).await?;
     Ok(HttpResponse::NoContent()
         .cookie(cleared_cookie(&state))
@@ -231,11 +229,9 @@ pub struct ModerateRequest {
 /// `POST /admin/api/comments/moderate` with `{"ids": [..], "action": "approve"}`.
 async fn moderate_comments(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     body: web::Json<ModerateRequest>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let ModerateRequest { ids, action } = body.into_inner();
     let action = Action::parse(&action)?;
     let ids: Vec<CommentId> = ids.into_iter().map(CommentId).collect();
@@ -254,12 +250,10 @@ pub struct BodyRequest {
 /// `PATCH /admin/api/comments/{id}` with `{"body": "…"}`.
 async fn update_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<i64>,
     body: web::Json<BodyRequest>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let item = service::blocking(&state, move |state, conn| {
@@ -273,12 +267,10 @@ async fn update_comment(
 /// `POST /admin/api/comments/{id}/reply` with `{"body": "…"}`: a reply as the site owner.
 async fn reply_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    ApiWriter(session): ApiWriter,
     path: web::Path<i64>,
     body: web::Json<BodyRequest>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let item = service::blocking(&state, move |state, conn| {
@@ -292,11 +284,9 @@ async fn reply_comment(
 /// `POST /admin/api/comments/{id}/delete-by-author`
 async fn delete_by_author(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let id = CommentId(path.into_inner());
     let deleted =
         service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
@@ -341,11 +331,9 @@ pub struct BanRequest {
 /// `POST /admin/api/bans` with `{"kind": "email"|"ip"|"name", "value", "note"}`.
 async fn create_ban(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     body: web::Json<BanRequest>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let BanRequest { kind, value, note } = body.into_inner();
     let ban = service::blocking(&state, move |_, conn| {
         moderate::add_ban(conn, &kind, &value, &note)
@@ -356,11 +344,9 @@ async fn create_ban(
 
 async fn delete_ban(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let id = path.into_inner();
     service::blocking(&state, move |_, conn| moderate::lift_ban(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -397,12 +383,9 @@ async fn list_threads(
 
 async fn set_closed(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: auth::AdminSession,
     id: i64,
     closed: bool,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     service::blocking(&state, move |_, conn| {
         moderate::set_thread_closed(conn, id, closed)
     })
@@ -413,21 +396,19 @@ async fn set_closed(
 /// `POST /admin/api/threads/{id}/close`
 async fn close_thread(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, req, session, path.into_inner(), true).await
+    set_closed(state, path.into_inner(), true).await
 }
 
 /// `POST /admin/api/threads/{id}/reopen`
 async fn reopen_thread(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, req, session, path.into_inner(), false).await
+    set_closed(state, path.into_inner(), false).await
 }
 
 fn site_json(site: &crate::domain::site::Site) -> serde_json::Value {
@@ -461,11 +442,9 @@ async fn get_site(
 /// `POST /admin/api/sites` with the site form's fields as JSON.
 async fn create_site(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     body: web::Json<site_admin::SiteForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let form = body.into_inner();
     let site = service::blocking(&state, move |state, conn| {
         site_admin::create(state, conn, &form)
@@ -477,12 +456,10 @@ async fn create_site(
 /// `PUT /admin/api/sites/{slug}` with the site form's fields as JSON.
 async fn update_site(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<String>,
     body: web::Json<site_admin::SiteForm>,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let slug = path.into_inner();
     let form = body.into_inner();
     let site = service::blocking(&state, move |state, conn| {
@@ -524,12 +501,11 @@ pub struct ImportQuery {
 async fn import_site(
     state: web::Data<AppState>,
     req: HttpRequest,
-    ApiAdmin(session): ApiAdmin,
+    _admin: ApiWriter,
     path: web::Path<String>,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    require_csrf_header(&req, &session)?;
     let q = query.into_inner();
     let options = transfer::options(
         q.format.as_deref(),

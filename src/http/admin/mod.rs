@@ -118,6 +118,27 @@ impl FromRequest for ApiAdmin {
     }
 }
 
+/// A logged-in admin changing something through the JSON API: the session (401 without one)
+/// and its CSRF token in the `X-CSRF-Token` header (403 otherwise), checked before the body
+/// is read.
+pub struct ApiWriter(pub auth::AdminSession);
+
+impl FromRequest for ApiWriter {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let checked =
+            ApiAdmin::from_request(req, payload)
+                .into_inner()
+                .and_then(|ApiAdmin(session)| {
+                    require_csrf_header(req, &session)?;
+                    Ok(ApiWriter(session))
+                });
+        std::future::ready(checked)
+    }
+}
+
 /// A logged-in admin for pages; without one the browser is sent to the login page.
 pub struct PageAdmin(pub auth::AdminSession);
 
