@@ -26,6 +26,8 @@ pub struct CommentRow {
     pub depth: i32,
     pub author_name: String,
     pub email: Option<String>,
+    /// `None` unless the stored URL passes the link check ([`crate::domain::link`]).
+    #[diesel(deserialize_as = super::columns::OptionalLinkColumn)]
     pub website: Option<String>,
     pub body_markdown: String,
     pub body_html: String,

@@ -2,6 +2,7 @@
 
 pub mod admins;
 pub mod bans;
+pub mod columns;
 pub mod comments;
 pub mod keys;
 pub mod mail;

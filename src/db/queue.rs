@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 use super::DbConn;
 use super::comments::CommentRow;
 use super::schema::{comment_votes, comments, report_reviews, sites, threads};
+use crate::domain::link;
 use crate::error::AppError;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
@@ -124,7 +125,7 @@ pub fn list(
                 comment,
                 thread_key,
                 thread_title,
-                thread_url,
+                thread_url: link::safe_web_link_or_empty(thread_url),
                 site_slug,
             },
         )
@@ -362,7 +363,7 @@ pub fn list_threads(
                 site_slug,
                 key,
                 title,
-                url,
+                url: link::safe_web_link_or_empty(url),
                 created_at,
                 closed,
             },

@@ -17,6 +17,8 @@ pub struct ThreadRow {
     pub site_id: i64,
     pub key: String,
     pub title: String,
+    /// Empty unless the stored URL passes the link check ([`crate::domain::link`]).
+    #[diesel(deserialize_as = super::columns::LinkColumn)]
     pub url: String,
     pub created_at: NaiveDateTime,
     pub closed: bool,

@@ -151,17 +151,17 @@ impl Website {
     }
 }
 
-/// Checks that `value` is an absolute http(s) URL with a host.
-pub fn http_url(field: &'static str, value: &str) -> Result<url::Url, FieldError> {
-    let parsed = url::Url::parse(value)
-        .map_err(|_| FieldError::new(field, "must be an absolute http:// or https:// URL"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(FieldError::new(
+/// Checks that `value` is an absolute http(s) URL with a host (the one link check,
+/// [`super::link`]).
+pub fn http_url(field: &'static str, value: &str) -> Result<(), FieldError> {
+    if super::link::is_safe_web_link(value) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
             field,
             "must be an absolute http:// or https:// URL",
-        ));
+        ))
     }
-    Ok(parsed)
 }
 
 /// The markdown a commenter wrote. Kept byte for byte.

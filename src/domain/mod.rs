@@ -4,6 +4,7 @@ pub mod admin;
 pub mod ban;
 pub mod comment;
 pub mod fields;
+pub mod link;
 pub mod moderation;
 pub mod site;
 pub mod thread;

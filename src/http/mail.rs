@@ -21,6 +21,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/mail")
+            .wrap(crate::http::headers::page_headers().add(("Referrer-Policy", "no-referrer")))
             .route("/moderate/{token}", web::get().to(show_moderation))
             .route("/moderate/{token}", web::post().to(moderate_comment))
             .route("/confirm/{token}", web::get().to(show_confirmation))
@@ -114,8 +115,6 @@ impl Words {
 fn page(status: StatusCode, view: &PageView) -> HttpResponse {
     match (Page { p: view }).render() {
         Ok(html) => HttpResponse::build(status)
-            .insert_header(("Cache-Control", "no-store"))
-            .insert_header(("Referrer-Policy", "no-referrer"))
             .content_type("text/html; charset=utf-8")
             .body(html),
         Err(e) => {

@@ -8,6 +8,7 @@ pub mod client;
 pub mod cors;
 pub mod demo;
 pub mod errors;
+pub mod headers;
 pub mod mail;
 pub mod request_id;
 

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::truncate_to_micros;
+use crate::domain::link;
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadId, ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
@@ -547,8 +548,7 @@ fn thread_meta(thread: &ImportThread, rule: &HostRule) -> ThreadMeta {
             .as_deref()
             .or(Some(thread.key.as_str()))
             .map(|u| rule.apply(u.trim()))
-            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-            .filter(|u| !u.chars().any(|c| c.is_control() || c.is_whitespace()))
+            .filter(|u| link::is_safe_web_link(u))
             .unwrap_or_default(),
     };
     let title = thread
@@ -660,7 +660,7 @@ fn planned(state: &AppState, import_key: String, c: ImportComment) -> Planned {
         parent: None,
         author: clean(&c.author),
         email: c.email.as_deref().map(clean),
-        website: c.website.as_deref().map(clean),
+        website: link::safe_web_link(c.website.as_deref().map(clean)),
         ip: c.ip.as_deref().map(clean),
         user_agent: c.user_agent.as_deref().map(clean),
         created_at: micros(c.created_at),

@@ -14,6 +14,7 @@ mod config;
 mod cors;
 mod edit;
 mod import;
+mod links;
 mod mail;
 mod moderation;
 mod pagination;

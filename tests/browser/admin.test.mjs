@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm, runAxe } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const PASSWORD = 'a long browser password';
@@ -206,8 +206,7 @@ test('the queue page has no serious or critical accessibility violations', async
   await apiPost(env.kith, key, { body: 'Held for the **axe** scan, with a [link](https://example.com/).', author: 'Axel' });
   await admin.goto(adminUrl('/comments?status=pending'));
   await expectCount(rowOf(admin, 'Held for the axe scan'), 1);
-  await admin.addScriptTag({ path: path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js') });
-  const results = await admin.evaluate(() => window.axe.run(document));
+  const results = await runAxe(admin);
   const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
   assert.ok(results.passes.length > 10, 'axe ran its checks');
@@ -237,8 +236,7 @@ test('a site is exported and imported from its Import / export page', async () =
   await admin.getByRole('button', { name: 'Import', exact: true }).click();
   await expectText(admin.locator('[role=status]'), '8 comments added');
 
-  await admin.addScriptTag({ path: path.join(path.dirname(require.resolve('axe-core')), 'axe.min.js') });
-  const results = await admin.evaluate(() => window.axe.run(document));
+  const results = await runAxe(admin);
   const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
   assert.deepEqual(admin.errors, []);

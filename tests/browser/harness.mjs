@@ -6,10 +6,12 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const requireFromHere = createRequire(import.meta.url);
 export const repoRoot = path.resolve(here, '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
 
@@ -234,4 +236,12 @@ export async function postViaForm(page, { body, author = 'Ann Reader', email = '
   await kithEl(page, 'input[name=email]').fill(email);
   if (website) await kithEl(page, 'input[name=website]').fill(website);
   await kithEl(page, 'button[type=submit]').click();
+}
+
+/** Runs axe-core in `page` (evaluated through the DevTools protocol, so the admin pages' strict
+ * Content-Security-Policy, which refuses injected script tags, does not stop it). */
+export async function runAxe(page, selector = null) {
+  const source = fs.readFileSync(requireFromHere.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  return page.evaluate(sel => window.axe.run(sel ? document.querySelector(sel) : document), selector);
 }

@@ -19,9 +19,18 @@ use crate::service::admin::{auth, site_admin};
 use crate::service::{self};
 use crate::state::AppState;
 
+/// The admin pages' one script (progressive enhancement), served as a file: the pages' policy
+/// allows no inline script.
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(include_str!("../../templates/admin/admin.js"))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(dashboard))
         .route("/", web::get().to(dashboard))
+        .route("/admin.js", web::get().to(script))
         .route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))

@@ -182,6 +182,10 @@ pub async fn get_thread_html(
         .render()
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            crate::http::headers::FRAGMENT_CSP,
+        ))
         .content_type("text/html; charset=utf-8")
         .body(html))
 }
