@@ -16,6 +16,7 @@ mod edit;
 mod import;
 mod links;
 mod mail;
+mod migrations;
 mod moderation;
 mod pagination;
 mod reading;
