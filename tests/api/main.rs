@@ -19,6 +19,7 @@ mod mail;
 mod migrations;
 mod moderation;
 mod pagination;
+mod rate_limits;
 mod reading;
 mod sanitizer;
 mod site_cli;
