@@ -82,12 +82,17 @@ async fn error_responses_carry_cors_headers_for_an_allowed_origin(db: crate::hel
     for (status, code, request) in cases {
         let response = request.header("origin", origin).send().await.unwrap();
         assert_eq!(
-            response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap()),
             Some(origin),
             "{status} {code}"
         );
         if status == 429 {
-            let exposed = response.headers()["access-control-expose-headers"].to_str().unwrap();
+            let exposed = response.headers()["access-control-expose-headers"]
+                .to_str()
+                .unwrap();
             assert!(exposed.to_lowercase().contains("retry-after"), "{exposed}");
         }
         if code.is_empty() {
