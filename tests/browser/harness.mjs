@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -177,13 +178,27 @@ export async function setup(opts = {}) {
   };
 }
 
-/** A new page that fails the test on page errors, collecting console messages. */
+// Every page opened with newPage() during the running test; checked after the test.
+let pagesOfThisTest = [];
+
+/**
+ * A new page whose uncaught errors (exceptions and unhandled rejections, in `page.errors`) fail
+ * the test that opened it: a hook after every test of every file that imports the harness checks
+ * them, whether or not the test closed the page, so no test can forget to.
+ */
 export async function newPage(ctxOrBrowser) {
   const page = await ctxOrBrowser.newPage();
   page.errors = [];
   page.on('pageerror', e => page.errors.push(e));
+  pagesOfThisTest.push(page);
   return page;
 }
+
+afterEach(() => {
+  const errors = pagesOfThisTest.flatMap(page => page.errors.map(e => `${page.url()}: ${e.stack || e.message || e}`));
+  pagesOfThisTest = [];
+  if (errors.length) throw new Error(`page errors during the test:\n${errors.join('\n')}`);
+});
 
 // ---- expect-style polling of locators (playwright-core has no expect) ----
 const TIMEOUT = 10_000;

@@ -1,0 +1,165 @@
+// The thread view: heading with the count, sort order, the comments, "Load more", and the form.
+import { el } from './dom.js';
+import { createApi } from './api.js';
+import { loadStrings, createTranslator } from './locale.js';
+import { ownComments, likedComments } from './storage.js';
+import { renderComment } from './comment.js';
+import { createForm } from './form.js';
+import { applyTheme } from './theme.js';
+
+const PAGE_SIZE = 50;
+
+/**
+ * Renders the thread into a shadow root of `container`. Resolves to the translator (for the
+ * page's comment counts), or null when the thread could not be loaded.
+ */
+export async function mountThread(container, serverBase) {
+  const options = container.dataset;
+  const site = options.kithSite || 'default';
+  const threadKey = options.kithKey || location.pathname;
+  const api = createApi(serverBase, site);
+
+  const root = container.attachShadow({ mode: 'open' });
+  const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
+  const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
+  root.append(el('link', { rel: 'stylesheet', href: serverBase + 'embed.css' }), section);
+  applyTheme(container, root);
+
+  let sort = 'oldest';
+  const fetchPage = cursor =>
+    api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
+      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
+      // Older servers answer an empty thread with 404.
+      .catch(error => {
+        if (error.error == 'thread_not_found') return { total: 0, comments: [], next_cursor: null };
+        throw error;
+      });
+
+  let settings, firstPage, i18n;
+  try {
+    [settings, firstPage] = await Promise.all([api('settings'), fetchPage()]);
+    i18n = createTranslator(await loadStrings(serverBase, options.kithLang || settings.language || 'en'));
+  } catch (error) {
+    section.append(el('p', { className: 'kith-form-error' }, createTranslator(await loadStrings(serverBase, 'en')).t('load_error')));
+    return null;
+  }
+  const { t } = i18n;
+  section.lang = i18n.lang;
+
+  // Shared state and helpers for the comment and form modules.
+  const view = {
+    api, site, threadKey, root, settings, i18n,
+    threadTitle: options.kithTitle || document.title,
+    closed: !!firstPage.thread?.closed,
+    own: ownComments(site),
+    liked: likedComments(site),
+    total: 0,
+    announce: message => { announcer.textContent = message; },
+    errorMessage: error => (error.status && error.message) || t('error'),
+  };
+
+  const heading = el('h2', { className: 'kith-heading', id: 'kith-heading' });
+  view.setTotal = count => {
+    view.total = count;
+    heading.textContent = count ? t('comments', { n: count }) : t('empty');
+  };
+
+  const list = el('ol', { className: 'kith-list' });
+  let cursor = null;
+  const loadMore = el('button', {
+    type: 'button', className: 'kith-button kith-secondary', hidden: true,
+    onclick: async () => {
+      loadMore.disabled = true;
+      try {
+        const page = await fetchPage(cursor);
+        for (const comment of page.comments) list.append(renderComment(view, comment));
+        setCursor(page.next_cursor);
+      } catch (error) {
+        view.announce(view.errorMessage(error));
+      }
+      loadMore.disabled = false;
+    },
+  }, t('more'));
+  const setCursor = next => {
+    cursor = next;
+    loadMore.hidden = !next;
+  };
+
+  const sortSelect = el('select', {
+    onchange: async () => {
+      sort = sortSelect.value;
+      try {
+        const page = await fetchPage();
+        view.form.rescueFrom(list);
+        list.textContent = '';
+        fill(page);
+      } catch (error) {
+        view.announce(view.errorMessage(error));
+      }
+    },
+  }, ...['oldest', 'newest', 'top'].map(order => el('option', { value: order }, t(order))));
+
+  // Edit windows count down once a second; entries drop out when their element is gone.
+  let countdowns = [], ticking;
+  view.everySecond = (element, update) => {
+    countdowns.push([element, update]);
+    ticking ||= setInterval(() => {
+      countdowns = countdowns.filter(([element, update]) => element.isConnected && update());
+    }, 1000);
+  };
+
+  /** Re-renders a comment in place, keeping its replies. */
+  view.replaceComment = (item, comment) => {
+    const fresh = renderComment(view, comment);
+    view.form.rescueFrom(item);
+    fresh.lastChild.replaceWith(item.lastChild);
+    item.replaceWith(fresh);
+    return fresh;
+  };
+
+  /** Adds a comment just posted by this reader, under its parent or in the list. */
+  view.addComment = (comment, parentId) => {
+    const item = renderComment(view, comment);
+    const parent = parentId && root.getElementById('comment-' + parentId);
+    if (parent) parent.lastChild.append(item);
+    else if (sort == 'newest') list.prepend(item);
+    else list.append(item);
+    if (comment.status == 'approved') view.setTotal(view.total + 1);
+    return item;
+  };
+
+  view.form = createForm(view);
+
+  const fill = page => {
+    view.setTotal(page.total);
+    for (const comment of page.comments) list.append(renderComment(view, comment));
+    setCursor(page.next_cursor);
+    // The reader's own comments held for moderation: only this browser knows them.
+    for (const id in view.own.entries) {
+      const own = view.own.entries[id];
+      if (own.key == threadKey && own.comment.status == 'pending' && !root.getElementById('comment-' + id)) {
+        const parent = own.comment.parent_id && root.getElementById('comment-' + own.comment.parent_id);
+        (parent ? parent.lastChild : list).append(renderComment(view, own.comment));
+      }
+    }
+  };
+
+  section.append(
+    el('div', { className: 'kith-header' }, heading, el('label', { className: 'kith-sort' }, t('sort') + ' ', sortSelect)),
+    list,
+    loadMore,
+    view.form.home);
+  fill(firstPage);
+
+  // A permalink (#comment-123) scrolls to and highlights its comment.
+  const highlight = () => {
+    const target = /^#comment-\d+$/.test(location.hash) && root.getElementById(location.hash.slice(1));
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      target.firstChild.classList.add('kith-highlight');
+    }
+  };
+  highlight();
+  addEventListener('hashchange', highlight);
+  return i18n;
+}
