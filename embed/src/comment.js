@@ -2,6 +2,8 @@
 // delete for the comment's own author while the edit window is open).
 import { el, button } from './dom.js';
 import { identicon } from './avatar.js';
+import { openDialog } from './dialogs.js';
+import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
@@ -76,16 +78,17 @@ function likeButton(view, comment) {
   return like;
 }
 
-async function reportComment(view, comment) {
+function reportComment(view, comment) {
   const { t } = view.i18n;
-  const reason = prompt(t('report_q'))?.trim();
-  if (!reason) return;
-  try {
-    await view.api(`comments/${comment.id}/report`, { method: 'POST', body: { reason } });
-    view.announce(t('reported'));
-  } catch (error) {
-    view.announce(view.errorMessage(error));
-  }
+  openDialog(view, {
+    title: t('report'),
+    field: { label: t('report_q'), rows: 3 },
+    confirmLabel: t('report'),
+    onConfirm: async reason => {
+      await view.api(`comments/${comment.id}/report`, { method: 'POST', body: { reason } });
+      return t('reported');
+    },
+  });
 }
 
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
@@ -94,9 +97,12 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
   const ownerHeaders = { 'X-Edit-Token': own.edit_token };
   const timeLeft = el('span', { className: 'kith-time-left' });
 
+  // The edit box: as roomy as the post box, with the same preview.
   const edit = button(t('edit'), () => {
-    const text = el('textarea', { className: 'kith-input', rows: 4, value: own.body || body.textContent, 'aria-label': t('body') });
+    const text = el('textarea', { className: 'kith-input', rows: 6, value: own.body || body.textContent, 'aria-label': t('body') });
     const error = el('p', { className: 'kith-field-error', role: 'alert' });
+    const showError = failure => { error.textContent = view.errorMessage(failure); };
+    const { preview, toggle } = markdownPreview(view, text, showError);
     const close = () => {
       editor.remove();
       body.hidden = actions.hidden = false;
@@ -110,21 +116,24 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
         view.replaceComment(item, result.comment).firstChild.focus();
         view.announce(t('saved'));
       } catch (failure) {
-        error.textContent = view.errorMessage(failure);
+        showError(failure);
       }
     };
-    const editor = el('div', { className: 'kith-edit' }, text, error,
+    const editor = el('div', { className: 'kith-edit' }, text, preview, error,
       el('div', { className: 'kith-buttons' },
         button(t('save'), save, 'kith-button'),
+        toggle,
         button(t('cancel'), close, 'kith-button kith-secondary')));
     body.hidden = actions.hidden = true;
     article.insertBefore(editor, actions);
     text.focus();
   });
 
-  const remove = button(t('del'), async () => {
-    if (!confirm(t('del_q'))) return;
-    try {
+  const remove = button(t('del'), () => openDialog(view, {
+    title: t('del'),
+    text: t('del_q'),
+    confirmLabel: t('del'),
+    onConfirm: async () => {
       await view.api('comments/' + comment.id, { method: 'DELETE', headers: ownerHeaders });
       delete view.own.entries[comment.id];
       view.own.persist();
@@ -135,12 +144,10 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
         view.form.rescueFrom(item);
         item.remove();
       }
-      if (comment.status != 'pending') view.setTotal(view.total - 1);
-      view.announce(t('removed'));
-    } catch (error) {
-      view.announce(view.errorMessage(error));
-    }
-  });
+      view.setTotal(view.total - (comment.status != 'pending'));
+      return t('removed');
+    },
+  }));
 
   const end = new Date(own.editable_until);
   const update = () => {

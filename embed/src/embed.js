@@ -13,7 +13,9 @@ async function start() {
   if (container?.shadowRoot) return;  // already mounted (the script was included twice)
   const threadI18n = container && await mountThread(container, server.base);
   if (!document.querySelector('[data-kith-count]')) return;
-  const i18n = threadI18n || createTranslator(await loadStrings(server.base, options.kithLang || 'en'));
+  const strings = !threadI18n && await loadStrings(server.base, options.kithLang || 'en');
+  const i18n = threadI18n || (strings && createTranslator(strings));
+  if (!i18n) return;
   const site = container?.dataset.kithSite || options.kithSite || 'default';
   fillCounts(server.base, site, n => i18n.t('comments', { n }));
 }

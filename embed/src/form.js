@@ -2,6 +2,8 @@
 import { el, button } from './dom.js';
 import { load, save } from './storage.js';
 import { proveWork } from './pow.js';
+import { markdownPreview } from './editor.js';
+import { openDialog } from './dialogs.js';
 
 const PERSON_FIELDS = ['author', 'email', 'website'];
 
@@ -25,24 +27,8 @@ export function createForm(view) {
   const title = el('h3', { className: 'kith-form-title' }, t('leave'));
   const cancelReply = button(t('cancel'), () => open(null), 'kith-link-button kith-cancel-reply');
   cancelReply.hidden = true;
-  const preview = el('div', { className: 'kith-body kith-preview', hidden: true });
-  const previewToggle = button(t('preview'), async () => {
-    if (!preview.hidden) return showEditor();
-    try {
-      const result = await view.api('preview', { method: 'POST', body: { body: fields.body.value } });
-      preview.innerHTML = result.html;  // sanitized by the server
-      preview.hidden = false;
-      fields.body.hidden = true;
-      previewToggle.textContent = t('write');
-    } catch (error) {
-      showError(error);
-    }
-  }, 'kith-button kith-secondary');
-  const showEditor = () => {
-    preview.hidden = true;
-    fields.body.hidden = false;
-    previewToggle.textContent = t('preview');
-  };
+  const bodyField = field('body', true, { rows: 6 }, 'textarea');
+  const { preview, toggle: previewToggle, write: showEditor } = markdownPreview(view, bodyField.querySelector('textarea'), error => showError(error));
   const formError = el('p', { className: 'kith-form-error', role: 'alert' });
   const submit = el('button', { type: 'submit', className: 'kith-button' }, t('submit'));
 
@@ -62,7 +48,7 @@ export function createForm(view) {
   },
   el('div', { className: 'kith-form-header' }, title, cancelReply),
   el('p', { className: 'kith-note' }, t('note')),
-  field('body', true, { rows: 6 }, 'textarea'),
+  bodyField,
   preview,
   el('div', { className: 'kith-row' },
     field('author', view.settings.require_name, { autocomplete: 'name' }),
@@ -78,7 +64,21 @@ export function createForm(view) {
   el('div', { className: 'kith-buttons' }, submit, previewToggle));
 
   const fields = form.elements;
-  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form);
+  // "Manage my comments": the server mails a link to the address, if it has comments here.
+  // Hidden when the settings say the server sends no mail.
+  const manage = button(t('manage'), () => openDialog(view, {
+    title: t('manage'),
+    text: t('manage_help'),
+    field: { label: t('email'), type: 'email', value: fields.email.value },
+    confirmLabel: t('send'),
+    onConfirm: async email => {
+      await view.api('mail/manage', { method: 'POST', body: { email } });
+      return t('manage_sent');
+    },
+    showResult: true,
+  }), 'kith-link-button kith-manage');
+  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form,
+    view.settings.mail !== false && el('p', {}, manage));
   fields.body.value = load(draftKey) || '';
   const remembered = load('me');
   if (remembered) {

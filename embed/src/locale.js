@@ -1,17 +1,21 @@
-// Interface strings. English is built into the bundle (from locales/en.json); another language
-// is fetched from the server's /locales/<code>.json, and English fills any gap.
-import english from '../locales/en.json';
+// Interface strings, from the server's /locales/<code>.json (English included: the bundle carries
+// no strings of its own, which keeps it within its size budget).
 
-/** Fetches the strings for `lang`; resolves to `{ lang, strings }`, falling back to English. */
+const requests = {};
+
+/**
+ * The strings for `lang` as `{ lang, strings }`: each language file is fetched once per page, so
+ * a speculative early call costs nothing later. A language the server has no file for falls back
+ * to English; resolves to null when not even that loads.
+ */
 export async function loadStrings(serverBase, lang) {
   const code = lang.slice(0, 2).toLowerCase();
-  if (code != 'en') {
-    const strings = await fetch(`${serverBase}locales/${code}.json`)
-      .then(response => (response.ok ? response.json() : null))
-      .catch(() => null);
-    if (strings) return { lang, strings: { ...english, ...strings } };
-  }
-  return { lang: code == 'en' ? lang : 'en', strings: english };
+  requests[code] ||= fetch(`${serverBase}locales/${code}.json`)
+    .then(response => (response.ok ? response.json() : null))
+    .catch(() => null);
+  const strings = await requests[code];
+  if (strings) return { lang, strings };
+  return code == 'en' ? null : loadStrings(serverBase, 'en');
 }
 
 /**

@@ -8,6 +8,17 @@ import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
 
 const PAGE_SIZE = 50;
+// When not even the language files load (the server is down).
+const LOAD_ERROR = 'Comments could not be loaded.';
+
+/**
+ * The post's title: the page's og:title when it has one, else document.title without a site
+ * name suffix (" · Site", " | Site", " – Site", " - Site").
+ */
+function pageTitle() {
+  const openGraph = document.querySelector('meta[property="og:title"]')?.content.trim();
+  return openGraph || document.title.replace(/\s+[·|–—-]\s+[^·|–—-]+$/, '').trim();
+}
 
 /**
  * Renders the thread into a shadow root of `container`. Resolves to the translator (for the
@@ -35,21 +46,35 @@ export async function mountThread(container, serverBase) {
         throw error;
       });
 
-  let settings, firstPage, i18n;
+  // The language is the container's, else the site's (known with the settings). Start fetching
+  // the likely one (the container's, else the page's) alongside the settings and the thread.
+  const likelyLang = options.kithLang || document.documentElement.lang || 'en';
+  loadStrings(serverBase, likelyLang);
+  let settings, firstPage, strings;
   try {
     [settings, firstPage] = await Promise.all([api('settings'), fetchPage()]);
-    i18n = createTranslator(await loadStrings(serverBase, options.kithLang || settings.language || 'en'));
+    strings = await loadStrings(serverBase, options.kithLang || settings.language || 'en');
+    if (!strings) throw new Error('no interface strings');
   } catch (error) {
-    section.append(el('p', { className: 'kith-form-error' }, createTranslator(await loadStrings(serverBase, 'en')).t('load_error')));
+    strings = await loadStrings(serverBase, likelyLang);
+    const { t } = strings ? createTranslator(strings) : { t: () => LOAD_ERROR };
+    let message = t('load_error');
+    // The site does not allow this page's origin: say so, and how to fix it.
+    if (error.error == 'origin_not_allowed') {
+      message = t('origin_error', { origin: location.origin });
+      console.warn('kith: ' + message);
+    }
+    section.append(el('p', { className: 'kith-form-error' }, message));
     return null;
   }
+  const i18n = createTranslator(strings);
   const { t } = i18n;
   section.lang = i18n.lang;
 
   // Shared state and helpers for the comment and form modules.
   const view = {
-    api, site, threadKey, root, settings, i18n,
-    threadTitle: options.kithTitle || document.title,
+    api, site, threadKey, root, section, settings, i18n,
+    threadTitle: options.kithTitle || pageTitle(),
     closed: !!firstPage.thread?.closed,
     own: ownComments(site),
     liked: likedComments(site),
@@ -59,12 +84,14 @@ export async function mountThread(container, serverBase) {
   };
 
   const heading = el('h2', { className: 'kith-heading', id: 'kith-heading' });
+  const list = el('ol', { className: 'kith-list' });
+  /** Sets the count of published comments; with none, the heading says whether the reader's own are held. */
   view.setTotal = count => {
     view.total = count;
-    heading.textContent = count ? t('comments', { n: count }) : t('empty');
+    heading.textContent = count ? t('comments', { n: count })
+      : list.querySelector('.kith-pending') ? t('held') : t('empty');
   };
 
-  const list = el('ol', { className: 'kith-list' });
   let cursor = null;
   const loadMore = el('button', {
     type: 'button', className: 'kith-button kith-secondary', hidden: true,
@@ -124,14 +151,13 @@ export async function mountThread(container, serverBase) {
     if (parent) parent.lastChild.append(item);
     else if (sort == 'newest') list.prepend(item);
     else list.append(item);
-    if (comment.status == 'approved') view.setTotal(view.total + 1);
+    view.setTotal(view.total + (comment.status == 'approved'));
     return item;
   };
 
   view.form = createForm(view);
 
   const fill = page => {
-    view.setTotal(page.total);
     for (const comment of page.comments) list.append(renderComment(view, comment));
     setCursor(page.next_cursor);
     // The reader's own comments held for moderation: only this browser knows them.
@@ -142,6 +168,7 @@ export async function mountThread(container, serverBase) {
         (parent ? parent.lastChild : list).append(renderComment(view, own.comment));
       }
     }
+    view.setTotal(page.total);
   };
 
   section.append(

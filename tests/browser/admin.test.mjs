@@ -184,11 +184,12 @@ test('a comment reported by three readers disappears until an admin decides', as
   assert.equal(await reportFrom('127.0.0.3', id, 'insulting'), 200);
 
   const reader = await newPage(env.browser);
-  reader.on('dialog', d => d.accept('offensive'));
   await reader.goto(env.host.origin + key);
   const li = kithEl(reader, 'li.kith-comment');
   await expectText(li.locator('.kith-body'), 'A rude remark.');
   await li.getByRole('button', { name: 'Report' }).click();
+  await reader.getByLabel('Why should this comment be reviewed? (a short reason)').fill('offensive');
+  await kithEl(reader, 'dialog').getByRole('button', { name: 'Report' }).click();
   await expectText(kithEl(reader, '[role=status]'), 'Thank you, the comment was reported.');
   await reader.reload();
   await expectText(kithEl(reader, 'h2'), "No comments yet. Why don't you start the discussion?");

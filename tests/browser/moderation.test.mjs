@@ -9,7 +9,7 @@ const WINDOW = 4;
 before(async () => { env = await setup({ db: 'sqlite', moderation: 'all', env: { KITH_DEFAULT_SITE__REQUIRE_EMAIL: 'false', KITH_DEFAULT_SITE__EDIT_WINDOW_SECS: String(WINDOW) } }); });
 after(async () => { await env?.stop(); });
 
-test('a pending comment is visible to its author only', async () => {
+test('a pending comment is visible to its author only, under a fitting heading', async () => {
   const key = freshKey('pending');
   const author = await env.browser.newContext();
   const page = await newPage(author);
@@ -20,10 +20,12 @@ test('a pending comment is visible to its author only', async () => {
   await expectCount(li, 1);
   await expectText(li.locator('.kith-pending'), 'Your comment is awaiting moderation.');
   await expectText(kithEl(page, '[role=status]'), 'Your comment is awaiting moderation.');
-  await expectText(kithEl(page, 'h2'), "No comments yet. Why don't you start the discussion?");
+  // its author does not see "No comments yet" above it, but a heading that fits
+  await expectText(kithEl(page, 'h2'), 'Awaiting moderation');
 
   await page.reload();
   await expectCount(kithEl(page, 'li.kith-comment'), 1);
+  await expectText(kithEl(page, 'h2'), 'Awaiting moderation');
   await expectText(kithEl(page, 'li.kith-comment .kith-pending'), 'Your comment is awaiting moderation.');
   await expectText(kithEl(page, 'li.kith-comment .kith-body'), 'Held for a human to read first.');
 

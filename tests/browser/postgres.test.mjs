@@ -38,8 +38,8 @@ test('full flow on PostgreSQL', async () => {
   await page.reload();
   await expectText(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment .kith-body`), 'A nested answer, edited');
   await expectText(kithEl(page, `#${id} > article button.kith-like`), '1');
-  page.once('dialog', d => d.accept());
   await kithEl(page, `#${id} > ol.kith-replies > li.kith-comment button:text-is("Delete")`).click();
+  await kithEl(page, 'dialog button:text-is("Delete")').click();
   await expectCount(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`), 0);
   await expectText(kithEl(page, 'h2'), '1 comment');
 
