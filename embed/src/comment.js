@@ -7,6 +7,23 @@ import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
+/**
+ * A pingback or trackback: the linking page's title (linked), the excerpt it sent and the date;
+ * no replies and no actions.
+ */
+export function renderLinkback(view, linkback) {
+  const { t, ago } = view.i18n;
+  const website = isWebUrl(linkback.website) ? linkback.website : null;
+  const excerpt = el('div', { className: 'kith-body kith-excerpt' });
+  excerpt.innerHTML = linkback.html;  // sanitized by the server
+  return el('li', { className: 'kith-linkback', id: 'comment-' + linkback.id },
+    el('div', { className: 'kith-meta' },
+      el(website ? 'a' : 'span', { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
+        linkback.author || t('anon')),
+      el('time', { className: 'kith-time', dateTime: linkback.created_at }, ago(linkback.created_at))),
+    excerpt);
+}
+
 /** Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state. */
 export function renderComment(view, comment) {
   const { t, ago, lang } = view.i18n;

@@ -3,13 +3,22 @@ import { el } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
 import { ownComments, likedComments } from './storage.js';
-import { renderComment } from './comment.js';
+import { renderComment, renderLinkback } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
 
 const PAGE_SIZE = 50;
 // When not even the language files load (the server is down).
 const LOAD_ERROR = 'Comments could not be loaded.';
+
+/**
+ * The page's path; for plain permalinks (WordPress's `/?p=123`, `/?page_id=7`) with that query
+ * parameter too, since the path alone would put every post of such a blog in one thread.
+ */
+function defaultThreadKey() {
+  const plain = /[?&](p|page_id)=(\d+)(&|$)/.exec(location.search);
+  return location.pathname + (plain ? `?${plain[1]}=${plain[2]}` : '');
+}
 
 /**
  * The post's title: the page's og:title when it has one, else document.title without a site
@@ -27,7 +36,7 @@ function pageTitle() {
 export async function mountThread(container, serverBase) {
   const options = container.dataset;
   const site = options.kithSite || 'default';
-  const threadKey = options.kithKey || location.pathname;
+  const threadKey = options.kithKey || defaultThreadKey();
   const api = createApi(serverBase, site);
 
   const root = container.attachShadow({ mode: 'open' });
@@ -99,7 +108,7 @@ export async function mountThread(container, serverBase) {
       loadMore.disabled = true;
       try {
         const page = await fetchPage(cursor);
-        for (const comment of page.comments) list.append(renderComment(view, comment));
+        appendAll(page.comments);
         setCursor(page.next_cursor);
       } catch (error) {
         view.announce(view.errorMessage(error));
@@ -118,7 +127,7 @@ export async function mountThread(container, serverBase) {
       try {
         const page = await fetchPage();
         view.form.rescueFrom(list);
-        list.textContent = '';
+        list.textContent = linkbacks.textContent = '';
         fill(page);
       } catch (error) {
         view.announce(view.errorMessage(error));
@@ -157,8 +166,22 @@ export async function mountThread(container, serverBase) {
 
   view.form = createForm(view);
 
+  // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
+  // when the first one arrives).
+  const linkbacks = el('ol', { className: 'kith-list' });
+  const linkbackSection = el('div', {},
+    el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
+  const appendAll = comments => {
+    for (const comment of comments) {
+      if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
+      else list.append(renderComment(view, comment));
+    }
+    if (linkbacks.children.length) loadMore.after(linkbackSection);
+    else linkbackSection.remove();
+  };
+
   const fill = page => {
-    for (const comment of page.comments) list.append(renderComment(view, comment));
+    appendAll(page.comments);
     setCursor(page.next_cursor);
     // The reader's own comments held for moderation: only this browser knows them.
     for (const id in view.own.entries) {
