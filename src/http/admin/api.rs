@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiAdmin, ApiWriter, cleared_cookie, session_cookie, transfer};
+use crate::domain::ban::Ban;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
 use crate::error::AppError;
@@ -296,17 +297,17 @@ async fn delete_by_author(
 #[derive(Serialize)]
 struct BanResponse {
     id: i64,
-    kind: String,
+    kind: &'static str,
     value: String,
     note: String,
     created_at: DateTime<Utc>,
 }
 
-impl From<moderate::Ban> for BanResponse {
-    fn from(b: moderate::Ban) -> Self {
+impl From<Ban> for BanResponse {
+    fn from(b: Ban) -> Self {
         Self {
             id: b.id,
-            kind: b.kind,
+            kind: b.kind.as_str(),
             value: b.value,
             note: b.note,
             created_at: b.created_at,
