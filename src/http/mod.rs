@@ -11,6 +11,7 @@ pub mod errors;
 pub mod headers;
 pub mod mail;
 pub mod request_id;
+pub mod route_table;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
