@@ -21,6 +21,12 @@ pub enum Guard {
     JsonOnly,
     /// The signed token in the path is the authority (links in mails).
     SignedLink,
+    /// The comment's edit token in the `X-Edit-Token` header is the authority (a reader
+    /// editing or deleting their own comment).
+    EditToken,
+    /// Anyone may call it and it reads no cookie, so a request forged by another site carries
+    /// no authority the attacker lacks; spam defences and rate limits apply instead.
+    Anonymous,
 }
 
 /// One registered route.
