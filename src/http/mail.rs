@@ -18,25 +18,24 @@ use crate::service::mail::{self, LinkContext, UnsubscribeScope};
 use crate::service::{self};
 use crate::state::AppState;
 
+crate::route_table! {
+    MAIL_ROUTES, register, "/mail";
+    get "/moderate/{token}" => show_moderation, Read;
+    post "/moderate/{token}" => moderate_comment, SignedLink;
+    get "/confirm/{token}" => show_confirmation, Read;
+    post "/confirm/{token}" => confirm_address, SignedLink;
+    get "/unsubscribe/{token}" => show_unsubscribe, Read;
+    post "/unsubscribe/{token}" => unsubscribe, SignedLink;
+    get "/manage/{token}" => show_managed_comments, Read;
+    post "/manage/{token}/delete" => delete_managed_comment, SignedLink;
+    get "/manage/{token}/comments.json" => export_managed_comments, Read;
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/mail")
             .wrap(crate::http::headers::page_headers().add(("Referrer-Policy", "no-referrer")))
-            .route("/moderate/{token}", web::get().to(show_moderation))
-            .route("/moderate/{token}", web::post().to(moderate_comment))
-            .route("/confirm/{token}", web::get().to(show_confirmation))
-            .route("/confirm/{token}", web::post().to(confirm_address))
-            .route("/unsubscribe/{token}", web::get().to(show_unsubscribe))
-            .route("/unsubscribe/{token}", web::post().to(unsubscribe))
-            .route("/manage/{token}", web::get().to(show_managed_comments))
-            .route(
-                "/manage/{token}/delete",
-                web::post().to(delete_managed_comment),
-            )
-            .route(
-                "/manage/{token}/comments.json",
-                web::get().to(export_managed_comments),
-            ),
+            .configure(register),
     );
 }
 

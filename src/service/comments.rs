@@ -1,8 +1,6 @@
 //! Posting, editing and deleting comments.
 
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
@@ -11,6 +9,7 @@ use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::state::AppState;
 
 /// A stored comment and the secret that lets its author change it.
@@ -29,8 +28,8 @@ pub fn post(
     client: &ClientInfo,
 ) -> Result<Posted, AppError> {
     let now = now();
-    let token = new_token();
-    let token_hash = hash_token(&token);
+    let token = secrets::random_token();
+    let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
     let row = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
@@ -183,7 +182,7 @@ fn authorize(
     let row = db::comments::find_in_site(conn, site.id, id)?
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    if !constant_time_eq(hash_token(token).as_bytes(), row.edit_token_hash.as_bytes()) {
+    if !secrets::token_matches_hash(token, &row.edit_token_hash) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
@@ -205,18 +204,4 @@ fn window(site: &Site) -> Duration {
 
 fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
     comment.created_at + window(site)
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
