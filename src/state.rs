@@ -10,6 +10,8 @@ use sha2::Sha256;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::site::Site;
+use crate::notify::layout::MailLayout;
+use crate::notify::texts::Locales;
 use crate::render::Renderer;
 use crate::spam::client_ip::TrustedProxies;
 use crate::spam::limiter::Limiters;
@@ -24,6 +26,10 @@ pub struct AppState {
     pub sites: SiteCache,
     pub limiters: Arc<Limiters>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Server texts (mails, mail-link pages) in every language, parsed at start.
+    pub texts: Arc<Locales>,
+    /// The mail layout (built in, or `mail.templates_dir`'s, read at start).
+    pub mail_layout: Arc<MailLayout>,
 }
 
 /// Keys derived from the server's master secret (stored in the database, so every process

@@ -836,7 +836,9 @@ async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
     // The site's name ("Ann's Blog", RFC 2047-encoded for its apostrophe) as the sender name.
     assert_eq!(from, "=?utf-8?b?QW5uJ3MgQmxvZw==?= <comments@blog.example>");
     // A second worker on the same state stops promptly when asked.
-    let worker = kith::notify::worker::spawn_always(app.state.clone()).unwrap();
+    let worker =
+        kith::notify::worker::spawn_always(app.state.pool.clone(), app.state.config.mail.clone())
+            .unwrap();
     tokio::time::timeout(Duration::from_secs(5), worker.stop())
         .await
         .expect("the worker stops");

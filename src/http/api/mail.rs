@@ -3,7 +3,7 @@ use serde::Deserialize;
 
 use crate::domain::fields::Email;
 use crate::error::AppError;
-use crate::service::{self, mail, sites};
+use crate::service::{self, notifications, sites};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -22,7 +22,7 @@ pub async fn request_manage_link(
     let email = Email::parse(body.into_inner().email, state.config.limits.email)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        mail::request_manage_link(state, conn, &site, &email)
+        notifications::request_manage_link(state, conn, &site, &email)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "requested": true })))
