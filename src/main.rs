@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use std::sync::{Arc, OnceLock};
 
+mod cli;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
@@ -46,6 +48,9 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// List, show, create and change sites (name, allowed origins, moderation, spam defences).
+    #[command(subcommand)]
+    Site(cli::site::SiteCommand),
     /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
         Command::Mail {
             command: MailCommand::Test { address },
         } => mail_test(&config, &address),
+        Command::Site(command) => cli::site::run(config, command),
         Command::Import(args) => import(config, args),
         Command::Export(args) => export(config, args),
     };

@@ -17,7 +17,7 @@ use crate::notify::texts::Locales;
 use crate::render::Renderer;
 use crate::service;
 use crate::spam::limiter::Limiters;
-use crate::state::{AppState, Keys, SiteCache};
+use crate::state::{AppState, Keys, LogOnce, SiteCache};
 
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -137,6 +137,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         trusted_proxies: Arc::new(trusted_proxies),
         texts: Arc::new(texts),
         mail_layout: Arc::new(mail_layout),
+        log_once: LogOnce::new(Duration::from_secs(3600)),
     })
 }
 

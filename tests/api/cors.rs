@@ -18,12 +18,27 @@ both_backends! {
     }
 
     async fn other_origins_are_refused(app: TestApp) {
-        for method in [reqwest::Method::OPTIONS, reqwest::Method::GET] {
-            let response = app.client.request(method, format!("{}/settings", app.api))
-                .header("origin", "https://evil.example").send().await.unwrap();
-            assert!(response.headers().get("access-control-allow-origin").is_none());
-            assert_error(response, 403, "origin_not_allowed").await;
+        // A preflight gets no CORS headers: nothing that needs one goes through.
+        let response = app.client.request(reqwest::Method::OPTIONS, format!("{}/comments", app.api))
+            .header("origin", "https://evil.example")
+            .header("access-control-request-method", "POST")
+            .send().await.unwrap();
+        assert!(response.headers().get("access-control-allow-origin").is_none());
+        assert_error(response, 403, "origin_not_allowed").await;
+        // A simple request gets a 403 that the page can read, so the embed can say what to do.
+        for path in ["settings", "thread?key=/a/"] {
+            let response = app.client.get(format!("{}/{path}", app.api))
+                .header("origin", "https://blog.example").send().await.unwrap();
+            assert_eq!(response.headers()["access-control-allow-origin"], "https://blog.example");
+            let body = assert_error(response, 403, "origin_not_allowed").await;
+            assert!(body["message"].as_str().unwrap().contains("https://blog.example"), "{body}");
         }
+        let response = app.client.post(format!("{}/comments", app.api))
+            .header("origin", "https://blog.example")
+            .json(&serde_json::json!({"thread_key": "/a/", "author": "A", "body": "hi"}))
+            .send().await.unwrap();
+        assert_error(response, 403, "origin_not_allowed").await;
+        assert_eq!(app.thread("/a/").await["total"], 0, "nothing was stored");
     }
 
     async fn allowed_cross_origin_requests_carry_cors_headers(app: TestApp) {

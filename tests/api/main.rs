@@ -20,6 +20,7 @@ mod moderation;
 mod pagination;
 mod reading;
 mod sanitizer;
+mod site_cli;
 mod spam;
 mod transfer;
 mod validation;

@@ -31,6 +31,22 @@ pub struct ThreadResponse {
     next_cursor: Option<String>,
 }
 
+impl ThreadResponse {
+    fn empty(key: &str) -> Self {
+        Self {
+            thread: ThreadInfo {
+                key: key.to_owned(),
+                title: String::new(),
+                url: String::new(),
+                closed: false,
+            },
+            total: 0,
+            comments: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct ThreadInfo {
     key: String,
@@ -79,7 +95,15 @@ pub async fn get_thread(
         parse_query(query.into_inner(), state.config.limits.thread_key)?;
     let response = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let page = threads::list(conn, &site, &key, sort, cursor, limit)?;
+        let page = match threads::list(conn, &site, &key, sort, cursor, limit) {
+            Ok(page) => page,
+            // A page nobody has commented on yet is an empty thread, not an error: every
+            // page without comments would otherwise log a failed request in the console.
+            Err(e) if e.kind == ErrorKind::ThreadNotFound => {
+                return Ok(ThreadResponse::empty(key.as_str()));
+            }
+            Err(e) => return Err(e),
+        };
         Ok(ThreadResponse {
             thread: ThreadInfo {
                 key: page.thread.key,
