@@ -135,9 +135,7 @@ impl Mailer {
             .multipart(body)
             .map_err(|e| SendError::permanent(format!("building the message: {e}")))?;
         let response = self.transport.send(message).await.map_err(|e| SendError {
-            // A 5xx reply means the server will never take this mail; anything else (a 4xx
-            // reply, a refused connection, a timeout, a TLS failure) may pass later.
-            permanent: e.is_permanent(),
+            permanent: is_permanent(&e),
             message: format!("SMTP: {e}"),
         })?;
         Ok(describe(&response))
@@ -160,6 +158,17 @@ impl SendError {
             permanent: true,
         }
     }
+}
+
+/// A 5xx reply means the server will never take this mail; anything else (a 4xx reply, a
+/// refused connection, a timeout, a TLS failure) may pass later. A refused login (530, 534,
+/// 535, 538) is a 5xx too, but about the settings rather than the mail: kept for a retry, so
+/// that fixing the password loses nothing.
+fn is_permanent(error: &lettre::transport::smtp::Error) -> bool {
+    let login = error
+        .status()
+        .is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"));
+    error.is_permanent() && !login
 }
 
 fn describe(response: &lettre::transport::smtp::response::Response) -> String {
