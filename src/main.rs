@@ -249,7 +249,10 @@ fn serve(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let url = app.state().config.public_url(app.port());
-        tracing::info!("kith is listening on {url} (demo page at {url}/)");
+        tracing::info!(
+            "kith is listening on {url} (demo page at {url}/); database: {}",
+            app.state().config.database.describe()
+        );
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
@@ -341,12 +344,7 @@ fn check_config(config: &Config) -> Result<(), String> {
 
 fn toml_like(config: &Config) -> String {
     let mut shown = config.clone();
-    if let Some((scheme, rest)) = shown.database.url.split_once("://")
-        && let Some((credentials, host)) = rest.split_once('@')
-    {
-        let user = credentials.split(':').next().unwrap_or_default();
-        shown.database.url = format!("{scheme}://{user}:***@{host}");
-    }
+    shown.database.url = kith::config::masked_url(&shown.database.url);
     if !shown.mail.password.is_empty() {
         shown.mail.password = "***".into();
     }
