@@ -11,6 +11,8 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::notify::layout::MailLayout;
+use crate::notify::texts::Locales;
 use crate::render::Renderer;
 use crate::service;
 use crate::spam::limiter::Limiters;
@@ -84,7 +86,8 @@ impl Application {
         .run();
         start_workers(state.clone());
         announce_setup_link(&state, port)?;
-        let mail_worker = crate::notify::worker::spawn(state.clone());
+        let mail_worker =
+            crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
         Ok(Self {
             port,
             server,
@@ -120,6 +123,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let limiters = Limiters::new(&config.rate_limits).map_err(AppError::internal)?;
     let pool = db::connect(&config.database.url, config.database.pool_size)?;
     let keys = setup_database(&pool, &config)?;
+    let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let mail_layout = MailLayout::load(&config.mail.templates_dir)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     Ok(AppState {
         pool,
         config: Arc::new(config),
@@ -128,6 +134,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sites: SiteCache::new(SITE_CACHE_TTL),
         limiters: Arc::new(limiters),
         trusted_proxies: Arc::new(trusted_proxies),
+        texts: Arc::new(texts),
+        mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
     })
 }

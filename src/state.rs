@@ -8,6 +8,8 @@ use moka::sync::Cache;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::site::Site;
+use crate::notify::layout::MailLayout;
+use crate::notify::texts::Locales;
 use crate::render::Renderer;
 pub use crate::secrets::Keys;
 use crate::spam::client_ip::TrustedProxies;
@@ -23,6 +25,10 @@ pub struct AppState {
     pub sites: SiteCache,
     pub limiters: Arc<Limiters>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Server texts (mails, mail-link pages) in every language, parsed at start.
+    pub texts: Arc<Locales>,
+    /// The mail layout (built in, or `mail.templates_dir`'s, read at start).
+    pub mail_layout: Arc<MailLayout>,
     pub log_once: LogOnce,
 }
 

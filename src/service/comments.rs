@@ -78,7 +78,7 @@ pub fn post(
                 None => false,
             },
             address_confirmed: match &new.email {
-                Some(email) => super::mail::is_confirmed(conn, site.id, email)?,
+                Some(email) => super::notifications::is_confirmed(conn, site.id, email)?,
                 None => false,
             },
         };
@@ -119,7 +119,7 @@ pub fn post(
                 fingerprint: Some(&fingerprint),
             },
         )?;
-        super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
+        super::notifications::comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
         Ok(row)
     })?;
     let comment = row.into_comment()?;

@@ -376,7 +376,7 @@ pub fn apply_in_tx(
         let was = comment.status;
         match action {
             Action::Approve | Action::Restore if was != CommentStatus::Approved => {
-                crate::service::mail::on_comment_approved(state, conn, comment.id)?;
+                crate::service::notifications::comment_published(state, conn, comment.id)?;
                 if was == CommentStatus::Spam {
                     crate::service::spam::learn(conn, comment, true, -1)?;
                 }
@@ -428,8 +428,8 @@ pub fn reply_as_owner(
             ));
         }
         if parent.status == CommentStatus::Pending {
-            db::queue::update_status(conn, &[parent.id], CommentStatus::Approved, None)?;
-            db::queue::upsert_reviews(conn, &[parent.id], now.naive_utc())?;
+            // The same decision as "Approve" in the queue: its mails and spam score follow.
+            apply_in_tx(state, conn, &[id], Action::Approve)?;
         }
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
         let site = db::sites::find_by_id(conn, crate::domain::site::SiteId(thread.site_id))?
@@ -444,7 +444,7 @@ pub fn reply_as_owner(
                 ),
                 None => (None, None, 0),
             };
-        db::comments::insert(
+        let reply = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: parent.thread_id,
@@ -466,8 +466,11 @@ pub fn reply_as_owner(
                 is_owner: true,
                 fingerprint: None,
             },
-        )?
-        .into_comment()
+        )?;
+        // Published at once: whoever asked to hear about replies or follows the page is told,
+        // by the same path as every other comment that becomes visible.
+        crate::service::notifications::comment_published(state, conn, CommentId(reply.id))?;
+        reply.into_comment()
     })
 }
 
