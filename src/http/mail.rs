@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Serialize;
 
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{CommentId, CommentStatus};
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::ModAction;
 use crate::notify::pages::PageStrings;
@@ -354,7 +354,7 @@ pub async fn show_managed_comments(
                 format!("{}#comment-{}", thread.url, c.id)
             },
             created_at: c.created_at.and_utc().to_rfc3339(),
-            status: if c.status == "approved" {
+            status: if c.status == CommentStatus::Approved {
                 m.status_approved
             } else {
                 m.status_pending
@@ -422,10 +422,11 @@ pub async fn delete_managed_comment(
     }
 }
 
-fn exported_status(status: &str) -> &'static str {
+/// What the reader's download says: published or not (spam is not told apart from pending).
+fn exported_status(status: CommentStatus) -> &'static str {
     match status {
-        "approved" => "approved",
-        _ => "pending",
+        CommentStatus::Approved => CommentStatus::Approved.as_str(),
+        _ => CommentStatus::Pending.as_str(),
     }
 }
 
@@ -468,7 +469,7 @@ pub async fn export_managed_comments(
             email: c.email,
             website: c.website,
             body: c.body_markdown,
-            status: exported_status(&c.status).into(),
+            status: exported_status(c.status).into(),
             created_at: c.created_at.and_utc().to_rfc3339(),
             edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
         })

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::ban::Author;
+use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
@@ -50,7 +50,7 @@ pub fn post(
             None => (None, None, 0),
             Some(parent_id) => {
                 let parent = db::comments::find(conn, parent_id)?
-                    .filter(|p| p.thread_id == thread.id && p.status == "approved")
+                    .filter(|p| p.thread_id == thread.id && p.status == CommentStatus::Approved)
                     .ok_or_else(|| {
                         AppError::new(
                             ErrorKind::ParentNotFound,
@@ -83,7 +83,7 @@ pub fn post(
             },
         };
         let bans = db::bans::list(conn)?;
-        let bans: Vec<_> = bans.iter().filter_map(db::bans::BanRow::rule).collect();
+        let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
         let submission = moderation::Submission {
             author: Author {
                 name: new.author.as_str(),
@@ -108,7 +108,7 @@ pub fn post(
                 website: new.website.as_ref().map(|w| w.as_str()),
                 body_markdown: new.body.as_str(),
                 body_html: html.as_str(),
-                status: verdict.status.as_str(),
+                status: verdict.status,
                 held_reason: verdict.reason.as_deref(),
                 created_at: now.naive_utc(),
                 client_ip: Some(&client.ip.to_string()),
@@ -180,7 +180,7 @@ fn authorize(
     now: DateTime<Utc>,
 ) -> Result<db::comments::CommentRow, AppError> {
     let row = db::comments::find_in_site(conn, site.id, id)?
-        .filter(|c| c.status != CommentStatus::Deleted.as_str())
+        .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
     if !secrets::token_matches_hash(token, &row.edit_token_hash) {
         return Err(AppError::new(

@@ -30,6 +30,8 @@ async fn stored_status(app: &TestApp, id: i64) -> String {
     .await
     .unwrap()
     .status
+    .as_str()
+    .to_string()
 }
 
 async fn site_id(app: &TestApp) -> i64 {

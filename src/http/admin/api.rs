@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::session::{ApiAdmin, ApiWriter, cleared_cookie, session_cookie};
 use super::transfer;
+use crate::domain::ban::Ban;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
 use crate::error::AppError;
@@ -269,17 +270,17 @@ pub(super) async fn delete_by_author(
 #[derive(Serialize)]
 struct BanResponse {
     id: i64,
-    kind: String,
+    kind: &'static str,
     value: String,
     note: String,
     created_at: DateTime<Utc>,
 }
 
-impl From<moderate::Ban> for BanResponse {
-    fn from(b: moderate::Ban) -> Self {
+impl From<Ban> for BanResponse {
+    fn from(b: Ban) -> Self {
         Self {
             id: b.id,
-            kind: b.kind,
+            kind: b.kind.as_str(),
             value: b.value,
             note: b.note,
             created_at: b.created_at,
