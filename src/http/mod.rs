@@ -10,6 +10,7 @@ pub mod demo;
 pub mod errors;
 pub mod headers;
 pub mod mail;
+pub mod metrics;
 pub mod request_id;
 pub mod route_table;
 

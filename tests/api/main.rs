@@ -3,10 +3,12 @@
 
 mod admin_support;
 mod helpers;
+mod process;
 mod smtp;
 
 mod admin;
 mod assets;
+mod backup;
 mod blns;
 mod comments;
 mod concurrency;
@@ -14,10 +16,13 @@ mod config;
 mod cors;
 mod csrf;
 mod edit;
+mod faults;
 mod import;
 mod links;
+mod logs;
 mod mail;
 mod mail_delivery;
+mod metrics;
 mod migrations;
 mod moderation;
 mod notifications;

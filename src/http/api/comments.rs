@@ -84,6 +84,7 @@ pub async fn create_comment(
         let site = sites::find(state, conn, &slug)?;
         let new = request.parse(&site, &state.config.limits)?;
         let posted = comments::post(state, conn, &site, new, &client)?;
+        state.metrics.comment_posted(posted.comment.status);
         Ok(CreatedResponse {
             comment: CommentResponse::from_comment(posted.comment, &state.keys),
             edit_token: posted.edit_token,
