@@ -194,7 +194,7 @@ pub struct Signals {
     pub pow: Option<PowAnswer>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct PowAnswer {
     pub challenge: String,
     pub nonce: String,

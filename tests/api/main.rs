@@ -26,6 +26,7 @@ mod metrics;
 mod migrations;
 mod moderation;
 mod notifications;
+mod openapi;
 mod pagination;
 mod rate_limits;
 mod reading;
