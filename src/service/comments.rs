@@ -32,7 +32,7 @@ pub fn post(
     let token = new_token();
     let token_hash = hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
-    let row = write_tx(conn, |conn| {
+    let comment = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
             conn,
             site.id,
@@ -40,7 +40,7 @@ pub fn post(
             &new.thread_meta,
             now.naive_utc(),
         )?;
-        if thread.closed || site.settings.auto_closed(thread.created_at.and_utc(), now) {
+        if thread.closed || site.settings.auto_closed(thread.created_at, now) {
             return Err(AppError::new(
                 ErrorKind::ThreadClosed,
                 "comments are closed on this page",
@@ -63,7 +63,7 @@ pub fn post(
                 match comment::reply_position(&ancestry, site.settings.max_depth) {
                     Some((attach_to, depth)) => (
                         Some(attach_to.0),
-                        Some(parent.root_id.unwrap_or(parent.id)),
+                        Some(parent.root_id.unwrap_or(parent.id).0),
                         depth,
                     ),
                     None => (None, None, 0),
@@ -97,10 +97,10 @@ pub fn post(
         let verdict = moderation::judge(&site.settings, history, &bans, &submission)
             .and(super::spam::assess(state, conn, site, &new, now)?);
         let fingerprint = super::spam::fingerprint(&new);
-        let row = db::comments::insert(
+        let comment = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
-                thread_id: thread.id,
+                thread_id: thread.id.0,
                 parent_id,
                 root_id,
                 depth,
@@ -120,10 +120,9 @@ pub fn post(
                 fingerprint: Some(&fingerprint),
             },
         )?;
-        super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
-        Ok(row)
+        super::mail::on_comment_posted(state, conn, site, &thread, &comment, new.notify_thread)?;
+        Ok(comment)
     })?;
-    let comment = row.into_comment()?;
     let editable_until = editable_until(site, &comment);
     Ok(Posted {
         comment,
@@ -143,17 +142,10 @@ pub fn edit(
 ) -> Result<(Comment, DateTime<Utc>), AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    let row = write_tx(conn, |conn| {
+    let comment = write_tx(conn, |conn| {
         let current = authorize(conn, site, id, token, now)?;
-        db::comments::update_body(
-            conn,
-            CommentId(current.id),
-            body.as_str(),
-            &html,
-            now.naive_utc(),
-        )
+        db::comments::update_body(conn, current.id, body.as_str(), &html, now.naive_utc())
     })?;
-    let comment = row.into_comment()?;
     let until = editable_until(site, &comment);
     Ok((comment, until))
 }
@@ -179,24 +171,25 @@ fn authorize(
     id: CommentId,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<db::comments::CommentRow, AppError> {
-    let row = db::comments::find_in_site(conn, site.id, id)?
+) -> Result<Comment, AppError> {
+    let comment = db::comments::find_in_site(conn, site.id, id)?
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    if !constant_time_eq(hash_token(token).as_bytes(), row.edit_token_hash.as_bytes()) {
+    let stored_hash = db::comments::find_edit_token_hash(conn, id)?.unwrap_or_default();
+    if !constant_time_eq(hash_token(token).as_bytes(), stored_hash.as_bytes()) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
         ));
     }
-    let until = row.created_at.and_utc() + window(site);
+    let until = comment.created_at + window(site);
     if now > until {
         return Err(AppError::new(
             ErrorKind::EditWindowClosed,
             "the time to edit or delete this comment is over",
         ));
     }
-    Ok(row)
+    Ok(comment)
 }
 
 fn window(site: &Site) -> Duration {

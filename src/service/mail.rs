@@ -8,14 +8,13 @@ use chrono::Duration;
 
 use super::now;
 use crate::config::OwnerNotifications;
-use crate::db::comments::CommentRow;
 use crate::db::mail::{AddressRow, NewOutboxRow};
-use crate::db::threads::ThreadRow;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::BanKind;
-use crate::domain::comment::{CommentId, CommentStatus};
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::fields::Email;
 use crate::domain::site::{Site, SiteId};
+use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::{Link, LinkError, ModAction};
 use crate::notify::templates::{MailView, Quoted, Strings, fill};
@@ -87,15 +86,15 @@ fn enqueue(
     Ok(())
 }
 
-fn quoted(comment: &CommentRow) -> Quoted {
+fn quoted(comment: &Comment) -> Quoted {
     Quoted {
-        author: comment.author_name.clone(),
+        author: comment.author.clone(),
         text: comment.body_markdown.clone(),
-        html: crate::render::SafeHtml::from_storage(comment.body_html.clone()),
+        html: comment.body_html.clone(),
     }
 }
 
-fn title_of(thread: &ThreadRow) -> String {
+fn title_of(thread: &Thread) -> String {
     if thread.title.is_empty() {
         thread.key.clone()
     } else {
@@ -103,10 +102,10 @@ fn title_of(thread: &ThreadRow) -> String {
     }
 }
 
-fn comment_url(thread: &ThreadRow, id: i64) -> Option<String> {
+fn comment_url(thread: &Thread, id: CommentId) -> Option<String> {
     (!thread.url.is_empty()).then(|| {
         let page = thread.url.split('#').next().unwrap_or_default();
-        format!("{page}#comment-{id}")
+        format!("{page}#comment-{}", id.0)
     })
 }
 
@@ -124,8 +123,8 @@ pub fn on_comment_posted(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
     notify_thread: bool,
 ) -> Result<(), AppError> {
     if !state.config.mail.enabled() || comment.status == CommentStatus::Spam {
@@ -139,7 +138,7 @@ pub fn on_comment_posted(
         let (address, _) =
             db::mail::find_or_insert_address(conn, site.id, &email, now().naive_utc())?;
         if notify_thread {
-            db::mail::insert_subscription(conn, thread.id, address.id, now().naive_utc())?;
+            db::mail::insert_subscription(conn, thread.id.0, address.id, now().naive_utc())?;
         }
         request_confirmation(state, conn, site, &address)?;
     }
@@ -168,8 +167,8 @@ pub fn on_comment_approved(
     }
     let thread = db::threads::find_by_id(conn, comment.thread_id)?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment {} has no thread", id.0)))?;
-    let site = db::sites::find_by_id(conn, SiteId(thread.site_id))?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread {} has no site", thread.id)))?;
+    let site = db::sites::find_by_id(conn, thread.site_id)?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread {} has no site", thread.id.0)))?;
     notify_readers(state, conn, &site, &thread, &comment)
 }
 
@@ -239,10 +238,10 @@ fn notify_readers(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
 ) -> Result<(), AppError> {
-    if !db::mail::insert_notified(conn, CommentId(comment.id), now().naive_utc())? {
+    if !db::mail::insert_notified(conn, comment.id, now().naive_utc())? {
         return Ok(());
     }
     let mut mailed: HashSet<String> = HashSet::new();
@@ -252,7 +251,7 @@ fn notify_readers(
     let t = Strings::for_language(&site.settings.language);
     let title = title_of(thread);
     let values = [
-        ("author", comment.author_name.as_str()),
+        ("author", comment.author.as_str()),
         ("title", title.as_str()),
         ("site", site.name.as_str()),
     ];
@@ -267,11 +266,11 @@ fn notify_readers(
             .map(|url| vec![(t.view_comment.to_string(), url)])
             .unwrap_or_default(),
         footer: fill(footer, &values),
-        unsubscribe: Some(unsubscribe_link(state, t, site, address, Some(thread.id))),
+        unsubscribe: Some(unsubscribe_link(state, t, site, address, Some(thread.id.0))),
         ..MailView::default()
     };
     if let Some(parent_id) = comment.parent_id
-        && let Some(parent) = db::comments::find(conn, CommentId(parent_id))?
+        && let Some(parent) = db::comments::find(conn, parent_id)?
         && parent.notify_replies
         && let Some(parent_email) = parent.email.as_deref().map(str::to_lowercase)
         && !mailed.contains(&parent_email)
@@ -285,11 +284,11 @@ fn notify_readers(
             KIND_REPLY,
             &address.email,
             &mail,
-            Some(CommentId(comment.id)),
+            Some(comment.id),
         )?;
         mailed.insert(parent_email);
     }
-    for address in db::mail::list_thread_subscribers(conn, thread.id)? {
+    for address in db::mail::list_thread_subscribers(conn, thread.id.0)? {
         if !address.may_receive() || mailed.contains(&address.email) {
             continue;
         }
@@ -305,7 +304,7 @@ fn notify_readers(
             KIND_THREAD,
             &address.email,
             &mail,
-            Some(CommentId(comment.id)),
+            Some(comment.id),
         )?;
         mailed.insert(address.email);
     }
@@ -317,8 +316,8 @@ fn owner_mail(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
 ) -> Result<(), AppError> {
     let mail = &state.config.mail;
     let held = comment.status == CommentStatus::Pending;
@@ -334,7 +333,7 @@ fn owner_mail(
     let title = title_of(thread);
     let days = mail.link_expiry_days.to_string();
     let values = [
-        ("author", comment.author_name.as_str()),
+        ("author", comment.author.as_str()),
         ("title", title.as_str()),
         ("site", site.name.as_str()),
         ("days", days.as_str()),
@@ -369,7 +368,7 @@ fn owner_mail(
     for (action, label) in choices {
         let link = Link::Moderate {
             action,
-            comment: CommentId(comment.id),
+            comment: comment.id,
             expires: expires(state),
             nonce: Link::nonce(),
         };
@@ -393,14 +392,7 @@ fn owner_mail(
         unsubscribe: None,
     };
     let owner = mail.owner.clone();
-    enqueue(
-        state,
-        conn,
-        KIND_OWNER,
-        &owner,
-        &view,
-        Some(CommentId(comment.id)),
-    )
+    enqueue(state, conn, KIND_OWNER, &owner, &view, Some(comment.id))
 }
 
 fn verify(state: &AppState, token: &str) -> Result<Link, AppError> {
@@ -426,7 +418,7 @@ pub fn link_context(state: &AppState, conn: &mut DbConn, token: &str) -> LinkCon
             .ok()
             .flatten()
             .and_then(|c| db::threads::find_by_id(conn, c.thread_id).ok().flatten())
-            .map(|t| SiteId(t.site_id)),
+            .map(|t| t.site_id),
         Ok(
             Link::Confirm { address, .. }
             | Link::Unsubscribe { address, .. }
@@ -454,8 +446,8 @@ fn forged() -> AppError {
 /// A moderation link's comment, before anything is done (the confirmation page).
 pub struct PendingModeration {
     pub action: ModAction,
-    pub comment: CommentRow,
-    pub thread: ThreadRow,
+    pub comment: Comment,
+    pub thread: Thread,
 }
 
 /// Checks a moderation link without using it.
@@ -530,8 +522,8 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
 
 /// Bans a comment's author for the ban link: by e-mail address, or by IP address when the
 /// comment has none (and its IP is still stored). Inside the link's transaction.
-fn ban_author(conn: &mut DbConn, comment: &CommentRow) -> Result<(), AppError> {
-    let note = format!("banned from the owner mail (comment {})", comment.id);
+fn ban_author(conn: &mut DbConn, comment: &Comment) -> Result<(), AppError> {
+    let note = format!("banned from the owner mail (comment {})", comment.id.0);
     let target = match (&comment.email, &comment.client_ip) {
         (Some(email), _) => Some((BanKind::Email, email)),
         (None, Some(ip)) => Some((BanKind::Ip, ip)),
@@ -670,7 +662,7 @@ pub fn request_manage_link(
 /// An address's comments, as the "manage my comments" page lists them.
 pub struct ManagedComments {
     pub site: Site,
-    pub comments: Vec<(CommentRow, ThreadRow)>,
+    pub comments: Vec<(Comment, Thread)>,
 }
 
 fn manage_address(
@@ -709,7 +701,7 @@ pub fn delete_managed(
         let mine = db::mail::list_comments_by_email(conn, SiteId(address.site_id), &address.email)?;
         let targets: Vec<CommentId> = mine
             .iter()
-            .map(|(c, _)| CommentId(c.id))
+            .map(|(c, _)| c.id)
             .filter(|id| which.is_none_or(|w| w == *id))
             .collect();
         if which.is_some() && targets.is_empty() {

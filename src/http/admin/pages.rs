@@ -12,6 +12,7 @@ use super::{
 use crate::domain::admin::{AdminName, Password};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::{CommentBody, FieldError};
+use crate::domain::thread::ThreadId;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::Client;
 use crate::service::admin::moderate::{self, Action, Tab};
@@ -532,7 +533,7 @@ async fn threads(
         threads: list
             .into_iter()
             .map(|t| {
-                let started = views::when(&t.created_at.and_utc());
+                let started = views::when(&t.created_at);
                 (t, started)
             })
             .collect(),
@@ -556,7 +557,7 @@ async fn set_thread_closed(
         Some("false") => false,
         _ => return Err(FieldError::new("closed", "must be true or false").into()),
     };
-    let id = path.into_inner();
+    let id = ThreadId(path.into_inner());
     service::blocking(&state, move |_, conn| {
         moderate::set_thread_closed(conn, id, closed)
     })
