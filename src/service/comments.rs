@@ -1,8 +1,6 @@
 //! Posting, editing and deleting comments.
 
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
@@ -11,6 +9,7 @@ use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::state::AppState;
 
 /// A stored comment and the secret that lets its author change it.
@@ -29,8 +28,8 @@ pub fn post(
     client: &ClientInfo,
 ) -> Result<Posted, AppError> {
     let now = now();
-    let token = new_token();
-    let token_hash = hash_token(&token);
+    let token = secrets::random_token();
+    let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
     let comment = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
@@ -79,7 +78,7 @@ pub fn post(
                 None => false,
             },
             address_confirmed: match &new.email {
-                Some(email) => super::mail::is_confirmed(conn, site.id, email)?,
+                Some(email) => super::notifications::is_confirmed(conn, site.id, email)?,
                 None => false,
             },
         };
@@ -120,7 +119,14 @@ pub fn post(
                 fingerprint: Some(&fingerprint),
             },
         )?;
-        super::mail::on_comment_posted(state, conn, site, &thread, &comment, new.notify_thread)?;
+        super::notifications::comment_posted(
+            state,
+            conn,
+            site,
+            &thread,
+            &comment,
+            new.notify_thread,
+        )?;
         Ok(comment)
     })?;
     let editable_until = editable_until(site, &comment);
@@ -176,7 +182,7 @@ fn authorize(
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
     let stored_hash = db::comments::find_edit_token_hash(conn, id)?.unwrap_or_default();
-    if !constant_time_eq(hash_token(token).as_bytes(), stored_hash.as_bytes()) {
+    if !secrets::token_matches_hash(token, &stored_hash) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
@@ -198,18 +204,4 @@ fn window(site: &Site) -> Duration {
 
 fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
     comment.created_at + window(site)
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -7,13 +7,12 @@ use crate::domain::comment::{ClientInfo, CommentId, CommentStatus};
 use crate::domain::fields::Reason;
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets::Purpose;
 use crate::state::AppState;
 
 /// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
 fn voter(state: &AppState, client: &ClientInfo) -> String {
-    state
-        .keys
-        .short_tag("voter", client.ip.to_string().as_bytes(), 32)
+    state.keys.sign(Purpose::Voter, client.ip.to_string())
 }
 
 fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {

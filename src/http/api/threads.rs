@@ -8,7 +8,9 @@ use super::views::CommentResponse;
 use crate::domain::thread::{Cursor, Sort, ThreadKey};
 use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
+use crate::http::client::{Client, rate_limit};
 use crate::service::{self, sites, threads};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -228,9 +230,11 @@ pub struct CountsResponse {
 pub async fn get_counts(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    Client(client): Client,
     body: web::Json<CountsRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    rate_limit(&state, Action::Counts, &client)?;
     let keys = body.into_inner().keys;
     let counts = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;

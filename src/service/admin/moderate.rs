@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::db::queue::{QueueFilter, QueuedComment, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
@@ -14,6 +12,7 @@ use crate::domain::fields::{CommentBody, FieldError};
 use crate::domain::site::SiteId;
 use crate::domain::thread::ThreadId;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::service::now;
 use crate::state::AppState;
 
@@ -368,7 +367,7 @@ pub fn apply_in_tx(
         let was = comment.status;
         match action {
             Action::Approve | Action::Restore if was != CommentStatus::Approved => {
-                crate::service::mail::on_comment_approved(state, conn, comment.id)?;
+                crate::service::notifications::comment_published(state, conn, comment.id)?;
                 if was == CommentStatus::Spam {
                     crate::service::spam::learn(conn, comment, true, -1)?;
                 }
@@ -409,9 +408,8 @@ pub fn reply_as_owner(
 ) -> Result<Comment, AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token_hash = hex::encode(Sha256::digest(secret));
+    // Nobody ever holds this token: the owner edits through the admin area.
+    let token_hash = secrets::hash_token(&secrets::random_token());
     write_tx(conn, |conn| {
         let parent = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         if matches!(parent.status, CommentStatus::Deleted | CommentStatus::Spam) {
@@ -421,8 +419,8 @@ pub fn reply_as_owner(
             ));
         }
         if parent.status == CommentStatus::Pending {
-            db::queue::update_status(conn, &[parent.id], CommentStatus::Approved, None)?;
-            db::queue::upsert_reviews(conn, &[parent.id], now.naive_utc())?;
+            // The same decision as "Approve" in the queue: its mails and spam score follow.
+            apply_in_tx(state, conn, &[id], Action::Approve)?;
         }
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
         let site = db::sites::find_by_id(conn, thread.site_id)?.ok_or_else(not_found)?;
@@ -436,7 +434,7 @@ pub fn reply_as_owner(
                 ),
                 None => (None, None, 0),
             };
-        db::comments::insert(
+        let reply = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: parent.thread_id.0,
@@ -458,7 +456,11 @@ pub fn reply_as_owner(
                 is_owner: true,
                 fingerprint: None,
             },
-        )
+        )?;
+        // Published at once: whoever asked to hear about replies or follows the page is told,
+        // by the same path as every other comment that becomes visible.
+        crate::service::notifications::comment_published(state, conn, reply.id)?;
+        Ok(reply)
     })
 }
 
