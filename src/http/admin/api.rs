@@ -10,6 +10,8 @@ use super::transfer;
 use crate::domain::ban::Ban;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
+use crate::domain::site::SiteId;
+use crate::domain::thread::ThreadId;
 use crate::error::AppError;
 use crate::http::client::Client;
 use crate::render::SafeHtml;
@@ -142,7 +144,7 @@ impl From<QueueItem> for AdminCommentResponse {
             author: c.author,
             email: c.email,
             website: c.website,
-            ip: i.client_ip,
+            ip: c.client_ip,
             html: c.body_html,
             body: c.body_markdown,
             status: c.status.as_str(),
@@ -192,10 +194,10 @@ pub fn site_id(
     state: &AppState,
     conn: &mut crate::db::DbConn,
     slug: Option<&str>,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<SiteId>, AppError> {
     match slug {
         None => Ok(None),
-        Some(slug) => Ok(Some(service::sites::find(state, conn, slug)?.id.0)),
+        Some(slug) => Ok(Some(service::sites::find(state, conn, slug)?.id)),
     }
 }
 
@@ -387,7 +389,7 @@ pub(super) async fn list_threads(
         .map(|t| {
             serde_json::json!({
                 "id": t.id, "site": t.site_slug, "key": t.key, "title": t.title, "url": t.url,
-                "created_at": t.created_at.and_utc(), "closed": t.closed, "comments": t.comments,
+                "created_at": t.created_at, "closed": t.closed, "comments": t.comments,
             })
         })
         .collect();
@@ -396,7 +398,7 @@ pub(super) async fn list_threads(
 
 async fn set_closed(
     state: web::Data<AppState>,
-    id: i64,
+    id: ThreadId,
     closed: bool,
 ) -> Result<HttpResponse, AppError> {
     service::blocking(&state, move |_, conn| {
@@ -412,7 +414,7 @@ pub(super) async fn close_thread(
     _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, path.into_inner(), true).await
+    set_closed(state, ThreadId(path.into_inner()), true).await
 }
 
 /// `POST /admin/api/threads/{id}/reopen`
@@ -421,7 +423,7 @@ pub(super) async fn reopen_thread(
     _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, path.into_inner(), false).await
+    set_closed(state, ThreadId(path.into_inner()), false).await
 }
 
 fn site_json(site: &crate::domain::site::Site) -> serde_json::Value {

@@ -14,6 +14,7 @@ use super::views::{self, Layout, Row, TabLink};
 use crate::domain::admin::{AdminName, DisplayName, Password};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::{CommentBody, FieldError};
+use crate::domain::thread::ThreadId;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::Client;
 use crate::service::admin::moderate::{self, Action, Tab};
@@ -567,7 +568,7 @@ pub(super) async fn threads(
         threads: list
             .into_iter()
             .map(|t| {
-                let started = views::when(&t.created_at.and_utc());
+                let started = views::when(&t.created_at);
                 (t, started)
             })
             .collect(),
@@ -588,7 +589,7 @@ pub(super) async fn set_thread_closed(
         Some("false") => false,
         _ => return Err(FieldError::new("closed", "must be true or false").into()),
     };
-    let id = path.into_inner();
+    let id = ThreadId(path.into_inner());
     service::blocking(&state, move |_, conn| {
         moderate::set_thread_closed(conn, id, closed)
     })
