@@ -17,6 +17,7 @@ mod cors;
 mod csrf;
 mod edit;
 mod faults;
+mod fuzz_corpus;
 mod import;
 mod links;
 mod logs;
