@@ -48,7 +48,7 @@ fn new_site(state: &AppState, conn: &mut DbConn, slug: &str) {
 
 fn site_data(app: &TestApp, conn: &mut DbConn, slug: &str) -> ImportData {
     let site = kith::service::sites::find(&app.state, conn, slug).unwrap();
-    read_site(conn, &site).unwrap()
+    read_site(&app.state, conn, &site).unwrap()
 }
 
 fn options() -> ImportOptions {
