@@ -175,7 +175,9 @@ fn linkified(text: &str) -> Vec<Event<'static>> {
         }
         let url = &tail[..end];
         if url.len() <= "https://".len() {
-            out.push(Event::Text(CowStr::from(rest[..start + end.max(1)].to_string())));
+            out.push(Event::Text(CowStr::from(
+                rest[..start + end.max(1)].to_string(),
+            )));
             rest = &rest[start + end.max(1)..];
             continue;
         }

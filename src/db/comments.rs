@@ -128,12 +128,12 @@ pub fn insert_imported_batch(
     })
 }
 
+/// Where a comment sits: `(import_key, id, root_id, depth)`.
+pub type Place = (Option<String>, i64, Option<i64>, i32);
+
 /// Every comment of a thread with its import key (`None` for comments written here), for an
 /// import to find what it already holds.
-pub fn list_places(
-    conn: &mut DbConn,
-    thread: ThreadId,
-) -> Result<Vec<(Option<String>, i64, Option<i64>, i32)>, AppError> {
+pub fn list_places(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<Place>, AppError> {
     Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))
         .select((

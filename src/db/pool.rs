@@ -142,7 +142,11 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
 /// Copies a SQLite database to `dest` without writing to it: opened read-only, copied with
 /// `VACUUM INTO` (a consistent snapshot even while a server writes). For dry runs.
 pub fn snapshot_sqlite(path: &str, dest: &Path) -> Result<(), ConnectError> {
-    let escape = |p: &str| p.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    let escape = |p: &str| {
+        p.replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    };
     let mut conn = SqliteConnection::establish(&format!("file:{}?mode=ro", escape(path)))?;
     let dest = dest.to_string_lossy().replace('\'', "''");
     conn.batch_execute(&format!("VACUUM INTO '{dest}'"))?;

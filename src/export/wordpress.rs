@@ -110,7 +110,9 @@ fn wanted_id(source_id: &str) -> Option<u64> {
         Some(_) => return None,
         None => source_id,
     };
-    id.parse::<u64>().ok().filter(|n| *n > 0 && !id.starts_with('0'))
+    id.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0 && !id.starts_with('0'))
 }
 
 /// Chooses WordPress comment ids: (thread index, source id) → id. Wanted ids are kept when
@@ -148,9 +150,9 @@ fn comment_ids(data: &ImportData) -> HashMap<(usize, &str), String> {
 /// `hello-world`), else `post-N`.
 fn post_name(key: &str, n: usize) -> String {
     let path = key.split(['?', '#']).next().unwrap_or("");
-    let path = path.split_once("://").map_or(path, |(_, rest)| {
-        rest.find('/').map_or("", |i| &rest[i..])
-    });
+    let path = path
+        .split_once("://")
+        .map_or(path, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
     match path.trim_end_matches('/').rsplit('/').next() {
         Some(segment) if !segment.is_empty() => segment.to_string(),
         _ => format!("post-{n}"),
@@ -202,12 +204,7 @@ pub fn write(
     element(&mut out, "\t", "title", site_title)?;
     element(&mut out, "\t", "link", site_link)?;
     element(&mut out, "\t", "description", "")?;
-    element(
-        &mut out,
-        "\t",
-        "pubDate",
-        &chrono::Utc::now().to_rfc2822(),
-    )?;
+    element(&mut out, "\t", "pubDate", &chrono::Utc::now().to_rfc2822())?;
     element(&mut out, "\t", "wp:wxr_version", "1.2")?;
     element(&mut out, "\t", "wp:base_site_url", site_link)?;
     element(&mut out, "\t", "wp:base_blog_url", site_link)?;

@@ -268,10 +268,7 @@ fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
         .filter(|t| !t.comments.is_empty())
         .collect();
     // Isso keeps paths; a page address with a host names the blog.
-    data.source = data
-        .threads
-        .iter()
-        .find_map(|t| super::url_host(&t.key));
+    data.source = data.threads.iter().find_map(|t| super::url_host(&t.key));
     Ok(data)
 }
 
@@ -424,10 +421,7 @@ fn generic_json(bytes: &[u8]) -> Result<ImportData, ImportError> {
         }
     }
     // Isso keeps paths; a page address with a host names the blog.
-    data.source = data
-        .threads
-        .iter()
-        .find_map(|t| super::url_host(&t.key));
+    data.source = data.threads.iter().find_map(|t| super::url_host(&t.key));
     Ok(data)
 }
 

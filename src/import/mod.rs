@@ -587,7 +587,11 @@ pub fn source_name(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let without_scheme = raw
         .split_once("://")
-        .filter(|(scheme, _)| scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .filter(|(scheme, _)| {
+            scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
         .map_or(raw, |(_, rest)| rest);
     let cut = without_scheme
         .find(['?', '#'])
@@ -602,7 +606,13 @@ pub fn source_name(raw: &str) -> Option<String> {
     };
     let name: String = name
         .chars()
-        .map(|c| if c.is_whitespace() || c == '#' { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '#' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     (!name.is_empty()).then_some(name)
 }
@@ -639,8 +649,7 @@ pub fn split_key(key: &str) -> Option<(Format, &str, &str)> {
 /// recognized, so re-importing a file into a database filled by an older kith adds nothing.
 pub fn is_legacy_key(key: &str) -> bool {
     key.split_once(':').is_some_and(|(format, id)| {
-        !id.is_empty()
-            && ["wordpress", "disqus", "isso", "commento", "kith"].contains(&format)
+        !id.is_empty() && ["wordpress", "disqus", "isso", "commento", "kith"].contains(&format)
     })
 }
 

@@ -231,26 +231,29 @@ fn comment(c: &Element, post_date: DateTime<Utc>) -> Result<(ImportComment, bool
         "" => "Anonymous".to_string(),
         a => a.to_string(),
     };
-    Ok((ImportComment {
-        source_id: id.to_string(),
-        parent_source_id,
-        author,
-        email: non_empty(wp_text(c, "comment_author_email")),
-        website: non_empty(wp_text(c, "comment_author_url")),
-        ip: non_empty(wp_text(c, "comment_author_IP")),
-        user_agent: non_empty(wp_text(c, "comment_agent")),
-        created_at,
-        edited_at: None,
-        body: ImportBody::Html(wp_text(c, "comment_content").to_string()),
-        rendered_html: None,
-        status,
-        kind,
-        likes: 0,
-        pinned: false,
-        owner: false,
-        notify_replies: false,
-        held_reason: None,
-    }, own_date.is_none()))
+    Ok((
+        ImportComment {
+            source_id: id.to_string(),
+            parent_source_id,
+            author,
+            email: non_empty(wp_text(c, "comment_author_email")),
+            website: non_empty(wp_text(c, "comment_author_url")),
+            ip: non_empty(wp_text(c, "comment_author_IP")),
+            user_agent: non_empty(wp_text(c, "comment_agent")),
+            created_at,
+            edited_at: None,
+            body: ImportBody::Html(wp_text(c, "comment_content").to_string()),
+            rendered_html: None,
+            status,
+            kind,
+            likes: 0,
+            pinned: false,
+            owner: false,
+            notify_replies: false,
+            held_reason: None,
+        },
+        own_date.is_none(),
+    ))
 }
 
 #[cfg(test)]

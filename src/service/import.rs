@@ -901,11 +901,7 @@ impl Keys {
             };
         }
         Keys {
-            key: bounded(import::make_key(
-                source.format,
-                source.blog.as_deref(),
-                id,
-            )),
+            key: bounded(import::make_key(source.format, source.blog.as_deref(), id)),
             legacy: Some(legacy_key(source.format, id)),
             native: None,
             carried: false,
@@ -940,7 +936,9 @@ pub fn own_source(state: &AppState, site: &Site) -> String {
     format!(
         "{}.{}",
         site.slug,
-        state.keys.short_tag("export-source", site.slug.as_bytes(), 12)
+        state
+            .keys
+            .short_tag("export-source", site.slug.as_bytes(), 12)
     )
 }
 
@@ -1040,22 +1038,25 @@ mod tests {
         assert_eq!(carried.key, "wordpress@a.example#42");
         assert!(carried.carried && carried.legacy.is_none());
         // old kith files named foreign comments by their old keys
-        assert_eq!(Keys::of(&source(Format::Kith, None), "wordpress:42").key, "wordpress:42");
+        assert_eq!(
+            Keys::of(&source(Format::Kith, None), "wordpress:42").key,
+            "wordpress:42"
+        );
         // this site's own comments come back as themselves
         let own = Keys::of(&source(Format::Kith, None), "kith@default.abc#17");
         assert_eq!(own.native, Some(17));
         let foreign = Keys::of(&source(Format::Kith, None), "kith@other.xyz#17");
         assert_eq!(foreign.native, None);
-        assert_eq!(
-            export_key("default.abc", None, 17),
-            "kith@default.abc#17"
-        );
+        assert_eq!(export_key("default.abc", None, 17), "kith@default.abc#17");
         // plain ids of a kith file without a source
         assert_eq!(Keys::of(&source(Format::Kith, None), "17").key, "kith@#17");
         let long = "x".repeat(5000);
         let key = Keys::of(&source(Format::Disqus, Some("forum")), &long).key;
         assert!(key.starts_with("disqus@#") && key.len() < 80, "{key}");
-        assert_eq!(Keys::of(&source(Format::Disqus, Some("forum")), &long).key, key);
+        assert_eq!(
+            Keys::of(&source(Format::Disqus, Some("forum")), &long).key,
+            key
+        );
         assert!(import::split_key(&key).is_some());
     }
 }
