@@ -57,6 +57,48 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
 }
 
+impl DatabaseConfig {
+    /// The database for people to read (logs, `check-config`): which backend and where, with
+    /// any password replaced by `***`.
+    pub fn describe(&self) -> String {
+        let masked = masked_url(&self.url);
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            format!("SQLite at {path}")
+        } else if self.url.starts_with("postgres://") || self.url.starts_with("postgresql://") {
+            format!("PostgreSQL at {masked}")
+        } else {
+            masked
+        }
+    }
+}
+
+/// `url` with the password of its user part and of a `password=` parameter replaced by `***`.
+pub fn masked_url(url: &str) -> String {
+    let mut shown = url.to_string();
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((credentials, host)) = rest.rsplit_once('@')
+    {
+        let user = credentials.split(':').next().unwrap_or_default();
+        let password = if credentials.contains(':') {
+            ":***"
+        } else {
+            ""
+        };
+        shown = format!("{scheme}://{user}{password}@{host}");
+    }
+    if let Some((base, query)) = shown.clone().split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        shown = format!("{base}?{}", query.join("&"));
+    }
+    shown
+}
+
 /// The site created on first start when no site with this slug exists.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -473,4 +515,27 @@ fn describe(error: figment::Error) -> String {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        assert_eq!(
+            masked_url("postgres://kith:secret@db.internal:5432/kith"),
+            "postgres://kith:***@db.internal:5432/kith"
+        );
+        assert_eq!(
+            masked_url("postgres://kith@db/kith?sslmode=require&password=secret"),
+            "postgres://kith@db/kith?sslmode=require&password=***"
+        );
+        assert_eq!(masked_url("sqlite://data/kith.db"), "sqlite://data/kith.db");
+        let config = DatabaseConfig {
+            url: "sqlite://data/kith.db".into(),
+            pool_size: 1,
+        };
+        assert_eq!(config.describe(), "SQLite at data/kith.db");
+    }
 }

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use std::sync::{Arc, OnceLock};
 
+mod cli;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
@@ -46,6 +48,9 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// List, show, create and change sites (name, allowed origins, moderation, spam defences).
+    #[command(subcommand)]
+    Site(cli::site::SiteCommand),
     /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
         Command::Mail {
             command: MailCommand::Test { address },
         } => mail_test(&config, &address),
+        Command::Site(command) => cli::site::run(config, command),
         Command::Import(args) => import(config, args),
         Command::Export(args) => export(config, args),
     };
@@ -293,7 +299,10 @@ fn serve(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let url = app.state().config.public_url(app.port());
-        tracing::info!("kith is listening on {url} (demo page at {url}/)");
+        tracing::info!(
+            "kith is listening on {url} (demo page at {url}/); database: {}",
+            app.state().config.database.describe()
+        );
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
@@ -384,12 +393,7 @@ fn check_config(config: &Config) -> Result<(), String> {
 
 fn toml_like(config: &Config) -> String {
     let mut shown = config.clone();
-    if let Some((scheme, rest)) = shown.database.url.split_once("://")
-        && let Some((credentials, host)) = rest.split_once('@')
-    {
-        let user = credentials.split(':').next().unwrap_or_default();
-        shown.database.url = format!("{scheme}://{user}:***@{host}");
-    }
+    shown.database.url = kith::config::masked_url(&shown.database.url);
     if !shown.mail.password.is_empty() {
         shown.mail.password = "***".into();
     }

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::render::Renderer;
 use crate::service;
 use crate::spam::limiter::Limiters;
-use crate::state::{AppState, Keys, SiteCache};
+use crate::state::{AppState, Keys, LogOnce, SiteCache};
 
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -129,6 +129,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sites: SiteCache::new(SITE_CACHE_TTL),
         limiters: Arc::new(limiters),
         trusted_proxies: Arc::new(trusted_proxies),
+        log_once: LogOnce::new(Duration::from_secs(3600)),
     })
 }
 

@@ -24,6 +24,31 @@ pub struct AppState {
     pub sites: SiteCache,
     pub limiters: Arc<Limiters>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    pub log_once: LogOnce,
+}
+
+/// Remembers which warnings this process logged lately, so that a warning repeated by every
+/// request (an origin that is not allowed, say) reaches the log at most once per `period`.
+#[derive(Clone)]
+pub struct LogOnce {
+    seen: Cache<String, ()>,
+}
+
+impl LogOnce {
+    pub fn new(period: Duration) -> Self {
+        Self {
+            seen: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(period)
+                .build(),
+        }
+    }
+
+    /// True the first time `key` is seen in the period (the caller then logs).
+    pub fn first(&self, key: &str) -> bool {
+        let entry = self.seen.entry(key.to_owned()).or_insert(());
+        entry.is_fresh()
+    }
 }
 
 /// Keys derived from the server's master secret (stored in the database, so every process

@@ -1,5 +1,6 @@
-//! The embed's files: compiled into the binary (or read from `server.assets_dir` while
-//! developing), served gzip-compressed with an ETag and long-lived cache headers.
+//! The embed's files, built from `embed/src` by `npm run build` in `embed/` (the built files are
+//! committed): compiled into the binary (or read from `server.assets_dir` while developing),
+//! served gzip-compressed with an ETag and long-lived cache headers.
 
 use std::path::PathBuf;
 

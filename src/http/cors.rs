@@ -38,13 +38,7 @@ pub async fn cors(
         _ => false,
     };
     if !allowed {
-        let error = AppError::new(
-            ErrorKind::OriginNotAllowed,
-            format!(
-                "{origin} may not use this site's comments; add it to the site's allowed origins"
-            ),
-        );
-        return Ok(req.into_response(error.error_response()));
+        return Ok(refuse(req, &origin));
     }
     let Ok(origin_value) = HeaderValue::from_str(&origin) else {
         return Ok(req.into_response(HttpResponse::BadRequest().finish()));
@@ -68,6 +62,36 @@ pub async fn cors(
         HeaderValue::from_static("Retry-After"),
     );
     Ok(response)
+}
+
+/// The 403 for an origin the site does not allow. Readable by that origin (for a request
+/// that is not a preflight, so nothing is allowed through), so that the embed can tell the
+/// page's owner what to change instead of failing with the browser's generic CORS error. Logged
+/// once per origin and site per hour.
+fn refuse(req: ServiceRequest, origin: &str) -> ServiceResponse<BoxBody> {
+    let slug = site_slug(req.path()).unwrap_or("").to_owned();
+    if let Some(state) = req.app_data::<web::Data<AppState>>()
+        && state.log_once.first(&format!("origin {origin} {slug}"))
+    {
+        tracing::warn!(
+            origin,
+            site = %slug,
+            "refused a request from an origin the site does not allow; add it under Admin → Sites → Allowed origins, or `kith site set {slug} --allowed-origins …`"
+        );
+    }
+    let error = AppError::new(
+        ErrorKind::OriginNotAllowed,
+        format!("{origin} may not use this site's comments; add it to the site's allowed origins"),
+    );
+    let mut response = error.error_response();
+    if req.method() != Method::OPTIONS
+        && let Ok(value) = HeaderValue::from_str(origin)
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    req.into_response(response)
 }
 
 /// The `{site}` of `/api/v1/sites/{site}/…`.

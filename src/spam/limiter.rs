@@ -39,16 +39,25 @@ pub enum Action {
     Like,
     /// Admin or moderator login attempts.
     Login,
+    /// Rendering a markdown preview.
+    Preview,
+    /// Asking for comment counts (list pages).
+    Counts,
+    /// Asking for a mail to be sent (the "manage my comments" link).
+    Mail,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 8] = [
         Action::Post,
         Action::Edit,
         Action::Report,
         Action::Like,
         Action::Login,
+        Action::Preview,
+        Action::Counts,
+        Action::Mail,
     ];
 
     /// A stable lowercase name (for logs and metrics labels).
@@ -59,6 +68,9 @@ impl Action {
             Action::Report => "report",
             Action::Like => "like",
             Action::Login => "login",
+            Action::Preview => "preview",
+            Action::Counts => "counts",
+            Action::Mail => "mail",
         }
     }
 
@@ -69,6 +81,9 @@ impl Action {
             Action::Report => 2,
             Action::Like => 3,
             Action::Login => 4,
+            Action::Preview => 5,
+            Action::Counts => 6,
+            Action::Mail => 7,
         }
     }
 }
@@ -125,6 +140,9 @@ impl Quota {
 /// | report | 5  | 5  | a reader may flag a handful of comments in one sitting |
 /// | like   | 30 | 20 | cheap, clicky, but a script liking everything is noise |
 /// | login  | 3  | 5  | slows password guessing to a few tries a minute |
+/// | preview | 30 | 10 | a writer previews now and then; rendering costs more than reading |
+/// | counts | 120 | 60 | one request per list page a reader opens |
+/// | mail   | 2  | 3  | "manage my comments" mails: each one lands in someone's inbox |
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -138,6 +156,12 @@ pub struct LimitsConfig {
     pub like: Quota,
     /// Logging in.
     pub login: Quota,
+    /// Markdown previews.
+    pub preview: Quota,
+    /// Comment-count requests.
+    pub counts: Quota,
+    /// Mails a reader asks for ("manage my comments").
+    pub mail: Quota,
     /// How many times the per-address quota a whole /24 or /64 may use (default 4, at least 1).
     pub prefix_multiplier: u32,
 }
@@ -150,6 +174,9 @@ impl Default for LimitsConfig {
             report: Quota::new(5, 5),
             like: Quota::new(30, 20),
             login: Quota::new(3, 5),
+            preview: Quota::new(30, 10),
+            counts: Quota::new(120, 60),
+            mail: Quota::new(2, 3),
             prefix_multiplier: 4,
         }
     }
@@ -164,6 +191,9 @@ impl LimitsConfig {
             Action::Report => self.report,
             Action::Like => self.like,
             Action::Login => self.login,
+            Action::Preview => self.preview,
+            Action::Counts => self.counts,
+            Action::Mail => self.mail,
         }
     }
 

@@ -58,3 +58,58 @@ both_backends! {
         }
     }
 }
+
+/// A valid comment with one field replaced.
+fn with_field(field: &str, value: &str) -> Value {
+    let mut body = json!({
+        "thread_key": "/fields/", "thread_title": "Fields", "thread_url": "https://blog.example/fields/",
+        "author": "Nat", "email": "n@example.com", "website": "https://nat.example/", "body": "hello",
+    });
+    body[field] = Value::from(value);
+    body
+}
+
+both_backends! {
+    async fn naughty_strings_in_each_public_field_alone_never_cause_a_server_error(app: TestApp) {
+        let strings = naughty_strings();
+        for field in ["email", "website", "thread_key", "thread_title", "thread_url"] {
+            let mut accepted = 0;
+            for (i, s) in strings.iter().enumerate() {
+                let response = app.post_comment(&with_field(field, s)).await;
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap();
+                assert!(status < 500, "{field} line {i} {s:?} gave {status}: {body}");
+                if status == 201 {
+                    accepted += 1;
+                } else {
+                    assert!(body["error"].is_string(), "{field}: {body}");
+                }
+            }
+            // Each field accepts something and refuses something of the list.
+            assert!(accepted < strings.len(), "{field} refused nothing");
+            assert!(field == "email" || field == "website" || field == "thread_url" || accepted > 0, "{field} accepted nothing");
+        }
+        for (i, s) in strings.iter().enumerate() {
+            let preview = app.client.post(format!("{}/preview", app.api)).json(&json!({"body": s})).send().await.unwrap();
+            assert!(preview.status().as_u16() < 500, "preview line {i} {s:?}");
+            let counts = app.client.post(format!("{}/counts", app.api)).json(&json!({"keys": [s]})).send().await.unwrap();
+            assert!(counts.status().as_u16() < 500, "counts line {i} {s:?}");
+            let thread = app.get_thread(&format!("key={}", urlencode(s))).await;
+            assert!(thread.status().as_u16() < 500, "thread line {i} {s:?}");
+            let html = app.client.get(format!("{}/thread.html?key={}", app.api, urlencode(s))).send().await.unwrap();
+            assert!(html.status().as_u16() < 500, "thread.html line {i} {s:?}");
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -7,7 +7,13 @@ use crate::helpers::{TestApp, all_ids, assert_error};
 
 both_backends! {
     async fn first_comment_creates_the_thread_with_its_title_and_url(app: TestApp) {
-        assert_eq!(app.get_thread("key=/hello/").await.status(), 404);
+        // A page nobody has commented on is an empty thread (200), not an error.
+        let empty = app.get_thread("key=/hello/").await;
+        assert_eq!(empty.status(), 200);
+        let empty: serde_json::Value = empty.json().await.unwrap();
+        assert_eq!(empty["total"], 0);
+        assert_eq!(empty["comments"], serde_json::json!([]));
+        assert_eq!(empty["thread"]["key"], "/hello/");
         let posted = app.post_ok("/hello/", "Ann", "Hello *there*", None).await;
         assert_eq!(posted["comment"]["status"], "approved");
         assert_eq!(posted["comment"]["html"], "<p>Hello <em>there</em></p>\n");

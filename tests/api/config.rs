@@ -113,3 +113,52 @@ fn a_bad_database_url_fails_fast_with_the_real_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("connect"), "{err}");
 }
+
+mod start_log {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    use crate::both_backends;
+    use crate::helpers::TestApp;
+
+    /// The first line of `kith serve`'s log that says where it listens.
+    fn listening_line(url: &str) -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kith"))
+            .arg("serve")
+            .env("KITH_DATABASE__URL", url)
+            .env("KITH_SERVER__PORT", "0")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let line = BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("listening on"))
+            .unwrap_or_default();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        line
+    }
+
+    both_backends! {
+        async fn the_start_log_names_the_database_with_its_password_masked(app: TestApp) {
+            let url = app.state.config.database.url.clone();
+            let (line, wanted) = if let Some(rest) = url.strip_prefix("postgres://") {
+                // Trust auth ignores the password; the log must not show it.
+                let (user, host) = rest.split_once('@').unwrap();
+                let user = user.split(':').next().unwrap();
+                let with_password = format!("postgres://{user}:s3cret-pw@{host}");
+                let line = listening_line(&with_password);
+                assert!(!line.contains("s3cret-pw"), "{line}");
+                (line, format!("database: PostgreSQL at postgres://{user}:***@{host}"))
+            } else {
+                let path = url.strip_prefix("sqlite://").unwrap().to_string();
+                (listening_line(&url), format!("database: SQLite at {path}"))
+            };
+            assert!(line.contains(&wanted), "{line} lacks {wanted}");
+        }
+    }
+}

@@ -95,7 +95,7 @@ test('an approved held comment appears in the embed', async () => {
   await reader.goto(env.host.origin + key);
   await kithEl(reader, 'form').waitFor();
   await postViaForm(reader, { body: 'Please let this through.', author: 'Hopeful Hana', email: 'hana@example.com' });
-  await expectText(kithEl(reader, 'li.c .pe'), 'Your comment is awaiting moderation.');
+  await expectText(kithEl(reader, 'li.kith-comment .kith-pending'), 'Your comment is awaiting moderation.');
 
   await admin.goto(adminUrl('/comments?status=pending'));
   const row = rowOf(admin, 'Please let this through.');
@@ -108,11 +108,11 @@ test('an approved held comment appears in the embed', async () => {
 
   const other = await newPage(env.browser);
   await other.goto(env.host.origin + key);
-  await expectText(kithEl(other, 'li.c .b'), 'Please let this through.');
-  assert.equal(await kithEl(other, 'li.c .pe').count(), 0, 'no longer awaiting moderation');
+  await expectText(kithEl(other, 'li.kith-comment .kith-body'), 'Please let this through.');
+  assert.equal(await kithEl(other, 'li.kith-comment .kith-pending').count(), 0, 'no longer awaiting moderation');
   await reader.reload();
-  await expectText(kithEl(reader, 'li.c .b'), 'Please let this through.');
-  assert.equal(await kithEl(reader, 'li.c .pe').count(), 0);
+  await expectText(kithEl(reader, 'li.kith-comment .kith-body'), 'Please let this through.');
+  assert.equal(await kithEl(reader, 'li.kith-comment .kith-pending').count(), 0);
   await other.close();
   await readerCtx.close();
 });
@@ -146,7 +146,7 @@ test('after banning an e-mail address its next comment lands in spam', async () 
   await reader.goto(env.host.origin + key);
   await kithEl(reader, 'form').waitFor();
   await postViaForm(reader, { body: 'You are all wrong.', author: 'Troll', email: 'troll@example.com' });
-  await expectCount(kithEl(reader, 'li.c'), 1);
+  await expectCount(kithEl(reader, 'li.kith-comment'), 1);
   await admin.goto(adminUrl('/comments?status=spam'));
   const row = rowOf(admin, 'You are all wrong.');
   await expectCount(row, 1);
@@ -169,8 +169,8 @@ test('a closed thread tells readers that comments are closed', async () => {
 
   const reader = await newPage(env.browser);
   await reader.goto(env.host.origin + key);
-  await expectText(kithEl(reader, 'li.c .b'), 'The last word.');
-  await expectText(kithEl(reader, '.cl'), 'Comments are closed.');
+  await expectText(kithEl(reader, 'li.kith-comment .kith-body'), 'The last word.');
+  await expectText(kithEl(reader, '.kith-closed'), 'Comments are closed.');
   assert.equal(await kithEl(reader, 'form').count(), 0, 'no form on a closed thread');
   await reader.close();
 });
@@ -184,15 +184,16 @@ test('a comment reported by three readers disappears until an admin decides', as
   assert.equal(await reportFrom('127.0.0.3', id, 'insulting'), 200);
 
   const reader = await newPage(env.browser);
-  reader.on('dialog', d => d.accept('offensive'));
   await reader.goto(env.host.origin + key);
-  const li = kithEl(reader, 'li.c');
-  await expectText(li.locator('.b'), 'A rude remark.');
+  const li = kithEl(reader, 'li.kith-comment');
+  await expectText(li.locator('.kith-body'), 'A rude remark.');
   await li.getByRole('button', { name: 'Report' }).click();
+  await reader.getByLabel('Why should this comment be reviewed? (a short reason)').fill('offensive');
+  await kithEl(reader, 'dialog').getByRole('button', { name: 'Report' }).click();
   await expectText(kithEl(reader, '[role=status]'), 'Thank you, the comment was reported.');
   await reader.reload();
   await expectText(kithEl(reader, 'h2'), "No comments yet. Why don't you start the discussion?");
-  assert.equal(await kithEl(reader, 'li.c').count(), 0, 'hidden at the threshold');
+  assert.equal(await kithEl(reader, 'li.kith-comment').count(), 0, 'hidden at the threshold');
 
   await admin.goto(adminUrl('/comments?status=reported'));
   const row = rowOf(admin, 'A rude remark.');

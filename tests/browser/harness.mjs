@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,6 +75,9 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
         KITH_RATE_LIMITS__EDIT: '{per_minute=100000,burst=100000}',
         KITH_RATE_LIMITS__LIKE: '{per_minute=100000,burst=100000}',
         KITH_RATE_LIMITS__REPORT: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__PREVIEW: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__COUNTS: '{per_minute=100000,burst=100000}',
+        KITH_RATE_LIMITS__MAIL: '{per_minute=100000,burst=100000}',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,8 +126,9 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
 
 /**
  * Host pages on a different origin (http://localhost:<port>), from tests/browser/fixtures/.
- * /p/<anything>/?theme=dark&lang=de&title=...  -> fixtures/post.html with the container attributes
- * /index/?keys=/a/,/b/                         -> fixtures/index.html with count links
+ * /p/<anything>/?theme=dark&lang=de&title=...  -> fixtures/post.html with the container attributes,
+ *   plus &css=<page CSS>&doctitle=<title>&og=<og:title>&counts=/a/,/b/ (count links on the page)
+ * /index/?keys=/a/,/b/&script=embed             -> fixtures/index.html with count links (count.js, or embed.js)
  */
 export async function startHost(kithBase) {
   const fx = name => fs.readFileSync(path.join(here, 'fixtures', name), 'utf8');
@@ -135,14 +140,23 @@ export async function startHost(kithBase) {
       const attrs = ['key', 'title', 'site', 'lang', 'theme']
         .filter(k => u.searchParams.has(k))
         .map(k => ` data-kith-${k}="${attr(u.searchParams.get(k))}"`).join('');
-      html = fx('post.html').replaceAll('{{ATTRS}}', attrs);
+      // Extra host page parts: page CSS, <title>, og:title, count links beside the thread.
+      const head = (u.searchParams.has('css') ? `<style>${u.searchParams.get('css')}</style>` : '')
+        + (u.searchParams.has('og') ? `<meta property="og:title" content="${attr(u.searchParams.get('og'))}">` : '');
+      const countLinks = (u.searchParams.get('counts') || '').split(',').filter(Boolean)
+        .map(k => `<a href="${attr(k)}" data-kith-count="${attr(k)}">Comments</a>`).join('\n');
+      html = fx('post.html').replaceAll('{{ATTRS}}', attrs).replace('{{HEAD}}', head).replace('{{COUNTS}}', countLinks)
+        .replace('<title>A host blog post</title>', `<title>${attr(u.searchParams.get('doctitle') ?? 'A host blog post')}</title>`);
     } else if (u.pathname.startsWith('/index/')) {
       const keys = (u.searchParams.get('keys') || '').split(',').filter(Boolean);
       const site = u.searchParams.get('site');
       const links = keys.map(k => `<li><a href="${attr(k)}#comments" data-kith-count="${attr(k)}">Comments</a></li>`)
         .concat(site ? [`<li><span data-kith-count="/x/" data-kith-site="${attr(site)}">Comments</span></li>`] : []).join('\n');
       const lang = u.searchParams.get('lang');
-      html = fx('index.html').replaceAll('{{LINKS}}', links).replaceAll('{{SCRIPT_ATTRS}}', lang ? ` data-kith-lang="${attr(lang)}"` : '');
+      // ?script=embed loads embed.js (which also fills counts) instead of count.js.
+      const script = u.searchParams.get('script') === 'embed' ? 'embed.js' : 'count.js';
+      html = fx('index.html').replaceAll('{{LINKS}}', links).replaceAll('{{SCRIPT_ATTRS}}', lang ? ` data-kith-lang="${attr(lang)}"` : '')
+        .replace('/count.js', `/${script}`);
     } else {
       res.writeHead(404); res.end('not found'); return;
     }
@@ -177,13 +191,27 @@ export async function setup(opts = {}) {
   };
 }
 
-/** A new page that fails the test on page errors, collecting console messages. */
+// Every page opened with newPage() during the running test; checked after the test.
+let pagesOfThisTest = [];
+
+/**
+ * A new page whose uncaught errors (exceptions and unhandled rejections, in `page.errors`) fail
+ * the test that opened it: a hook after every test of every file that imports the harness checks
+ * them, whether or not the test closed the page, so no test can forget to.
+ */
 export async function newPage(ctxOrBrowser) {
   const page = await ctxOrBrowser.newPage();
   page.errors = [];
   page.on('pageerror', e => page.errors.push(e));
+  pagesOfThisTest.push(page);
   return page;
 }
+
+afterEach(() => {
+  const errors = pagesOfThisTest.flatMap(page => page.errors.map(e => `${page.url()}: ${e.stack || e.message || e}`));
+  pagesOfThisTest = [];
+  if (errors.length) throw new Error(`page errors during the test:\n${errors.join('\n')}`);
+});
 
 // ---- expect-style polling of locators (playwright-core has no expect) ----
 const TIMEOUT = 10_000;

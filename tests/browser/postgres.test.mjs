@@ -16,31 +16,31 @@ test('full flow on PostgreSQL', async () => {
   await page.goto(env.host.origin + key);
   await expectText(kithEl(page, 'h2'), "No comments yet. Why don't you start the discussion?");
   await postViaForm(page, { body: 'Hello from PostgreSQL', author: 'Pg Reader' });
-  const first = kithEl(page, 'ol.ls > li.c');
+  const first = kithEl(page, 'ol.kith-list > li.kith-comment');
   await expectCount(first, 1);
   const id = await first.getAttribute('id');
   await until(async () => (await shadowActive(page))?.li === id, 'focus on the new comment');
 
   await first.locator('> article button:text-is("Reply")').click();
   await postViaForm(page, { body: 'A nested answer', author: 'Second' });
-  await expectCount(kithEl(page, `#${id} > ol.r > li.c`), 1);
+  await expectCount(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`), 1);
   await expectText(kithEl(page, 'h2'), '2 comments');
 
-  await kithEl(page, `#${id} > article button.lk`).click();
-  await expectText(kithEl(page, `#${id} > article button.lk`), '1');
+  await kithEl(page, `#${id} > article button.kith-like`).click();
+  await expectText(kithEl(page, `#${id} > article button.kith-like`), '1');
 
-  const reply = kithEl(page, `#${id} > ol.r > li.c`);
+  const reply = kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`);
   await reply.locator('button:text-is("Edit")').click();
   await reply.locator('textarea').fill('A nested answer, _edited_');
   await reply.locator('button:text-is("Save")').click();
-  await expectText(kithEl(page, `#${id} > ol.r > li.c .b em`), 'edited');
+  await expectText(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment .kith-body em`), 'edited');
 
   await page.reload();
-  await expectText(kithEl(page, `#${id} > ol.r > li.c .b`), 'A nested answer, edited');
-  await expectText(kithEl(page, `#${id} > article button.lk`), '1');
-  page.once('dialog', d => d.accept());
-  await kithEl(page, `#${id} > ol.r > li.c button:text-is("Delete")`).click();
-  await expectCount(kithEl(page, `#${id} > ol.r > li.c`), 0);
+  await expectText(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment .kith-body`), 'A nested answer, edited');
+  await expectText(kithEl(page, `#${id} > article button.kith-like`), '1');
+  await kithEl(page, `#${id} > ol.kith-replies > li.kith-comment button:text-is("Delete")`).click();
+  await kithEl(page, 'dialog button:text-is("Delete")').click();
+  await expectCount(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`), 0);
   await expectText(kithEl(page, 'h2'), '1 comment');
 
   const index = await newPage(env.browser);
@@ -69,20 +69,20 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   const resp = page.waitForResponse(r => r.url().endsWith('/comments') && r.request().method() === 'POST');
   await kithEl(page, 'button[type=submit]').click();
   assert.equal((await resp).status(), 403);
-  await until(async () => (await kithEl(page, '.fe').textContent()).length > 0, 'form-level error');
+  await until(async () => (await kithEl(page, '.kith-form-error').textContent()).length > 0, 'form-level error');
   assert.equal(await kithEl(page, 'textarea[name=body]').inputValue(), 'Typed while the owner closed the thread');
   await page.reload();
-  await expectText(kithEl(page, '.cl'), 'Comments are closed.');
+  await expectText(kithEl(page, '.kith-closed'), 'Comments are closed.');
   assert.equal(await kithEl(page, 'form').count(), 0, 'no form on a closed thread');
   assert.equal(await kithEl(page, 'button:text-is("Reply")').count(), 0, 'no reply buttons');
-  await expectText(kithEl(page, 'ol.ls > li.c').first(), 'pinned answer');
-  await kithEl(page, 'ol.ls > li.c').first().evaluate(e => { e.dataset.old = '1'; });
+  await expectText(kithEl(page, 'ol.kith-list > li.kith-comment').first(), 'pinned answer');
+  await kithEl(page, 'ol.kith-list > li.kith-comment').first().evaluate(e => { e.dataset.old = '1'; });
   await kithEl(page, 'select').selectOption('newest');
-  await until(async () => (await kithEl(page, 'ol.ls > li.c').count()) === 2 && (await kithEl(page, 'li[data-old]').count()) === 0, 'list re-rendered');
+  await until(async () => (await kithEl(page, 'ol.kith-list > li.kith-comment').count()) === 2 && (await kithEl(page, 'li[data-old]').count()) === 0, 'list re-rendered');
   assert.equal(await kithEl(page, 'form').count(), 0, 'still no form after re-sorting');
-  const badges = await kithEl(page, `#comment-${b.id} .bd`).allInnerTexts();
+  const badges = await kithEl(page, `#comment-${b.id} .kith-badge`).allInnerTexts();
   assert.deepEqual(badges, ['Owner', 'Pinned']);
-  assert.equal(await kithEl(page, `#comment-${a.id} .bd`).count(), 0);
+  assert.equal(await kithEl(page, `#comment-${a.id} .kith-badge`).count(), 0);
   await page.close();
 });
 
@@ -106,7 +106,7 @@ test('proof of work is solved in a Web Worker and accepted (pow_difficulty set i
   };
   // a failed attempt first (invalid e-mail): the retry still gets an unused challenge
   await postViaForm(page, { body: 'Worked for it, 1', author: 'Pow 1', email: 'not-an-email' });
-  await until(async () => (await kithEl(page, '#k-email-e').textContent()).length > 0, 'inline email error');
+  await until(async () => (await kithEl(page, '#kith-email-error').textContent()).length > 0, 'inline email error');
   const challenges = [];
   for (const n of [1, 2]) {
     const req = page.waitForRequest(r => r.url().endsWith('/comments') && r.method() === 'POST');
@@ -115,11 +115,11 @@ test('proof of work is solved in a Web Worker and accepted (pow_difficulty set i
     assert.match(body.pow?.nonce ?? '', /^\d+$/);
     assert.ok(zeros(`${body.pow.challenge}:${body.pow.nonce}`) >= 16, 'the nonce solves the challenge');
     challenges.push(body.pow.challenge);
-    await expectCount(kithEl(page, 'li.c'), n);
+    await expectCount(kithEl(page, 'li.kith-comment'), n);
     await expectText(kithEl(page, 'h2'), `${n} comment`);
   }
   assert.notEqual(challenges[1], challenges[0], 'a fresh challenge for the second comment');
   assert.ok(workers.length >= 1 && workers.every(u => u.startsWith('blob:')), `solved in a Blob Web Worker (${workers})`);
-  assert.equal(await kithEl(page, '.fe').textContent(), '');
+  assert.equal(await kithEl(page, '.kith-form-error').textContent(), '');
   await page.close();
 });

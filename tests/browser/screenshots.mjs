@@ -28,7 +28,7 @@ try {
     const ctx = await browser.newContext({ colorScheme: scheme, viewport: { width: 960, height: 900 }, deviceScaleFactor: 1 });
     const page = await ctx.newPage();
     await page.goto(`${origin}/`);
-    await page.locator('#kith-thread li.c li.c').waitFor();
+    await page.locator('#kith-thread li.kith-comment li.kith-comment').waitFor();
     await page.locator('#kith-thread link[rel=stylesheet]').evaluate(l => l.sheet || new Promise(r => l.addEventListener('load', r)));
     await page.evaluate(() => document.fonts.ready);
     const box = await page.locator('#comments').boundingBox();

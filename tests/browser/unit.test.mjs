@@ -1,42 +1,46 @@
-// Checks without a browser: locale files complete, proof-of-work solver correct.
+// Checks without a browser: locale files complete and used, proof-of-work solver correct, the
+// committed bundle built from the source and within its size budget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './harness.mjs';
+import { solveChallenge } from '../../embed/src/pow.js';
 
-const dir = path.join(repoRoot, 'embed', 'locales');
+const embedDir = path.join(repoRoot, 'embed');
+const dir = path.join(embedDir, 'locales');
 const langs = ['en', 'de', 'fr', 'es', 'pt', 'it', 'nl', 'pl', 'ja', 'zh'];
+const readJson = file => JSON.parse(fs.readFileSync(file, 'utf8'));
+const placeholders = s => [...JSON.stringify(s).matchAll(/\{(\w+)\}/g)].map(m => m[1]).sort();
 
-test('all ten locale files exist and have the same keys as the built-in English', () => {
-  const src = fs.readFileSync(path.join(repoRoot, 'embed', 'embed.js'), 'utf8');
-  const en = JSON.parse(fs.readFileSync(path.join(dir, 'en.json'), 'utf8'));
-  for (const k of Object.keys(en)) assert.ok(new RegExp(`\\b${k}:`).test(src), `embed.js has built-in English for ${k}`);
+test('all ten locale files have the same keys and placeholders as en.json', () => {
+  const en = readJson(path.join(dir, 'en.json'));
   for (const l of langs) {
-    const j = JSON.parse(fs.readFileSync(path.join(dir, `${l}.json`), 'utf8'));
+    const j = readJson(path.join(dir, `${l}.json`));
     assert.deepEqual(Object.keys(j).sort(), Object.keys(en).sort(), `${l}.json keys`);
+    for (const [k, v] of Object.entries(en)) {
+      if (k === 'comments') continue;
+      assert.equal(typeof j[k], 'string', `${l}.${k} is a string`);
+      assert.ok(j[k].trim().length > 0, `${l}.${k} is not empty`);
+      assert.deepEqual(placeholders(j[k]), placeholders(v), `${l}.${k} placeholders`);
+    }
     const pr = new Intl.PluralRules(l);
     for (const n of [0, 1, 2, 5, 22, 1000]) assert.ok(j.comments[pr.select(n)] || j.comments.other, `${l} plural for ${n}`);
-    assert.ok(j.comments.other.includes('{n}'));
-    assert.ok(j.reply_to.includes('{name}') && j.left.includes('{t}'), `${l} placeholders`);
+    for (const form of Object.values(j.comments)) assert.ok(form.includes('{n}'), `${l} plural form has {n}`);
   }
 });
 
-test('built-in English strings match en.json', () => {
-  const src = fs.readFileSync(path.join(repoRoot, 'embed', 'embed.js'), 'utf8');
-  const en = JSON.parse(fs.readFileSync(path.join(dir, 'en.json'), 'utf8'));
-  for (const [k, v] of Object.entries(en)) {
-    if (typeof v !== 'string') continue;
-    assert.ok(src.includes(JSON.stringify(v).slice(1, -1)) || src.includes(v), `English "${k}" in embed.js equals en.json`);
-  }
+test('every string in en.json is used by the embed source, and the source uses no other key', () => {
+  const en = readJson(path.join(dir, 'en.json'));
+  const source = fs.readdirSync(path.join(embedDir, 'src')).filter(f => f.endsWith('.js'))
+    .map(f => fs.readFileSync(path.join(embedDir, 'src', f), 'utf8')).join('\n');
+  for (const k of Object.keys(en)) assert.ok(source.includes(`'${k}'`), `the source uses "${k}"`);
+  for (const [, k] of source.matchAll(/\bt\('(\w+)'/g)) assert.ok(k in en, `en.json has "${k}"`);
 });
 
 test('the embed proof-of-work solver agrees with node:crypto SHA-256', async () => {
   const { createHash, randomBytes } = await import('node:crypto');
-  const src = fs.readFileSync(path.join(repoRoot, 'embed', 'embed.js'), 'utf8');
-  const m = src.match(/function solve\(p\) \{[\s\S]*?\n {2}\}\n/);
-  assert.ok(m, 'solve() found in embed.js');
-  const solve = new Function(`return ${m[0]}`)();
   const zeros = s => {
     let z = 0;
     for (const b of createHash('sha256').update(s).digest()) { if (b === 0) { z += 8; continue; } z += Math.clz32(b) - 24; break; }
@@ -44,9 +48,18 @@ test('the embed proof-of-work solver agrees with node:crypto SHA-256', async () 
   };
   for (const [len, difficulty] of [[8, 0], [16, 8], [32, 12], [40, 14], [64, 10]]) {
     const challenge = randomBytes(len).toString('hex');
-    const nonce = solve({ challenge, difficulty });
+    const nonce = solveChallenge({ challenge, difficulty });
     assert.match(nonce, /^\d+$/);
     assert.ok(zeros(`${challenge}:${nonce}`) >= difficulty, `solution has ${difficulty} leading zero bits`);
     for (let n = 0; n < Number(nonce); n++) assert.ok(zeros(`${challenge}:${n}`) < difficulty, 'first solution found');
   }
+});
+
+test('the committed bundle is what embed/src builds to (npm ci in embed/ first)', () => {
+  execFileSync(process.execPath, ['build.mjs', '--check'], { cwd: embedDir, stdio: 'pipe' });
+});
+
+test('the bundle is within its size budget (benches/embed-size.sh)', () => {
+  const out = execFileSync('bash', [path.join(repoRoot, 'benches', 'embed-size.sh')], { encoding: 'utf8' });
+  assert.match(out, /embed\.js\+embed\.css: \d+ bytes gzipped/);
 });

@@ -46,7 +46,7 @@ test('html5sec vectors are stored and rendered without script execution', async 
     const found = await page.evaluate(() => {
       const root = document.querySelector('#kith-thread').shadowRoot;
       const bad = [];
-      for (const el of root.querySelectorAll('.b *')) {
+      for (const el of root.querySelectorAll('.kith-body *')) {
         const tag = el.tagName.toLowerCase();
         if (['script', 'iframe', 'object', 'embed', 'frame', 'frameset', 'form', 'input', 'button', 'style', 'link', 'meta', 'base', 'svg', 'math', 'textarea', 'select'].includes(tag)) bad.push(`<${tag}>`);
       }
@@ -58,7 +58,7 @@ test('html5sec vectors are stored and rendered without script execution', async 
           if (/^\s*(javascript|vbscript|data):/i.test(a.value)) bad.push(`${tag}[${a.name}=${a.value.slice(0, 30)}]`);
         }
       }
-      return { bad, n: root.querySelectorAll('li.c').length, names: root.querySelectorAll('.n').length, xss: window.__xss, scripts: root.querySelectorAll('script').length };
+      return { bad, n: root.querySelectorAll('li.kith-comment').length, names: root.querySelectorAll('.kith-author').length, xss: window.__xss, scripts: root.querySelectorAll('script').length };
     });
     assert.equal(found.n, n, 'every vector rendered as a comment');
     assert.equal(found.names, found.n, 'every author name rendered as text');

@@ -622,6 +622,13 @@ fn site_form(form: &FormPairs) -> site_admin::SiteForm {
         report_threshold: form.text("report_threshold"),
         auto_close_days: form.text("auto_close_days"),
         language: form.text("language"),
+        // An unticked box is not sent at all: the page always shows these, so absent is off.
+        honeypot: Some(form.get("honeypot").is_some()),
+        require_form_token: Some(form.get("require_form_token").is_some()),
+        min_post_secs: form.get("min_post_secs").map(str::to_owned),
+        duplicate_window_secs: form.get("duplicate_window_secs").map(str::to_owned),
+        pow_difficulty: form.get("pow_difficulty").map(str::to_owned),
+        spam_threshold_percent: form.get("spam_threshold_percent").map(str::to_owned),
     }
 }
 

@@ -170,9 +170,11 @@ pub struct PreviewResponse {
 pub async fn preview_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    Client(client): Client,
     body: web::Json<PreviewRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    rate_limit(&state, Action::Preview, &client)?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let html = service::blocking(&state, move |state, conn| {
         sites::find(state, conn, &slug)?;

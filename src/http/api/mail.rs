@@ -3,7 +3,9 @@ use serde::Deserialize;
 
 use crate::domain::fields::Email;
 use crate::error::AppError;
+use crate::http::client::{Client, rate_limit};
 use crate::service::{self, mail, sites};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -16,9 +18,11 @@ pub struct ManageLinkRequest {
 pub async fn request_manage_link(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    Client(client): Client,
     body: web::Json<ManageLinkRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    rate_limit(&state, Action::Mail, &client)?;
     let email = Email::parse(body.into_inner().email, state.config.limits.email)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;

@@ -8,7 +8,9 @@ use super::views::CommentResponse;
 use crate::domain::thread::{Cursor, Sort, ThreadKey};
 use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
+use crate::http::client::{Client, rate_limit};
 use crate::service::{self, sites, threads};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -29,6 +31,22 @@ pub struct ThreadResponse {
     total: i64,
     comments: Vec<CommentResponse>,
     next_cursor: Option<String>,
+}
+
+impl ThreadResponse {
+    fn empty(key: &str) -> Self {
+        Self {
+            thread: ThreadInfo {
+                key: key.to_owned(),
+                title: String::new(),
+                url: String::new(),
+                closed: false,
+            },
+            total: 0,
+            comments: Vec::new(),
+            next_cursor: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -79,7 +97,15 @@ pub async fn get_thread(
         parse_query(query.into_inner(), state.config.limits.thread_key)?;
     let response = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let page = threads::list(conn, &site, &key, sort, cursor, limit)?;
+        let page = match threads::list(conn, &site, &key, sort, cursor, limit) {
+            Ok(page) => page,
+            // A page nobody has commented on yet is an empty thread, not an error: every
+            // page without comments would otherwise log a failed request in the console.
+            Err(e) if e.kind == ErrorKind::ThreadNotFound => {
+                return Ok(ThreadResponse::empty(key.as_str()));
+            }
+            Err(e) => return Err(e),
+        };
         Ok(ThreadResponse {
             thread: ThreadInfo {
                 key: page.thread.key,
@@ -204,9 +230,11 @@ pub struct CountsResponse {
 pub async fn get_counts(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    Client(client): Client,
     body: web::Json<CountsRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    rate_limit(&state, Action::Counts, &client)?;
     let keys = body.into_inner().keys;
     let counts = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;

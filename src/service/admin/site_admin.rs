@@ -30,6 +30,14 @@ pub struct SiteForm {
     pub report_threshold: String,
     pub auto_close_days: String,
     pub language: String,
+    /// Spam defences (see [`SiteSettings`]); `None` keeps the current value, so API clients
+    /// written before these fields existed keep working.
+    pub honeypot: Option<bool>,
+    pub require_form_token: Option<bool>,
+    pub min_post_secs: Option<String>,
+    pub duplicate_window_secs: Option<String>,
+    pub pow_difficulty: Option<String>,
+    pub spam_threshold_percent: Option<String>,
 }
 
 impl SiteForm {
@@ -56,6 +64,12 @@ impl SiteForm {
             report_threshold: s.report_threshold.to_string(),
             auto_close_days: s.auto_close_days.to_string(),
             language: s.language.clone(),
+            honeypot: Some(s.honeypot),
+            require_form_token: Some(s.require_form_token),
+            min_post_secs: Some(s.min_post_secs.to_string()),
+            duplicate_window_secs: Some(s.duplicate_window_secs.to_string()),
+            pow_difficulty: Some(s.pow_difficulty.to_string()),
+            spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
         }
     }
 
@@ -123,6 +137,38 @@ impl SiteForm {
             max_links: number("max_links", &self.max_links, 0, 1000)?,
             report_threshold: number("report_threshold", &self.report_threshold, 1, 1000)?,
             auto_close_days: number("auto_close_days", &self.auto_close_days, 0, 36_500)?,
+            honeypot: self.honeypot.unwrap_or(base.honeypot),
+            require_form_token: self.require_form_token.unwrap_or(base.require_form_token),
+            min_post_secs: optional_number(
+                "min_post_secs",
+                self.min_post_secs.as_deref(),
+                0,
+                3600,
+            )?
+            .unwrap_or(base.min_post_secs),
+            duplicate_window_secs: optional_number(
+                "duplicate_window_secs",
+                self.duplicate_window_secs.as_deref(),
+                0,
+                31_536_000,
+            )?
+            .unwrap_or(base.duplicate_window_secs),
+            pow_difficulty: optional_number(
+                "pow_difficulty",
+                self.pow_difficulty.as_deref(),
+                0,
+                24,
+            )?
+            .and_then(|n| u8::try_from(n).ok())
+            .unwrap_or(base.pow_difficulty),
+            spam_threshold_percent: optional_number(
+                "spam_threshold_percent",
+                self.spam_threshold_percent.as_deref(),
+                0,
+                100,
+            )?
+            .and_then(|n| u8::try_from(n).ok())
+            .unwrap_or(base.spam_threshold_percent),
             ..base.clone()
         };
         Ok(ParsedSite {
@@ -158,6 +204,15 @@ fn number(field: &'static str, value: &str, min: u32, max: u32) -> Result<u32, F
         .ok_or_else(|| {
             FieldError::new(field, format!("must be a whole number from {min} to {max}"))
         })
+}
+
+fn optional_number(
+    field: &'static str,
+    value: Option<&str>,
+    min: u32,
+    max: u32,
+) -> Result<Option<u32>, FieldError> {
+    value.map(|v| number(field, v, min, max)).transpose()
 }
 
 fn words(field: &'static str, value: &str) -> Result<Vec<String>, FieldError> {

@@ -1,0 +1,184 @@
+// One comment and its replies, with the reader's actions on it (like, reply, report, and edit or
+// delete for the comment's own author while the edit window is open).
+import { el, button } from './dom.js';
+import { identicon } from './avatar.js';
+import { openDialog } from './dialogs.js';
+import { markdownPreview } from './editor.js';
+
+const isWebUrl = url => /^https?:\/\//i.test(url || '');
+
+/**
+ * A pingback or trackback: the linking page's title (linked), the excerpt it sent and the date;
+ * no replies and no actions.
+ */
+export function renderLinkback(view, linkback) {
+  const { t, ago } = view.i18n;
+  const website = isWebUrl(linkback.website) ? linkback.website : null;
+  const excerpt = el('div', { className: 'kith-body kith-excerpt' });
+  excerpt.innerHTML = linkback.html;  // sanitized by the server
+  return el('li', { className: 'kith-linkback', id: 'comment-' + linkback.id },
+    el('div', { className: 'kith-meta' },
+      el(website ? 'a' : 'span', { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
+        linkback.author || t('anon')),
+      el('time', { className: 'kith-time', dateTime: linkback.created_at }, ago(linkback.created_at))),
+    excerpt);
+}
+
+/** Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state. */
+export function renderComment(view, comment) {
+  const { t, ago, lang } = view.i18n;
+  const own = view.own.entries[comment.id];
+  const deleted = comment.status == 'deleted', pending = comment.status == 'pending';
+  if (own && comment.status == 'approved') {
+    own.comment.status = 'approved';
+    view.own.persist();
+  }
+
+  const body = el('div', { className: 'kith-body' });
+  // The server's sanitized HTML: the only thing that ever goes into innerHTML.
+  if (deleted) body.append(el('em', {}, t('deleted')));
+  else body.innerHTML = comment.html;
+  const actions = el('div', { className: 'kith-actions' });
+  const replies = el('ol', { className: 'kith-replies' });
+  const website = isWebUrl(comment.website) ? comment.website : null;
+  const article = el('article', { className: 'kith-card', tabIndex: -1 },
+    el('div', { className: 'kith-meta' },
+      !deleted && identicon(comment.avatar),
+      !deleted && el(website ? 'a' : 'span',
+        { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
+        comment.author || t('anon')),
+      comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
+      comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
+      el('a', { className: 'kith-time', href: '#comment-' + comment.id },
+        el('time', { dateTime: comment.created_at, title: new Date(comment.created_at).toLocaleString(lang) },
+          ago(comment.created_at))),
+      comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited'))),
+    pending && el('p', { className: 'kith-pending' }, t('pending')),
+    body,
+    actions);
+  const item = el('li', { className: 'kith-comment', id: 'comment-' + comment.id }, article, replies);
+  for (const reply of comment.replies || []) replies.append(renderComment(view, reply));
+  if (deleted) return item;
+
+  if (!pending) {
+    actions.append(
+      likeButton(view, comment),
+      !view.closed && button(t('reply'), () => view.form.open(comment, item)),
+      button(t('report'), () => reportComment(view, comment)));
+  }
+  if (own && new Date(own.editable_until) > Date.now()) {
+    addOwnerActions(view, { comment, own, item, article, body, actions });
+  }
+  return item;
+}
+
+function likeButton(view, comment) {
+  const { t } = view.i18n;
+  const like = button('', async () => {
+    try {
+      const result = await view.api(`comments/${comment.id}/like`, { method: 'POST' });
+      view.liked.ids[comment.id] = 1;
+      view.liked.persist();
+      show(result.likes, true);
+    } catch (error) {
+      view.announce(view.errorMessage(error));
+    }
+  }, 'kith-link-button kith-like');
+  const show = (count, pressed) => {
+    like.replaceChildren(
+      el('span', { 'aria-hidden': 'true' }, '♥ '),
+      el('span', { className: 'kith-visually-hidden' }, t('like') + ' '),
+      '' + count);
+    like.setAttribute('aria-pressed', !!pressed);
+  };
+  show(comment.likes, view.liked.ids[comment.id]);
+  return like;
+}
+
+function reportComment(view, comment) {
+  const { t } = view.i18n;
+  openDialog(view, {
+    title: t('report'),
+    field: { label: t('report_q'), rows: 3 },
+    confirmLabel: t('report'),
+    onConfirm: async reason => {
+      await view.api(`comments/${comment.id}/report`, { method: 'POST', body: { reason } });
+      return t('reported');
+    },
+  });
+}
+
+/** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
+function addOwnerActions(view, { comment, own, item, article, body, actions }) {
+  const { t } = view.i18n;
+  const ownerHeaders = { 'X-Edit-Token': own.edit_token };
+  const timeLeft = el('span', { className: 'kith-time-left' });
+
+  // The edit box: as roomy as the post box, with the same preview.
+  const edit = button(t('edit'), () => {
+    const text = el('textarea', { className: 'kith-input', rows: 6, value: own.body || body.textContent, 'aria-label': t('body') });
+    const error = el('p', { className: 'kith-field-error', role: 'alert' });
+    const showError = failure => { error.textContent = view.errorMessage(failure); };
+    const { preview, toggle } = markdownPreview(view, text, showError);
+    const close = () => {
+      editor.remove();
+      body.hidden = actions.hidden = false;
+      edit.focus();
+    };
+    const save = async () => {
+      try {
+        const result = await view.api('comments/' + comment.id, { method: 'PATCH', body: { body: text.value }, headers: ownerHeaders });
+        Object.assign(own, { comment: result.comment, body: text.value, editable_until: result.editable_until || own.editable_until });
+        view.own.persist();
+        view.replaceComment(item, result.comment).firstChild.focus();
+        view.announce(t('saved'));
+      } catch (failure) {
+        showError(failure);
+      }
+    };
+    const editor = el('div', { className: 'kith-edit' }, text, preview, error,
+      el('div', { className: 'kith-buttons' },
+        button(t('save'), save, 'kith-button'),
+        toggle,
+        button(t('cancel'), close, 'kith-button kith-secondary')));
+    body.hidden = actions.hidden = true;
+    article.insertBefore(editor, actions);
+    text.focus();
+  });
+
+  const remove = button(t('del'), () => openDialog(view, {
+    title: t('del'),
+    text: t('del_q'),
+    confirmLabel: t('del'),
+    onConfirm: async () => {
+      await view.api('comments/' + comment.id, { method: 'DELETE', headers: ownerHeaders });
+      delete view.own.entries[comment.id];
+      view.own.persist();
+      const replies = item.lastChild;
+      // With replies, a placeholder keeps them in place; without, the comment goes.
+      if (replies.children.length) view.replaceComment(item, { ...comment, status: 'deleted', author: '', html: '' });
+      else {
+        view.form.rescueFrom(item);
+        item.remove();
+      }
+      view.setTotal(view.total - (comment.status != 'pending'));
+      return t('removed');
+    },
+  }));
+
+  const end = new Date(own.editable_until);
+  const update = () => {
+    const left = end - Date.now();
+    if (left <= 0) {
+      edit.remove();
+      remove.remove();
+      timeLeft.remove();
+      return false;
+    }
+    const minutes = (left / 60000) | 0, seconds = String(((left / 1000) % 60) | 0).padStart(2, '0');
+    timeLeft.textContent = t('left', { t: `${minutes}:${seconds}` });
+    return true;
+  };
+  actions.append(edit, remove, timeLeft);
+  if (update()) view.everySecond(timeLeft, update);
+}

@@ -1,0 +1,47 @@
+// The reader's browser storage: localStorage under "kith:" keys, as JSON. Never throws, because
+// storage may be blocked (privacy settings) or full; the embed then simply forgets.
+
+const PREFIX = 'kith:';
+const OWN_COMMENTS_KEPT_MS = 30 * 24 * 3600 * 1000;
+
+export function load(key) {
+  try {
+    return JSON.parse(localStorage.getItem(PREFIX + key));
+  } catch {
+    return null;
+  }
+}
+
+/** Stores `value`; null or undefined removes the key. */
+export function save(key, value) {
+  try {
+    if (value == null) localStorage.removeItem(PREFIX + key);
+    else localStorage.setItem(PREFIX + key, JSON.stringify(value));
+  } catch {
+    // storage unavailable: nothing to do
+  }
+}
+
+/**
+ * The reader's own recent comments on a site, by id: `{ comment, edit_token, editable_until,
+ * body, key }`. The edit token is the secret that allows editing and deleting. Entries older than
+ * 30 days are dropped.
+ */
+export function ownComments(site) {
+  const key = 'own:' + site;
+  const entries = load(key) || {};
+  for (const id in entries) {
+    const age = Date.now() - new Date(entries[id].comment?.created_at);
+    if (!(age < OWN_COMMENTS_KEPT_MS)) delete entries[id];
+  }
+  const persist = () => save(key, entries);
+  persist();
+  return { entries, persist };
+}
+
+/** The ids of comments this browser liked on a site. */
+export function likedComments(site) {
+  const key = 'liked:' + site;
+  const ids = load(key) || {};
+  return { ids, persist: () => save(key, ids) };
+}

@@ -1,0 +1,215 @@
+// The thread view: heading with the count, sort order, the comments, "Load more", and the form.
+import { el } from './dom.js';
+import { createApi } from './api.js';
+import { loadStrings, createTranslator } from './locale.js';
+import { ownComments, likedComments } from './storage.js';
+import { renderComment, renderLinkback } from './comment.js';
+import { createForm } from './form.js';
+import { applyTheme } from './theme.js';
+
+const PAGE_SIZE = 50;
+// When not even the language files load (the server is down).
+const LOAD_ERROR = 'Comments could not be loaded.';
+
+/**
+ * The page's path; for plain permalinks (WordPress's `/?p=123`, `/?page_id=7`) with that query
+ * parameter too, since the path alone would put every post of such a blog in one thread.
+ */
+function defaultThreadKey() {
+  const plain = /[?&](p|page_id)=(\d+)(&|$)/.exec(location.search);
+  return location.pathname + (plain ? `?${plain[1]}=${plain[2]}` : '');
+}
+
+/**
+ * The post's title: the page's og:title when it has one, else document.title without a site
+ * name suffix (" · Site", " | Site", " – Site", " - Site").
+ */
+function pageTitle() {
+  const openGraph = document.querySelector('meta[property="og:title"]')?.content.trim();
+  return openGraph || document.title.replace(/\s+[·|–—-]\s+[^·|–—-]+$/, '').trim();
+}
+
+/**
+ * Renders the thread into a shadow root of `container`. Resolves to the translator (for the
+ * page's comment counts), or null when the thread could not be loaded.
+ */
+export async function mountThread(container, serverBase) {
+  const options = container.dataset;
+  const site = options.kithSite || 'default';
+  const threadKey = options.kithKey || defaultThreadKey();
+  const api = createApi(serverBase, site);
+
+  const root = container.attachShadow({ mode: 'open' });
+  const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
+  const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
+  root.append(el('link', { rel: 'stylesheet', href: serverBase + 'embed.css' }), section);
+  applyTheme(container, root);
+
+  let sort = 'oldest';
+  const fetchPage = cursor =>
+    api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
+      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
+      // Older servers answer an empty thread with 404.
+      .catch(error => {
+        if (error.error == 'thread_not_found') return { total: 0, comments: [], next_cursor: null };
+        throw error;
+      });
+
+  // The language is the container's, else the site's (known with the settings). Start fetching
+  // the likely one (the container's, else the page's) alongside the settings and the thread.
+  const likelyLang = options.kithLang || document.documentElement.lang || 'en';
+  loadStrings(serverBase, likelyLang);
+  let settings, firstPage, strings;
+  try {
+    [settings, firstPage] = await Promise.all([api('settings'), fetchPage()]);
+    strings = await loadStrings(serverBase, options.kithLang || settings.language || 'en');
+    if (!strings) throw new Error('no interface strings');
+  } catch (error) {
+    strings = await loadStrings(serverBase, likelyLang);
+    const { t } = strings ? createTranslator(strings) : { t: () => LOAD_ERROR };
+    let message = t('load_error');
+    // The site does not allow this page's origin: say so, and how to fix it.
+    if (error.error == 'origin_not_allowed') {
+      message = t('origin_error', { origin: location.origin });
+      console.warn('kith: ' + message);
+    }
+    section.append(el('p', { className: 'kith-form-error' }, message));
+    return null;
+  }
+  const i18n = createTranslator(strings);
+  const { t } = i18n;
+  section.lang = i18n.lang;
+
+  // Shared state and helpers for the comment and form modules.
+  const view = {
+    api, site, threadKey, root, section, settings, i18n,
+    threadTitle: options.kithTitle || pageTitle(),
+    closed: !!firstPage.thread?.closed,
+    own: ownComments(site),
+    liked: likedComments(site),
+    total: 0,
+    announce: message => { announcer.textContent = message; },
+    errorMessage: error => (error.status && error.message) || t('error'),
+  };
+
+  const heading = el('h2', { className: 'kith-heading', id: 'kith-heading' });
+  const list = el('ol', { className: 'kith-list' });
+  /** Sets the count of published comments; with none, the heading says whether the reader's own are held. */
+  view.setTotal = count => {
+    view.total = count;
+    heading.textContent = count ? t('comments', { n: count })
+      : list.querySelector('.kith-pending') ? t('held') : t('empty');
+  };
+
+  let cursor = null;
+  const loadMore = el('button', {
+    type: 'button', className: 'kith-button kith-secondary', hidden: true,
+    onclick: async () => {
+      loadMore.disabled = true;
+      try {
+        const page = await fetchPage(cursor);
+        appendAll(page.comments);
+        setCursor(page.next_cursor);
+      } catch (error) {
+        view.announce(view.errorMessage(error));
+      }
+      loadMore.disabled = false;
+    },
+  }, t('more'));
+  const setCursor = next => {
+    cursor = next;
+    loadMore.hidden = !next;
+  };
+
+  const sortSelect = el('select', {
+    onchange: async () => {
+      sort = sortSelect.value;
+      try {
+        const page = await fetchPage();
+        view.form.rescueFrom(list);
+        list.textContent = linkbacks.textContent = '';
+        fill(page);
+      } catch (error) {
+        view.announce(view.errorMessage(error));
+      }
+    },
+  }, ...['oldest', 'newest', 'top'].map(order => el('option', { value: order }, t(order))));
+
+  // Edit windows count down once a second; entries drop out when their element is gone.
+  let countdowns = [], ticking;
+  view.everySecond = (element, update) => {
+    countdowns.push([element, update]);
+    ticking ||= setInterval(() => {
+      countdowns = countdowns.filter(([element, update]) => element.isConnected && update());
+    }, 1000);
+  };
+
+  /** Re-renders a comment in place, keeping its replies. */
+  view.replaceComment = (item, comment) => {
+    const fresh = renderComment(view, comment);
+    view.form.rescueFrom(item);
+    fresh.lastChild.replaceWith(item.lastChild);
+    item.replaceWith(fresh);
+    return fresh;
+  };
+
+  /** Adds a comment just posted by this reader, under its parent or in the list. */
+  view.addComment = (comment, parentId) => {
+    const item = renderComment(view, comment);
+    const parent = parentId && root.getElementById('comment-' + parentId);
+    if (parent) parent.lastChild.append(item);
+    else if (sort == 'newest') list.prepend(item);
+    else list.append(item);
+    view.setTotal(view.total + (comment.status == 'approved'));
+    return item;
+  };
+
+  view.form = createForm(view);
+
+  // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
+  // when the first one arrives).
+  const linkbacks = el('ol', { className: 'kith-list' });
+  const linkbackSection = el('div', {},
+    el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
+  const appendAll = comments => {
+    for (const comment of comments) {
+      if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
+      else list.append(renderComment(view, comment));
+    }
+    if (linkbacks.children.length) loadMore.after(linkbackSection);
+    else linkbackSection.remove();
+  };
+
+  const fill = page => {
+    appendAll(page.comments);
+    setCursor(page.next_cursor);
+    // The reader's own comments held for moderation: only this browser knows them.
+    for (const id in view.own.entries) {
+      const own = view.own.entries[id];
+      if (own.key == threadKey && own.comment.status == 'pending' && !root.getElementById('comment-' + id)) {
+        const parent = own.comment.parent_id && root.getElementById('comment-' + own.comment.parent_id);
+        (parent ? parent.lastChild : list).append(renderComment(view, own.comment));
+      }
+    }
+    view.setTotal(page.total);
+  };
+
+  section.append(
+    el('div', { className: 'kith-header' }, heading, el('label', { className: 'kith-sort' }, t('sort') + ' ', sortSelect)),
+    list,
+    loadMore,
+    view.form.home);
+  fill(firstPage);
+
+  // A permalink (#comment-123) scrolls to and highlights its comment.
+  const highlight = () => {
+    const target = /^#comment-\d+$/.test(location.hash) && root.getElementById(location.hash.slice(1));
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      target.firstChild.classList.add('kith-highlight');
+    }
+  };
+  highlight();
+  addEventListener('hashchange', highlight);
+  return i18n;
+}

@@ -1,0 +1,3 @@
+//! Subcommands of the `kith` command line that have more than a few lines.
+
+pub mod site;
