@@ -182,6 +182,7 @@ impl CommentRow {
             like_count: self.like_count,
             pinned: self.pinned,
             owner: self.is_owner,
+            kind: crate::domain::comment::CommentKind::parse(&self.kind).unwrap_or_default(),
         })
     }
 }

@@ -147,7 +147,15 @@ pub fn snapshot_sqlite(path: &str, dest: &Path) -> Result<(), ConnectError> {
             .replace('?', "%3f")
             .replace('#', "%23")
     };
-    let mut conn = SqliteConnection::establish(&format!("file:{}?mode=ro", escape(path)))?;
+    // With a -wal file (a server has the database open) a read-only connection sees its
+    // commits. Without one nothing is open and everything is in the main file: `immutable`
+    // then reads it without creating -wal and -shm files next to it.
+    let mode = if Path::new(&format!("{path}-wal")).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    let mut conn = SqliteConnection::establish(&format!("file:{}?{mode}", escape(path)))?;
     let dest = dest.to_string_lossy().replace('\'', "''");
     conn.batch_execute(&format!("VACUUM INTO '{dest}'"))?;
     Ok(())

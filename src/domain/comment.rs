@@ -38,6 +38,34 @@ impl CommentStatus {
     }
 }
 
+/// What a comment is: written by a reader, or a notice that another page links here.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentKind {
+    #[default]
+    Comment,
+    Pingback,
+    Trackback,
+}
+
+impl CommentKind {
+    pub const ALL: [Self; 3] = [Self::Comment, Self::Pingback, Self::Trackback];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Comment => "comment",
+            Self::Pingback => "pingback",
+            Self::Trackback => "trackback",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
 /// A stored comment.
 #[derive(Debug, Clone)]
 pub struct Comment {
@@ -58,6 +86,7 @@ pub struct Comment {
     pub like_count: i64,
     pub pinned: bool,
     pub owner: bool,
+    pub kind: CommentKind,
 }
 
 /// Where a new reply goes, given its requested parent's chain of ancestors.

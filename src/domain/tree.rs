@@ -75,6 +75,7 @@ mod tests {
             like_count: 0,
             pinned: false,
             owner: false,
+            kind: Default::default(),
         }
     }
 

@@ -175,14 +175,7 @@ pub enum ImportStatus {
     Deleted,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CommentKind {
-    #[default]
-    Comment,
-    Pingback,
-    Trackback,
-}
+pub use crate::domain::comment::CommentKind;
 
 /// A record that was left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
