@@ -90,6 +90,10 @@ impl Renderer {
         let mut cleaner = Builder::empty();
         cleaner
             .tags(tags)
+            // `Builder::empty` empties the tags only: ammonia's default attributes (`lang` and
+            // `title` anywhere, `hreflang`, …) go too, so only the list below is kept.
+            .generic_attributes(HashSet::new())
+            .tag_attributes(std::collections::HashMap::new())
             .url_schemes(["http", "https", "mailto"].into_iter().collect())
             .url_relative(UrlRelative::Deny)
             .link_rel(Some("nofollow ugc noopener"))
@@ -401,6 +405,56 @@ mod tests {
         assert!(html.as_str().contains(r#"rel="nofollow ugc noopener""#));
         assert!(!html.as_str().contains("javascript:"));
         assert!(!html.as_str().contains("/relative"));
+    }
+
+    #[test]
+    fn wpautop_makes_paragraphs_and_line_breaks_like_wordpress() {
+        let r = Renderer::new();
+        assert_eq!(
+            r.wordpress("one\ntwo\n\nthree").as_str(),
+            "<p>one<br>\ntwo</p>\n<p>three</p>"
+        );
+        assert_eq!(
+            r.wordpress("a\r\n\r\n\r\n\r\nb").as_str(),
+            "<p>a</p>\n<p>b</p>"
+        );
+        // block elements are not wrapped, <pre> is untouched
+        assert_eq!(
+            r.wordpress("x\n<ul><li>a</li></ul>\n<pre>p\n\nq</pre>")
+                .as_str(),
+            "<p>x</p>\n<ul>\n<li>a</li>\n</ul>\n<pre>p\n\nq</pre>"
+        );
+        // HTML bodies keep their structure, and running it again changes nothing
+        let once = r.wordpress("<p>a</p>\n<p>b<br>\nc</p>");
+        assert_eq!(once.as_str(), "<p>a</p>\n<p>b<br>\nc</p>");
+        assert_eq!(r.wordpress(once.as_str()), once);
+        assert_eq!(wpautop("  \n "), "");
+    }
+
+    #[test]
+    fn isso_and_commento_markdown_link_bare_addresses() {
+        let r = Renderer::new();
+        let html = r.markdown_autolinked(
+            "see https://x.example/a?b=1. and [t](https://y.example/)\n`https://z.example/`",
+        );
+        assert!(
+            html.as_str().contains(
+                r#"<a href="https://x.example/a?b=1" rel="nofollow ugc noopener">https://x.example/a?b=1</a>."#
+            ),
+            "{}",
+            html.as_str()
+        );
+        assert_eq!(html.as_str().matches("<a ").count(), 2, "{}", html.as_str());
+        assert!(
+            !r.markdown("see https://x.example/")
+                .as_str()
+                .contains("<a ")
+        );
+        assert!(
+            !r.markdown_autolinked("javascript:alert(1) http://")
+                .as_str()
+                .contains("<a ")
+        );
     }
 
     #[test]
