@@ -7,7 +7,6 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
-use rand::RngCore;
 
 use crate::config::Config;
 use crate::db::{self, DbPool};
@@ -139,14 +138,13 @@ fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
-    let mut fresh = [0u8; 32];
-    rand::rng().fill_bytes(&mut fresh);
-    let master = db::keys::find_or_insert(&mut conn, "master", &hex::encode(fresh))?;
+    let master = db::keys::find_or_insert(&mut conn, "master", &Keys::generate_master_hex())?;
     let master = hex::decode(master).map_err(AppError::internal)?;
+    let keys = Keys::new(master).map_err(AppError::internal)?;
     if service::sites::ensure_default(&mut conn, &config.default_site)? {
         tracing::info!(slug = %config.default_site.slug, "created the default site");
     }
-    Ok(Keys::new(master))
+    Ok(keys)
 }
 
 /// With no admin account yet, logs a one-time link to create the first one.

@@ -25,7 +25,7 @@ use quick_xml::escape::escape;
 use crate::import::IMPORT_KEY_META;
 
 use crate::import::{
-    CommentKind, Format, ImportBody, ImportComment, ImportData, ImportStatus, is_legacy_key,
+    CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, is_legacy_key,
     split_key,
 };
 
@@ -278,10 +278,10 @@ pub fn write(
                 .map_or("0", String::as_str);
             let date = c.created_at.format("%Y-%m-%d %H:%M:%S").to_string();
             let approved = match c.status {
-                ImportStatus::Approved => "1",
-                ImportStatus::Pending => "0",
-                ImportStatus::Spam => "spam",
-                ImportStatus::Deleted => "trash",
+                CommentStatus::Approved => "1",
+                CommentStatus::Pending => "0",
+                CommentStatus::Spam => "spam",
+                CommentStatus::Deleted => "trash",
             };
             let kind = match c.kind {
                 CommentKind::Comment => "comment",

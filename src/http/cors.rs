@@ -31,14 +31,19 @@ pub async fn cors(
     if is_same_origin(&req, &origin) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let allowed = match (site_slug(req.path()), req.app_data::<web::Data<AppState>>()) {
+    let verdict = match (site_slug(req.path()), req.app_data::<web::Data<AppState>>()) {
         (Some(slug), Some(state)) => {
             site_allows(state.get_ref().clone(), slug, origin.clone()).await
         }
-        _ => false,
+        _ => Verdict::Refused,
     };
-    if !allowed {
-        return Ok(refuse(req, &origin));
+    match verdict {
+        Verdict::Allowed => {}
+        Verdict::Refused => return Ok(refuse(req, &origin)),
+        // No site by that name: the handler answers 404 `site_not_found`, readable by the page
+        // (a preflight is still refused), so the embed can say the site name is wrong.
+        Verdict::NoSuchSite if req.method() != Method::OPTIONS => {}
+        Verdict::NoSuchSite => return Ok(refuse(req, &origin)),
     }
     let Ok(origin_value) = HeaderValue::from_str(&origin) else {
         return Ok(req.into_response(HttpResponse::BadRequest().finish()));
@@ -108,14 +113,31 @@ fn is_same_origin(req: &ServiceRequest, origin: &str) -> bool {
     origin.eq_ignore_ascii_case(&own)
 }
 
-async fn site_allows(state: AppState, slug: &str, origin: String) -> bool {
+enum Verdict {
+    Allowed,
+    Refused,
+    NoSuchSite,
+}
+
+async fn site_allows(state: AppState, slug: &str, origin: String) -> Verdict {
+    let verdict = |allowed: bool| {
+        if allowed {
+            Verdict::Allowed
+        } else {
+            Verdict::Refused
+        }
+    };
     if let Some(site) = state.sites.get(slug) {
-        return site.allows_origin(&origin);
+        return verdict(site.allows_origin(&origin));
     }
     let slug = slug.to_string();
-    service::blocking(&state, move |state, conn| {
+    match service::blocking(&state, move |state, conn| {
         Ok(service::sites::find(state, conn, &slug)?.allows_origin(&origin))
     })
     .await
-    .unwrap_or(false)
+    {
+        Ok(allowed) => verdict(allowed),
+        Err(e) if e.kind == ErrorKind::SiteNotFound => Verdict::NoSuchSite,
+        Err(_) => Verdict::Refused,
+    }
 }

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Serialize;
 
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{CommentId, CommentStatus};
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::ModAction;
 use crate::notify::pages::PageStrings;
@@ -18,25 +18,24 @@ use crate::service::mail::{self, LinkContext, UnsubscribeScope};
 use crate::service::{self};
 use crate::state::AppState;
 
+crate::route_table! {
+    MAIL_ROUTES, register, "/mail";
+    get "/moderate/{token}" => show_moderation, Read;
+    post "/moderate/{token}" => moderate_comment, SignedLink;
+    get "/confirm/{token}" => show_confirmation, Read;
+    post "/confirm/{token}" => confirm_address, SignedLink;
+    get "/unsubscribe/{token}" => show_unsubscribe, Read;
+    post "/unsubscribe/{token}" => unsubscribe, SignedLink;
+    get "/manage/{token}" => show_managed_comments, Read;
+    post "/manage/{token}/delete" => delete_managed_comment, SignedLink;
+    get "/manage/{token}/comments.json" => export_managed_comments, Read;
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/mail")
             .wrap(crate::http::headers::page_headers().add(("Referrer-Policy", "no-referrer")))
-            .route("/moderate/{token}", web::get().to(show_moderation))
-            .route("/moderate/{token}", web::post().to(moderate_comment))
-            .route("/confirm/{token}", web::get().to(show_confirmation))
-            .route("/confirm/{token}", web::post().to(confirm_address))
-            .route("/unsubscribe/{token}", web::get().to(show_unsubscribe))
-            .route("/unsubscribe/{token}", web::post().to(unsubscribe))
-            .route("/manage/{token}", web::get().to(show_managed_comments))
-            .route(
-                "/manage/{token}/delete",
-                web::post().to(delete_managed_comment),
-            )
-            .route(
-                "/manage/{token}/comments.json",
-                web::get().to(export_managed_comments),
-            ),
+            .configure(register),
     );
 }
 
@@ -355,7 +354,7 @@ pub async fn show_managed_comments(
                 format!("{}#comment-{}", thread.url, c.id)
             },
             created_at: c.created_at.and_utc().to_rfc3339(),
-            status: if c.status == "approved" {
+            status: if c.status == CommentStatus::Approved {
                 m.status_approved
             } else {
                 m.status_pending
@@ -423,10 +422,11 @@ pub async fn delete_managed_comment(
     }
 }
 
-fn exported_status(status: &str) -> &'static str {
+/// What the reader's download says: published or not (spam is not told apart from pending).
+fn exported_status(status: CommentStatus) -> &'static str {
     match status {
-        "approved" => "approved",
-        _ => "pending",
+        CommentStatus::Approved => CommentStatus::Approved.as_str(),
+        _ => CommentStatus::Pending.as_str(),
     }
 }
 
@@ -469,7 +469,7 @@ pub async fn export_managed_comments(
             email: c.email,
             website: c.website,
             body: c.body_markdown,
-            status: exported_status(&c.status).into(),
+            status: exported_status(c.status).into(),
             created_at: c.created_at.and_utc().to_rfc3339(),
             edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
         })

@@ -23,6 +23,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::comment::{CommentKind, CommentStatus};
 pub use archive::unpack;
 pub use wordpress::IMPORT_KEY_META;
 
@@ -135,7 +136,7 @@ pub struct ImportComment {
     /// Only the kith format carries it (lossless round trip).
     #[serde(default)]
     pub rendered_html: Option<String>,
-    pub status: ImportStatus,
+    pub status: CommentStatus,
     #[serde(default)]
     pub kind: CommentKind,
     #[serde(default)]
@@ -165,17 +166,6 @@ impl ImportBody {
         }
     }
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImportStatus {
-    Approved,
-    Pending,
-    Spam,
-    Deleted,
-}
-
-pub use crate::domain::comment::CommentKind;
 
 /// A record that was left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -459,10 +449,10 @@ pub fn summary(data: &ImportData) -> Summary {
                 sum.replies += 1;
             }
             match c.status {
-                ImportStatus::Approved => sum.by_status.approved += 1,
-                ImportStatus::Pending => sum.by_status.pending += 1,
-                ImportStatus::Spam => sum.by_status.spam += 1,
-                ImportStatus::Deleted => sum.by_status.deleted += 1,
+                CommentStatus::Approved => sum.by_status.approved += 1,
+                CommentStatus::Pending => sum.by_status.pending += 1,
+                CommentStatus::Spam => sum.by_status.spam += 1,
+                CommentStatus::Deleted => sum.by_status.deleted += 1,
             }
         }
     }
@@ -994,7 +984,7 @@ mod tests {
             edited_at: None,
             body: ImportBody::Html(String::new()),
             rendered_html: None,
-            status: ImportStatus::Approved,
+            status: CommentStatus::Approved,
             kind: CommentKind::Comment,
             likes: 0,
             pinned: false,

@@ -1,16 +1,15 @@
 //! Posting, editing and deleting comments.
 
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::ban::Author;
+use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::state::AppState;
 
 /// A stored comment and the secret that lets its author change it.
@@ -29,8 +28,8 @@ pub fn post(
     client: &ClientInfo,
 ) -> Result<Posted, AppError> {
     let now = now();
-    let token = new_token();
-    let token_hash = hash_token(&token);
+    let token = secrets::random_token();
+    let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
     let row = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
@@ -51,7 +50,7 @@ pub fn post(
             None => (None, None, 0),
             Some(parent_id) => {
                 let parent = db::comments::find(conn, parent_id)?
-                    .filter(|p| p.thread_id == thread.id && p.status == "approved")
+                    .filter(|p| p.thread_id == thread.id && p.status == CommentStatus::Approved)
                     .ok_or_else(|| {
                         AppError::new(
                             ErrorKind::ParentNotFound,
@@ -84,7 +83,7 @@ pub fn post(
             },
         };
         let bans = db::bans::list(conn)?;
-        let bans: Vec<_> = bans.iter().filter_map(db::bans::BanRow::rule).collect();
+        let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
         let submission = moderation::Submission {
             author: Author {
                 name: new.author.as_str(),
@@ -109,7 +108,7 @@ pub fn post(
                 website: new.website.as_ref().map(|w| w.as_str()),
                 body_markdown: new.body.as_str(),
                 body_html: html.as_str(),
-                status: verdict.status.as_str(),
+                status: verdict.status,
                 held_reason: verdict.reason.as_deref(),
                 created_at: now.naive_utc(),
                 client_ip: Some(&client.ip.to_string()),
@@ -181,9 +180,9 @@ fn authorize(
     now: DateTime<Utc>,
 ) -> Result<db::comments::CommentRow, AppError> {
     let row = db::comments::find_in_site(conn, site.id, id)?
-        .filter(|c| c.status != CommentStatus::Deleted.as_str())
+        .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    if !constant_time_eq(hash_token(token).as_bytes(), row.edit_token_hash.as_bytes()) {
+    if !secrets::token_matches_hash(token, &row.edit_token_hash) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
@@ -205,18 +204,4 @@ fn window(site: &Site) -> Duration {
 
 fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
     comment.created_at + window(site)
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

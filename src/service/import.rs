@@ -24,13 +24,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::comment::truncate_to_micros;
+use crate::domain::comment::{BodyFormat, truncate_to_micros};
 use crate::domain::link;
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadId, ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::import::{
-    self, CommentKind, Format, ImportBody, ImportComment, ImportData, ImportStatus, ImportThread,
+    self, CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
     Skipped, StatusCounts,
 };
 use crate::state::AppState;
@@ -273,9 +273,9 @@ struct Planned {
     edited_at: Option<NaiveDateTime>,
     /// Markdown source, or the sanitized HTML for HTML sources.
     source: String,
-    body_format: &'static str,
+    body_format: BodyFormat,
     html: String,
-    status: ImportStatus,
+    status: CommentStatus,
     kind: CommentKind,
     likes: i64,
     pinned: bool,
@@ -500,7 +500,7 @@ impl Plan {
                     website: c.website.as_deref(),
                     body_markdown: &c.source,
                     body_html: &c.html,
-                    status: status_str(c.status),
+                    status: c.status,
                     held_reason: c.held_reason.as_deref(),
                     created_at: c.created_at,
                     edited_at: c.edited_at,
@@ -512,7 +512,7 @@ impl Plan {
                     pinned: c.pinned,
                     is_owner: c.owner,
                     import_key: Some(&c.import_key),
-                    kind: kind_str(c.kind),
+                    kind: c.kind,
                     body_format: c.body_format,
                 }
             })
@@ -575,10 +575,10 @@ impl Plan {
                 }
                 summary.max_depth = summary.max_depth.max(depth);
                 match c.status {
-                    ImportStatus::Approved => summary.by_status.approved += 1,
-                    ImportStatus::Pending => summary.by_status.pending += 1,
-                    ImportStatus::Spam => summary.by_status.spam += 1,
-                    ImportStatus::Deleted => summary.by_status.deleted += 1,
+                    CommentStatus::Approved => summary.by_status.approved += 1,
+                    CommentStatus::Pending => summary.by_status.pending += 1,
+                    CommentStatus::Spam => summary.by_status.spam += 1,
+                    CommentStatus::Deleted => summary.by_status.deleted += 1,
                 }
                 if c.kind != CommentKind::Comment {
                     summary.pingbacks += 1;
@@ -673,7 +673,7 @@ fn add_comments(
         if options.skip_pingbacks && c.kind != CommentKind::Comment {
             skipped.push(Skipped {
                 source_id: c.source_id.clone(),
-                reason: format!("{} left out (--skip-pingbacks)", kind_str(c.kind)),
+                reason: format!("{} left out (--skip-pingbacks)", c.kind.as_str()),
             });
             left_out.insert(c.source_id);
             continue;
@@ -755,9 +755,11 @@ fn text_field(format: Format, value: &str) -> std::borrow::Cow<'_, str> {
 fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Planned {
     let r = &state.renderer;
     let (source, body_format, html) = match (&c.body, &c.rendered_html) {
-        (ImportBody::Markdown(md), Some(html)) => {
-            (clean(md), "markdown", r.html(&clean(html)).into_inner())
-        }
+        (ImportBody::Markdown(md), Some(html)) => (
+            clean(md),
+            BodyFormat::Markdown,
+            r.html(&clean(html)).into_inner(),
+        ),
         (ImportBody::Markdown(md), None) => {
             let md = clean(md);
             let html = match format {
@@ -765,7 +767,7 @@ fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Pl
                 Format::Isso | Format::Commento => r.markdown_autolinked(&md),
                 _ => r.markdown(&md),
             };
-            (md, "markdown", html.into_inner())
+            (md, BodyFormat::Markdown, html.into_inner())
         }
         (ImportBody::Html(source), rendered) => {
             let safe = match format {
@@ -778,7 +780,7 @@ fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Pl
                 Some(rendered) => r.html(&clean(rendered)).into_inner(),
                 None => safe.clone(),
             };
-            (safe, "html", html)
+            (safe, BodyFormat::Html, html)
         }
     };
     let website = c
@@ -938,7 +940,7 @@ pub fn own_source(state: &AppState, site: &Site) -> String {
         site.slug,
         state
             .keys
-            .short_tag("export-source", site.slug.as_bytes(), 12)
+            .sign(crate::secrets::Purpose::ExportSource, site.slug.as_bytes())
     )
 }
 
@@ -974,23 +976,6 @@ fn in_range(t: DateTime<Utc>) -> bool {
 
 fn micros(t: DateTime<Utc>) -> NaiveDateTime {
     truncate_to_micros(t).naive_utc()
-}
-
-pub(crate) fn status_str(status: ImportStatus) -> &'static str {
-    match status {
-        ImportStatus::Approved => "approved",
-        ImportStatus::Pending => "pending",
-        ImportStatus::Spam => "spam",
-        ImportStatus::Deleted => "deleted",
-    }
-}
-
-pub(crate) fn kind_str(kind: CommentKind) -> &'static str {
-    match kind {
-        CommentKind::Comment => "comment",
-        CommentKind::Pingback => "pingback",
-        CommentKind::Trackback => "trackback",
-    }
 }
 
 #[cfg(test)]

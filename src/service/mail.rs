@@ -128,7 +128,7 @@ pub fn on_comment_posted(
     comment: &CommentRow,
     notify_thread: bool,
 ) -> Result<(), AppError> {
-    if !state.config.mail.enabled() || comment.status == CommentStatus::Spam.as_str() {
+    if !state.config.mail.enabled() || comment.status == CommentStatus::Spam {
         // Spam caught by the defences waits in the admin area and causes no mail at all (no
         // owner alert, and no confirmation mail a bot could aim at somebody's address).
         return Ok(());
@@ -144,7 +144,7 @@ pub fn on_comment_posted(
         request_confirmation(state, conn, site, &address)?;
     }
     owner_mail(state, conn, site, thread, comment)?;
-    if comment.status == CommentStatus::Approved.as_str() {
+    if comment.status == CommentStatus::Approved {
         notify_readers(state, conn, site, thread, comment)?;
     }
     Ok(())
@@ -163,7 +163,7 @@ pub fn on_comment_approved(
     let Some(comment) = db::comments::find(conn, id)? else {
         return Ok(());
     };
-    if comment.status != CommentStatus::Approved.as_str() {
+    if comment.status != CommentStatus::Approved {
         return Ok(());
     }
     let thread = db::threads::find_by_id(conn, comment.thread_id)?
@@ -321,7 +321,7 @@ fn owner_mail(
     comment: &CommentRow,
 ) -> Result<(), AppError> {
     let mail = &state.config.mail;
-    let held = comment.status == CommentStatus::Pending.as_str();
+    let held = comment.status == CommentStatus::Pending;
     let wanted = match mail.owner_notifications {
         OwnerNotifications::All => true,
         OwnerNotifications::Held => held,
@@ -480,7 +480,7 @@ pub fn inspect_moderation(
         ));
     }
     let comment = db::comments::find(conn, comment)?
-        .filter(|c| c.status != CommentStatus::Deleted.as_str())
+        .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
     let thread = db::threads::find_by_id(conn, comment.thread_id)?
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
@@ -511,7 +511,7 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
             ));
         }
         let row = db::comments::find(conn, comment)?
-            .filter(|c| c.status != CommentStatus::Deleted.as_str())
+            .filter(|c| c.status != CommentStatus::Deleted)
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
         let admin_action = match action {
             ModAction::Approve => Action::Approve,

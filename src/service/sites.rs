@@ -77,6 +77,8 @@ pub struct PublicSettings {
     pub limits: PublicLimits,
     pub form_token: String,
     pub pow: Option<PowChallenge>,
+    /// Whether this server sends mail (reply notifications, "manage my comments").
+    pub mail: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,5 +113,6 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         },
         form_token: String::new(),
         pow: None,
+        mail: false,
     }
 }

@@ -16,24 +16,16 @@ use crate::state::AppState;
 /// How long a form token stays valid.
 const FORM_TOKEN_MAX_AGE: std::time::Duration = form_token::DEFAULT_MAX_AGE;
 
-fn form_key(state: &AppState) -> Vec<u8> {
-    state.keys.derive("form-token")
-}
-
-fn pow_key(state: &AppState) -> Vec<u8> {
-    state.keys.derive("proof-of-work")
-}
-
 /// A fresh signed form token for the site's comment form.
 pub fn issue_form_token(state: &AppState, site: &Site, now: DateTime<Utc>) -> String {
-    form_token::issue(&form_key(state), site.id.0, now)
+    form_token::issue(&state.keys, site.id.0, now)
 }
 
 /// A proof-of-work challenge when the site asks for one.
 pub fn issue_pow(state: &AppState, site: &Site, now: DateTime<Utc>) -> Option<PowChallenge> {
     let difficulty = site.settings.pow_difficulty;
     (difficulty > 0).then(|| PowChallenge {
-        challenge: pow::issue_challenge(&pow_key(state), site.id.0, difficulty, now),
+        challenge: pow::issue_challenge(&state.keys, site.id.0, difficulty, now),
         difficulty,
     })
 }
@@ -55,7 +47,7 @@ pub fn refuse(
             )
         })?;
         let digest = pow::verify(
-            &pow_key(state),
+            &state.keys,
             site.id.0,
             &answer.challenge,
             &answer.nonce,
@@ -126,7 +118,7 @@ pub fn assess(
         let checked = match &new.signals.form_token {
             None => Err("sent without a form token".to_string()),
             Some(token) => form_token::verify(
-                &form_key(state),
+                &state.keys,
                 site.id.0,
                 token,
                 now,

@@ -49,6 +49,17 @@ both_backends! {
         assert_eq!(response.headers()["vary"], "Origin");
     }
 
+    async fn an_unknown_site_is_a_readable_404_for_any_page(app: TestApp) {
+        let response = app.client.get(format!("{}/api/v1/sites/nope/settings", app.address))
+            .header("origin", "https://blog.example").send().await.unwrap();
+        assert_eq!(response.headers()["access-control-allow-origin"], "https://blog.example");
+        assert_error(response, 404, "site_not_found").await;
+        let preflight = app.client.request(reqwest::Method::OPTIONS, format!("{}/api/v1/sites/nope/comments", app.address))
+            .header("origin", "https://blog.example")
+            .header("access-control-request-method", "POST").send().await.unwrap();
+        assert!(preflight.headers().get("access-control-allow-origin").is_none());
+    }
+
     async fn same_origin_requests_need_no_cors(app: TestApp) {
         let response = app.client.get(format!("{}/settings", app.api))
             .header("origin", &app.address).send().await.unwrap();

@@ -55,6 +55,26 @@ both_backends! {
         assert_error(delete(&app, id, token).await, 403, "edit_window_closed").await;
     }
 
+    async fn a_one_second_edit_window_runs_out(app: TestApp) {
+        app.set_settings(|s| s.edit_window_secs = 1).await;
+        let posted = app.post_ok("/p/", "Ann", "mine", None).await;
+        let token = posted["edit_token"].as_str().unwrap();
+        let id = &posted["comment"]["id"];
+        let created: chrono::DateTime<chrono::Utc> = posted["comment"]["created_at"].as_str().unwrap().parse().unwrap();
+        let until: chrono::DateTime<chrono::Utc> = posted["editable_until"].as_str().unwrap().parse().unwrap();
+        assert_eq!(until - created, chrono::Duration::seconds(1), "the window is the site's one second");
+        // Wait once until the deadline the server announced has passed (same clock), then ask.
+        let left = (until - chrono::Utc::now() + chrono::Duration::milliseconds(20)).to_std().unwrap_or_default();
+        tokio::time::sleep(left).await;
+        assert!(chrono::Utc::now() > until);
+        assert_error(patch(&app, id, token, "late").await, 403, "edit_window_closed").await;
+        assert_error(delete(&app, id, token).await, 403, "edit_window_closed").await;
+        assert_eq!(app.thread("/p/").await["comments"][0]["body"], "mine");
+        // The token itself is good: with a longer window the same edit goes through.
+        app.set_settings(|s| s.edit_window_secs = 3600).await;
+        assert_eq!(patch(&app, id, token, "in time").await.status(), 200);
+    }
+
     async fn deleting_a_leaf_removes_it(app: TestApp) {
         app.post_ok("/p/", "Ann", "stays", None).await;
         let posted = app.post_ok("/p/", "Bob", "goes", None).await;

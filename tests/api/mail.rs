@@ -255,7 +255,7 @@ async fn status_of(app: &TestApp, comment: i64) -> Option<String> {
     kith::service::blocking(&app.state, move |_, conn| {
         Ok(
             kith::db::comments::find(conn, kith::domain::comment::CommentId(comment))?
-                .map(|c| c.status),
+                .map(|c| c.status.as_str().to_string()),
         )
     })
     .await
@@ -378,7 +378,7 @@ async fn bans(app: &TestApp) -> Vec<(String, String)> {
     kith::service::blocking(&app.state, |_, conn| {
         Ok(kith::db::bans::list(conn)?
             .into_iter()
-            .map(|b| (b.kind, b.value))
+            .map(|b| (b.kind.as_str().to_string(), b.value))
             .collect())
     })
     .await

@@ -12,6 +12,7 @@ mod comments;
 mod concurrency;
 mod config;
 mod cors;
+mod csrf;
 mod edit;
 mod import;
 mod links;

@@ -16,6 +16,7 @@ pub async fn get_settings(
         let mut settings = sites::public_settings(&site, &state.config.limits);
         settings.form_token = service::spam::issue_form_token(state, &site, now);
         settings.pow = service::spam::issue_pow(state, &site, now);
+        settings.mail = state.config.mail.enabled();
         Ok(settings)
     })
     .await?;
