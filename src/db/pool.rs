@@ -139,6 +139,69 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
     applied.map_err(|e| AppError::internal(anyhow::anyhow!("migrations failed: {e}")))
 }
 
+/// Copies a SQLite database to `dest` without writing to it: opened read-only, copied with
+/// `VACUUM INTO` (a consistent snapshot even while a server writes). For dry runs.
+pub fn snapshot_sqlite(path: &str, dest: &Path) -> Result<(), ConnectError> {
+    let escape = |p: &str| {
+        p.replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    };
+    // With a -wal file (a server has the database open) a read-only connection sees its
+    // commits. Without one nothing is open and everything is in the main file: `immutable`
+    // then reads it without creating -wal and -shm files next to it.
+    let mode = if Path::new(&format!("{path}-wal")).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    let mut conn = SqliteConnection::establish(&format!("file:{}?{mode}", escape(path)))?;
+    let dest = dest.to_string_lossy().replace('\'', "''");
+    conn.batch_execute(&format!("VACUUM INTO '{dest}'"))?;
+    Ok(())
+}
+
+/// Whether a PostgreSQL database is ready for a dry run (nothing to migrate or create).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// No kith tables: as good as a new database.
+    Empty,
+    Ready,
+    /// What a real run would have to write first.
+    NeedsSetup(String),
+}
+
+/// Looks at a PostgreSQL database without writing to it.
+pub fn postgres_readiness(url: &str, default_site: &str) -> Result<Readiness, AppError> {
+    #[derive(QueryableByName)]
+    struct Present {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        present: bool,
+    }
+    let mut conn = PgConnection::establish(url)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("cannot connect: {e}")))?;
+    let tables: Present = diesel::sql_query(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS present",
+    )
+    .get_result(&mut conn)?;
+    if !tables.present {
+        return Ok(Readiness::Empty);
+    }
+    let pending = conn
+        .has_pending_migration(PG_MIGRATIONS)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("migrations: {e}")))?;
+    if pending {
+        return Ok(Readiness::NeedsSetup("needs migrating".into()));
+    }
+    let mut conn = DbConn::Pg(conn);
+    if crate::db::sites::find_by_slug(&mut conn, default_site)?.is_none() {
+        return Ok(Readiness::NeedsSetup(format!(
+            "has no default site `{default_site}` yet"
+        )));
+    }
+    Ok(Readiness::Ready)
+}
+
 /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (so read-then-write work
 /// never fails with "database is locked"), an ordinary transaction on PostgreSQL.
 /// `f` must not open transactions of its own.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::comment::{Comment, CommentStatus};
+use crate::domain::comment::{Comment, CommentKind, CommentStatus};
 use crate::domain::tree::Node;
 use crate::render::SafeHtml;
 use crate::secrets::{Keys, Purpose};
@@ -25,6 +25,8 @@ pub struct CommentResponse {
     pub status: &'static str,
     pub pinned: bool,
     pub owner: bool,
+    /// `comment`, `pingback` or `trackback` (imported from WordPress).
+    pub kind: CommentKind,
     pub replies: Vec<CommentResponse>,
 }
 
@@ -67,6 +69,7 @@ impl CommentResponse {
             },
             pinned: comment.pinned,
             owner: comment.owner,
+            kind: comment.kind,
             replies: Vec::new(),
         }
     }
