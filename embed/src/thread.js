@@ -6,6 +6,7 @@ import { ownComments, likedComments } from './storage.js';
 import { renderComment, renderLinkback } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
+import styles from './embed.css';
 
 const PAGE_SIZE = 50;
 // When not even the language files load (the server is down).
@@ -40,9 +41,13 @@ export async function mountThread(container, serverBase) {
   const api = createApi(serverBase, site);
 
   const root = container.attachShadow({ mode: 'open' });
+  // The styles came with the script: no request, and the first paint is already styled.
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(styles);
+  root.adoptedStyleSheets = [sheet];
   const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
   const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
-  root.append(el('link', { rel: 'stylesheet', href: serverBase + 'embed.css' }), section);
+  root.append(section);
   applyTheme(container, root);
 
   let sort = 'oldest';
