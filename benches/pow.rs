@@ -15,7 +15,13 @@ fn main() {
         .and_then(|arg| arg.parse().ok())
         .unwrap_or(20)
         .max(1);
-    let key = b"benchmark key, not a secret";
+    let key = &match kith::secrets::Keys::new(vec![0x5a; 32]) {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("{e}");
+            return;
+        }
+    };
     for difficulty in [12u8, 16, 18, 20] {
         let mut solve_total = Duration::ZERO;
         let mut verify_total = Duration::ZERO;

@@ -172,6 +172,9 @@ pub struct MailConfig {
     pub smtp_host: String,
     pub smtp_port: u16,
     pub security: SmtpSecurity,
+    /// A PEM file with certificates to trust for the SMTP server besides the usual public
+    /// roots (a private CA or a self-signed certificate); empty means only the public roots.
+    pub ca_file: String,
     pub username: String,
     pub password: String,
     /// A file holding the password (its first line), instead of `password`.
@@ -203,6 +206,7 @@ impl Default for MailConfig {
             smtp_host: String::new(),
             smtp_port: 587,
             security: SmtpSecurity::Starttls,
+            ca_file: String::new(),
             username: String::new(),
             password: String::new(),
             password_file: String::new(),
@@ -226,6 +230,7 @@ impl std::fmt::Debug for MailConfig {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("security", &self.security)
+            .field("ca_file", &self.ca_file)
             .field("username", &self.username)
             .field("password", &"<secret>")
             .field("password_file", &self.password_file)
@@ -469,6 +474,20 @@ impl Config {
             ));
         }
         mail.password()?;
+        if !mail.ca_file.trim().is_empty() {
+            let pem = std::fs::read_to_string(mail.ca_file.trim()).map_err(|e| {
+                invalid(
+                    "mail.ca_file",
+                    &format!("cannot read {}: {e}", mail.ca_file),
+                )
+            })?;
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(invalid(
+                    "mail.ca_file",
+                    &format!("{} holds no PEM certificate", mail.ca_file),
+                ));
+            }
+        }
         Ok(())
     }
 

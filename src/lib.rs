@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod notify;
 pub mod render;
+pub mod secrets;
 pub mod service;
 pub mod spam;
 pub mod startup;

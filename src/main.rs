@@ -330,6 +330,7 @@ fn mail_test(config: &Config, address: &str) -> Result<(), String> {
                 message_id: None,
             })
             .await
+            .map_err(|e| e.to_string())
     })?;
     println!("sent to {address}; the server answered: {answer}");
     Ok(())

@@ -7,11 +7,12 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
-use rand::RngCore;
 
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::notify::layout::MailLayout;
+use crate::notify::texts::Locales;
 use crate::render::Renderer;
 use crate::service;
 use crate::spam::limiter::Limiters;
@@ -85,7 +86,8 @@ impl Application {
         .run();
         start_workers(state.clone());
         announce_setup_link(&state, port)?;
-        let mail_worker = crate::notify::worker::spawn(state.clone());
+        let mail_worker =
+            crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
         Ok(Self {
             port,
             server,
@@ -121,6 +123,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let limiters = Limiters::new(&config.rate_limits).map_err(AppError::internal)?;
     let pool = db::connect(&config.database.url, config.database.pool_size)?;
     let keys = setup_database(&pool, &config)?;
+    let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let mail_layout = MailLayout::load(&config.mail.templates_dir)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     Ok(AppState {
         pool,
         config: Arc::new(config),
@@ -129,6 +134,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sites: SiteCache::new(SITE_CACHE_TTL),
         limiters: Arc::new(limiters),
         trusted_proxies: Arc::new(trusted_proxies),
+        texts: Arc::new(texts),
+        mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
     })
 }
@@ -139,14 +146,13 @@ fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
-    let mut fresh = [0u8; 32];
-    rand::rng().fill_bytes(&mut fresh);
-    let master = db::keys::find_or_insert(&mut conn, "master", &hex::encode(fresh))?;
+    let master = db::keys::find_or_insert(&mut conn, "master", &Keys::generate_master_hex())?;
     let master = hex::decode(master).map_err(AppError::internal)?;
+    let keys = Keys::new(master).map_err(AppError::internal)?;
     if service::sites::ensure_default(&mut conn, &config.default_site)? {
         tracing::info!(slug = %config.default_site.slug, "created the default site");
     }
-    Ok(Keys::new(master))
+    Ok(keys)
 }
 
 /// With no admin account yet, logs a one-time link to create the first one.

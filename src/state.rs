@@ -3,14 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, KeyInit, Mac};
 use moka::sync::Cache;
-use sha2::Sha256;
 
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::site::Site;
+use crate::notify::layout::MailLayout;
+use crate::notify::texts::Locales;
 use crate::render::Renderer;
+pub use crate::secrets::Keys;
 use crate::spam::client_ip::TrustedProxies;
 use crate::spam::limiter::Limiters;
 
@@ -24,6 +25,10 @@ pub struct AppState {
     pub sites: SiteCache,
     pub limiters: Arc<Limiters>,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Server texts (mails, mail-link pages) in every language, parsed at start.
+    pub texts: Arc<Locales>,
+    /// The mail layout (built in, or `mail.templates_dir`'s, read at start).
+    pub mail_layout: Arc<MailLayout>,
     pub log_once: LogOnce,
 }
 
@@ -48,45 +53,6 @@ impl LogOnce {
     pub fn first(&self, key: &str) -> bool {
         let entry = self.seen.entry(key.to_owned()).or_insert(());
         entry.is_fresh()
-    }
-}
-
-/// Keys derived from the server's master secret (stored in the database, so every process
-/// sharing the database derives the same keys). Never logged, never sent.
-pub struct Keys {
-    master: Vec<u8>,
-}
-
-impl Keys {
-    pub fn new(master: Vec<u8>) -> Self {
-        Self { master }
-    }
-
-    /// A keyed hash of `value` for `purpose`, as lowercase hex (64 characters).
-    pub fn tag(&self, purpose: &str, value: &[u8]) -> String {
-        // HMAC takes keys of any length, so building it cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.master)
-            .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-        mac.update(purpose.as_bytes());
-        mac.update(&[0]);
-        mac.update(value);
-        hex::encode(mac.finalize().into_bytes())
-    }
-
-    /// The first `len` hex characters of [`Keys::tag`].
-    pub fn short_tag(&self, purpose: &str, value: &[u8], len: usize) -> String {
-        self.tag(purpose, value).chars().take(len).collect()
-    }
-
-    /// A key for `purpose`, for modules that sign things themselves.
-    pub fn derive(&self, purpose: &str) -> Vec<u8> {
-        hex::decode(self.tag("key", purpose.as_bytes())).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keys(<secret>)")
     }
 }
 

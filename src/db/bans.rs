@@ -5,33 +5,37 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::bans;
-use crate::domain::ban::{BanKind, BanRule};
+use crate::domain::ban::{Ban, BanKind, BanRule};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bans)]
-pub struct BanRow {
-    pub id: i64,
-    pub kind: String,
-    pub value: String,
-    pub note: String,
-    pub created_at: NaiveDateTime,
+struct BanRow {
+    id: i64,
+    kind: BanKind,
+    value: String,
+    note: String,
+    created_at: NaiveDateTime,
 }
 
-impl BanRow {
-    /// The rule, or `None` for a row no longer parseable (skipped, never fatal).
-    pub fn rule(&self) -> Option<BanRule> {
-        BanKind::parse(&self.kind)
-            .ok()
-            .and_then(|k| BanRule::parse(k, &self.value).ok())
+impl From<BanRow> for Ban {
+    fn from(r: BanRow) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            value: r.value,
+            note: r.note,
+            created_at: r.created_at.and_utc(),
+        }
     }
 }
 
-pub fn list(conn: &mut DbConn) -> Result<Vec<BanRow>, AppError> {
-    Ok(bans::table
+pub fn list(conn: &mut DbConn) -> Result<Vec<Ban>, AppError> {
+    let rows: Vec<BanRow> = bans::table
         .order((bans::created_at.desc(), bans::id.desc()))
         .select(BanRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows.into_iter().map(Ban::from).collect())
 }
 
 /// Adds a ban; an identical one already present is returned instead.
@@ -40,8 +44,8 @@ pub fn insert(
     rule: &BanRule,
     note: &str,
     now: NaiveDateTime,
-) -> Result<BanRow, AppError> {
-    let kind = rule.kind().as_str();
+) -> Result<Ban, AppError> {
+    let kind = rule.kind();
     let value = rule.value();
     diesel::sql_query(
         "INSERT INTO bans (kind, value, note, created_at) VALUES ($1, $2, $3, $4) \
@@ -52,11 +56,12 @@ pub fn insert(
     .bind::<diesel::sql_types::Text, _>(note)
     .bind::<diesel::sql_types::Timestamp, _>(now)
     .execute(conn)?;
-    Ok(bans::table
+    let row: BanRow = bans::table
         .filter(bans::kind.eq(kind))
         .filter(bans::value.eq(&value))
         .select(BanRow::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    Ok(row.into())
 }
 
 /// Lifts a ban; returns whether there was one.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{comments, threads};
-use crate::domain::comment::{Comment, CommentId, CommentStatus};
+use crate::domain::comment::{BodyFormat, Comment, CommentId, CommentKind, CommentStatus};
 use crate::domain::site::SiteId;
 use crate::domain::thread::{Cursor, Sort, ThreadId};
 use crate::error::AppError;
@@ -14,7 +14,7 @@ use crate::render::SafeHtml;
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
 
 /// Statuses a reader can see: approved comments and placeholders of deleted ones.
-const VISIBLE: [&str; 2] = ["approved", "deleted"];
+const VISIBLE: [CommentStatus; 2] = [CommentStatus::Approved, CommentStatus::Deleted];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -31,7 +31,7 @@ pub struct CommentRow {
     pub website: Option<String>,
     pub body_markdown: String,
     pub body_html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub held_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
@@ -44,10 +44,9 @@ pub struct CommentRow {
     pub is_owner: bool,
     /// `format:source id` of an imported comment, unique per thread.
     pub import_key: Option<String>,
-    /// `comment`, `pingback` or `trackback`.
-    pub kind: String,
-    /// What `body_markdown` holds: `markdown` (written here) or `html` (imported source HTML).
-    pub body_format: String,
+    pub kind: CommentKind,
+    /// What `body_markdown` holds: Markdown (written here) or HTML (imported source HTML).
+    pub body_format: BodyFormat,
     pub fingerprint: Option<String>,
 }
 
@@ -64,7 +63,7 @@ pub struct NewCommentRow<'a> {
     pub website: Option<&'a str>,
     pub body_markdown: &'a str,
     pub body_html: &'a str,
-    pub status: &'static str,
+    pub status: CommentStatus,
     pub held_reason: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub client_ip: Option<&'a str>,
@@ -89,7 +88,7 @@ pub struct ImportedCommentRow<'a> {
     pub website: Option<&'a str>,
     pub body_markdown: &'a str,
     pub body_html: &'a str,
-    pub status: &'static str,
+    pub status: CommentStatus,
     pub held_reason: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
@@ -101,8 +100,8 @@ pub struct ImportedCommentRow<'a> {
     pub pinned: bool,
     pub is_owner: bool,
     pub import_key: Option<&'a str>,
-    pub kind: &'static str,
-    pub body_format: &'static str,
+    pub kind: CommentKind,
+    pub body_format: BodyFormat,
 }
 
 /// Where an already imported comment sits: `(import_key, id, root_id, depth)`.
@@ -161,13 +160,6 @@ pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<CommentRow>,
 
 impl CommentRow {
     pub fn into_comment(self) -> Result<Comment, AppError> {
-        let status = CommentStatus::parse(&self.status).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "comment {} has status {}",
-                self.id,
-                self.status
-            ))
-        })?;
         Ok(Comment {
             id: CommentId(self.id),
             thread_id: ThreadId(self.thread_id),
@@ -179,7 +171,7 @@ impl CommentRow {
             website: self.website,
             body_markdown: self.body_markdown,
             body_html: SafeHtml::from_storage(self.body_html),
-            status,
+            status: self.status,
             held_reason: self.held_reason,
             created_at: utc(self.created_at),
             edited_at: self.edited_at.map(utc),
@@ -336,7 +328,7 @@ pub fn list_replies_of_roots(
 pub fn count_approved(conn: &mut DbConn, thread: ThreadId) -> Result<i64, AppError> {
     Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))
-        .filter(comments::status.eq("approved"))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .count()
         .get_result(conn)?)
 }
@@ -350,7 +342,7 @@ pub fn email_has_approved(
     let found: Option<i64> = comments::table
         .inner_join(threads::table)
         .filter(threads::site_id.eq(site.0))
-        .filter(comments::status.eq("approved"))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .filter(lower(comments::email).eq(email_lowercase))
         .select(comments::id)
         .first(conn)
@@ -379,7 +371,7 @@ pub fn update_body(
             comments::body_markdown.eq(markdown),
             comments::body_html.eq(html.as_str()),
             comments::edited_at.eq(Some(edited_at)),
-            comments::body_format.eq("markdown"),
+            comments::body_format.eq(BodyFormat::Markdown),
         ))
         .execute(conn)?;
     find_existing(conn, id.0)
@@ -389,7 +381,7 @@ pub fn update_body(
 pub fn update_to_placeholder(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
     diesel::update(comments::table.find(id.0))
         .set((
-            comments::status.eq("deleted"),
+            comments::status.eq(CommentStatus::Deleted),
             comments::author_name.eq(""),
             comments::email.eq(None::<String>),
             comments::website.eq(None::<String>),

@@ -418,7 +418,7 @@ pub fn list_comments_by_email(
         .inner_join(threads::table)
         .filter(threads::site_id.eq(site.0))
         .filter(lower(comments::email).eq(email_lowercase))
-        .filter(comments::status.ne("deleted"))
+        .filter(comments::status.ne(crate::domain::comment::CommentStatus::Deleted))
         .order((comments::created_at.asc(), comments::id.asc()))
         .select((CommentRow::as_select(), ThreadRow::as_select()))
         .load(conn)?)

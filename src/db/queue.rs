@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 use super::DbConn;
 use super::comments::CommentRow;
 use super::schema::{comment_votes, comments, report_reviews, sites, threads};
+use crate::domain::comment::CommentStatus;
 use crate::domain::link;
 use crate::error::AppError;
 
@@ -28,7 +29,7 @@ pub struct QueueRow {
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     /// Statuses to show (none means any).
-    pub statuses: Vec<&'static str>,
+    pub statuses: Vec<CommentStatus>,
     /// Only these ids (the "reported" tab).
     pub ids: Option<Vec<i64>>,
     pub site_id: Option<i64>,
@@ -136,7 +137,7 @@ pub fn list(
 pub fn count_by_status(
     conn: &mut DbConn,
     site_id: Option<i64>,
-) -> Result<HashMap<String, i64>, AppError> {
+) -> Result<HashMap<CommentStatus, i64>, AppError> {
     let mut query = comments::table
         .inner_join(threads::table)
         .group_by(comments::status)
@@ -145,7 +146,7 @@ pub fn count_by_status(
     if let Some(site) = site_id {
         query = query.filter(threads::site_id.eq(site));
     }
-    let rows: Vec<(String, i64)> = query.load(conn)?;
+    let rows: Vec<(CommentStatus, i64)> = query.load(conn)?;
     Ok(rows.into_iter().collect())
 }
 
@@ -155,7 +156,7 @@ pub fn unreviewed_reports(conn: &mut DbConn) -> Result<Vec<(i64, i64)>, AppError
     let votes: Vec<(i64, NaiveDateTime)> = comment_votes::table
         .inner_join(comments::table)
         .filter(comment_votes::kind.eq("report"))
-        .filter(comments::status.eq_any(["approved", "pending"]))
+        .filter(comments::status.eq_any([CommentStatus::Approved, CommentStatus::Pending]))
         .select((comment_votes::comment_id, comment_votes::created_at))
         .load(conn)?;
     let ids: Vec<i64> = votes.iter().map(|(id, _)| *id).collect();
@@ -240,7 +241,7 @@ pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, AppError
 pub fn update_status(
     conn: &mut DbConn,
     ids: &[i64],
-    status: &'static str,
+    status: CommentStatus,
     held_reason: Option<&str>,
 ) -> Result<usize, AppError> {
     Ok(
@@ -348,7 +349,7 @@ pub fn list_threads(
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let counts: HashMap<i64, i64> = comments::table
         .filter(comments::thread_id.eq_any(ids))
-        .filter(comments::status.eq("approved"))
+        .filter(comments::status.eq(CommentStatus::Approved))
         .group_by(comments::thread_id)
         .select((comments::thread_id, diesel::dsl::count(comments::id)))
         .load::<(i64, i64)>(conn)?

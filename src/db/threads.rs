@@ -106,7 +106,7 @@ pub fn count_approved_by_key(
         .inner_join(comments::table)
         .filter(threads::site_id.eq(site.0))
         .filter(threads::key.eq_any(keys))
-        .filter(comments::status.eq("approved"))
+        .filter(comments::status.eq(crate::domain::comment::CommentStatus::Approved))
         .group_by(threads::key)
         .select((threads::key, diesel::dsl::count(comments::id)))
         .load(conn)?)

@@ -2,7 +2,26 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+
 use super::fields::FieldError;
+
+/// A stored ban, as listed.
+#[derive(Debug, Clone)]
+pub struct Ban {
+    pub id: i64,
+    pub kind: BanKind,
+    pub value: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Ban {
+    /// The rule, or `None` for a stored value no longer parseable (skipped, never fatal).
+    pub fn rule(&self) -> Option<BanRule> {
+        BanRule::parse(self.kind, &self.value).ok()
+    }
+}
 
 /// What a ban matches on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

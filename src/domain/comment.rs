@@ -9,7 +9,11 @@ use crate::render::SafeHtml;
 pub struct CommentId(pub i64);
 
 /// Where a comment stands. Only `approved` comments are public.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// [`CommentStatus::as_str`] (and the serde spelling, the same words) is how the API, exports and
+/// pages name a status; `db::columns` stores it in the `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CommentStatus {
     Pending,
     Approved,
@@ -27,14 +31,61 @@ impl CommentStatus {
         }
     }
 
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Approved, Self::Spam, Self::Deleted];
+
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "pending" => Some(Self::Pending),
-            "approved" => Some(Self::Approved),
-            "spam" => Some(Self::Spam),
-            "deleted" => Some(Self::Deleted),
-            _ => None,
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// What a comment is: written here or imported as one, or an imported pingback or trackback.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentKind {
+    #[default]
+    Comment,
+    Pingback,
+    Trackback,
+}
+
+impl CommentKind {
+    pub const ALL: [Self; 3] = [Self::Comment, Self::Pingback, Self::Trackback];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Comment => "comment",
+            Self::Pingback => "pingback",
+            Self::Trackback => "trackback",
         }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// What a comment's source text is: Markdown written here, or HTML kept from an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum BodyFormat {
+    #[default]
+    Markdown,
+    Html,
+}
+
+impl BodyFormat {
+    pub const ALL: [Self; 2] = [Self::Markdown, Self::Html];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Html => "html",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == value)
     }
 }
 

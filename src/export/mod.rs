@@ -11,7 +11,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use crate::import::{
-        CommentKind, Format, ImportBody, ImportComment, ImportData, ImportStatus, ImportThread,
+        CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
         detect, parse, summary,
     };
 
@@ -32,7 +32,7 @@ mod tests {
             edited_at: None,
             body: ImportBody::Html("<p>Body ]]> with CDATA end &amp; entities &nbsp;</p>".into()),
             rendered_html: None,
-            status: ImportStatus::Approved,
+            status: CommentStatus::Approved,
             kind: CommentKind::Comment,
             likes: 0,
             pinned: false,
@@ -52,9 +52,9 @@ mod tests {
             comment("5", None),
             comment("6", None),
         ];
-        a[1].status = ImportStatus::Pending;
-        a[2].status = ImportStatus::Spam;
-        a[3].status = ImportStatus::Deleted;
+        a[1].status = CommentStatus::Pending;
+        a[2].status = CommentStatus::Spam;
+        a[3].status = CommentStatus::Deleted;
         a[4].kind = CommentKind::Pingback;
         a[5].kind = CommentKind::Trackback;
         a[5].email = None;

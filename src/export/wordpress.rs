@@ -18,7 +18,7 @@ use std::io::Write;
 
 use quick_xml::escape::escape;
 
-use crate::import::{CommentKind, ImportBody, ImportComment, ImportData, ImportStatus};
+use crate::import::{CommentKind, CommentStatus, ImportBody, ImportComment, ImportData};
 
 const HEADER: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"
@@ -145,10 +145,10 @@ pub fn write(data: &ImportData, site_title: &str, out: impl Write) -> std::io::R
                 .map_or("0", String::as_str);
             let date = c.created_at.format("%Y-%m-%d %H:%M:%S").to_string();
             let approved = match c.status {
-                ImportStatus::Approved => "1",
-                ImportStatus::Pending => "0",
-                ImportStatus::Spam => "spam",
-                ImportStatus::Deleted => "trash",
+                CommentStatus::Approved => "1",
+                CommentStatus::Pending => "0",
+                CommentStatus::Spam => "spam",
+                CommentStatus::Deleted => "trash",
             };
             let kind = match c.kind {
                 CommentKind::Comment => "comment",

@@ -8,35 +8,34 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Serialize;
 
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{CommentId, CommentStatus};
 use crate::error::{AppError, ErrorKind};
+use crate::notify::compose::action_label;
 use crate::notify::links::ModAction;
-use crate::notify::pages::PageStrings;
-use crate::notify::templates::{Strings, fill};
+use crate::notify::texts::{MailTexts, PageTexts, fill};
 use crate::render::SafeHtml;
-use crate::service::mail::{self, LinkContext, UnsubscribeScope};
+use crate::service::mail_links::{self as mail, LinkContext, UnsubscribeScope};
 use crate::service::{self};
 use crate::state::AppState;
+
+crate::route_table! {
+    MAIL_ROUTES, register, "/mail";
+    get "/moderate/{token}" => show_moderation, Read;
+    post "/moderate/{token}" => moderate_comment, SignedLink;
+    get "/confirm/{token}" => show_confirmation, Read;
+    post "/confirm/{token}" => confirm_address, SignedLink;
+    get "/unsubscribe/{token}" => show_unsubscribe, Read;
+    post "/unsubscribe/{token}" => unsubscribe, SignedLink;
+    get "/manage/{token}" => show_managed_comments, Read;
+    post "/manage/{token}/delete" => delete_managed_comment, SignedLink;
+    get "/manage/{token}/comments.json" => export_managed_comments, Read;
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/mail")
             .wrap(crate::http::headers::page_headers().add(("Referrer-Policy", "no-referrer")))
-            .route("/moderate/{token}", web::get().to(show_moderation))
-            .route("/moderate/{token}", web::post().to(moderate_comment))
-            .route("/confirm/{token}", web::get().to(show_confirmation))
-            .route("/confirm/{token}", web::post().to(confirm_address))
-            .route("/unsubscribe/{token}", web::get().to(show_unsubscribe))
-            .route("/unsubscribe/{token}", web::post().to(unsubscribe))
-            .route("/manage/{token}", web::get().to(show_managed_comments))
-            .route(
-                "/manage/{token}/delete",
-                web::post().to(delete_managed_comment),
-            )
-            .route(
-                "/manage/{token}/comments.json",
-                web::get().to(export_managed_comments),
-            ),
+            .configure(register),
     );
 }
 
@@ -85,17 +84,23 @@ struct Page<'a> {
 /// The link's site language and name, and the texts in that language.
 struct Words {
     context: LinkContext,
-    page: &'static PageStrings,
-    mail: &'static Strings,
+    state: AppState,
 }
 
 impl Words {
-    fn new(context: LinkContext) -> Self {
+    fn new(state: &AppState, context: LinkContext) -> Self {
         Self {
-            page: PageStrings::for_language(&context.language),
-            mail: Strings::for_language(&context.language),
             context,
+            state: state.clone(),
         }
+    }
+
+    fn page(&self) -> &PageTexts {
+        &self.state.texts.get(&self.context.language).pages
+    }
+
+    fn mail(&self) -> &MailTexts {
+        &self.state.texts.get(&self.context.language).mail
     }
 
     fn view(&self, title: &str, lines: Vec<String>) -> PageView {
@@ -126,17 +131,17 @@ fn page(status: StatusCode, view: &PageView) -> HttpResponse {
 
 /// An error as a page (these links are opened in a browser, not by the embed).
 fn error_page(words: &Words, error: &AppError) -> HttpResponse {
-    let t = words.page;
+    let t = words.page();
     let (title, line) = match error.kind {
-        ErrorKind::LinkExpired => (t.err_expired, None),
-        ErrorKind::LinkUsed => (t.err_used, None),
-        ErrorKind::InvalidLink => (t.err_invalid, None),
-        ErrorKind::CommentNotFound => (t.err_other, Some(t.gone)),
+        ErrorKind::LinkExpired => (&t.err_expired, None),
+        ErrorKind::LinkUsed => (&t.err_used, None),
+        ErrorKind::InvalidLink => (&t.err_invalid, None),
+        ErrorKind::CommentNotFound => (&t.err_other, Some(&t.gone)),
         ErrorKind::Internal => {
             tracing::error!(error = %error, "mail link failed");
-            (t.err_other, Some(t.err_internal))
+            (&t.err_other, Some(&t.err_internal))
         }
-        _ => (t.err_other, None),
+        _ => (&t.err_other, None),
     };
     let lines = line.map(|l| vec![l.to_string()]).unwrap_or_default();
     page(error.kind.status(), &words.view(title, lines))
@@ -155,8 +160,8 @@ where
     })
     .await;
     match outcome {
-        Ok((context, result)) => (Words::new(context), result),
-        Err(e) => (Words::new(LinkContext::default()), Err(e)),
+        Ok((context, result)) => (Words::new(state, context), result),
+        Err(e) => (Words::new(state, LinkContext::default()), Err(e)),
     }
 }
 
@@ -173,13 +178,14 @@ pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>
     match result {
         Err(e) => error_page(&words, &e),
         Ok(pending) => {
-            let (t, m) = (words.page, words.mail);
-            let (question, button) = match pending.action {
-                ModAction::Approve => (t.title_approve, m.approve),
-                ModAction::Delete => (t.title_delete, m.delete),
-                ModAction::Spam => (t.title_spam, m.spam),
-                ModAction::Ban => (t.title_ban, m.ban),
+            let t = words.page();
+            let question = match pending.action {
+                ModAction::Approve => &t.title_approve,
+                ModAction::Delete => &t.title_delete,
+                ModAction::Spam => &t.title_spam,
+                ModAction::Ban => &t.title_ban,
             };
+            let button = action_label(words.mail(), pending.action);
             let url = if pending.thread.url.is_empty() {
                 String::new()
             } else {
@@ -212,14 +218,17 @@ pub async fn moderate_comment(state: web::Data<AppState>, path: web::Path<String
     match result {
         Err(e) => error_page(&words, &e),
         Ok(action) => {
-            let t = words.page;
+            let t = words.page();
             let done = match action {
-                ModAction::Approve => t.done_approve,
-                ModAction::Delete => t.done_delete,
-                ModAction::Spam => t.done_spam,
-                ModAction::Ban => t.done_ban,
+                ModAction::Approve => &t.done_approve,
+                ModAction::Delete => &t.done_delete,
+                ModAction::Spam => &t.done_spam,
+                ModAction::Ban => &t.done_ban,
             };
-            page(StatusCode::OK, &words.view(t.done_title, vec![done.into()]))
+            page(
+                StatusCode::OK,
+                &words.view(&t.done_title, vec![done.clone()]),
+            )
         }
     }
 }
@@ -238,12 +247,12 @@ pub async fn show_confirmation(
     match result {
         Err(e) => error_page(&words, &e),
         Ok(()) => {
-            let t = words.page;
-            let mut view = words.view(t.confirm_title, vec![t.confirm_text.into()]);
+            let t = words.page();
+            let mut view = words.view(&t.confirm_title, vec![t.confirm_text.clone()]);
             view.forms = vec![PageForm {
                 action,
                 fields: Vec::new(),
-                label: words.mail.confirm_action.into(),
+                label: words.mail().confirm_action.clone(),
             }];
             page(StatusCode::OK, &view)
         }
@@ -256,10 +265,10 @@ pub async fn confirm_address(state: web::Data<AppState>, path: web::Path<String>
     match result {
         Err(e) => error_page(&words, &e),
         Ok(()) => {
-            let t = words.page;
+            let t = words.page();
             page(
                 StatusCode::OK,
-                &words.view(t.thanks_title, vec![t.confirmed_text.into()]),
+                &words.view(&t.thanks_title, vec![t.confirmed_text.clone()]),
             )
         }
     }
@@ -276,21 +285,21 @@ pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String
     match result {
         Err(e) => error_page(&words, &e),
         Ok(scope) => {
-            let (t, m) = (words.page, words.mail);
+            let (t, m) = (words.page(), words.mail());
             let mut forms = Vec::new();
             if let UnsubscribeScope::Thread(_) = scope {
                 forms.push(PageForm {
                     action: action.clone(),
                     fields: vec![("scope".into(), "thread".into())],
-                    label: m.unsubscribe_thread.into(),
+                    label: m.unsubscribe_thread.clone(),
                 });
             }
             forms.push(PageForm {
                 action,
                 fields: vec![("scope".into(), "all".into())],
-                label: words.site(m.unsubscribe_all),
+                label: words.site(&m.unsubscribe_all),
             });
-            let mut view = words.view(t.unsubscribe_title, vec![t.unsubscribe_question.into()]);
+            let mut view = words.view(&t.unsubscribe_title, vec![t.unsubscribe_question.clone()]);
             view.forms = forms;
             page(StatusCode::OK, &view)
         }
@@ -312,14 +321,14 @@ pub async fn unsubscribe(
     match result {
         Err(e) => error_page(&words, &e),
         Ok(scope) => {
-            let t = words.page;
+            let t = words.page();
             let line = match scope {
-                UnsubscribeScope::Thread(_) => t.unsubscribed_thread.to_string(),
-                UnsubscribeScope::All => words.site(t.unsubscribed_all),
+                UnsubscribeScope::Thread(_) => t.unsubscribed_thread.clone(),
+                UnsubscribeScope::All => words.site(&t.unsubscribed_all),
             };
             page(
                 StatusCode::OK,
-                &words.view(t.unsubscribed_title, vec![line]),
+                &words.view(&t.unsubscribed_title, vec![line]),
             )
         }
     }
@@ -337,7 +346,7 @@ pub async fn show_managed_comments(
         Err(e) => return error_page(&words, &e),
         Ok(managed) => managed,
     };
-    let (t, m) = (words.page, words.mail);
+    let (t, m) = (words.page(), words.mail());
     let delete_action = format!("{base}/delete");
     let comments: Vec<ListedComment> = managed
         .comments
@@ -355,12 +364,12 @@ pub async fn show_managed_comments(
                 format!("{}#comment-{}", thread.url, c.id)
             },
             created_at: c.created_at.and_utc().to_rfc3339(),
-            status: if c.status == "approved" {
-                m.status_approved
+            status: if c.status == CommentStatus::Approved {
+                &m.status_approved
             } else {
-                m.status_pending
+                &m.status_pending
             }
-            .into(),
+            .clone(),
             html: SafeHtml::from_storage(c.body_html),
             delete_action: delete_action.clone(),
         })
@@ -368,24 +377,24 @@ pub async fn show_managed_comments(
     let empty = comments.is_empty();
     let count = comments.len().to_string();
     let mut view = words.view(
-        &fill(m.manage_subject, &[("site", managed.site.name.as_str())]),
+        &fill(&m.manage_subject, &[("site", managed.site.name.as_str())]),
         vec![if empty {
-            t.manage_none.into()
+            t.manage_none.clone()
         } else {
-            fill(t.manage_count, &[("count", count.as_str())])
+            fill(&t.manage_count, &[("count", count.as_str())])
         }],
     );
     if !empty {
         view.forms = vec![PageForm {
             action: delete_action,
             fields: vec![("comment".into(), "all".into())],
-            label: t.delete_all.into(),
+            label: t.delete_all.clone(),
         }];
-        view.download = Some((format!("{base}/comments.json"), t.download.into()));
+        view.download = Some((format!("{base}/comments.json"), t.download.clone()));
     }
     view.comments = comments;
-    view.delete_label = t.delete_one.into();
-    view.open_label = t.open.into();
+    view.delete_label = t.delete_one.clone();
+    view.open_label = t.open.clone();
     page(StatusCode::OK, &view)
 }
 
@@ -423,10 +432,11 @@ pub async fn delete_managed_comment(
     }
 }
 
-fn exported_status(status: &str) -> &'static str {
+/// What the reader's download says: published or not (spam is not told apart from pending).
+fn exported_status(status: CommentStatus) -> &'static str {
     match status {
-        "approved" => "approved",
-        _ => "pending",
+        CommentStatus::Approved => CommentStatus::Approved.as_str(),
+        _ => CommentStatus::Pending.as_str(),
     }
 }
 
@@ -469,7 +479,7 @@ pub async fn export_managed_comments(
             email: c.email,
             website: c.website,
             body: c.body_markdown,
-            status: exported_status(&c.status).into(),
+            status: exported_status(c.status).into(),
             created_at: c.created_at.and_utc().to_rfc3339(),
             edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
         })

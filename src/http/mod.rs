@@ -11,9 +11,20 @@ pub mod errors;
 pub mod headers;
 pub mod mail;
 pub mod request_id;
+pub mod route_table;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
+
+/// Every route the tables declare (admin pages and API, mail links, the public API), for the
+/// tests that check each state-changing route's guard.
+pub fn all_routes() -> impl Iterator<Item = &'static route_table::Route> {
+    admin::PAGE_ROUTES
+        .iter()
+        .chain(admin::API_ROUTES)
+        .chain(mail::MAIL_ROUTES)
+        .chain(api::API_ROUTES)
+}
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {

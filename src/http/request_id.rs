@@ -11,7 +11,7 @@ pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let id = hex::encode(rand::random::<[u8; 6]>());
+    let id = crate::secrets::random_hex::<6>();
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
     let mut response = next.call(req).instrument(span).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
-    CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
+    CommentKind, CommentStatus, ImportBody, ImportComment, ImportData, ImportError, ImportThread,
     Skipped, json_error, non_empty,
 };
 
@@ -162,12 +162,12 @@ fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
             continue;
         };
         let status = if c.deleted.unwrap_or(false) {
-            ImportStatus::Deleted
+            CommentStatus::Deleted
         } else {
             match c.state.as_deref().unwrap_or("approved") {
-                "approved" => ImportStatus::Approved,
-                "flagged" => ImportStatus::Spam,
-                _ => ImportStatus::Pending,
+                "approved" => CommentStatus::Approved,
+                "flagged" => CommentStatus::Spam,
+                _ => CommentStatus::Pending,
             }
         };
         let person = c.commenter_hex.as_deref().and_then(|h| people.get(h));
@@ -345,14 +345,14 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
             continue;
         };
         let status = if c.is_deleted.unwrap_or(false) {
-            ImportStatus::Deleted
+            CommentStatus::Deleted
         } else if c.is_approved.unwrap_or(false) {
-            ImportStatus::Approved
+            CommentStatus::Approved
         } else if c.is_pending.unwrap_or(false) {
-            ImportStatus::Pending
+            CommentStatus::Pending
         } else {
             // Neither approved nor pending: rejected by a moderator.
-            ImportStatus::Spam
+            CommentStatus::Spam
         };
         let person = c.user_created.as_deref().and_then(|h| people.get(h));
         let author = person
@@ -377,7 +377,7 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
             pinned: c.is_sticky.unwrap_or(false),
             owner: person.is_some_and(|p| p.moderator),
             notify_replies: false,
-            held_reason: if status == ImportStatus::Pending {
+            held_reason: if status == CommentStatus::Pending {
                 c.pending_reason.as_deref().and_then(non_empty)
             } else {
                 None

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use super::xml::{self, Element};
 use super::{
-    CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
+    CommentKind, CommentStatus, ImportBody, ImportComment, ImportData, ImportError, ImportThread,
     Skipped, non_empty,
 };
 
@@ -120,8 +120,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
                 continue;
             }
         };
-        if info.deleted && comment.status != ImportStatus::Spam {
-            comment.status = ImportStatus::Deleted;
+        if info.deleted && comment.status != CommentStatus::Spam {
+            comment.status = CommentStatus::Deleted;
         }
         if !grouped.contains_key(thread_id) {
             order.push(thread_id.to_string());
@@ -164,11 +164,11 @@ fn post(p: &Element, source_id: String) -> Result<ImportComment, String> {
     let deleted = parse_bool(p.child_text("isDeleted"), "isDeleted")?;
     let spam = parse_bool(p.child_text("isSpam"), "isSpam")?;
     let status = if deleted {
-        ImportStatus::Deleted
+        CommentStatus::Deleted
     } else if spam {
-        ImportStatus::Spam
+        CommentStatus::Spam
     } else {
-        ImportStatus::Approved
+        CommentStatus::Approved
     };
     let author_el = p.child("author");
     let author = author_el
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(get(&data, "5").parent_source_id.as_deref(), Some("4"));
         // reply to a deleted post keeps its parent
         assert_eq!(get(&data, "11").parent_source_id.as_deref(), Some("9"));
-        assert_eq!(get(&data, "9").status, ImportStatus::Deleted);
+        assert_eq!(get(&data, "9").status, CommentStatus::Deleted);
         assert_eq!(get(&data, "5").body.text(), "<p>Hello, World.</p>");
         assert_eq!(get(&data, "4").email.as_deref(), Some("foo@bar.com"));
         assert_eq!(get(&data, "4").ip.as_deref(), Some("127.0.0.1"));
@@ -295,7 +295,7 @@ mod tests {
         let s = summary(&data);
         assert_eq!((s.comments, s.by_status.approved), (5, 3));
         assert_eq!(s.by_status.deleted, 1);
-        assert_eq!(get(&data, "299619020").status, ImportStatus::Deleted);
+        assert_eq!(get(&data, "299619020").status, CommentStatus::Deleted);
 
         let data = dq("remark42/disqus-deleted-thread.xml");
         let s = summary(&data);

@@ -20,7 +20,7 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use serde::Deserialize;
 
 use super::{
-    CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
+    CommentKind, CommentStatus, ImportBody, ImportComment, ImportData, ImportError, ImportThread,
     Skipped, json_error, non_empty,
 };
 
@@ -227,9 +227,9 @@ fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
             continue;
         };
         let status = match c.mode.unwrap_or(1) {
-            1 => ImportStatus::Approved,
-            2 => ImportStatus::Pending,
-            4 => ImportStatus::Deleted,
+            1 => CommentStatus::Approved,
+            2 => CommentStatus::Pending,
+            4 => CommentStatus::Deleted,
             other => {
                 data.skipped.push(Skipped {
                     source_id,
@@ -405,7 +405,7 @@ fn generic_json(bytes: &[u8]) -> Result<ImportData, ImportError> {
                 edited_at: None,
                 body: ImportBody::Markdown(c.text.unwrap_or_default()),
                 rendered_html: None,
-                status: ImportStatus::Approved,
+                status: CommentStatus::Approved,
                 kind: CommentKind::Comment,
                 likes: 0,
                 pinned: false,
@@ -504,8 +504,8 @@ mod tests {
             reply.edited_at.unwrap().to_rfc3339(),
             "2014-05-13T16:56:40.500+00:00"
         );
-        assert_eq!(t.comments[2].status, ImportStatus::Pending);
-        assert_eq!(t.comments[3].status, ImportStatus::Deleted);
+        assert_eq!(t.comments[2].status, CommentStatus::Pending);
+        assert_eq!(t.comments[3].status, CommentStatus::Deleted);
     }
 
     #[test]

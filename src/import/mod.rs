@@ -23,6 +23,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::comment::{CommentKind, CommentStatus};
 pub use archive::unpack;
 
 /// The export formats kith can read.
@@ -128,7 +129,7 @@ pub struct ImportComment {
     /// Only the kith format carries it (lossless round trip).
     #[serde(default)]
     pub rendered_html: Option<String>,
-    pub status: ImportStatus,
+    pub status: CommentStatus,
     #[serde(default)]
     pub kind: CommentKind,
     #[serde(default)]
@@ -157,24 +158,6 @@ impl ImportBody {
             ImportBody::Markdown(s) | ImportBody::Html(s) => s,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImportStatus {
-    Approved,
-    Pending,
-    Spam,
-    Deleted,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CommentKind {
-    #[default]
-    Comment,
-    Pingback,
-    Trackback,
 }
 
 /// A record that was left out, and why.
@@ -459,10 +442,10 @@ pub fn summary(data: &ImportData) -> Summary {
                 sum.replies += 1;
             }
             match c.status {
-                ImportStatus::Approved => sum.by_status.approved += 1,
-                ImportStatus::Pending => sum.by_status.pending += 1,
-                ImportStatus::Spam => sum.by_status.spam += 1,
-                ImportStatus::Deleted => sum.by_status.deleted += 1,
+                CommentStatus::Approved => sum.by_status.approved += 1,
+                CommentStatus::Pending => sum.by_status.pending += 1,
+                CommentStatus::Spam => sum.by_status.spam += 1,
+                CommentStatus::Deleted => sum.by_status.deleted += 1,
             }
         }
     }
@@ -870,7 +853,7 @@ mod tests {
             edited_at: None,
             body: ImportBody::Html(String::new()),
             rendered_html: None,
-            status: ImportStatus::Approved,
+            status: CommentStatus::Approved,
             kind: CommentKind::Comment,
             likes: 0,
             pinned: false,

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::xml::{self, Element};
 use super::{
-    CommentKind, ImportBody, ImportComment, ImportData, ImportError, ImportStatus, ImportThread,
+    CommentKind, CommentStatus, ImportBody, ImportComment, ImportData, ImportError, ImportThread,
     Skipped, non_empty,
 };
 
@@ -152,10 +152,10 @@ fn comment(c: &Element) -> Result<ImportComment, String> {
             )
         })?;
     let status = match wp_text(c, "comment_approved") {
-        "1" | "approve" | "approved" | "" => ImportStatus::Approved,
-        "0" | "hold" => ImportStatus::Pending,
-        "spam" => ImportStatus::Spam,
-        "trash" | "post-trashed" => ImportStatus::Deleted,
+        "1" | "approve" | "approved" | "" => CommentStatus::Approved,
+        "0" | "hold" => CommentStatus::Pending,
+        "spam" => CommentStatus::Spam,
+        "trash" | "post-trashed" => CommentStatus::Deleted,
         other => return Err(format!("unknown comment_approved value '{other}'")),
     };
     let parent = wp_text(c, "comment_parent");
@@ -193,7 +193,7 @@ fn comment(c: &Element) -> Result<ImportComment, String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::test_support::fixture;
-    use super::super::{Format, ImportData, ImportStatus, detect, parse as parse_any, summary};
+    use super::super::{CommentStatus, Format, ImportData, detect, parse as parse_any, summary};
     use super::*;
 
     fn wp(rel: &str) -> ImportData {
@@ -268,7 +268,7 @@ mod tests {
             assert_eq!(s.by_status.approved, 3, "{rel}");
             assert_eq!(s.by_status.pending, 1, "{rel}");
             let key = "https://realmenweardress.es/2010/07/do-you-rp/";
-            assert_eq!(find(&data, key, "9").status, ImportStatus::Pending);
+            assert_eq!(find(&data, key, "9").status, CommentStatus::Pending);
             let ping = find(&data, key, "13");
             assert_eq!(ping.kind, CommentKind::Pingback);
             assert_eq!(
@@ -460,11 +460,11 @@ mod tests {
             assert_eq!(
                 statuses,
                 [
-                    ImportStatus::Approved,
-                    ImportStatus::Pending,
-                    ImportStatus::Spam,
-                    ImportStatus::Deleted,
-                    ImportStatus::Approved
+                    CommentStatus::Approved,
+                    CommentStatus::Pending,
+                    CommentStatus::Spam,
+                    CommentStatus::Deleted,
+                    CommentStatus::Approved
                 ]
             );
             let kinds: Vec<_> = cs.iter().map(|c| c.kind).collect();

@@ -1,15 +1,11 @@
 //! Signed links in mails: moderation, confirmation, unsubscribe, "manage my comments".
 //!
-//! A token is a dot-separated payload plus an HMAC over it (key `mail-links`, derived from the
+//! A token is a dot-separated payload plus its signature ([`Purpose::MailLink`], under the
 //! server's master secret, so every process on the database accepts the same links). Only
 //! ASCII letters, digits, `-` and `.` appear, so tokens sit in URL paths unescaped.
 
-use hmac::{Hmac, KeyInit, Mac};
-use rand::RngCore;
-use sha2::Sha256;
-
 use crate::domain::comment::CommentId;
-use crate::state::Keys;
+use crate::secrets::{self, Keys, Purpose};
 
 /// What a moderation link does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +65,10 @@ pub enum LinkError {
     Expired,
 }
 
-const KEY_PURPOSE: &str = "mail-links";
-const SIGNATURE_HEX: usize = 32;
-
 impl Link {
     /// A fresh random nonce for a one-time link.
     pub fn nonce() -> String {
-        let mut bytes = [0u8; 12];
-        rand::rng().fill_bytes(&mut bytes);
-        hex::encode(bytes)
+        secrets::random_hex::<12>()
     }
 
     fn payload(&self) -> String {
@@ -99,15 +90,14 @@ impl Link {
     /// The token to put in a URL.
     pub fn sign(&self, keys: &Keys) -> String {
         let payload = self.payload();
-        let signature = signature(keys, &payload);
+        let signature = keys.sign(Purpose::MailLink, &payload);
         format!("{payload}.{signature}")
     }
 
     /// Checks a token's signature and expiry (`now` in Unix seconds).
     pub fn verify(token: &str, keys: &Keys, now: i64) -> Result<Self, LinkError> {
         let (payload, given) = token.rsplit_once('.').ok_or(LinkError::Forged)?;
-        let expected = signature(keys, payload);
-        if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+        if !keys.verify(Purpose::MailLink, payload, given) {
             return Err(LinkError::Forged);
         }
         let link = Self::parse_payload(payload).ok_or(LinkError::Forged)?;
@@ -150,32 +140,13 @@ impl Link {
     }
 }
 
-fn signature(keys: &Keys, payload: &str) -> String {
-    let key = keys.derive(KEY_PURPOSE);
-    match Hmac::<Sha256>::new_from_slice(&key) {
-        Ok(mut mac) => {
-            mac.update(payload.as_bytes());
-            let mut hex = hex::encode(mac.finalize().into_bytes());
-            hex.truncate(SIGNATURE_HEX);
-            hex
-        }
-        Err(_) => String::new(),
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    !a.is_empty()
-        && a.len() == b.len()
-        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn keys() -> Keys {
-        Keys::new(vec![7; 32])
+        Keys::new(vec![7; 32]).unwrap()
     }
 
     #[test]
@@ -194,7 +165,7 @@ mod tests {
         );
         let forged = token.replace("approve", "delete");
         assert_eq!(Link::verify(&forged, &keys(), 999), Err(LinkError::Forged));
-        let other = Keys::new(vec![8; 32]);
+        let other = Keys::new(vec![8; 32]).unwrap();
         assert_eq!(Link::verify(&token, &other, 999), Err(LinkError::Forged));
         assert_eq!(Link::verify("", &keys(), 0), Err(LinkError::Forged));
     }

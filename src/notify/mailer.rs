@@ -1,10 +1,13 @@
-//! The SMTP client (lettre): STARTTLS, implicit TLS or plain, with optional login.
+//! The SMTP client (lettre): STARTTLS, implicit TLS or plain, with optional login, and
+//! optionally an extra trusted certificate (`mail.ca_file`) for a server with a private or
+//! self-signed one.
 
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, SmtpSecurity};
@@ -46,12 +49,24 @@ impl Mailer {
             return Ok(None);
         }
         let host = config.smtp_host.trim();
+        let tls = || -> Result<TlsParameters, String> {
+            let mut params = TlsParameters::builder(host.to_string());
+            if !config.ca_file.trim().is_empty() {
+                let pem = std::fs::read(config.ca_file.trim())
+                    .map_err(|e| format!("mail.ca_file {}: {e}", config.ca_file))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("mail.ca_file {}: {e}", config.ca_file))?;
+                params = params.add_root_certificate(cert);
+            }
+            params
+                .build()
+                .map_err(|e| format!("mail TLS settings: {e}"))
+        };
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
         let builder = match config.security {
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| format!("mail.smtp_host: {e}"))?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                .map_err(|e| format!("mail.smtp_host: {e}"))?,
-            SmtpSecurity::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpSecurity::Starttls => builder.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
+            SmtpSecurity::Plain => builder,
         };
         let mut builder = builder
             .port(config.smtp_port)
@@ -74,11 +89,11 @@ impl Mailer {
     }
 
     /// Sends one mail; returns the server's answer, or why it failed.
-    pub async fn send(&self, mail: &Outgoing<'_>) -> Result<String, String> {
+    pub async fn send(&self, mail: &Outgoing<'_>) -> Result<String, SendError> {
         let to: Mailbox = mail
             .to
             .parse()
-            .map_err(|e| format!("recipient address: {e}"))?;
+            .map_err(|e| SendError::permanent(format!("recipient address: {e}")))?;
         let mut from = self.from.clone();
         if from.name.is_none() && !mail.sender_name.is_empty() {
             from.name = Some(mail.sender_name.to_string());
@@ -118,14 +133,42 @@ impl Mailer {
         };
         let message = builder
             .multipart(body)
-            .map_err(|e| format!("building the message: {e}"))?;
-        let response = self
-            .transport
-            .send(message)
-            .await
-            .map_err(|e| format!("SMTP: {e}"))?;
+            .map_err(|e| SendError::permanent(format!("building the message: {e}")))?;
+        let response = self.transport.send(message).await.map_err(|e| SendError {
+            permanent: is_permanent(&e),
+            message: format!("SMTP: {e}"),
+        })?;
         Ok(describe(&response))
     }
+}
+
+/// Why a mail was not sent, and whether trying again could help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    /// The server refused the mail for good (a 5xx reply), or it cannot be built.
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn permanent(message: String) -> Self {
+        Self {
+            message,
+            permanent: true,
+        }
+    }
+}
+
+/// A 5xx reply means the server will never take this mail; anything else (a 4xx reply, a
+/// refused connection, a timeout, a TLS failure) may pass later. A refused login (530, 534,
+/// 535, 538) is a 5xx too, but about the settings rather than the mail: kept for a retry, so
+/// that fixing the password loses nothing.
+fn is_permanent(error: &lettre::transport::smtp::Error) -> bool {
+    let login = error
+        .status()
+        .is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"));
+    error.is_permanent() && !login
 }
 
 fn describe(response: &lettre::transport::smtp::response::Response) -> String {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use askama::Template;
 
-use super::templates::{MailView, Rendered};
+use super::view::{MailView, Rendered};
 
 enum Part<'a> {
     Intro,
@@ -30,14 +30,45 @@ fn html_part(m: &MailView, part: Part<'_>) -> Result<String, String> {
     Parts { m, part }.render().map_err(|e| e.to_string())
 }
 
-/// `None` when the folder has no `message.txt` and `message.html`.
-pub fn render(dir: &Path, m: &MailView) -> Result<Option<Rendered>, String> {
-    let (Ok(text), Ok(html)) = (
-        std::fs::read_to_string(dir.join("message.txt")),
-        std::fs::read_to_string(dir.join("message.html")),
-    ) else {
-        return Ok(None);
-    };
+/// The two template files of a `templates_dir`, read once at start.
+#[derive(Debug, Clone)]
+pub struct FolderTemplates {
+    text: String,
+    html: String,
+}
+
+impl FolderTemplates {
+    /// `None` when the folder has neither `message.txt` nor `message.html`; an error when it has
+    /// only one of them or one cannot be read.
+    pub fn load(dir: &Path) -> Result<Option<Self>, String> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(format!(
+                    "mail.templates_dir: cannot read {}: {e}",
+                    path.display()
+                )),
+            }
+        };
+        match (read("message.txt")?, read("message.html")?) {
+            (Some(text), Some(html)) => Ok(Some(Self { text, html })),
+            (None, None) => Ok(None),
+            _ => Err(format!(
+                "mail.templates_dir {}: needs both message.txt and message.html",
+                dir.display()
+            )),
+        }
+    }
+
+    /// Fills the templates with the mail's values.
+    pub fn render(&self, m: &MailView) -> Result<Rendered, String> {
+        render(&self.text, &self.html, m)
+    }
+}
+
+fn render(text: &str, html: &str, m: &MailView) -> Result<Rendered, String> {
     let comment_author = m.comment.as_ref().map(|c| c.author.as_str()).unwrap_or("");
     let comment_text = m.comment.as_ref().map(|c| c.text.as_str()).unwrap_or("");
     let comment_html = m.comment.as_ref().map(|c| c.html.as_str()).unwrap_or("");
@@ -78,11 +109,11 @@ pub fn render(dir: &Path, m: &MailView) -> Result<Option<Rendered>, String> {
         };
         escaped.push((name, html_value));
     }
-    Ok(Some(Rendered {
+    Ok(Rendered {
         subject: m.subject.clone(),
-        text: substitute(&text, &plain),
-        html: substitute(&html, &escaped),
-    }))
+        text: substitute(text, &plain),
+        html: substitute(html, &escaped),
+    })
 }
 
 /// Replaces `{{ name }}` (spaces optional) with its value, in one pass.

@@ -1,16 +1,37 @@
 //! The outbox worker: claims due mails atomically, sends them, retries with exponential
-//! backoff, and gives up after the last attempt. Safe to run in several processes at once.
+//! backoff, and gives up after the last attempt or at once when the server refuses a mail for
+//! good (a 5xx reply). Safe to run in several processes at once. It needs only the pool and
+//! the mail settings (nothing from `service`).
 
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Utc};
 use tokio::sync::watch;
 
 use super::mailer::{Mailer, Outgoing};
-use crate::db::{self, write_tx};
+use crate::config::MailConfig;
+use crate::db::{self, DbConn, DbPool, write_tx};
+use crate::domain::comment::truncate_to_micros;
 use crate::error::AppError;
-use crate::service;
-use crate::state::AppState;
+
+fn now() -> NaiveDateTime {
+    truncate_to_micros(Utc::now()).naive_utc()
+}
+
+/// Runs database work off the async executor.
+async fn blocking<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
 
 /// Mails claimed per look at the outbox.
 const BATCH: i64 = 20;
@@ -35,16 +56,16 @@ impl WorkerHandle {
 }
 
 /// Starts the worker; `None` when mail is off or `mail.worker` is false.
-pub fn spawn(state: AppState) -> Option<WorkerHandle> {
-    if !state.config.mail.worker {
+pub fn spawn(pool: DbPool, config: MailConfig) -> Option<WorkerHandle> {
+    if !config.worker {
         return None;
     }
-    spawn_always(state)
+    spawn_always(pool, config)
 }
 
 /// Starts a worker even when `mail.worker` is false (tests, tools); `None` when mail is off.
-pub fn spawn_always(state: AppState) -> Option<WorkerHandle> {
-    let mailer = match Mailer::from_config(&state.config.mail) {
+pub fn spawn_always(pool: DbPool, config: MailConfig) -> Option<WorkerHandle> {
+    let mailer = match Mailer::from_config(&config) {
         Ok(Some(mailer)) => mailer,
         Ok(None) => {
             tracing::info!("mail is off (no mail.smtp_host configured)");
@@ -57,14 +78,14 @@ pub fn spawn_always(state: AppState) -> Option<WorkerHandle> {
     };
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        let poll = Duration::from_millis(state.config.mail.poll_interval_ms.max(10));
+        let poll = Duration::from_millis(config.poll_interval_ms.max(10));
         let mut next_cleanup = tokio::time::Instant::now();
         loop {
             if tokio::time::Instant::now() >= next_cleanup {
                 next_cleanup += CLEANUP_INTERVAL;
-                clean_up(&state).await;
+                clean_up(&pool, &config).await;
             }
-            let worked = match step(&state, &mailer).await {
+            let worked = match step(&pool, &config, &mailer).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "mail worker: could not read the outbox");
@@ -88,10 +109,10 @@ pub fn spawn_always(state: AppState) -> Option<WorkerHandle> {
 
 /// Deletes sent mails once their links can no longer matter (a day past the link expiry,
 /// which also bounds how long a confirmation mail holds back the next one).
-async fn clean_up(state: &AppState) {
-    let keep = chrono::Duration::days(i64::from(state.config.mail.link_expiry_days) + 1);
-    let result = service::blocking(state, move |_, conn| {
-        let before = (service::now() - keep).naive_utc();
+async fn clean_up(pool: &DbPool, config: &MailConfig) {
+    let keep = chrono::Duration::days(i64::from(config.link_expiry_days) + 1);
+    let result = blocking(pool, move |conn| {
+        let before = now() - keep;
         write_tx(conn, |conn| db::mail::delete_sent_before(conn, before))
     })
     .await;
@@ -104,25 +125,22 @@ async fn clean_up(state: &AppState) {
 
 /// One pass over the outbox: every due, unclaimed mail is claimed, sent and recorded.
 /// Returns how many mails were attempted.
-pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> {
-    let now = service::now().naive_utc();
-    let ids = service::blocking(state, move |_, conn| {
-        db::mail::list_due_ids(conn, now, BATCH)
-    })
-    .await?;
+pub async fn step(pool: &DbPool, config: &MailConfig, mailer: &Mailer) -> Result<usize, AppError> {
+    let due = now();
+    let ids = blocking(pool, move |conn| db::mail::list_due_ids(conn, due, BATCH)).await?;
     // Longer than any one send can take (each SMTP step has its own timeout), so a lease only
     // lapses when its process died; then another worker sends the mail.
     let lease = chrono::Duration::seconds(
-        i64::try_from(state.config.mail.timeout_secs.saturating_mul(10))
+        i64::try_from(config.timeout_secs.saturating_mul(10))
             .unwrap_or(i64::MAX)
             .clamp(120, 24 * 3600),
     );
     let mut attempted = 0;
     for id in ids {
-        let now = service::now().naive_utc();
-        let claimed = service::blocking(state, move |_, conn| {
+        let claimed_at = now();
+        let claimed = blocking(pool, move |conn| {
             write_tx(conn, |conn| {
-                if db::mail::claim(conn, id, now, now + lease)? {
+                if db::mail::claim(conn, id, claimed_at, claimed_at + lease)? {
                     db::mail::find_outbox(conn, id)
                 } else {
                     Ok(None)
@@ -148,20 +166,24 @@ pub async fn step(state: &AppState, mailer: &Mailer) -> Result<usize, AppError> 
             })
             .await;
         let attempts = row.attempts.saturating_add(1);
-        let max_attempts = state.config.mail.max_attempts;
-        let retry_base = state.config.mail.retry_base_ms;
-        service::blocking(state, move |_, conn| {
-            let now = service::now().naive_utc();
+        let max_attempts = config.max_attempts;
+        let retry_base = config.retry_base_ms;
+        blocking(pool, move |conn| {
+            let done_at = now();
             write_tx(conn, |conn| match &result {
-                Ok(_) => db::mail::update_sent(conn, id, now),
+                Ok(_) => db::mail::update_sent(conn, id, done_at),
                 Err(error) => {
-                    let next = next_attempt(now, attempts, max_attempts, retry_base);
+                    let next = if error.permanent {
+                        None
+                    } else {
+                        next_attempt(done_at, attempts, max_attempts, retry_base)
+                    };
                     if next.is_none() {
                         tracing::warn!(id, kind = %row.kind, error = %error, "mail given up");
                     } else {
                         tracing::info!(id, attempts, error = %error, "mail not sent; will retry");
                     }
-                    db::mail::update_attempt_failed(conn, id, attempts, next, error)
+                    db::mail::update_attempt_failed(conn, id, attempts, next, &error.message)
                 }
             })
         })

@@ -1,16 +1,15 @@
 //! Posting, editing and deleting comments.
 
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::ban::Author;
+use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::state::AppState;
 
 /// A stored comment and the secret that lets its author change it.
@@ -29,8 +28,8 @@ pub fn post(
     client: &ClientInfo,
 ) -> Result<Posted, AppError> {
     let now = now();
-    let token = new_token();
-    let token_hash = hash_token(&token);
+    let token = secrets::random_token();
+    let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
     let row = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
@@ -51,7 +50,7 @@ pub fn post(
             None => (None, None, 0),
             Some(parent_id) => {
                 let parent = db::comments::find(conn, parent_id)?
-                    .filter(|p| p.thread_id == thread.id && p.status == "approved")
+                    .filter(|p| p.thread_id == thread.id && p.status == CommentStatus::Approved)
                     .ok_or_else(|| {
                         AppError::new(
                             ErrorKind::ParentNotFound,
@@ -79,12 +78,12 @@ pub fn post(
                 None => false,
             },
             address_confirmed: match &new.email {
-                Some(email) => super::mail::is_confirmed(conn, site.id, email)?,
+                Some(email) => super::notifications::is_confirmed(conn, site.id, email)?,
                 None => false,
             },
         };
         let bans = db::bans::list(conn)?;
-        let bans: Vec<_> = bans.iter().filter_map(db::bans::BanRow::rule).collect();
+        let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
         let submission = moderation::Submission {
             author: Author {
                 name: new.author.as_str(),
@@ -109,7 +108,7 @@ pub fn post(
                 website: new.website.as_ref().map(|w| w.as_str()),
                 body_markdown: new.body.as_str(),
                 body_html: html.as_str(),
-                status: verdict.status.as_str(),
+                status: verdict.status,
                 held_reason: verdict.reason.as_deref(),
                 created_at: now.naive_utc(),
                 client_ip: Some(&client.ip.to_string()),
@@ -120,7 +119,7 @@ pub fn post(
                 fingerprint: Some(&fingerprint),
             },
         )?;
-        super::mail::on_comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
+        super::notifications::comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
         Ok(row)
     })?;
     let comment = row.into_comment()?;
@@ -145,13 +144,28 @@ pub fn edit(
     let now = now();
     let row = write_tx(conn, |conn| {
         let current = authorize(conn, site, id, token, now)?;
-        db::comments::update_body(
+        let verdict = judge_edit(conn, site, &current, body.as_str())?;
+        let row = db::comments::update_body(
             conn,
             CommentId(current.id),
             body.as_str(),
             &html,
             now.naive_utc(),
-        )
+        )?;
+        // The stricter of where the comment stands and what the new text earns: an edit can
+        // send a comment back to the queue (or to spam), never out of it.
+        let current_verdict = moderation::Verdict {
+            status: row.status,
+            reason: row.held_reason.clone(),
+        };
+        let after = current_verdict.and(verdict);
+        if after.status == row.status {
+            return Ok(row);
+        }
+        let reason = after.reason.map(|r| format!("after an edit: {r}"));
+        db::queue::update_status(conn, &[row.id], after.status, reason.as_deref())?;
+        db::comments::find(conn, CommentId(row.id))?
+            .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
     })?;
     let comment = row.into_comment()?;
     let until = editable_until(site, &comment);
@@ -173,6 +187,48 @@ pub fn delete(conn: &mut DbConn, site: &Site, id: CommentId, token: &str) -> Res
 }
 
 /// The comment, if `token` is its edit token and the window is still open.
+/// The posting rules applied to an edited text: bans, reject and hold words, links and the
+/// spam score. The author's standing is the comment's own: a published comment does not go back
+/// to the queue for being a first comment.
+fn judge_edit(
+    conn: &mut DbConn,
+    site: &Site,
+    current: &db::comments::CommentRow,
+    body: &str,
+) -> Result<moderation::Verdict, AppError> {
+    let has_approved_comment = current.status == CommentStatus::Approved
+        || match &current.email {
+            Some(email) => db::comments::email_has_approved(conn, site.id, &email.to_lowercase())?,
+            None => false,
+        };
+    let history = AuthorHistory {
+        has_approved_comment,
+        address_confirmed: has_approved_comment,
+    };
+    let bans = db::bans::list(conn)?;
+    let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
+    let ip = current.client_ip.as_deref().and_then(|ip| ip.parse().ok());
+    let submission = moderation::Submission {
+        author: Author {
+            name: &current.author_name,
+            email: current.email.as_deref(),
+            ip,
+        },
+        website: current.website.as_deref(),
+        body,
+    };
+    let rules = moderation::judge(&site.settings, history, &bans, &submission);
+    let score = super::spam::score(
+        conn,
+        site,
+        body,
+        &current.author_name,
+        current.email.as_deref(),
+        current.website.as_deref(),
+    )?;
+    Ok(rules.and(score))
+}
+
 fn authorize(
     conn: &mut DbConn,
     site: &Site,
@@ -181,9 +237,9 @@ fn authorize(
     now: DateTime<Utc>,
 ) -> Result<db::comments::CommentRow, AppError> {
     let row = db::comments::find_in_site(conn, site.id, id)?
-        .filter(|c| c.status != CommentStatus::Deleted.as_str())
+        .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    if !constant_time_eq(hash_token(token).as_bytes(), row.edit_token_hash.as_bytes()) {
+    if !secrets::token_matches_hash(token, &row.edit_token_hash) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
@@ -205,18 +261,4 @@ fn window(site: &Site) -> Duration {
 
 fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
     comment.created_at + window(site)
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -10,11 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use crate::db::{self, DbConn};
+use crate::domain::comment::BodyFormat;
 use crate::domain::site::Site;
-use crate::error::{AppError, ErrorKind};
-use crate::import::{
-    CommentKind, ImportBody, ImportComment, ImportData, ImportStatus, ImportThread,
-};
+use crate::error::AppError;
+use crate::import::{ImportBody, ImportComment, ImportData, ImportThread};
 use crate::state::AppState;
 
 /// The formats a site can be exported to.
@@ -111,18 +110,13 @@ fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComm
                 user_agent: r.user_agent,
                 created_at: r.created_at.and_utc(),
                 edited_at: r.edited_at.map(|t| t.and_utc()),
-                body: if r.body_format == "html" {
-                    ImportBody::Html(r.body_markdown)
-                } else {
-                    ImportBody::Markdown(r.body_markdown)
+                body: match r.body_format {
+                    BodyFormat::Html => ImportBody::Html(r.body_markdown),
+                    BodyFormat::Markdown => ImportBody::Markdown(r.body_markdown),
                 },
                 rendered_html: Some(r.body_html),
-                status: status(&r.status)?,
-                kind: match r.kind.as_str() {
-                    "pingback" => CommentKind::Pingback,
-                    "trackback" => CommentKind::Trackback,
-                    _ => CommentKind::Comment,
-                },
+                status: r.status,
+                kind: r.kind,
                 likes: r.like_count,
                 pinned: r.pinned,
                 owner: r.is_owner,
@@ -143,18 +137,5 @@ fn source_name(r: &db::comments::CommentRow) -> String {
     match r.import_key.as_deref() {
         Some(key) => super::import::kith_source_id(key).to_string(),
         None => r.id.to_string(),
-    }
-}
-
-fn status(value: &str) -> Result<ImportStatus, AppError> {
-    match value {
-        "approved" => Ok(ImportStatus::Approved),
-        "pending" => Ok(ImportStatus::Pending),
-        "spam" => Ok(ImportStatus::Spam),
-        "deleted" => Ok(ImportStatus::Deleted),
-        other => Err(AppError::new(
-            ErrorKind::Internal,
-            format!("a comment has the unknown status {other}"),
-        )),
     }
 }

@@ -24,13 +24,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::comment::truncate_to_micros;
+use crate::domain::comment::{BodyFormat, truncate_to_micros};
 use crate::domain::link;
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadId, ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::import::{
-    self, CommentKind, Format, ImportBody, ImportComment, ImportData, ImportStatus, ImportThread,
+    self, CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
     Skipped, StatusCounts,
 };
 use crate::state::AppState;
@@ -247,9 +247,9 @@ struct Planned {
     edited_at: Option<NaiveDateTime>,
     /// Markdown source, or the sanitized HTML for HTML sources.
     source: String,
-    body_format: &'static str,
+    body_format: BodyFormat,
     html: String,
-    status: ImportStatus,
+    status: CommentStatus,
     kind: CommentKind,
     likes: i64,
     pinned: bool,
@@ -429,7 +429,7 @@ impl Plan {
                     website: c.website.as_deref(),
                     body_markdown: &c.source,
                     body_html: &c.html,
-                    status: status_str(c.status),
+                    status: c.status,
                     held_reason: c.held_reason.as_deref(),
                     created_at: c.created_at,
                     edited_at: c.edited_at,
@@ -441,7 +441,7 @@ impl Plan {
                     pinned: c.pinned,
                     is_owner: c.owner,
                     import_key: Some(&c.import_key),
-                    kind: kind_str(c.kind),
+                    kind: c.kind,
                     body_format: c.body_format,
                 }
             })
@@ -498,10 +498,10 @@ impl Plan {
                 }
                 summary.max_depth = summary.max_depth.max(depth);
                 match c.status {
-                    ImportStatus::Approved => summary.by_status.approved += 1,
-                    ImportStatus::Pending => summary.by_status.pending += 1,
-                    ImportStatus::Spam => summary.by_status.spam += 1,
-                    ImportStatus::Deleted => summary.by_status.deleted += 1,
+                    CommentStatus::Approved => summary.by_status.approved += 1,
+                    CommentStatus::Pending => summary.by_status.pending += 1,
+                    CommentStatus::Spam => summary.by_status.spam += 1,
+                    CommentStatus::Deleted => summary.by_status.deleted += 1,
                 }
                 if c.kind != CommentKind::Comment {
                     summary.pingbacks += 1;
@@ -586,7 +586,7 @@ fn add_comments(
         if options.skip_pingbacks && c.kind != CommentKind::Comment {
             skipped.push(Skipped {
                 source_id: c.source_id.clone(),
-                reason: format!("{} left out (--skip-pingbacks)", kind_str(c.kind)),
+                reason: format!("{} left out (--skip-pingbacks)", c.kind.as_str()),
             });
             left_out.insert(c.source_id);
             continue;
@@ -638,13 +638,13 @@ fn planned(state: &AppState, import_key: String, c: ImportComment) -> Planned {
     let (source, body_format, html) = match (&c.body, &c.rendered_html) {
         (ImportBody::Markdown(md), Some(html)) => (
             clean(md),
-            "markdown",
+            BodyFormat::Markdown,
             state.renderer.html(&clean(html)).into_inner(),
         ),
         (ImportBody::Markdown(md), None) => {
             let md = clean(md);
             let html = state.renderer.markdown(&md).into_inner();
-            (md, "markdown", html)
+            (md, BodyFormat::Markdown, html)
         }
         (ImportBody::Html(source), rendered) => {
             let safe = state.renderer.html(&clean(source)).into_inner();
@@ -652,7 +652,7 @@ fn planned(state: &AppState, import_key: String, c: ImportComment) -> Planned {
                 Some(r) => state.renderer.html(&clean(r)).into_inner(),
                 None => safe.clone(),
             };
-            (safe, "html", html)
+            (safe, BodyFormat::Html, html)
         }
     };
     Planned {
@@ -793,23 +793,6 @@ fn in_range(t: DateTime<Utc>) -> bool {
 
 fn micros(t: DateTime<Utc>) -> NaiveDateTime {
     truncate_to_micros(t).naive_utc()
-}
-
-pub(crate) fn status_str(status: ImportStatus) -> &'static str {
-    match status {
-        ImportStatus::Approved => "approved",
-        ImportStatus::Pending => "pending",
-        ImportStatus::Spam => "spam",
-        ImportStatus::Deleted => "deleted",
-    }
-}
-
-pub(crate) fn kind_str(kind: CommentKind) -> &'static str {
-    match kind {
-        CommentKind::Comment => "comment",
-        CommentKind::Pingback => "pingback",
-        CommentKind::Trackback => "trackback",
-    }
 }
 
 #[cfg(test)]

@@ -16,24 +16,16 @@ use crate::state::AppState;
 /// How long a form token stays valid.
 const FORM_TOKEN_MAX_AGE: std::time::Duration = form_token::DEFAULT_MAX_AGE;
 
-fn form_key(state: &AppState) -> Vec<u8> {
-    state.keys.derive("form-token")
-}
-
-fn pow_key(state: &AppState) -> Vec<u8> {
-    state.keys.derive("proof-of-work")
-}
-
 /// A fresh signed form token for the site's comment form.
 pub fn issue_form_token(state: &AppState, site: &Site, now: DateTime<Utc>) -> String {
-    form_token::issue(&form_key(state), site.id.0, now)
+    form_token::issue(&state.keys, site.id.0, now)
 }
 
 /// A proof-of-work challenge when the site asks for one.
 pub fn issue_pow(state: &AppState, site: &Site, now: DateTime<Utc>) -> Option<PowChallenge> {
     let difficulty = site.settings.pow_difficulty;
     (difficulty > 0).then(|| PowChallenge {
-        challenge: pow::issue_challenge(&pow_key(state), site.id.0, difficulty, now),
+        challenge: pow::issue_challenge(&state.keys, site.id.0, difficulty, now),
         difficulty,
     })
 }
@@ -55,7 +47,7 @@ pub fn refuse(
             )
         })?;
         let digest = pow::verify(
-            &pow_key(state),
+            &state.keys,
             site.id.0,
             &answer.challenge,
             &answer.nonce,
@@ -126,7 +118,7 @@ pub fn assess(
         let checked = match &new.signals.form_token {
             None => Err("sent without a form token".to_string()),
             Some(token) => form_token::verify(
-                &form_key(state),
+                &state.keys,
                 site.id.0,
                 token,
                 now,
@@ -139,27 +131,41 @@ pub fn assess(
             verdict = verdict.and(Verdict::hold(reason));
         }
     }
-    if settings.spam_threshold_percent > 0 {
-        let features = comment_features(new);
-        let model = db::spam::find_model(conn, site.id, &features)?;
-        let score = model.score(&features);
-        if model.is_ready() && score * 100.0 >= f64::from(settings.spam_threshold_percent) {
-            verdict = verdict.and(Verdict::hold(format!(
-                "likely spam (score {:.0}%)",
-                score * 100.0
-            )));
-        }
-    }
-    Ok(verdict)
-}
-
-fn comment_features(new: &NewComment) -> Vec<String> {
-    bayes::features(
+    let score = score(
+        conn,
+        site,
         new.body.as_str(),
         new.author.as_str(),
         new.email.as_ref().map(|e| e.as_str()),
         new.website.as_ref().map(|w| w.as_str()),
-    )
+    )?;
+    Ok(verdict.and(score))
+}
+
+/// The learned spam score's verdict on a comment's text: the part of [`assess`] that looks at
+/// what was written, so an edit goes through it again.
+pub fn score(
+    conn: &mut DbConn,
+    site: &Site,
+    body: &str,
+    author: &str,
+    email: Option<&str>,
+    website: Option<&str>,
+) -> Result<Verdict, AppError> {
+    let threshold = site.settings.spam_threshold_percent;
+    if threshold == 0 {
+        return Ok(Verdict::approve());
+    }
+    let features = bayes::features(body, author, email, website);
+    let model = db::spam::find_model(conn, site.id, &features)?;
+    let score = model.score(&features);
+    if model.is_ready() && score * 100.0 >= f64::from(threshold) {
+        return Ok(Verdict::hold(format!(
+            "likely spam (score {:.0}%)",
+            score * 100.0
+        )));
+    }
+    Ok(Verdict::approve())
 }
 
 /// Teaches the site's spam score an admin's decision about a comment (`delta` -1 takes a

@@ -3,22 +3,21 @@
 use super::now;
 use crate::db::votes::VoteKind;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::comment::{ClientInfo, CommentId};
+use crate::domain::comment::{ClientInfo, CommentId, CommentStatus};
 use crate::domain::fields::Reason;
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
+use crate::secrets::Purpose;
 use crate::state::AppState;
 
 /// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
 fn voter(state: &AppState, client: &ClientInfo) -> String {
-    state
-        .keys
-        .short_tag("voter", client.ip.to_string().as_bytes(), 32)
+    state.keys.sign(Purpose::Voter, client.ip.to_string())
 }
 
 fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {
     db::comments::find_in_site(conn, site.id, id)?
-        .filter(|c| c.status == "approved")
+        .filter(|c| c.status == CommentStatus::Approved)
         .map(|_| ())
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
 }
@@ -69,7 +68,7 @@ pub fn report(
             let reporters = db::queue::count_unreviewed_reports(conn, id.0)?;
             if reporters >= i64::from(site.settings.report_threshold.max(1)) {
                 let reason = format!("reported by {reporters} readers");
-                db::queue::update_status(conn, &[id.0], "pending", Some(&reason))?;
+                db::queue::update_status(conn, &[id.0], CommentStatus::Pending, Some(&reason))?;
             }
         }
         Ok(())

@@ -13,10 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::mac;
-
-/// MAC namespace: keeps these tags apart from other uses of the same key.
-const DOMAIN: &str = "kith/form-token/v1";
+use crate::secrets::{Keys, Purpose};
 
 /// A comment posted sooner than this after the form was shown is refused (default).
 pub const DEFAULT_MIN_AGE: Duration = Duration::from_secs(3);
@@ -50,9 +47,9 @@ fn message(site_id: i64, issued_ms: i64) -> String {
 }
 
 /// Issues a token for a form of `site_id` shown at `now`.
-pub fn issue(key: &[u8], site_id: i64, now: DateTime<Utc>) -> String {
+pub fn issue(keys: &Keys, site_id: i64, now: DateTime<Utc>) -> String {
     let issued_ms = now.timestamp_millis();
-    let tag = mac::sign_hex(key, DOMAIN, &message(site_id, issued_ms));
+    let tag = keys.sign(Purpose::FormToken, message(site_id, issued_ms));
     format!("{issued_ms}.{tag}")
 }
 
@@ -65,7 +62,7 @@ pub fn issue(key: &[u8], site_id: i64, now: DateTime<Utc>) -> String {
 /// [`FormTokenError`]: `Malformed`, `Forged`, `TooEarly` (also for tokens from the future) or
 /// `Expired`.
 pub fn verify(
-    key: &[u8],
+    keys: &Keys,
     site_id: i64,
     token: &str,
     now: DateTime<Utc>,
@@ -80,7 +77,7 @@ pub fn verify(
     if tag.len() != 64 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(FormTokenError::Malformed);
     }
-    if !mac::verify_hex(key, DOMAIN, &message(site_id, issued_ms), tag) {
+    if !keys.verify(Purpose::FormToken, message(site_id, issued_ms), tag) {
         return Err(FormTokenError::Forged);
     }
     let age_ms = i128::from(now.timestamp_millis()) - i128::from(issued_ms);
@@ -109,7 +106,9 @@ mod tests {
 
     use super::*;
 
-    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+    fn key() -> Keys {
+        Keys::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap()
+    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap()
@@ -120,12 +119,12 @@ mod tests {
     }
 
     fn check(token: &str, now: DateTime<Utc>) -> Result<(), FormTokenError> {
-        verify(KEY, 7, token, now, DEFAULT_MIN_AGE, DEFAULT_MAX_AGE)
+        verify(&key(), 7, token, now, DEFAULT_MIN_AGE, DEFAULT_MAX_AGE)
     }
 
     #[test]
     fn a_fresh_token_verifies_after_the_minimum_age() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         assert_eq!(check(&token, at(3)), Ok(()));
         assert_eq!(check(&token, at(600)), Ok(()));
         assert_eq!(
@@ -137,7 +136,7 @@ mod tests {
 
     #[test]
     fn token_is_url_safe_ascii() {
-        let token = issue(KEY, -1, t0());
+        let token = issue(&key(), -1, t0());
         assert!(
             token
                 .bytes()
@@ -149,7 +148,7 @@ mod tests {
 
     #[test]
     fn posting_too_soon_is_too_early() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         assert_eq!(check(&token, t0()), Err(FormTokenError::TooEarly));
         assert_eq!(
             check(&token, t0() + chrono::TimeDelta::milliseconds(2999)),
@@ -164,14 +163,14 @@ mod tests {
 
     #[test]
     fn old_tokens_expire() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         assert_eq!(
             check(&token, at(24 * 3600 + 1)),
             Err(FormTokenError::Expired)
         );
         assert_eq!(
             verify(
-                KEY,
+                &key(),
                 7,
                 &token,
                 at(61),
@@ -184,14 +183,14 @@ mod tests {
 
     #[test]
     fn other_site_or_key_is_forged() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         assert_eq!(
-            verify(KEY, 8, &token, at(10), DEFAULT_MIN_AGE, DEFAULT_MAX_AGE),
+            verify(&key(), 8, &token, at(10), DEFAULT_MIN_AGE, DEFAULT_MAX_AGE),
             Err(FormTokenError::Forged)
         );
         assert_eq!(
             verify(
-                b"another key",
+                &Keys::new(vec![1; 32]).unwrap(),
                 7,
                 &token,
                 at(10),
@@ -204,7 +203,7 @@ mod tests {
 
     #[test]
     fn moving_the_timestamp_breaks_the_mac() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         let (_, tag) = token.split_once('.').unwrap();
         let backdated = format!("{}.{tag}", t0().timestamp_millis() - 60_000);
         assert_eq!(check(&backdated, at(1)), Err(FormTokenError::Forged));
@@ -218,7 +217,7 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        let token = issue(KEY, 7, t0());
+        let token = issue(&key(), 7, t0());
         let (ts, tag) = token.split_once('.').unwrap();
         for bad in [
             String::new(),
@@ -247,8 +246,12 @@ mod tests {
 
     #[test]
     fn tokens_differ_by_time_and_site() {
-        assert_ne!(issue(KEY, 7, t0()), issue(KEY, 7, at(1)));
-        assert_ne!(issue(KEY, 7, t0()), issue(KEY, 8, t0()));
-        assert_eq!(issue(KEY, 7, t0()), issue(KEY, 7, t0()), "deterministic");
+        assert_ne!(issue(&key(), 7, t0()), issue(&key(), 7, at(1)));
+        assert_ne!(issue(&key(), 7, t0()), issue(&key(), 8, t0()));
+        assert_eq!(
+            issue(&key(), 7, t0()),
+            issue(&key(), 7, t0()),
+            "deterministic"
+        );
     }
 }

@@ -17,7 +17,6 @@ pub mod client_ip;
 pub mod duplicate;
 pub mod form_token;
 pub mod limiter;
-mod mac;
 pub mod pow;
 
 pub use bayes::{MIN_DOCS_PER_CLASS, Model, features};

@@ -35,13 +35,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::mac;
-
-/// MAC namespace: keeps these tags apart from other uses of the same key.
-const DOMAIN: &str = "kith/pow/v1";
+use crate::secrets::{self, Keys, Purpose};
 
 /// Format version tag at the start of every challenge.
 const VERSION: &str = "p1";
@@ -109,16 +105,14 @@ impl PowDigest {
 
 /// Issues a challenge for `site_id` at `now`, asking for `difficulty` zero bits (clamped to
 /// [`MAX_DIFFICULTY`]; [`DEFAULT_DIFFICULTY`] is 16).
-pub fn issue_challenge(key: &[u8], site_id: i64, difficulty: u8, now: DateTime<Utc>) -> String {
-    let mut random = [0u8; 16];
-    rand::rng().fill_bytes(&mut random);
+pub fn issue_challenge(keys: &Keys, site_id: i64, difficulty: u8, now: DateTime<Utc>) -> String {
     let body = format!(
         "{VERSION}.{}.{site_id}.{}.{}",
         now.timestamp(),
         difficulty.min(MAX_DIFFICULTY),
-        hex::encode(random)
+        secrets::random_hex::<16>()
     );
-    let tag = mac::sign_hex(key, DOMAIN, &body);
+    let tag = keys.sign(Purpose::ProofOfWork, &body);
     format!("{body}.{tag}")
 }
 
@@ -173,7 +167,7 @@ fn canonical_int(s: &str) -> Option<i64> {
 /// # Errors
 /// The first failed check, as a [`PowError`].
 pub fn verify(
-    key: &[u8],
+    keys: &Keys,
     site_id: i64,
     challenge: &str,
     nonce: &str,
@@ -181,7 +175,7 @@ pub fn verify(
     max_age: Duration,
 ) -> Result<PowDigest, PowError> {
     let parsed = parse(challenge).ok_or(PowError::Malformed)?;
-    if parsed.site_id != site_id || !mac::verify_hex(key, DOMAIN, parsed.body, parsed.tag) {
+    if parsed.site_id != site_id || !keys.verify(Purpose::ProofOfWork, parsed.body, parsed.tag) {
         return Err(PowError::Forged);
     }
     let max_age_secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
@@ -249,7 +243,9 @@ fn leading_zero_bits(bytes: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
-    const KEY: &[u8] = b"pow test key, not secret";
+    fn key() -> Keys {
+        Keys::new(b"pow test key, not secret, 32 byt".to_vec()).unwrap()
+    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap()
@@ -275,10 +271,10 @@ mod tests {
 
     #[test]
     fn solved_challenge_verifies_and_names_itself() {
-        let challenge = issue_challenge(KEY, 3, 12, t0());
+        let challenge = issue_challenge(&key(), 3, 12, t0());
         let nonce = solve(&challenge, 12);
         assert!(leading_zero_bits(&hash_of(&challenge, &nonce)) >= 12);
-        let digest = verify(KEY, 3, &challenge, &nonce, at(5), DEFAULT_MAX_AGE).unwrap();
+        let digest = verify(&key(), 3, &challenge, &nonce, at(5), DEFAULT_MAX_AGE).unwrap();
         assert_eq!(
             digest.as_str(),
             hex::encode(Sha256::digest(challenge.as_bytes()))
@@ -289,8 +285,8 @@ mod tests {
 
     #[test]
     fn challenge_is_url_safe_and_fresh_each_time() {
-        let a = issue_challenge(KEY, -42, DEFAULT_DIFFICULTY, t0());
-        let b = issue_challenge(KEY, -42, DEFAULT_DIFFICULTY, t0());
+        let a = issue_challenge(&key(), -42, DEFAULT_DIFFICULTY, t0());
+        let b = issue_challenge(&key(), -42, DEFAULT_DIFFICULTY, t0());
         assert_ne!(a, b, "random part");
         assert!(
             a.bytes()
@@ -306,14 +302,14 @@ mod tests {
 
     #[test]
     fn default_difficulty_solves_and_verifies() {
-        let challenge = issue_challenge(KEY, 1, DEFAULT_DIFFICULTY, t0());
+        let challenge = issue_challenge(&key(), 1, DEFAULT_DIFFICULTY, t0());
         let nonce = solve(&challenge, DEFAULT_DIFFICULTY);
-        assert!(verify(KEY, 1, &challenge, &nonce, at(1), DEFAULT_MAX_AGE).is_ok());
+        assert!(verify(&key(), 1, &challenge, &nonce, at(1), DEFAULT_MAX_AGE).is_ok());
     }
 
     #[test]
     fn a_nonce_without_enough_zero_bits_is_refused() {
-        let challenge = issue_challenge(KEY, 3, 12, t0());
+        let challenge = issue_challenge(&key(), 3, 12, t0());
         let nonce = solve(&challenge, 12);
         // Find some nonce that does not have 12 zero bits.
         let bad = (0u64..)
@@ -322,14 +318,14 @@ mod tests {
             .unwrap();
         assert_ne!(bad, nonce);
         assert_eq!(
-            verify(KEY, 3, &challenge, &bad, at(5), DEFAULT_MAX_AGE),
+            verify(&key(), 3, &challenge, &bad, at(5), DEFAULT_MAX_AGE),
             Err(PowError::InsufficientWork)
         );
     }
 
     #[test]
     fn badly_shaped_nonces_are_refused() {
-        let challenge = issue_challenge(KEY, 3, 0, t0());
+        let challenge = issue_challenge(&key(), 3, 0, t0());
         for nonce in [
             "",
             "-1",
@@ -342,7 +338,7 @@ mod tests {
             "１",
         ] {
             assert_eq!(
-                verify(KEY, 3, &challenge, nonce, at(5), DEFAULT_MAX_AGE),
+                verify(&key(), 3, &challenge, nonce, at(5), DEFAULT_MAX_AGE),
                 Err(PowError::InvalidNonce),
                 "{nonce:?}"
             );
@@ -350,7 +346,7 @@ mod tests {
         // Difficulty 0: any well-formed nonce, including the 20-digit maximum.
         assert!(
             verify(
-                KEY,
+                &key(),
                 3,
                 &challenge,
                 "18446744073709551615",
@@ -363,69 +359,76 @@ mod tests {
 
     #[test]
     fn another_site_or_key_is_forged() {
-        let challenge = issue_challenge(KEY, 3, 8, t0());
+        let challenge = issue_challenge(&key(), 3, 8, t0());
         let nonce = solve(&challenge, 8);
         assert_eq!(
-            verify(KEY, 4, &challenge, &nonce, at(5), DEFAULT_MAX_AGE),
+            verify(&key(), 4, &challenge, &nonce, at(5), DEFAULT_MAX_AGE),
             Err(PowError::Forged)
         );
         assert_eq!(
-            verify(b"other key", 3, &challenge, &nonce, at(5), DEFAULT_MAX_AGE),
+            verify(
+                &Keys::new(vec![1; 32]).unwrap(),
+                3,
+                &challenge,
+                &nonce,
+                at(5),
+                DEFAULT_MAX_AGE
+            ),
             Err(PowError::Forged)
         );
     }
 
     #[test]
     fn lowering_the_difficulty_breaks_the_mac() {
-        let challenge = issue_challenge(KEY, 3, 20, t0());
+        let challenge = issue_challenge(&key(), 3, 20, t0());
         let tampered = challenge.replacen(".20.", ".1.", 1);
         assert_ne!(tampered, challenge);
         let nonce = solve(&tampered, 1);
         assert_eq!(
-            verify(KEY, 3, &tampered, &nonce, at(5), DEFAULT_MAX_AGE),
+            verify(&key(), 3, &tampered, &nonce, at(5), DEFAULT_MAX_AGE),
             Err(PowError::Forged)
         );
     }
 
     #[test]
     fn changing_the_site_or_time_in_the_challenge_breaks_the_mac() {
-        let challenge = issue_challenge(KEY, 3, 0, t0());
+        let challenge = issue_challenge(&key(), 3, 0, t0());
         let moved_site = challenge.replacen(".3.", ".4.", 1);
         assert_eq!(
-            verify(KEY, 4, &moved_site, "0", at(5), DEFAULT_MAX_AGE),
+            verify(&key(), 4, &moved_site, "0", at(5), DEFAULT_MAX_AGE),
             Err(PowError::Forged)
         );
         let ts = t0().timestamp().to_string();
         let later = challenge.replacen(&ts, &(t0().timestamp() + 3000).to_string(), 1);
         assert_eq!(
-            verify(KEY, 3, &later, "0", at(3700), DEFAULT_MAX_AGE),
+            verify(&key(), 3, &later, "0", at(3700), DEFAULT_MAX_AGE),
             Err(PowError::Forged)
         );
     }
 
     #[test]
     fn old_challenges_expire() {
-        let challenge = issue_challenge(KEY, 3, 4, t0());
+        let challenge = issue_challenge(&key(), 3, 4, t0());
         let nonce = solve(&challenge, 4);
-        assert!(verify(KEY, 3, &challenge, &nonce, at(3600), DEFAULT_MAX_AGE).is_ok());
+        assert!(verify(&key(), 3, &challenge, &nonce, at(3600), DEFAULT_MAX_AGE).is_ok());
         assert_eq!(
-            verify(KEY, 3, &challenge, &nonce, at(3601), DEFAULT_MAX_AGE),
+            verify(&key(), 3, &challenge, &nonce, at(3601), DEFAULT_MAX_AGE),
             Err(PowError::Expired)
         );
         assert_eq!(
-            verify(KEY, 3, &challenge, &nonce, at(-61), DEFAULT_MAX_AGE),
+            verify(&key(), 3, &challenge, &nonce, at(-61), DEFAULT_MAX_AGE),
             Err(PowError::Expired),
             "issued too far in the future"
         );
         assert!(
-            verify(KEY, 3, &challenge, &nonce, at(-30), DEFAULT_MAX_AGE).is_ok(),
+            verify(&key(), 3, &challenge, &nonce, at(-30), DEFAULT_MAX_AGE).is_ok(),
             "skew"
         );
     }
 
     #[test]
     fn difficulty_is_clamped() {
-        let challenge = issue_challenge(KEY, 3, 200, t0());
+        let challenge = issue_challenge(&key(), 3, 200, t0());
         assert!(
             challenge.contains(&format!(".{MAX_DIFFICULTY}.")),
             "{challenge}"
@@ -434,7 +437,7 @@ mod tests {
 
     #[test]
     fn garbage_challenges_are_malformed() {
-        let good = issue_challenge(KEY, 3, 0, t0());
+        let good = issue_challenge(&key(), 3, 0, t0());
         let (body, tag) = good.rsplit_once('.').unwrap();
         for bad in [
             String::new(),
@@ -450,7 +453,7 @@ mod tests {
             format!("{good}{}", "0".repeat(200)),
         ] {
             assert_eq!(
-                verify(KEY, 3, &bad, "0", at(5), DEFAULT_MAX_AGE),
+                verify(&key(), 3, &bad, "0", at(5), DEFAULT_MAX_AGE),
                 Err(PowError::Malformed),
                 "{bad:?}"
             );

@@ -197,6 +197,42 @@ both_backends! {
         assert_error(r, 401, "unauthorized").await;
     }
 
+    async fn changing_the_password_with_the_cli_ends_every_old_session(app: TestApp) {
+        use std::io::Write;
+        let admin = Admin::login(&app).await;
+        let second = Admin::login_as(&app, "admin").await;
+        create_admin(&app, "other").await;
+        let bystander = Admin::login_as(&app, "other").await;
+        admin.get("/comments").await;
+        let new_password = "a brand new password";
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+            .args(["admin", "password", "admin"])
+            .env("KITH_DATABASE__URL", &app.state.config.database.url)
+            .env("KITH_LOG__LEVEL", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{new_password}\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Both of the admin's sessions are refused: API, pages and forms.
+        for old in [&admin, &second] {
+            assert_error(old.send(Method::GET, "/comments", None).await, 401, "unauthorized").await;
+            let (status, _) = old.page("/admin/comments").await;
+            assert_eq!(status, 303);
+            let r = old.form("/admin/bans", &[("csrf", &old.csrf), ("kind", "name"), ("value", "X")]).await;
+            assert_eq!(r.status(), 303);
+            assert_eq!(r.headers()["location"], "/admin/login");
+        }
+        assert!(bystander.get("/bans").await["bans"].as_array().unwrap().is_empty(), "no ban was added");
+        // Another admin's session is untouched; the old password no longer logs in.
+        bystander.get("/comments").await;
+        assert_error(login_raw(&app, "admin", PASSWORD, "127.0.0.1").await, 401, "invalid_credentials").await;
+        assert_eq!(login_raw(&app, "admin", new_password, "127.0.0.1").await.status(), 200);
+    }
+
     async fn the_setup_link_creates_the_first_admin_once(app: TestApp) {
         let token = kith::service::blocking(&app.state, |_, conn| {
             kith::service::admin::auth::issue_setup_token(conn)

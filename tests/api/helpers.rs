@@ -243,7 +243,7 @@ impl TestApp {
             .expect("mail is configured");
         let mut total = 0;
         loop {
-            let n = kith::notify::worker::step(&self.state, &mailer)
+            let n = kith::notify::worker::step(&self.state.pool, &self.state.config.mail, &mailer)
                 .await
                 .unwrap();
             if n == 0 {
@@ -258,7 +258,7 @@ impl TestApp {
         let mailer = kith::notify::Mailer::from_config(&self.state.config.mail)
             .unwrap()
             .expect("mail is configured");
-        kith::notify::worker::step(&self.state, &mailer)
+        kith::notify::worker::step(&self.state.pool, &self.state.config.mail, &mailer)
             .await
             .unwrap()
     }

@@ -8,7 +8,8 @@ use kith::domain::site::SiteSettings;
 use kith::error::ErrorKind;
 use kith::export;
 use kith::import::{
-    CommentKind, Format, ImportBody, ImportComment, ImportData, ImportStatus, ImportThread, summary,
+    CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
+    summary,
 };
 use kith::service::export::{ExportFormat, export_site, read_site};
 use kith::service::import::{HostRule, ImportOptions, import_file};
@@ -242,7 +243,7 @@ fn kith_sample() -> ImportData {
         edited_at: None,
         body: ImportBody::Markdown(format!("**comment** {id} with `code`\nand a line")),
         rendered_html: None,
-        status: ImportStatus::Approved,
+        status: CommentStatus::Approved,
         kind: CommentKind::Comment,
         likes: 0,
         pinned: false,
@@ -256,10 +257,10 @@ fn kith_sample() -> ImportData {
             comment(&i.to_string(), parent.as_deref())
         })
         .collect();
-    a[1].status = ImportStatus::Pending;
+    a[1].status = CommentStatus::Pending;
     a[1].held_reason = Some("contains links".into());
-    a[2].status = ImportStatus::Spam;
-    a[3].status = ImportStatus::Deleted;
+    a[2].status = CommentStatus::Spam;
+    a[3].status = CommentStatus::Deleted;
     a[0].likes = 7;
     a[0].pinned = true;
     a[0].owner = true;

@@ -5,7 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiAdmin, ApiWriter, cleared_cookie, session_cookie, transfer};
+use super::session::{ApiAdmin, ApiWriter, cleared_cookie, session_cookie};
+use super::transfer;
+use crate::domain::ban::Ban;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
 use crate::error::AppError;
@@ -15,34 +17,6 @@ use crate::service::admin::moderate::{self, Action, QueueItem, Search, Tab};
 use crate::service::admin::{auth, site_admin};
 use crate::service::{self};
 use crate::state::AppState;
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/session", web::get().to(get_session))
-        .route("/dashboard", web::get().to(get_dashboard))
-        .route("/comments", web::get().to(list_comments))
-        .route("/comments/moderate", web::post().to(moderate_comments))
-        .route("/comments/{id}", web::get().to(get_comment))
-        .route("/comments/{id}", web::patch().to(update_comment))
-        .route("/comments/{id}/reply", web::post().to(reply_comment))
-        .route(
-            "/comments/{id}/delete-by-author",
-            web::post().to(delete_by_author),
-        )
-        .route("/bans", web::get().to(list_bans))
-        .route("/bans", web::post().to(create_ban))
-        .route("/bans/{id}", web::delete().to(delete_ban))
-        .route("/threads", web::get().to(list_threads))
-        .route("/threads/{id}/close", web::post().to(close_thread))
-        .route("/threads/{id}/reopen", web::post().to(reopen_thread))
-        .route("/sites", web::get().to(list_sites))
-        .route("/sites", web::post().to(create_site))
-        .route("/sites/{slug}", web::get().to(get_site))
-        .route("/sites/{slug}", web::put().to(update_site))
-        .route("/sites/{slug}/import", web::post().to(import_site))
-        .route("/sites/{slug}/export", web::get().to(export_site));
-}
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -57,7 +31,7 @@ struct SessionResponse {
 }
 
 /// `POST /admin/api/login` with `{"name", "password"}`: sets the session cookie.
-async fn login(
+pub(super) async fn login(
     state: web::Data<AppState>,
     Client(client): Client,
     body: web::Json<LoginRequest>,
@@ -76,7 +50,7 @@ async fn login(
 }
 
 /// `POST /admin/api/logout`: ends the session on the server.
-async fn logout(
+pub(super) async fn logout(
     state: web::Data<AppState>,
     ApiWriter(session): ApiWriter,
 ) -> Result<HttpResponse, AppError> {
@@ -87,7 +61,7 @@ async fn logout(
 }
 
 /// `GET /admin/api/session`: who is logged in, and the CSRF token to send.
-async fn get_session(ApiAdmin(session): ApiAdmin) -> HttpResponse {
+pub(super) async fn get_session(ApiAdmin(session): ApiAdmin) -> HttpResponse {
     HttpResponse::Ok().json(SessionResponse {
         name: session.name,
         csrf_token: session.csrf_token,
@@ -190,7 +164,7 @@ pub fn site_id(
 }
 
 /// `GET /admin/api/comments?status=pending&q=&author=&email=&ip=&page=&site=&p=`
-async fn list_comments(
+pub(super) async fn list_comments(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
     query: web::Query<QueueQuery>,
@@ -210,7 +184,7 @@ async fn list_comments(
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn get_comment(
+pub(super) async fn get_comment(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
     path: web::Path<i64>,
@@ -227,7 +201,7 @@ pub struct ModerateRequest {
 }
 
 /// `POST /admin/api/comments/moderate` with `{"ids": [..], "action": "approve"}`.
-async fn moderate_comments(
+pub(super) async fn moderate_comments(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     body: web::Json<ModerateRequest>,
@@ -248,7 +222,7 @@ pub struct BodyRequest {
 }
 
 /// `PATCH /admin/api/comments/{id}` with `{"body": "…"}`.
-async fn update_comment(
+pub(super) async fn update_comment(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<i64>,
@@ -265,7 +239,7 @@ async fn update_comment(
 }
 
 /// `POST /admin/api/comments/{id}/reply` with `{"body": "…"}`: a reply as the site owner.
-async fn reply_comment(
+pub(super) async fn reply_comment(
     state: web::Data<AppState>,
     ApiWriter(session): ApiWriter,
     path: web::Path<i64>,
@@ -282,7 +256,7 @@ async fn reply_comment(
 }
 
 /// `POST /admin/api/comments/{id}/delete-by-author`
-async fn delete_by_author(
+pub(super) async fn delete_by_author(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<i64>,
@@ -296,17 +270,17 @@ async fn delete_by_author(
 #[derive(Serialize)]
 struct BanResponse {
     id: i64,
-    kind: String,
+    kind: &'static str,
     value: String,
     note: String,
     created_at: DateTime<Utc>,
 }
 
-impl From<moderate::Ban> for BanResponse {
-    fn from(b: moderate::Ban) -> Self {
+impl From<Ban> for BanResponse {
+    fn from(b: Ban) -> Self {
         Self {
             id: b.id,
-            kind: b.kind,
+            kind: b.kind.as_str(),
             value: b.value,
             note: b.note,
             created_at: b.created_at,
@@ -314,7 +288,10 @@ impl From<moderate::Ban> for BanResponse {
     }
 }
 
-async fn list_bans(state: web::Data<AppState>, _admin: ApiAdmin) -> Result<HttpResponse, AppError> {
+pub(super) async fn list_bans(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+) -> Result<HttpResponse, AppError> {
     let bans = service::blocking(&state, |_, conn| moderate::list_bans(conn)).await?;
     let bans: Vec<BanResponse> = bans.into_iter().map(BanResponse::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "bans": bans })))
@@ -329,7 +306,7 @@ pub struct BanRequest {
 }
 
 /// `POST /admin/api/bans` with `{"kind": "email"|"ip"|"name", "value", "note"}`.
-async fn create_ban(
+pub(super) async fn create_ban(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     body: web::Json<BanRequest>,
@@ -342,7 +319,7 @@ async fn create_ban(
     Ok(HttpResponse::Created().json(BanResponse::from(ban)))
 }
 
-async fn delete_ban(
+pub(super) async fn delete_ban(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<i64>,
@@ -358,7 +335,7 @@ pub struct ThreadsQuery {
     q: Option<String>,
 }
 
-async fn list_threads(
+pub(super) async fn list_threads(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
     query: web::Query<ThreadsQuery>,
@@ -394,7 +371,7 @@ async fn set_closed(
 }
 
 /// `POST /admin/api/threads/{id}/close`
-async fn close_thread(
+pub(super) async fn close_thread(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<i64>,
@@ -403,7 +380,7 @@ async fn close_thread(
 }
 
 /// `POST /admin/api/threads/{id}/reopen`
-async fn reopen_thread(
+pub(super) async fn reopen_thread(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<i64>,
@@ -420,7 +397,7 @@ fn site_json(site: &crate::domain::site::Site) -> serde_json::Value {
     })
 }
 
-async fn list_sites(
+pub(super) async fn list_sites(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
 ) -> Result<HttpResponse, AppError> {
@@ -429,7 +406,7 @@ async fn list_sites(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "sites": sites })))
 }
 
-async fn get_site(
+pub(super) async fn get_site(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
     path: web::Path<String>,
@@ -440,7 +417,7 @@ async fn get_site(
 }
 
 /// `POST /admin/api/sites` with the site form's fields as JSON.
-async fn create_site(
+pub(super) async fn create_site(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     body: web::Json<site_admin::SiteForm>,
@@ -454,7 +431,7 @@ async fn create_site(
 }
 
 /// `PUT /admin/api/sites/{slug}` with the site form's fields as JSON.
-async fn update_site(
+pub(super) async fn update_site(
     state: web::Data<AppState>,
     _admin: ApiWriter,
     path: web::Path<String>,
@@ -470,7 +447,7 @@ async fn update_site(
 }
 
 /// `GET /admin/api/dashboard`: comments per day for 30 days and the queue sizes.
-async fn get_dashboard(
+pub(super) async fn get_dashboard(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
 ) -> Result<HttpResponse, AppError> {
@@ -498,7 +475,7 @@ pub struct ImportQuery {
 
 /// `POST /admin/api/sites/{slug}/import?format=&dry_run=&skip_pingbacks=&map_host=&strip_host=`
 /// with the file's raw bytes as the body (at most `server.max_import_bytes`): the summary.
-async fn import_site(
+pub(super) async fn import_site(
     state: web::Data<AppState>,
     req: HttpRequest,
     _admin: ApiWriter,
@@ -525,7 +502,7 @@ pub struct ExportQuery {
 }
 
 /// `GET /admin/api/sites/{slug}/export?format=kith|wordpress`: the site as a file download.
-async fn export_site(
+pub(super) async fn export_site(
     state: web::Data<AppState>,
     _admin: ApiAdmin,
     path: web::Path<String>,

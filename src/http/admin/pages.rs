@@ -1,14 +1,16 @@
-//! The admin pages: thin handlers that parse forms, call the services and render templates.
+//! The admin pages: thin handlers that read the form, call the services and render templates.
+//! Form writes take [`PageWriter`], which has checked the session and the CSRF field before the
+//! handler runs; the routes are declared in `mod.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::api::{QueueQuery, parse_queue_query, site_id};
+use super::forms::{FormPairs, PageError, see_other};
+use super::session::{self, PageAdmin, PageWriter, cleared_cookie, session_cookie};
+use super::transfer::{self, UploadForm};
 use super::views::{self, Layout, Row, TabLink};
-use super::{
-    FormPairs, PageAdmin, PageError, cleared_cookie, csrf, see_other, session_cookie, transfer,
-};
 use crate::domain::admin::{AdminName, Password};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::{CommentBody, FieldError};
@@ -21,49 +23,15 @@ use crate::state::AppState;
 
 /// The admin pages' one script (progressive enhancement), served as a file: the pages' policy
 /// allows no inline script.
-async fn script() -> HttpResponse {
+pub(super) async fn script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(include_str!("../../templates/admin/admin.js"))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::get().to(dashboard))
-        .route("/", web::get().to(dashboard))
-        .route("/admin.js", web::get().to(script))
-        .route("/login", web::get().to(login_form))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/setup", web::get().to(setup_form))
-        .route("/setup", web::post().to(setup))
-        .route("/comments", web::get().to(queue))
-        .route("/comments", web::post().to(moderate_comments))
-        .route("/comments/{id}", web::get().to(comment))
-        .route("/comments/{id}/edit", web::post().to(edit_comment))
-        .route("/comments/{id}/reply", web::post().to(reply_comment))
-        .route(
-            "/comments/{id}/delete-by-author",
-            web::post().to(delete_by_author),
-        )
-        .route("/bans", web::get().to(bans))
-        .route("/bans", web::post().to(add_ban))
-        .route("/bans/{id}/lift", web::post().to(lift_ban))
-        .route("/threads", web::get().to(threads))
-        .route("/threads/{id}/closed", web::post().to(set_thread_closed))
-        .route("/sites", web::get().to(sites))
-        .route("/sites", web::post().to(create_site))
-        .route("/sites/new", web::get().to(new_site))
-        .route("/sites/{slug}", web::get().to(site))
-        .route("/sites/{slug}", web::post().to(update_site))
-        .route("/sites/{slug}/import", web::get().to(transfer_page))
-        .route("/sites/{slug}/import", web::post().to(import_upload))
-        .route("/sites/{slug}/export", web::get().to(export_download))
-        .default_service(web::to(not_found));
-}
-
 type PageResult = Result<HttpResponse, PageError>;
 
-async fn not_found() -> PageResult {
+pub(super) async fn not_found() -> PageResult {
     Err(AppError::new(ErrorKind::NotFound, "there is no such admin page").into())
 }
 
@@ -111,8 +79,8 @@ fn with_done(back: &str, done: &str) -> String {
 
 // ---- login, logout, setup ----
 
-async fn login_form(req: HttpRequest) -> PageResult {
-    if super::session_from(&req).await.is_ok() {
+pub(super) async fn login_form(req: HttpRequest) -> PageResult {
+    if session::session_from(&req).await.is_ok() {
         return Ok(see_other("/admin"));
     }
     ok(&views::LoginPage {
@@ -122,13 +90,13 @@ async fn login_form(req: HttpRequest) -> PageResult {
     })
 }
 
-async fn login(
+pub(super) async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     Client(client): Client,
     body: web::Bytes,
 ) -> PageResult {
-    super::require_same_origin(&req)?;
+    session::require_same_origin(&req)?;
     let form = FormPairs::parse(&body);
     let name = form.text("name");
     let password = form.text("password");
@@ -168,12 +136,10 @@ async fn login(
     }
 }
 
-async fn logout(
+pub(super) async fn logout(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
-    body: web::Bytes,
+    PageWriter { session, .. }: PageWriter,
 ) -> PageResult {
-    FormPairs::parse(&body).check_csrf(&session)?;
     service::blocking(&state, move |_, conn| auth::logout(conn, &session)).await?;
     Ok(HttpResponse::SeeOther()
         .cookie(cleared_cookie(&state))
@@ -187,7 +153,10 @@ pub struct SetupQuery {
     token: String,
 }
 
-async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery>) -> PageResult {
+pub(super) async fn setup_form(
+    state: web::Data<AppState>,
+    query: web::Query<SetupQuery>,
+) -> PageResult {
     let token = query.into_inner().token;
     let check = token.clone();
     let valid =
@@ -208,8 +177,12 @@ async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery>) -
     ))
 }
 
-async fn setup(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
-    super::require_same_origin(&req)?;
+pub(super) async fn setup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> PageResult {
+    session::require_same_origin(&req)?;
     let form = FormPairs::parse(&body);
     let token = form.text("token");
     let parsed = (|| -> Result<(AdminName, Password), FieldError> {
@@ -258,7 +231,10 @@ fn tab_links(counts: &[(Tab, i64)], current: Option<Tab>, suffix: &str) -> Vec<T
         .collect()
 }
 
-async fn dashboard(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
+pub(super) async fn dashboard(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+) -> PageResult {
     let d = service::blocking(&state, |_, conn| moderate::dashboard(conn)).await?;
     ok(&views::DashboardPage {
         layout: Layout::new("Dashboard", "dashboard", &session),
@@ -272,7 +248,7 @@ fn enc(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-async fn queue(
+pub(super) async fn queue(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     query: web::Query<QueueQuery>,
@@ -327,13 +303,10 @@ async fn queue(
 }
 
 /// The bulk form: `action` with checked `ids`, or one row's button `row=<action>:<id>`.
-async fn moderate_comments(
+pub(super) async fn moderate_comments(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
-    body: web::Bytes,
+    PageWriter { form, .. }: PageWriter,
 ) -> PageResult {
-    let form = FormPairs::parse(&body);
-    form.check_csrf(&session)?;
     let (action, ids) = match form.get("row") {
         Some(row) => {
             let (action, id) = row
@@ -369,7 +342,7 @@ async fn moderate_comments(
     )))
 }
 
-async fn comment(
+pub(super) async fn comment(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     path: web::Path<i64>,
@@ -398,14 +371,11 @@ fn tab_of(item: &moderate::QueueItem) -> &'static str {
     }
 }
 
-async fn edit_comment(
+pub(super) async fn edit_comment(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    PageWriter { form, .. }: PageWriter,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> PageResult {
-    let form = FormPairs::parse(&body);
-    form.check_csrf(&session)?;
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
     service::blocking(&state, move |state, conn| {
@@ -415,14 +385,11 @@ async fn edit_comment(
     Ok(see_other(&format!("/admin/comments/{}?done=edit", id.0)))
 }
 
-async fn reply_comment(
+pub(super) async fn reply_comment(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    PageWriter { session, form }: PageWriter,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> PageResult {
-    let form = FormPairs::parse(&body);
-    form.check_csrf(&session)?;
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
     let reply = service::blocking(&state, move |state, conn| {
@@ -435,13 +402,11 @@ async fn reply_comment(
     )))
 }
 
-async fn delete_by_author(
+pub(super) async fn delete_by_author(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    _: PageWriter,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> PageResult {
-    FormPairs::parse(&body).check_csrf(&session)?;
     let id = CommentId(path.into_inner());
     service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
     Ok(see_other("/admin/comments?status=deleted&done=purge"))
@@ -449,7 +414,7 @@ async fn delete_by_author(
 
 // ---- bans ----
 
-async fn bans(
+pub(super) async fn bans(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     notice_query: web::Query<NoticeQuery>,
@@ -468,13 +433,10 @@ async fn bans(
     })
 }
 
-async fn add_ban(
+pub(super) async fn add_ban(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
-    body: web::Bytes,
+    PageWriter { form, .. }: PageWriter,
 ) -> PageResult {
-    let form = FormPairs::parse(&body);
-    form.check_csrf(&session)?;
     let (kind, value, note) = (form.text("kind"), form.text("value"), form.text("note"));
     service::blocking(&state, move |_, conn| {
         moderate::add_ban(conn, &kind, &value, &note)
@@ -483,13 +445,11 @@ async fn add_ban(
     Ok(see_other("/admin/bans?done=ban"))
 }
 
-async fn lift_ban(
+pub(super) async fn lift_ban(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    _: PageWriter,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> PageResult {
-    FormPairs::parse(&body).check_csrf(&session)?;
     let id = path.into_inner();
     service::blocking(&state, move |_, conn| moderate::lift_ban(conn, id)).await?;
     Ok(see_other("/admin/bans?done=lift"))
@@ -504,7 +464,7 @@ pub struct ThreadsQuery {
     done: Option<String>,
 }
 
-async fn threads(
+pub(super) async fn threads(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     query: web::Query<ThreadsQuery>,
@@ -543,14 +503,11 @@ async fn threads(
     })
 }
 
-async fn set_thread_closed(
+pub(super) async fn set_thread_closed(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    PageWriter { form, .. }: PageWriter,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> PageResult {
-    let form = FormPairs::parse(&body);
-    form.check_csrf(&session)?;
     let closed = match form.get("closed") {
         Some("true") => true,
         Some("false") => false,
@@ -569,7 +526,7 @@ async fn set_thread_closed(
 
 // ---- sites ----
 
-async fn sites(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
+pub(super) async fn sites(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> PageResult {
     let list = service::blocking(&state, |_, conn| site_admin::list(conn)).await?;
     ok(&views::SitesPage {
         layout: Layout::new("Sites", "sites", &session),
@@ -580,7 +537,7 @@ async fn sites(state: web::Data<AppState>, PageAdmin(session): PageAdmin) -> Pag
     })
 }
 
-async fn new_site(PageAdmin(session): PageAdmin) -> PageResult {
+pub(super) async fn new_site(PageAdmin(session): PageAdmin) -> PageResult {
     ok(&views::SiteFormPage {
         layout: Layout::new("A new site", "sites", &session),
         form: site_admin::SiteForm::blank(),
@@ -589,7 +546,7 @@ async fn new_site(PageAdmin(session): PageAdmin) -> PageResult {
     })
 }
 
-async fn site(
+pub(super) async fn site(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     path: web::Path<String>,
@@ -652,13 +609,13 @@ fn site_form_error(
     )
 }
 
-async fn create_site(
+pub(super) async fn create_site(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
-    body: web::Bytes,
+    PageWriter {
+        session,
+        form: pairs,
+    }: PageWriter,
 ) -> PageResult {
-    let pairs = FormPairs::parse(&body);
-    pairs.check_csrf(&session)?;
     let form = site_form(&pairs);
     let submitted = form.clone();
     match service::blocking(&state, move |state, conn| {
@@ -672,14 +629,14 @@ async fn create_site(
     }
 }
 
-async fn update_site(
+pub(super) async fn update_site(
     state: web::Data<AppState>,
-    PageAdmin(session): PageAdmin,
+    PageWriter {
+        session,
+        form: pairs,
+    }: PageWriter,
     path: web::Path<String>,
-    body: web::Bytes,
 ) -> PageResult {
-    let pairs = FormPairs::parse(&body);
-    pairs.check_csrf(&session)?;
     let slug = path.into_inner();
     let form = site_form(&pairs);
     let (submitted, s) = (form.clone(), slug.clone());
@@ -723,7 +680,7 @@ async fn find_site(state: &AppState, slug: String) -> Result<crate::domain::site
 }
 
 /// `GET /admin/sites/{slug}/import`: export links and the upload form.
-async fn transfer_page(
+pub(super) async fn transfer_page(
     state: web::Data<AppState>,
     PageAdmin(session): PageAdmin,
     path: web::Path<String>,
@@ -734,26 +691,15 @@ async fn transfer_page(
 
 /// `POST /admin/sites/{slug}/import` (multipart form: `csrf`, `file`, `format`, `dry_run`,
 /// `skip_pingbacks`): imports, then shows the summary or why the file was refused.
-async fn import_upload(
+pub(super) async fn import_upload(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    PageAdmin(session): PageAdmin,
+    PageWriter {
+        session,
+        form: UploadForm(parts),
+    }: PageWriter<UploadForm>,
     path: web::Path<String>,
-    payload: web::Payload,
 ) -> PageResult {
     let site = find_site(&state, path.into_inner()).await?;
-    let body = transfer::read_limited(&state, &req, payload).await?;
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let parts = transfer::parse_multipart(content_type, &body)?;
-    drop(body);
-    csrf(
-        &session,
-        transfer::field(&parts, "csrf").unwrap_or_default(),
-    )?;
     let mut view = transfer_view(&state, &session, &site);
     view.format = transfer::field(&parts, "format")
         .unwrap_or_default()
@@ -812,7 +758,7 @@ pub struct ExportQuery {
 }
 
 /// `GET /admin/sites/{slug}/export?format=kith|wordpress`: the download.
-async fn export_download(
+pub(super) async fn export_download(
     state: web::Data<AppState>,
     PageAdmin(_session): PageAdmin,
     path: web::Path<String>,

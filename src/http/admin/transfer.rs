@@ -3,9 +3,12 @@
 //! `multipart/form-data` reader for the upload form (browsers send files no other way without
 //! a script; one form with a few fields does not need a crate).
 
+use actix_web::dev::Payload;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
+
+use super::session::{FormBody, LocalFuture, state_of};
 
 use crate::domain::fields::FieldError;
 use crate::error::{AppError, ErrorKind};
@@ -275,6 +278,31 @@ pub fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, App
             data: body[data_start..data_end].to_vec(),
         });
         at = data_end + next_delimiter.len();
+    }
+}
+
+/// The upload form's fields (`multipart/form-data`), read within `server.max_import_bytes`.
+pub struct UploadForm(pub Vec<Part>);
+
+impl FormBody for UploadForm {
+    fn extract(req: &HttpRequest, payload: &mut Payload) -> LocalFuture<Result<Self, AppError>> {
+        let req = req.clone();
+        let payload = web::Payload::from_request(&req, payload).into_inner();
+        Box::pin(async move {
+            let payload = payload.map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+            let state = state_of(&req)?;
+            let body = read_limited(&state, &req, payload).await?;
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok(Self(parse_multipart(content_type, &body)?))
+        })
+    }
+
+    fn csrf(&self) -> &str {
+        field(&self.0, "csrf").unwrap_or_default()
     }
 }
 

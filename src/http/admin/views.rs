@@ -6,9 +6,10 @@ use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::queue::ThreadSummary;
+use crate::domain::ban::Ban;
 use crate::error::AppError;
 use crate::service::admin::auth::AdminSession;
-use crate::service::admin::moderate::{Ban, QueueItem, Tab};
+use crate::service::admin::moderate::{QueueItem, Tab};
 use crate::service::admin::site_admin::SiteForm;
 
 /// Renders a page; a template failure is a 500 with a plain message.

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use crate::domain::fields::Email;
 use crate::error::AppError;
 use crate::http::client::{Client, rate_limit};
-use crate::service::{self, mail, sites};
+use crate::service::{self, notifications, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -26,7 +26,7 @@ pub async fn request_manage_link(
     let email = Email::parse(body.into_inner().email, state.config.limits.email)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        mail::request_manage_link(state, conn, &site, &email)
+        notifications::request_manage_link(state, conn, &site, &email)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "requested": true })))

@@ -9,22 +9,21 @@ mod votes;
 
 use actix_web::web;
 
+crate::route_table! {
+    API_ROUTES, register, "/api/v1/sites/{site}";
+    get "/settings" => sites::get_settings, Read;
+    get "/thread" => threads::get_thread, Read;
+    get "/thread.html" => threads::get_thread_html, Read;
+    post "/counts" => threads::get_counts, Anonymous;
+    post "/preview" => comments::preview_comment, Anonymous;
+    post "/comments" => comments::create_comment, Anonymous;
+    patch "/comments/{id}" => comments::update_comment, EditToken;
+    delete "/comments/{id}" => comments::delete_comment, EditToken;
+    post "/comments/{id}/like" => votes::like_comment, Anonymous;
+    post "/comments/{id}/report" => votes::report_comment, Anonymous;
+    post "/mail/manage" => mail::request_manage_link, Anonymous;
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/sites/{site}")
-            .route("/settings", web::get().to(sites::get_settings))
-            .route("/thread", web::get().to(threads::get_thread))
-            .route("/thread.html", web::get().to(threads::get_thread_html))
-            .route("/counts", web::post().to(threads::get_counts))
-            .route("/preview", web::post().to(comments::preview_comment))
-            .route("/comments", web::post().to(comments::create_comment))
-            .route("/comments/{id}", web::patch().to(comments::update_comment))
-            .route("/comments/{id}", web::delete().to(comments::delete_comment))
-            .route("/comments/{id}/like", web::post().to(votes::like_comment))
-            .route("/mail/manage", web::post().to(mail::request_manage_link))
-            .route(
-                "/comments/{id}/report",
-                web::post().to(votes::report_comment),
-            ),
-    );
+    cfg.service(web::scope("/sites/{site}").configure(register));
 }

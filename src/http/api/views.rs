@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::domain::comment::{Comment, CommentStatus};
 use crate::domain::tree::Node;
 use crate::render::SafeHtml;
-use crate::state::Keys;
+use crate::secrets::{Keys, Purpose};
 
 /// A comment as readers see it. Never carries the e-mail address or the client's IP.
 #[derive(Debug, Serialize)]
@@ -89,5 +89,5 @@ fn avatar(comment: &Comment, keys: &Keys) -> String {
         Some(email) => email.to_lowercase(),
         None => comment.author.clone(),
     };
-    keys.short_tag("avatar", seed.as_bytes(), 16)
+    keys.sign(Purpose::Avatar, seed)
 }

@@ -6,12 +6,11 @@ use std::net::IpAddr;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::Duration;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::admin::{AdminName, Password};
 use crate::error::{AppError, ErrorKind};
+use crate::secrets::{Purpose, hash_token, random_token};
 use crate::service::now;
 use crate::state::AppState;
 
@@ -42,23 +41,8 @@ pub struct LoggedIn {
     pub session: AdminSession,
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn sha256(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 fn session_of(state: &AppState, admin_id: i64, name: String, token_hash: String) -> AdminSession {
-    let csrf_token = state
-        .keys
-        .tag("admin-csrf", token_hash.as_bytes())
-        .chars()
-        .take(40)
-        .collect();
+    let csrf_token = state.keys.sign(Purpose::AdminCsrf, &token_hash);
     AdminSession {
         admin_id,
         name,
@@ -67,13 +51,11 @@ fn session_of(state: &AppState, admin_id: i64, name: String, token_hash: String)
     }
 }
 
-/// Whether `presented` is this session's CSRF token (compared in constant time).
-pub fn csrf_ok(session: &AdminSession, presented: &str) -> bool {
-    let a = session.csrf_token.as_bytes();
-    let b = presented.as_bytes();
-    !a.is_empty()
-        && a.len() == b.len()
-        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `presented` is this session's CSRF token (verified in constant time).
+pub fn csrf_ok(state: &AppState, session: &AdminSession, presented: &str) -> bool {
+    state
+        .keys
+        .verify(Purpose::AdminCsrf, &session.token_hash, presented)
 }
 
 pub fn hash_password(password: &Password) -> Result<String, AppError> {
@@ -117,14 +99,14 @@ pub fn issue_setup_token(conn: &mut DbConn) -> Result<Option<String>, AppError> 
             return Ok(None);
         }
         let token = random_token();
-        db::admins::insert_setup_token(conn, &sha256(&token), now().naive_utc())?;
+        db::admins::insert_setup_token(conn, &hash_token(&token), now().naive_utc())?;
         Ok(Some(token))
     })
 }
 
 /// Whether `token` is an unused setup token and no admin exists yet.
 pub fn setup_token_valid(conn: &mut DbConn, token: &str) -> Result<bool, AppError> {
-    Ok(db::admins::count(conn)? == 0 && db::admins::setup_token_exists(conn, &sha256(token))?)
+    Ok(db::admins::count(conn)? == 0 && db::admins::setup_token_exists(conn, &hash_token(token))?)
 }
 
 /// Creates the first admin with a setup token, which is used up, and logs them in.
@@ -137,10 +119,12 @@ pub fn complete_setup(
 ) -> Result<LoggedIn, AppError> {
     let hash = hash_password(password)?;
     let session_token = random_token();
-    let session_hash = sha256(&session_token);
+    let session_hash = hash_token(&session_token);
     let now = now().naive_utc();
     let admin_id = write_tx(conn, |conn| {
-        if db::admins::count(conn)? > 0 || !db::admins::setup_token_exists(conn, &sha256(token))? {
+        if db::admins::count(conn)? > 0
+            || !db::admins::setup_token_exists(conn, &hash_token(token))?
+        {
             return Err(AppError::new(
                 ErrorKind::InvalidSetupToken,
                 "this setup link is not valid (it was used, or an admin exists already)",
@@ -208,7 +192,7 @@ pub fn login(
         }
         Some(admin) => {
             let token = random_token();
-            let token_hash = sha256(&token);
+            let token_hash = hash_token(&token);
             write_tx(conn, |conn| {
                 db::admins::delete_failures(conn, &account)?;
                 db::admins::delete_expired_sessions(conn, now)?;
@@ -234,7 +218,7 @@ pub fn session(
     if token.is_empty() || token.len() > 128 {
         return Ok(None);
     }
-    let hash = sha256(token);
+    let hash = hash_token(token);
     Ok(
         db::admins::find_session_admin(conn, &hash, now().naive_utc())?
             .map(|(id, name)| session_of(state, id, name, hash)),

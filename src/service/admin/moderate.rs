@@ -2,16 +2,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use chrono::{Duration, NaiveDate};
 
 use crate::db::queue::{QueueFilter, QueueRow, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::ban::{BanKind, BanRule};
+use crate::domain::ban::{Ban, BanKind, BanRule};
 use crate::domain::comment::{self, Comment, CommentId, CommentStatus};
 use crate::domain::fields::{CommentBody, FieldError};
 use crate::error::{AppError, ErrorKind};
+use crate::secrets;
 use crate::service::now;
 use crate::state::AppState;
 
@@ -37,13 +36,22 @@ impl Tab {
         Tab::Deleted,
     ];
 
+    /// The tab's name in URLs: a status's own spelling, or `reported`.
     pub fn as_str(self) -> &'static str {
+        match self.status() {
+            Some(status) => status.as_str(),
+            None => "reported",
+        }
+    }
+
+    /// The status a tab lists (`Reported` lists pending and approved comments with reports).
+    pub fn status(self) -> Option<CommentStatus> {
         match self {
-            Self::Pending => "pending",
-            Self::Reported => "reported",
-            Self::Approved => "approved",
-            Self::Spam => "spam",
-            Self::Deleted => "deleted",
+            Self::Pending => Some(CommentStatus::Pending),
+            Self::Reported => None,
+            Self::Approved => Some(CommentStatus::Approved),
+            Self::Spam => Some(CommentStatus::Spam),
+            Self::Deleted => Some(CommentStatus::Deleted),
         }
     }
 
@@ -143,9 +151,9 @@ pub fn tab_counts(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<(Tab, i
     Ok(Tab::ALL
         .into_iter()
         .map(|tab| {
-            let n = match tab {
-                Tab::Reported => reported,
-                other => by_status.get(other.as_str()).copied().unwrap_or(0),
+            let n = match tab.status() {
+                None => reported,
+                Some(status) => by_status.get(&status).copied().unwrap_or(0),
             };
             (tab, n)
         })
@@ -197,15 +205,12 @@ pub fn queue(
         page: search.page.clone(),
         ..QueueFilter::default()
     };
-    match tab {
-        Tab::Reported => {
+    match tab.status() {
+        None => {
             filter.ids = Some(report_counts.keys().copied().collect());
-            filter.statuses = vec!["pending", "approved"];
+            filter.statuses = vec![CommentStatus::Pending, CommentStatus::Approved];
         }
-        Tab::Pending => filter.statuses = vec!["pending"],
-        Tab::Approved => filter.statuses = vec!["approved"],
-        Tab::Spam => filter.statuses = vec!["spam"],
-        Tab::Deleted => filter.statuses = vec!["deleted"],
+        Some(status) => filter.statuses = vec![status],
     }
     let mut rows = db::queue::list(conn, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
@@ -343,14 +348,20 @@ pub fn apply_in_tx(
     let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
     let changed = match action {
         Action::Approve | Action::Restore => {
-            db::queue::update_status(conn, &raw, "approved", None)?
+            db::queue::update_status(conn, &raw, CommentStatus::Approved, None)?
         }
-        Action::Spam => {
-            db::queue::update_status(conn, &raw, "spam", Some("marked as spam by an admin"))?
-        }
-        Action::Delete => {
-            db::queue::update_status(conn, &raw, "deleted", Some("deleted by an admin"))?
-        }
+        Action::Spam => db::queue::update_status(
+            conn,
+            &raw,
+            CommentStatus::Spam,
+            Some("marked as spam by an admin"),
+        )?,
+        Action::Delete => db::queue::update_status(
+            conn,
+            &raw,
+            CommentStatus::Deleted,
+            Some("deleted by an admin"),
+        )?,
         Action::Pin => db::queue::update_pinned(conn, &raw, true)?,
         Action::Unpin => db::queue::update_pinned(conn, &raw, false)?,
     };
@@ -365,7 +376,7 @@ pub fn apply_in_tx(
         let was = comment.status;
         match action {
             Action::Approve | Action::Restore if was != CommentStatus::Approved => {
-                crate::service::mail::on_comment_approved(state, conn, comment.id)?;
+                crate::service::notifications::comment_published(state, conn, comment.id)?;
                 if was == CommentStatus::Spam {
                     crate::service::spam::learn(conn, comment, true, -1)?;
                 }
@@ -406,20 +417,19 @@ pub fn reply_as_owner(
 ) -> Result<Comment, AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token_hash = hex::encode(Sha256::digest(secret));
+    // Nobody ever holds this token: the owner edits through the admin area.
+    let token_hash = secrets::hash_token(&secrets::random_token());
     write_tx(conn, |conn| {
         let parent = db::comments::find(conn, id)?.ok_or_else(not_found)?;
-        if parent.status == "deleted" || parent.status == "spam" {
+        if matches!(parent.status, CommentStatus::Deleted | CommentStatus::Spam) {
             return Err(AppError::new(
                 ErrorKind::ParentNotFound,
                 "restore this comment before replying to it",
             ));
         }
-        if parent.status == "pending" {
-            db::queue::update_status(conn, &[parent.id], "approved", None)?;
-            db::queue::upsert_reviews(conn, &[parent.id], now.naive_utc())?;
+        if parent.status == CommentStatus::Pending {
+            // The same decision as "Approve" in the queue: its mails and spam score follow.
+            apply_in_tx(state, conn, &[id], Action::Approve)?;
         }
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
         let site = db::sites::find_by_id(conn, crate::domain::site::SiteId(thread.site_id))?
@@ -434,7 +444,7 @@ pub fn reply_as_owner(
                 ),
                 None => (None, None, 0),
             };
-        db::comments::insert(
+        let reply = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: parent.thread_id,
@@ -446,7 +456,7 @@ pub fn reply_as_owner(
                 website: None,
                 body_markdown: body.as_str(),
                 body_html: html.as_str(),
-                status: CommentStatus::Approved.as_str(),
+                status: CommentStatus::Approved,
                 held_reason: None,
                 created_at: now.naive_utc(),
                 client_ip: None,
@@ -456,8 +466,11 @@ pub fn reply_as_owner(
                 is_owner: true,
                 fingerprint: None,
             },
-        )?
-        .into_comment()
+        )?;
+        // Published at once: whoever asked to hear about replies or follows the page is told,
+        // by the same path as every other comment that becomes visible.
+        crate::service::notifications::comment_published(state, conn, CommentId(reply.id))?;
+        reply.into_comment()
     })
 }
 
@@ -473,7 +486,7 @@ pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppEr
         let n = db::queue::update_status(
             conn,
             &ids,
-            "deleted",
+            CommentStatus::Deleted,
             Some("deleted with all comments by this author"),
         )?;
         db::queue::upsert_reviews(conn, &ids, now)?;
@@ -481,30 +494,8 @@ pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppEr
     })
 }
 
-/// A ban as listed.
-#[derive(Debug, Clone)]
-pub struct Ban {
-    pub id: i64,
-    pub kind: String,
-    pub value: String,
-    pub note: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<db::bans::BanRow> for Ban {
-    fn from(r: db::bans::BanRow) -> Self {
-        Self {
-            id: r.id,
-            kind: r.kind,
-            value: r.value,
-            note: r.note,
-            created_at: r.created_at.and_utc(),
-        }
-    }
-}
-
 pub fn list_bans(conn: &mut DbConn) -> Result<Vec<Ban>, AppError> {
-    Ok(db::bans::list(conn)?.into_iter().map(Ban::from).collect())
+    db::bans::list(conn)
 }
 
 /// Parses and stores a ban; new comments matching it go straight to spam.
@@ -522,7 +513,7 @@ pub fn add_ban_in_tx(
 ) -> Result<Ban, AppError> {
     let rule = BanRule::parse(kind, value)?;
     let note: String = note.trim().chars().take(500).collect();
-    Ok(db::bans::insert(conn, &rule, &note, now().naive_utc())?.into())
+    db::bans::insert(conn, &rule, &note, now().naive_utc())
 }
 
 pub fn lift_ban(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
@@ -576,7 +567,7 @@ pub fn dashboard(conn: &mut DbConn) -> Result<Dashboard, AppError> {
         }
     }
     let recent = QueueFilter {
-        statuses: vec!["approved", "pending"],
+        statuses: vec![CommentStatus::Approved, CommentStatus::Pending],
         ..QueueFilter::default()
     };
     let rows = db::queue::list(conn, &recent, 10, 0)?;

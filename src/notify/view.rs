@@ -1,0 +1,36 @@
+//! What a mail shows, before a layout turns it into text and HTML.
+
+use crate::render::SafeHtml;
+
+/// A quoted comment in a mail.
+#[derive(Debug, Clone)]
+pub struct Quoted {
+    pub author: String,
+    /// The comment's markdown source, for the plain-text part.
+    pub text: String,
+    /// The comment's sanitized HTML.
+    pub html: SafeHtml,
+}
+
+/// Everything a mail shows; every string is plain text (escaped in the HTML part).
+#[derive(Debug, Clone, Default)]
+pub struct MailView {
+    pub lang: String,
+    pub site: String,
+    pub subject: String,
+    pub heading: String,
+    pub intro: Vec<String>,
+    pub comment: Option<Quoted>,
+    pub facts: Vec<(String, String)>,
+    pub actions: Vec<(String, String)>,
+    pub footer: String,
+    pub unsubscribe: Option<(String, String)>,
+}
+
+/// A rendered mail.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
