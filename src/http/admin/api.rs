@@ -68,6 +68,42 @@ pub(super) async fn get_session(ApiAdmin(session): ApiAdmin) -> HttpResponse {
     })
 }
 
+#[derive(Serialize, Deserialize)]
+pub(super) struct AccountBody {
+    #[serde(default)]
+    display_name: String,
+}
+
+/// `GET /admin/api/account`: the name readers see on this admin's replies.
+pub(super) async fn get_account(
+    state: web::Data<AppState>,
+    ApiAdmin(session): ApiAdmin,
+) -> Result<HttpResponse, AppError> {
+    let id = session.admin_id;
+    let display_name = service::blocking(&state, move |_, conn| {
+        crate::service::admin::auth::display_name(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountBody { display_name }))
+}
+
+/// `PUT /admin/api/account` with `{"display_name"}` (empty: the site's name).
+pub(super) async fn update_account(
+    state: web::Data<AppState>,
+    ApiWriter(session): ApiWriter,
+    body: web::Json<AccountBody>,
+) -> Result<HttpResponse, AppError> {
+    let name = crate::domain::admin::DisplayName::parse(&body.display_name)?;
+    let id = session.admin_id;
+    service::blocking(&state, move |_, conn| {
+        crate::service::admin::auth::set_display_name(conn, id, &name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountBody {
+        display_name: body.into_inner().display_name.trim().to_string(),
+    }))
+}
+
 /// A comment as admins see it: e-mail and IP included.
 #[derive(Serialize)]
 pub struct AdminCommentResponse {
@@ -248,7 +284,7 @@ pub(super) async fn reply_comment(
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let item = service::blocking(&state, move |state, conn| {
-        let reply = moderate::reply_as_owner(state, conn, id, &session.name, &text)?;
+        let reply = moderate::reply_as_owner(state, conn, id, session.admin_id, &text)?;
         moderate::find(conn, reply.id)
     })
     .await?;

@@ -113,6 +113,16 @@ pub struct SetupPage {
     pub token: String,
     pub valid: bool,
     pub error: Option<String>,
+    /// What was typed (kept when the form comes back with an error); never the passwords.
+    pub typed: SetupTyped,
+}
+
+#[derive(Default)]
+pub struct SetupTyped {
+    pub name: String,
+    pub display_name: String,
+    pub site_name: String,
+    pub blog_url: String,
 }
 
 /// A queue row, ready to show.
@@ -177,6 +187,15 @@ pub struct CommentPage {
     pub layout: Layout,
     pub row: Row,
     pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/account.html", config = "src/templates/askama.toml")]
+pub struct AccountPage {
+    pub layout: Layout,
+    pub login_name: String,
+    pub display_name: String,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]

@@ -406,13 +406,14 @@ pub fn edit(
     })
 }
 
-/// Replies to a comment as the site owner: published at once and marked as the owner's.
+/// Replies to a comment as the site owner: published at once and marked as the owner's, under
+/// the admin's display name (the site's name when they chose none; never the login name).
 /// Replying to a held comment approves it first, as WordPress does.
 pub fn reply_as_owner(
     state: &AppState,
     conn: &mut DbConn,
     id: CommentId,
-    author: &str,
+    admin_id: i64,
     body: &CommentBody,
 ) -> Result<Comment, AppError> {
     let html = state.renderer.markdown(body.as_str());
@@ -434,6 +435,12 @@ pub fn reply_as_owner(
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
         let site = db::sites::find_by_id(conn, crate::domain::site::SiteId(thread.site_id))?
             .ok_or_else(not_found)?;
+        let display_name = db::admins::find_display_name(conn, admin_id)?.unwrap_or_default();
+        let author = if display_name.is_empty() {
+            site.name.as_str()
+        } else {
+            display_name.as_str()
+        };
         let ancestry = db::comments::ancestry(conn, id)?;
         let (parent_id, root_id, depth) =
             match comment::reply_position(&ancestry, site.settings.max_depth) {
