@@ -8,7 +8,7 @@
 //! - A request body that sends nothing for `server.body_timeout_secs` gets 408 and its
 //!   connection is closed (actix's own timeout covers request heads only).
 //! - Every error answer has the shape of its area: JSON `{"error","message"}` under `/api/` and
-//!   `/admin/api/`, an HTML page everywhere else, including the errors actix produces itself
+//!   `/admin/api/` (and from the health probes), an HTML page everywhere else, including the errors actix produces itself
 //!   (a too-large body read as bytes, a method with no route).
 
 use std::cell::Cell;
@@ -44,7 +44,7 @@ impl Area {
             path.strip_prefix(prefix)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         };
-        if under("/api") || under("/admin/api") {
+        if under("/api") || under("/admin/api") || path == "/healthz" || path == "/readyz" {
             Self::Json
         } else {
             Self::Page
@@ -84,11 +84,8 @@ pub async fn edge(
             }),
         });
     }
-    let http_req = req.request().clone();
-    let response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(http_req, e.error_response()),
-    };
+    // (Errors returned by inner middleware are already `AppError`s in the JSON shape.)
+    let response = next.call(req).await?.map_into_boxed_body();
     if timed_out.get() {
         let error = AppError::new(
             ErrorKind::RequestTimeout,
@@ -279,6 +276,7 @@ mod tests {
         assert_eq!(Area::of("/admin/comments"), Area::Page);
         assert_eq!(Area::of("/mail/confirm/x"), Area::Page);
         assert_eq!(Area::of("/apis"), Area::Page);
+        assert_eq!(Area::of("/readyz"), Area::Json);
     }
 
     #[test]
