@@ -144,13 +144,28 @@ pub fn edit(
     let now = now();
     let row = write_tx(conn, |conn| {
         let current = authorize(conn, site, id, token, now)?;
-        db::comments::update_body(
+        let verdict = judge_edit(conn, site, &current, body.as_str())?;
+        let row = db::comments::update_body(
             conn,
             CommentId(current.id),
             body.as_str(),
             &html,
             now.naive_utc(),
-        )
+        )?;
+        // The stricter of where the comment stands and what the new text earns: an edit can
+        // send a comment back to the queue (or to spam), never out of it.
+        let current_verdict = moderation::Verdict {
+            status: row.status,
+            reason: row.held_reason.clone(),
+        };
+        let after = current_verdict.and(verdict);
+        if after.status == row.status {
+            return Ok(row);
+        }
+        let reason = after.reason.map(|r| format!("after an edit: {r}"));
+        db::queue::update_status(conn, &[row.id], after.status, reason.as_deref())?;
+        db::comments::find(conn, CommentId(row.id))?
+            .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
     })?;
     let comment = row.into_comment()?;
     let until = editable_until(site, &comment);
@@ -172,6 +187,48 @@ pub fn delete(conn: &mut DbConn, site: &Site, id: CommentId, token: &str) -> Res
 }
 
 /// The comment, if `token` is its edit token and the window is still open.
+/// The posting rules applied to an edited text: bans, reject and hold words, links and the
+/// spam score. The author's standing is the comment's own: a published comment does not go back
+/// to the queue for being a first comment.
+fn judge_edit(
+    conn: &mut DbConn,
+    site: &Site,
+    current: &db::comments::CommentRow,
+    body: &str,
+) -> Result<moderation::Verdict, AppError> {
+    let has_approved_comment = current.status == CommentStatus::Approved
+        || match &current.email {
+            Some(email) => db::comments::email_has_approved(conn, site.id, &email.to_lowercase())?,
+            None => false,
+        };
+    let history = AuthorHistory {
+        has_approved_comment,
+        address_confirmed: has_approved_comment,
+    };
+    let bans = db::bans::list(conn)?;
+    let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
+    let ip = current.client_ip.as_deref().and_then(|ip| ip.parse().ok());
+    let submission = moderation::Submission {
+        author: Author {
+            name: &current.author_name,
+            email: current.email.as_deref(),
+            ip,
+        },
+        website: current.website.as_deref(),
+        body,
+    };
+    let rules = moderation::judge(&site.settings, history, &bans, &submission);
+    let score = super::spam::score(
+        conn,
+        site,
+        body,
+        &current.author_name,
+        current.email.as_deref(),
+        current.website.as_deref(),
+    )?;
+    Ok(rules.and(score))
+}
+
 fn authorize(
     conn: &mut DbConn,
     site: &Site,

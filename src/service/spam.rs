@@ -131,27 +131,41 @@ pub fn assess(
             verdict = verdict.and(Verdict::hold(reason));
         }
     }
-    if settings.spam_threshold_percent > 0 {
-        let features = comment_features(new);
-        let model = db::spam::find_model(conn, site.id, &features)?;
-        let score = model.score(&features);
-        if model.is_ready() && score * 100.0 >= f64::from(settings.spam_threshold_percent) {
-            verdict = verdict.and(Verdict::hold(format!(
-                "likely spam (score {:.0}%)",
-                score * 100.0
-            )));
-        }
-    }
-    Ok(verdict)
-}
-
-fn comment_features(new: &NewComment) -> Vec<String> {
-    bayes::features(
+    let score = score(
+        conn,
+        site,
         new.body.as_str(),
         new.author.as_str(),
         new.email.as_ref().map(|e| e.as_str()),
         new.website.as_ref().map(|w| w.as_str()),
-    )
+    )?;
+    Ok(verdict.and(score))
+}
+
+/// The learned spam score's verdict on a comment's text: the part of [`assess`] that looks at
+/// what was written, so an edit goes through it again.
+pub fn score(
+    conn: &mut DbConn,
+    site: &Site,
+    body: &str,
+    author: &str,
+    email: Option<&str>,
+    website: Option<&str>,
+) -> Result<Verdict, AppError> {
+    let threshold = site.settings.spam_threshold_percent;
+    if threshold == 0 {
+        return Ok(Verdict::approve());
+    }
+    let features = bayes::features(body, author, email, website);
+    let model = db::spam::find_model(conn, site.id, &features)?;
+    let score = model.score(&features);
+    if model.is_ready() && score * 100.0 >= f64::from(threshold) {
+        return Ok(Verdict::hold(format!(
+            "likely spam (score {:.0}%)",
+            score * 100.0
+        )));
+    }
+    Ok(Verdict::approve())
 }
 
 /// Teaches the site's spam score an admin's decision about a comment (`delta` -1 takes a

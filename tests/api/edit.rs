@@ -101,3 +101,66 @@ both_backends! {
         assert_eq!(thread["total"], 1);
     }
 }
+
+/// The comment's status and held reason as stored.
+async fn stored_status(app: &TestApp, id: i64) -> (String, Option<String>) {
+    let mut conn = app.state.pool.get().unwrap();
+    let row = kith::db::comments::find(&mut conn, kith::domain::comment::CommentId(id))
+        .unwrap()
+        .unwrap();
+    (row.status.as_str().to_owned(), row.held_reason)
+}
+
+both_backends! {
+    async fn an_edit_that_breaks_the_rules_sends_a_published_comment_back_to_the_queue(app: TestApp) {
+        // Published at once, then the site turns to first-time moderation (max_links 2).
+        let posted = app.post_ok("/p/", "Ann", "A kind word", None).await;
+        app.set_settings(|s| s.moderation = kith::domain::site::ModerationMode::FirstTime).await;
+        let id = posted["comment"]["id"].as_i64().unwrap();
+        let token = posted["edit_token"].as_str().unwrap();
+
+        // A harmless edit keeps it published.
+        let response = patch(&app, &posted["comment"]["id"], token, "A kinder word").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(stored_status(&app, id).await.0, "approved");
+
+        let spammy = "Buy https://a.example https://b.example https://c.example now";
+        let response = patch(&app, &posted["comment"]["id"], token, spammy).await;
+        assert_eq!(response.status(), 200);
+        let edited: Value = response.json().await.unwrap();
+        assert_eq!(edited["comment"]["status"], "pending", "{edited}");
+        let (status, reason) = stored_status(&app, id).await;
+        assert_eq!(status, "pending");
+        assert_eq!(reason.as_deref(), Some("after an edit: 3 links (more than 2)"));
+        assert_eq!(app.thread("/p/").await["total"], 0, "readers no longer see it");
+
+        // Back in the queue, a harmless edit does not publish it again.
+        let response = patch(&app, &posted["comment"]["id"], token, "Sorry, only words").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(stored_status(&app, id).await.0, "pending");
+    }
+
+    async fn an_edit_with_a_reject_word_or_by_a_banned_author_goes_to_spam(app: TestApp) {
+        app.set_settings(|s| s.reject_words = vec!["casino".into()]).await;
+        let first = app.post_ok("/p/", "Ann", "Nice post", None).await;
+        let response = patch(&app, &first["comment"]["id"], first["edit_token"].as_str().unwrap(), "Visit my casino").await;
+        assert_eq!(response.status(), 200);
+        let (status, reason) = stored_status(&app, first["comment"]["id"].as_i64().unwrap()).await;
+        assert_eq!(status, "spam");
+        assert_eq!(reason.as_deref(), Some("after an edit: contains the rejected word \"casino\""));
+
+        let second = app.post_ok("/p/", "Bob", "Hello", None).await;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("INSERT INTO bans (kind, value, note, created_at) VALUES ('email', 'bob@example.com', '', '2024-01-01 00:00:00')"),
+            &mut conn,
+        ).unwrap();
+        drop(conn);
+        let response = patch(&app, &second["comment"]["id"], second["edit_token"].as_str().unwrap(), "Hello again").await;
+        assert_eq!(response.status(), 200);
+        let (status, reason) = stored_status(&app, second["comment"]["id"].as_i64().unwrap()).await;
+        assert_eq!(status, "spam");
+        assert!(reason.unwrap().starts_with("after an edit: banned email"));
+        assert_eq!(app.thread("/p/").await["total"], 0);
+    }
+}

@@ -1,4 +1,6 @@
-//! The admin pages: thin handlers that parse forms, call the services and render templates.
+//! The admin pages: thin handlers that read the form, call the services and render templates.
+//! Form writes take [`PageWriter`], which has checked the session and the CSRF field before the
+//! handler runs; the routes are declared in `mod.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
