@@ -27,6 +27,10 @@ impl SafeHtml {
     }
 
     /// Wraps HTML read back from the database, where only `SafeHtml` values are ever written.
+    ///
+    /// Only `db/` may call this (when it turns a row into a domain value); everything else gets
+    /// its `SafeHtml` from the [`Renderer`] or from a value `db` handed out. Rust cannot scope a
+    /// function to a sibling module, so `storage_html_is_wrapped_only_in_db` below checks it.
     pub(crate) fn from_storage(html: String) -> Self {
         Self(html)
     }
@@ -96,6 +100,7 @@ impl Renderer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -144,5 +149,35 @@ mod tests {
         let r = Renderer::new();
         let html = r.markdown("![alt text](https://x.org/i.png)");
         assert!(!html.as_str().contains("<img"));
+    }
+
+    #[test]
+    fn storage_html_is_wrapped_only_in_db() {
+        fn visit(dir: &std::path::Path, offenders: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("db") {
+                        visit(&path, offenders);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("render.rs")
+                    && std::fs::read_to_string(&path)
+                        .unwrap()
+                        .contains("from_storage(")
+                {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut offenders = Vec::new();
+        visit(&src, &mut offenders);
+        assert!(src.join("db").is_dir());
+        assert_eq!(
+            offenders,
+            Vec::<String>::new(),
+            "SafeHtml::from_storage outside db/"
+        );
     }
 }

@@ -14,6 +14,24 @@ pub struct AdminRow {
     pub name: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    /// What readers see on the admin's replies; empty: the site's name.
+    pub display_name: String,
+}
+
+/// The name readers see on admin `id`'s replies (empty when none was chosen).
+pub fn find_display_name(conn: &mut DbConn, id: i64) -> Result<Option<String>, AppError> {
+    Ok(admins::table
+        .find(id)
+        .select(admins::display_name)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn update_display_name(conn: &mut DbConn, id: i64, display_name: &str) -> Result<(), AppError> {
+    diesel::update(admins::table.find(id))
+        .set(admins::display_name.eq(display_name))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn count(conn: &mut DbConn) -> Result<i64, AppError> {

@@ -16,9 +16,10 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql
 /// Statuses a reader can see: approved comments and placeholders of deleted ones.
 const VISIBLE: [CommentStatus; 2] = [CommentStatus::Approved, CommentStatus::Deleted];
 
+/// A comment as stored; read through [`Comment`] outside `db`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
-pub struct CommentRow {
+pub(super) struct CommentRow {
     pub id: i64,
     pub thread_id: i64,
     pub parent_id: Option<i64>,
@@ -37,7 +38,6 @@ pub struct CommentRow {
     pub edited_at: Option<NaiveDateTime>,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
-    pub edit_token_hash: String,
     pub like_count: i64,
     pub notify_replies: bool,
     pub pinned: bool,
@@ -47,7 +47,6 @@ pub struct CommentRow {
     pub kind: CommentKind,
     /// What `body_markdown` holds: Markdown (written here) or HTML (imported source HTML).
     pub body_format: BodyFormat,
-    pub fingerprint: Option<String>,
 }
 
 /// A comment about to be stored; its HTML is already sanitized.
@@ -149,36 +148,45 @@ pub fn list_imported(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<Imported
 }
 
 /// Every comment of a site, by thread then id (for exports).
-pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<CommentRow>, AppError> {
+pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<Comment>, AppError> {
     Ok(comments::table
         .inner_join(threads::table)
         .filter(threads::site_id.eq(site.0))
         .order((comments::thread_id.asc(), comments::id.asc()))
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load::<CommentRow>(conn)?
+        .into_iter()
+        .map(Comment::from)
+        .collect())
 }
 
-impl CommentRow {
-    pub fn into_comment(self) -> Result<Comment, AppError> {
-        Ok(Comment {
-            id: CommentId(self.id),
-            thread_id: ThreadId(self.thread_id),
-            parent_id: self.parent_id.map(CommentId),
-            root_id: self.root_id.map(CommentId),
-            depth: self.depth,
-            author: self.author_name,
-            email: self.email,
-            website: self.website,
-            body_markdown: self.body_markdown,
-            body_html: SafeHtml::from_storage(self.body_html),
-            status: self.status,
-            held_reason: self.held_reason,
-            created_at: utc(self.created_at),
-            edited_at: self.edited_at.map(utc),
-            like_count: self.like_count,
-            pinned: self.pinned,
-            owner: self.is_owner,
-        })
+impl From<CommentRow> for Comment {
+    fn from(row: CommentRow) -> Self {
+        Comment {
+            id: CommentId(row.id),
+            thread_id: ThreadId(row.thread_id),
+            parent_id: row.parent_id.map(CommentId),
+            root_id: row.root_id.map(CommentId),
+            depth: row.depth,
+            author: row.author_name,
+            email: row.email,
+            website: row.website,
+            body_markdown: row.body_markdown,
+            body_html: SafeHtml::from_storage(row.body_html),
+            status: row.status,
+            held_reason: row.held_reason,
+            created_at: utc(row.created_at),
+            edited_at: row.edited_at.map(utc),
+            like_count: row.like_count,
+            pinned: row.pinned,
+            owner: row.is_owner,
+            kind: row.kind,
+            body_format: row.body_format,
+            client_ip: row.client_ip,
+            user_agent: row.user_agent,
+            notify_replies: row.notify_replies,
+            import_key: row.import_key,
+        }
     }
 }
 
@@ -186,7 +194,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<CommentRow, AppError> {
+pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, AppError> {
     let id: i64 = diesel::insert_into(comments::table)
         .values(row)
         .returning(comments::id)
@@ -194,19 +202,30 @@ pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<CommentRow, 
     find_existing(conn, id)
 }
 
-fn find_existing(conn: &mut DbConn, id: i64) -> Result<CommentRow, AppError> {
-    Ok(comments::table
+fn find_existing(conn: &mut DbConn, id: i64) -> Result<Comment, AppError> {
+    let row: CommentRow = comments::table
         .find(id)
         .select(CommentRow::as_select())
-        .first(conn)?)
+        .first(conn)?;
+    Ok(row.into())
 }
 
-pub fn find(conn: &mut DbConn, id: CommentId) -> Result<Option<CommentRow>, AppError> {
+/// The stored hash of a comment's edit token.
+pub fn find_edit_token_hash(conn: &mut DbConn, id: CommentId) -> Result<Option<String>, AppError> {
+    Ok(comments::table
+        .find(id.0)
+        .select(comments::edit_token_hash)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConn, id: CommentId) -> Result<Option<Comment>, AppError> {
     Ok(comments::table
         .find(id.0)
         .select(CommentRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<CommentRow>(conn)
+        .optional()?
+        .map(Comment::from))
 }
 
 /// A comment, only if it belongs to a thread of `site`.
@@ -214,14 +233,15 @@ pub fn find_in_site(
     conn: &mut DbConn,
     site: SiteId,
     id: CommentId,
-) -> Result<Option<CommentRow>, AppError> {
+) -> Result<Option<Comment>, AppError> {
     Ok(comments::table
         .inner_join(threads::table)
         .filter(comments::id.eq(id.0))
         .filter(threads::site_id.eq(site.0))
         .select(CommentRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<CommentRow>(conn)
+        .optional()?
+        .map(Comment::from))
 }
 
 /// `(id, depth)` of a comment and its ancestors, nearest first.
@@ -243,7 +263,7 @@ pub fn ancestry(conn: &mut DbConn, id: CommentId) -> Result<Vec<(CommentId, i32)
 }
 
 /// Pinned top-level comments of a thread (they head the first page).
-pub fn list_pinned_roots(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<CommentRow>, AppError> {
+pub fn list_pinned_roots(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<Comment>, AppError> {
     Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))
         .filter(comments::parent_id.is_null())
@@ -251,7 +271,10 @@ pub fn list_pinned_roots(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<Comm
         .filter(comments::status.eq_any(VISIBLE))
         .order((comments::created_at.asc(), comments::id.asc()))
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load::<CommentRow>(conn)?
+        .into_iter()
+        .map(Comment::from)
+        .collect())
 }
 
 /// One page of unpinned top-level comments in `sort` order, after `cursor`.
@@ -261,7 +284,7 @@ pub fn list_roots_page(
     sort: Sort,
     cursor: Option<Cursor>,
     limit: i64,
-) -> Result<Vec<CommentRow>, AppError> {
+) -> Result<Vec<Comment>, AppError> {
     let mut query = comments::table
         .filter(comments::thread_id.eq(thread.0))
         .filter(comments::parent_id.is_null())
@@ -305,24 +328,32 @@ pub fn list_roots_page(
             ),
         };
     }
-    Ok(query.load(conn)?)
+    Ok(query
+        .load::<CommentRow>(conn)?
+        .into_iter()
+        .map(Comment::from)
+        .collect())
 }
 
 /// Visible replies (any depth) below the given top-level comments.
 pub fn list_replies_of_roots(
     conn: &mut DbConn,
     thread: ThreadId,
-    roots: &[i64],
-) -> Result<Vec<CommentRow>, AppError> {
+    roots: &[CommentId],
+) -> Result<Vec<Comment>, AppError> {
     if roots.is_empty() {
         return Ok(Vec::new());
     }
+    let roots: Vec<i64> = roots.iter().map(|r| r.0).collect();
     Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))
         .filter(comments::root_id.eq_any(roots))
         .filter(comments::status.eq_any(VISIBLE))
         .select(CommentRow::as_select())
-        .load(conn)?)
+        .load::<CommentRow>(conn)?
+        .into_iter()
+        .map(Comment::from)
+        .collect())
 }
 
 pub fn count_approved(conn: &mut DbConn, thread: ThreadId) -> Result<i64, AppError> {
@@ -365,7 +396,7 @@ pub fn update_body(
     markdown: &str,
     html: &SafeHtml,
     edited_at: NaiveDateTime,
-) -> Result<CommentRow, AppError> {
+) -> Result<Comment, AppError> {
     diesel::update(comments::table.find(id.0))
         .set((
             comments::body_markdown.eq(markdown),

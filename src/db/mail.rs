@@ -10,8 +10,9 @@ use super::schema::{
     comments, mail_addresses, mail_outbox, mail_subscriptions, mail_used_links, threads,
 };
 use super::threads::ThreadRow;
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{Comment, CommentId};
 use crate::domain::site::SiteId;
+use crate::domain::thread::Thread;
 use crate::error::AppError;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
@@ -425,13 +426,17 @@ pub fn list_comments_by_email(
     conn: &mut DbConn,
     site: SiteId,
     email_lowercase: &str,
-) -> Result<Vec<(CommentRow, ThreadRow)>, AppError> {
-    Ok(comments::table
+) -> Result<Vec<(Comment, Thread)>, AppError> {
+    let rows: Vec<(CommentRow, ThreadRow)> = comments::table
         .inner_join(threads::table)
         .filter(threads::site_id.eq(site.0))
         .filter(lower(comments::email).eq(email_lowercase))
         .filter(comments::status.ne(crate::domain::comment::CommentStatus::Deleted))
         .order((comments::created_at.asc(), comments::id.asc()))
         .select((CommentRow::as_select(), ThreadRow::as_select()))
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(comment, thread)| (comment.into(), thread.into()))
+        .collect())
 }

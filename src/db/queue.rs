@@ -2,23 +2,25 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
 use super::DbConn;
 use super::comments::CommentRow;
 use super::schema::{comment_votes, comments, report_reviews, sites, threads};
-use crate::domain::comment::CommentStatus;
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::link;
+use crate::domain::site::SiteId;
+use crate::domain::thread::ThreadId;
 use crate::error::AppError;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
 
 /// A comment with where it was posted.
 #[derive(Debug, Clone)]
-pub struct QueueRow {
-    pub comment: CommentRow,
+pub struct QueuedComment {
+    pub comment: Comment,
     pub thread_key: String,
     pub thread_title: String,
     pub thread_url: String,
@@ -31,14 +33,18 @@ pub struct QueueFilter {
     /// Statuses to show (none means any).
     pub statuses: Vec<CommentStatus>,
     /// Only these ids (the "reported" tab).
-    pub ids: Option<Vec<i64>>,
-    pub site_id: Option<i64>,
+    pub ids: Option<Vec<CommentId>>,
+    pub site_id: Option<SiteId>,
     pub text: Option<String>,
     pub author: Option<String>,
     pub email: Option<String>,
     pub ip: Option<String>,
     pub page: Option<String>,
-    pub thread_id: Option<i64>,
+    pub thread_id: Option<ThreadId>,
+}
+
+fn raw_ids(ids: &[CommentId]) -> Vec<i64> {
+    ids.iter().map(|id| id.0).collect()
 }
 
 /// `%term%` with LIKE's wildcards in `term` escaped by `\`.
@@ -57,7 +63,7 @@ pub fn list(
     filter: &QueueFilter,
     limit: i64,
     offset: i64,
-) -> Result<Vec<QueueRow>, AppError> {
+) -> Result<Vec<QueuedComment>, AppError> {
     let mut query = comments::table
         .inner_join(threads::table.inner_join(sites::table))
         .select((
@@ -75,13 +81,13 @@ pub fn list(
         query = query.filter(comments::status.eq_any(filter.statuses.clone()));
     }
     if let Some(ids) = &filter.ids {
-        query = query.filter(comments::id.eq_any(ids.clone()));
+        query = query.filter(comments::id.eq_any(raw_ids(ids)));
     }
     if let Some(site) = filter.site_id {
-        query = query.filter(threads::site_id.eq(site));
+        query = query.filter(threads::site_id.eq(site.0));
     }
     if let Some(thread) = filter.thread_id {
-        query = query.filter(comments::thread_id.eq(thread));
+        query = query.filter(comments::thread_id.eq(thread.0));
     }
     if let Some(text) = &filter.text {
         query = query.filter(
@@ -122,8 +128,8 @@ pub fn list(
     Ok(rows
         .into_iter()
         .map(
-            |(comment, thread_key, thread_title, thread_url, site_slug)| QueueRow {
-                comment,
+            |(comment, thread_key, thread_title, thread_url, site_slug)| QueuedComment {
+                comment: comment.into(),
                 thread_key,
                 thread_title,
                 thread_url: link::safe_web_link_or_empty(thread_url),
@@ -136,7 +142,7 @@ pub fn list(
 /// Comments per status, optionally for one site.
 pub fn count_by_status(
     conn: &mut DbConn,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
 ) -> Result<HashMap<CommentStatus, i64>, AppError> {
     let mut query = comments::table
         .inner_join(threads::table)
@@ -144,7 +150,7 @@ pub fn count_by_status(
         .select((comments::status, diesel::dsl::count(comments::id)))
         .into_boxed();
     if let Some(site) = site_id {
-        query = query.filter(threads::site_id.eq(site));
+        query = query.filter(threads::site_id.eq(site.0));
     }
     let rows: Vec<(CommentStatus, i64)> = query.load(conn)?;
     Ok(rows.into_iter().collect())
@@ -152,7 +158,7 @@ pub fn count_by_status(
 
 /// Comments (approved or pending) with reports newer than an admin's last decision on them,
 /// with the number of distinct readers behind those reports.
-pub fn unreviewed_reports(conn: &mut DbConn) -> Result<Vec<(i64, i64)>, AppError> {
+pub fn unreviewed_reports(conn: &mut DbConn) -> Result<Vec<(CommentId, i64)>, AppError> {
     let votes: Vec<(i64, NaiveDateTime)> = comment_votes::table
         .inner_join(comments::table)
         .filter(comment_votes::kind.eq("report"))
@@ -172,13 +178,17 @@ pub fn unreviewed_reports(conn: &mut DbConn) -> Result<Vec<(i64, i64)>, AppError
             *counts.entry(id).or_default() += 1;
         }
     }
-    let mut out: Vec<(i64, i64)> = counts.into_iter().collect();
+    let mut out: Vec<(CommentId, i64)> = counts
+        .into_iter()
+        .map(|(id, n)| (CommentId(id), n))
+        .collect();
     out.sort_unstable();
     Ok(out)
 }
 
 /// Distinct readers who reported one comment since an admin last decided on it.
-pub fn count_unreviewed_reports(conn: &mut DbConn, id: i64) -> Result<i64, AppError> {
+pub fn count_unreviewed_reports(conn: &mut DbConn, id: CommentId) -> Result<i64, AppError> {
+    let id = id.0;
     let reviewed: Option<NaiveDateTime> = report_reviews::table
         .find(id)
         .select(report_reviews::reviewed_at)
@@ -198,31 +208,35 @@ pub fn count_unreviewed_reports(conn: &mut DbConn, id: i64) -> Result<i64, AppEr
 /// Report reasons of some comments, newest first.
 pub fn report_reasons(
     conn: &mut DbConn,
-    ids: &[i64],
-) -> Result<HashMap<i64, Vec<String>>, AppError> {
+    ids: &[CommentId],
+) -> Result<HashMap<CommentId, Vec<String>>, AppError> {
     let rows: Vec<(i64, Option<String>)> = comment_votes::table
         .filter(comment_votes::kind.eq("report"))
-        .filter(comment_votes::comment_id.eq_any(ids))
+        .filter(comment_votes::comment_id.eq_any(raw_ids(ids)))
         .order(comment_votes::created_at.desc())
         .select((comment_votes::comment_id, comment_votes::reason))
         .load(conn)?;
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut out: HashMap<CommentId, Vec<String>> = HashMap::new();
     for (id, reason) in rows {
         if let Some(r) = reason.filter(|r| !r.is_empty()) {
-            out.entry(id).or_default().push(r);
+            out.entry(CommentId(id)).or_default().push(r);
         }
     }
     Ok(out)
 }
 
 /// Records that an admin decided on these comments now (their reports are settled).
-pub fn upsert_reviews(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> Result<(), AppError> {
+pub fn upsert_reviews(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     for id in ids {
         diesel::sql_query(
             "INSERT INTO report_reviews (comment_id, reviewed_at) VALUES ($1, $2) \
              ON CONFLICT (comment_id) DO UPDATE SET reviewed_at = excluded.reviewed_at",
         )
-        .bind::<BigInt, _>(*id)
+        .bind::<BigInt, _>(id.0)
         .bind::<Timestamp, _>(now)
         .execute(conn)?;
     }
@@ -230,22 +244,25 @@ pub fn upsert_reviews(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> Res
 }
 
 /// The ids among `ids` that exist.
-pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+pub fn existing_ids(conn: &mut DbConn, ids: &[CommentId]) -> Result<Vec<CommentId>, AppError> {
     Ok(comments::table
-        .filter(comments::id.eq_any(ids))
+        .filter(comments::id.eq_any(raw_ids(ids)))
         .select(comments::id)
-        .load(conn)?)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(CommentId)
+        .collect())
 }
 
 /// Sets the status (and the reason shown) of the given comments; returns how many changed.
 pub fn update_status(
     conn: &mut DbConn,
-    ids: &[i64],
+    ids: &[CommentId],
     status: CommentStatus,
     held_reason: Option<&str>,
 ) -> Result<usize, AppError> {
     Ok(
-        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
+        diesel::update(comments::table.filter(comments::id.eq_any(raw_ids(ids))))
             .set((
                 comments::status.eq(status),
                 comments::held_reason.eq(held_reason),
@@ -254,9 +271,13 @@ pub fn update_status(
     )
 }
 
-pub fn update_pinned(conn: &mut DbConn, ids: &[i64], pinned: bool) -> Result<usize, AppError> {
+pub fn update_pinned(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    pinned: bool,
+) -> Result<usize, AppError> {
     Ok(
-        diesel::update(comments::table.filter(comments::id.eq_any(ids)))
+        diesel::update(comments::table.filter(comments::id.eq_any(raw_ids(ids))))
             .set(comments::pinned.eq(pinned))
             .execute(conn)?,
     )
@@ -266,13 +287,13 @@ pub fn update_pinned(conn: &mut DbConn, ids: &[i64], pinned: bool) -> Result<usi
 /// same name among comments without an e-mail.
 pub fn ids_by_author(
     conn: &mut DbConn,
-    site_id: i64,
+    site_id: SiteId,
     email: Option<&str>,
     name: &str,
-) -> Result<Vec<i64>, AppError> {
+) -> Result<Vec<CommentId>, AppError> {
     let base = comments::table
         .inner_join(threads::table)
-        .filter(threads::site_id.eq(site_id))
+        .filter(threads::site_id.eq(site_id.0))
         .select(comments::id)
         .into_boxed();
     let query = match email {
@@ -281,13 +302,17 @@ pub fn ids_by_author(
             .filter(comments::email.is_null())
             .filter(comments::author_name.eq(name.to_string())),
     };
-    Ok(query.load(conn)?)
+    Ok(query
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(CommentId)
+        .collect())
 }
 
 /// Creation times of a site's (or every site's) comments since `since`, for the chart.
 pub fn created_since(
     conn: &mut DbConn,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
     since: NaiveDateTime,
 ) -> Result<Vec<NaiveDateTime>, AppError> {
     let mut query = comments::table
@@ -296,7 +321,7 @@ pub fn created_since(
         .select(comments::created_at)
         .into_boxed();
     if let Some(site) = site_id {
-        query = query.filter(threads::site_id.eq(site));
+        query = query.filter(threads::site_id.eq(site.0));
     }
     Ok(query.load(conn)?)
 }
@@ -304,19 +329,19 @@ pub fn created_since(
 /// A thread with its comment count, for the threads page.
 #[derive(Debug, Clone)]
 pub struct ThreadSummary {
-    pub id: i64,
+    pub id: ThreadId,
     pub site_slug: String,
     pub key: String,
     pub title: String,
     pub url: String,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     pub closed: bool,
     pub comments: i64,
 }
 
 pub fn list_threads(
     conn: &mut DbConn,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
     key_contains: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ThreadSummary>, AppError> {
@@ -335,7 +360,7 @@ pub fn list_threads(
         .limit(limit)
         .into_boxed();
     if let Some(site) = site_id {
-        query = query.filter(threads::site_id.eq(site));
+        query = query.filter(threads::site_id.eq(site.0));
     }
     if let Some(key) = key_contains {
         query = query.filter(
@@ -360,12 +385,12 @@ pub fn list_threads(
         .map(
             |(id, site_slug, key, title, url, created_at, closed)| ThreadSummary {
                 comments: counts.get(&id).copied().unwrap_or(0),
-                id,
+                id: ThreadId(id),
                 site_slug,
                 key,
                 title,
                 url: link::safe_web_link_or_empty(url),
-                created_at,
+                created_at: created_at.and_utc(),
                 closed,
             },
         )

@@ -162,6 +162,7 @@ diesel::table! {
         name -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        display_name -> Text,
     }
 }
 

@@ -10,13 +10,12 @@ use crate::error::AppError;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sites)]
-pub struct SiteRow {
+struct SiteRow {
     pub id: i64,
     pub slug: String,
     pub name: String,
     pub allowed_origins: String,
     pub settings: String,
-    pub created_at: NaiveDateTime,
 }
 
 impl SiteRow {

@@ -7,12 +7,13 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::DbConn;
 use super::schema::{comments, threads};
 use crate::domain::site::SiteId;
-use crate::domain::thread::{ThreadKey, ThreadMeta};
+use crate::domain::thread::{Thread, ThreadId, ThreadKey, ThreadMeta};
 use crate::error::AppError;
 
+/// A thread as stored; read through [`Thread`] outside `db`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = threads)]
-pub struct ThreadRow {
+pub(super) struct ThreadRow {
     pub id: i64,
     pub site_id: i64,
     pub key: String,
@@ -24,34 +25,53 @@ pub struct ThreadRow {
     pub closed: bool,
 }
 
+impl From<ThreadRow> for Thread {
+    fn from(row: ThreadRow) -> Self {
+        Thread {
+            id: ThreadId(row.id),
+            site_id: SiteId(row.site_id),
+            key: row.key,
+            title: row.title,
+            url: row.url,
+            created_at: row.created_at.and_utc(),
+            closed: row.closed,
+        }
+    }
+}
+
 pub fn find_by_key(
     conn: &mut DbConn,
     site: SiteId,
     key: &ThreadKey,
-) -> Result<Option<ThreadRow>, AppError> {
+) -> Result<Option<Thread>, AppError> {
     Ok(threads::table
         .filter(threads::site_id.eq(site.0))
         .filter(threads::key.eq(key.as_str()))
         .select(ThreadRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<ThreadRow>(conn)
+        .optional()?
+        .map(Thread::from))
 }
 
 /// Every thread of a site, oldest first.
-pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<ThreadRow>, AppError> {
+pub fn list_for_site(conn: &mut DbConn, site: SiteId) -> Result<Vec<Thread>, AppError> {
     Ok(threads::table
         .filter(threads::site_id.eq(site.0))
         .order(threads::id.asc())
         .select(ThreadRow::as_select())
-        .load(conn)?)
+        .load::<ThreadRow>(conn)?
+        .into_iter()
+        .map(Thread::from)
+        .collect())
 }
 
-pub fn find_by_id(conn: &mut DbConn, id: i64) -> Result<Option<ThreadRow>, AppError> {
+pub fn find_by_id(conn: &mut DbConn, id: ThreadId) -> Result<Option<Thread>, AppError> {
     Ok(threads::table
-        .find(id)
+        .find(id.0)
         .select(ThreadRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<ThreadRow>(conn)
+        .optional()?
+        .map(Thread::from))
 }
 
 /// The thread for `key`, created with `meta` when it does not exist yet (safe under
@@ -62,7 +82,7 @@ pub fn find_or_insert(
     key: &ThreadKey,
     meta: &ThreadMeta,
     now: NaiveDateTime,
-) -> Result<ThreadRow, AppError> {
+) -> Result<Thread, AppError> {
     diesel::sql_query(
         "INSERT INTO threads (site_id, key, title, url, created_at, closed) \
          VALUES ($1, $2, $3, $4, $5, FALSE) ON CONFLICT (site_id, key) DO NOTHING",
@@ -80,16 +100,16 @@ pub fn find_or_insert(
 /// Fills in a title or URL the thread was created without.
 pub fn update_missing_meta(
     conn: &mut DbConn,
-    thread: &ThreadRow,
+    thread: &Thread,
     meta: &ThreadMeta,
 ) -> Result<(), AppError> {
     if thread.title.is_empty() && !meta.title.is_empty() {
-        diesel::update(threads::table.find(thread.id))
+        diesel::update(threads::table.find(thread.id.0))
             .set(threads::title.eq(&meta.title))
             .execute(conn)?;
     }
     if thread.url.is_empty() && !meta.url.is_empty() {
-        diesel::update(threads::table.find(thread.id))
+        diesel::update(threads::table.find(thread.id.0))
             .set(threads::url.eq(&meta.url))
             .execute(conn)?;
     }
@@ -113,8 +133,8 @@ pub fn count_approved_by_key(
 }
 
 /// Opens or closes a thread to new comments.
-pub fn update_closed(conn: &mut DbConn, id: i64, closed: bool) -> Result<(), AppError> {
-    diesel::update(threads::table.find(id))
+pub fn update_closed(conn: &mut DbConn, id: ThreadId, closed: bool) -> Result<(), AppError> {
+    diesel::update(threads::table.find(id.0))
         .set(threads::closed.eq(closed))
         .execute(conn)?;
     Ok(())

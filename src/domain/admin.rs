@@ -28,6 +28,28 @@ impl AdminName {
     }
 }
 
+/// The name readers see on an admin's replies: up to 100 characters, no control characters;
+/// empty means "use the site's name". Never the login name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let value = value.trim();
+        if value.chars().count() > 100 || value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "display_name",
+                "must be at most 100 characters, without control characters",
+            ));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A new password: at least 10 characters, at most 1,000. Never printed.
 pub struct Password(String);
 

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use super::thread::ThreadId;
 use crate::render::SafeHtml;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct CommentId(pub i64);
 
 /// Where a comment stands. Only `approved` comments are public.
@@ -109,6 +112,16 @@ pub struct Comment {
     pub like_count: i64,
     pub pinned: bool,
     pub owner: bool,
+    pub kind: CommentKind,
+    /// What `body_markdown` holds: Markdown (written here) or HTML (imported source HTML).
+    pub body_format: BodyFormat,
+    /// Kept for moderation until erased by the retention job; never shown to readers.
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The author asked to be told about replies.
+    pub notify_replies: bool,
+    /// `format:source id` of an imported comment, unique per thread.
+    pub import_key: Option<String>,
 }
 
 /// Where a new reply goes, given its requested parent's chain of ancestors.

@@ -1,9 +1,29 @@
 //! Threads: one per page, found by its normalized key.
 
-use super::fields::{FieldError, http_url};
+use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use super::fields::{FieldError, http_url};
+use super::site::SiteId;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct ThreadId(pub i64);
+
+/// A stored thread.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub id: ThreadId,
+    pub site_id: SiteId,
+    /// The normalized key it was created with (see [`ThreadKey`]).
+    pub key: String,
+    pub title: String,
+    /// Empty, or a URL that passed the link check.
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+    pub closed: bool,
+}
 
 /// The page a thread belongs to: its path, without query or fragment, always starting with `/`.
 /// A full URL is accepted and reduced to its path, so `https://blog.example/a/?x#y` and `/a/`

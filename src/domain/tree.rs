@@ -75,6 +75,12 @@ mod tests {
             like_count: 0,
             pinned: false,
             owner: false,
+            kind: Default::default(),
+            body_format: Default::default(),
+            client_ip: None,
+            user_agent: None,
+            notify_replies: false,
+            import_key: None,
         }
     }
 

@@ -189,18 +189,18 @@ pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>
             let url = if pending.thread.url.is_empty() {
                 String::new()
             } else {
-                format!("{}#comment-{}", pending.thread.url, pending.comment.id)
+                format!("{}#comment-{}", pending.thread.url, pending.comment.id.0)
             };
             let mut view = words.view(question, Vec::new());
             view.comment = Some(PageComment {
-                author: pending.comment.author_name,
+                author: pending.comment.author,
                 page: if pending.thread.title.is_empty() {
                     pending.thread.key
                 } else {
                     pending.thread.title
                 },
                 url,
-                html: SafeHtml::from_storage(pending.comment.body_html),
+                html: pending.comment.body_html,
             });
             view.forms = vec![PageForm {
                 action: action_path,
@@ -352,7 +352,7 @@ pub async fn show_managed_comments(
         .comments
         .into_iter()
         .map(|(c, thread)| ListedComment {
-            id: c.id,
+            id: c.id.0,
             page: if thread.title.is_empty() {
                 thread.key
             } else {
@@ -361,16 +361,16 @@ pub async fn show_managed_comments(
             url: if thread.url.is_empty() {
                 String::new()
             } else {
-                format!("{}#comment-{}", thread.url, c.id)
+                format!("{}#comment-{}", thread.url, c.id.0)
             },
-            created_at: c.created_at.and_utc().to_rfc3339(),
+            created_at: c.created_at.to_rfc3339(),
             status: if c.status == CommentStatus::Approved {
                 &m.status_approved
             } else {
                 &m.status_pending
             }
             .clone(),
-            html: SafeHtml::from_storage(c.body_html),
+            html: c.body_html,
             delete_action: delete_action.clone(),
         })
         .collect();
@@ -470,18 +470,18 @@ pub async fn export_managed_comments(
         .comments
         .into_iter()
         .map(|(c, t)| ExportedComment {
-            id: c.id,
+            id: c.id.0,
             page_key: t.key,
             page_title: t.title,
             page_url: t.url,
-            parent_id: c.parent_id,
-            author: c.author_name,
+            parent_id: c.parent_id.map(|p| p.0),
+            author: c.author,
             email: c.email,
             website: c.website,
             body: c.body_markdown,
             status: exported_status(c.status).into(),
-            created_at: c.created_at.and_utc().to_rfc3339(),
-            edited_at: c.edited_at.map(|t| t.and_utc().to_rfc3339()),
+            created_at: c.created_at.to_rfc3339(),
+            edited_at: c.edited_at.map(|t| t.to_rfc3339()),
         })
         .collect();
     match serde_json::to_string_pretty(

@@ -31,7 +31,7 @@ pub fn post(
     let token = secrets::random_token();
     let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
-    let row = write_tx(conn, |conn| {
+    let comment = write_tx(conn, |conn| {
         let thread = db::threads::find_or_insert(
             conn,
             site.id,
@@ -39,7 +39,7 @@ pub fn post(
             &new.thread_meta,
             now.naive_utc(),
         )?;
-        if thread.closed || site.settings.auto_closed(thread.created_at.and_utc(), now) {
+        if thread.closed || site.settings.auto_closed(thread.created_at, now) {
             return Err(AppError::new(
                 ErrorKind::ThreadClosed,
                 "comments are closed on this page",
@@ -62,7 +62,7 @@ pub fn post(
                 match comment::reply_position(&ancestry, site.settings.max_depth) {
                     Some((attach_to, depth)) => (
                         Some(attach_to.0),
-                        Some(parent.root_id.unwrap_or(parent.id)),
+                        Some(parent.root_id.unwrap_or(parent.id).0),
                         depth,
                     ),
                     None => (None, None, 0),
@@ -96,10 +96,10 @@ pub fn post(
         let verdict = moderation::judge(&site.settings, history, &bans, &submission)
             .and(super::spam::assess(state, conn, site, &new, now)?);
         let fingerprint = super::spam::fingerprint(&new);
-        let row = db::comments::insert(
+        let comment = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
-                thread_id: thread.id,
+                thread_id: thread.id.0,
                 parent_id,
                 root_id,
                 depth,
@@ -119,10 +119,16 @@ pub fn post(
                 fingerprint: Some(&fingerprint),
             },
         )?;
-        super::notifications::comment_posted(state, conn, site, &thread, &row, new.notify_thread)?;
-        Ok(row)
+        super::notifications::comment_posted(
+            state,
+            conn,
+            site,
+            &thread,
+            &comment,
+            new.notify_thread,
+        )?;
+        Ok(comment)
     })?;
-    let comment = row.into_comment()?;
     let editable_until = editable_until(site, &comment);
     Ok(Posted {
         comment,
@@ -142,32 +148,26 @@ pub fn edit(
 ) -> Result<(Comment, DateTime<Utc>), AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    let row = write_tx(conn, |conn| {
+    let comment = write_tx(conn, |conn| {
         let current = authorize(conn, site, id, token, now)?;
         let verdict = judge_edit(conn, site, &current, body.as_str())?;
-        let row = db::comments::update_body(
-            conn,
-            CommentId(current.id),
-            body.as_str(),
-            &html,
-            now.naive_utc(),
-        )?;
+        let comment =
+            db::comments::update_body(conn, current.id, body.as_str(), &html, now.naive_utc())?;
         // The stricter of where the comment stands and what the new text earns: an edit can
         // send a comment back to the queue (or to spam), never out of it.
         let current_verdict = moderation::Verdict {
-            status: row.status,
-            reason: row.held_reason.clone(),
+            status: comment.status,
+            reason: comment.held_reason.clone(),
         };
         let after = current_verdict.and(verdict);
-        if after.status == row.status {
-            return Ok(row);
+        if after.status == comment.status {
+            return Ok(comment);
         }
         let reason = after.reason.map(|r| format!("after an edit: {r}"));
-        db::queue::update_status(conn, &[row.id], after.status, reason.as_deref())?;
-        db::comments::find(conn, CommentId(row.id))?
+        db::queue::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
+        db::comments::find(conn, comment.id)?
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
     })?;
-    let comment = row.into_comment()?;
     let until = editable_until(site, &comment);
     Ok((comment, until))
 }
@@ -193,7 +193,7 @@ pub fn delete(conn: &mut DbConn, site: &Site, id: CommentId, token: &str) -> Res
 fn judge_edit(
     conn: &mut DbConn,
     site: &Site,
-    current: &db::comments::CommentRow,
+    current: &Comment,
     body: &str,
 ) -> Result<moderation::Verdict, AppError> {
     let has_approved_comment = current.status == CommentStatus::Approved
@@ -210,7 +210,7 @@ fn judge_edit(
     let ip = current.client_ip.as_deref().and_then(|ip| ip.parse().ok());
     let submission = moderation::Submission {
         author: Author {
-            name: &current.author_name,
+            name: &current.author,
             email: current.email.as_deref(),
             ip,
         },
@@ -222,7 +222,7 @@ fn judge_edit(
         conn,
         site,
         body,
-        &current.author_name,
+        &current.author,
         current.email.as_deref(),
         current.website.as_deref(),
     )?;
@@ -235,24 +235,25 @@ fn authorize(
     id: CommentId,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<db::comments::CommentRow, AppError> {
-    let row = db::comments::find_in_site(conn, site.id, id)?
+) -> Result<Comment, AppError> {
+    let comment = db::comments::find_in_site(conn, site.id, id)?
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    if !secrets::token_matches_hash(token, &row.edit_token_hash) {
+    let stored_hash = db::comments::find_edit_token_hash(conn, id)?.unwrap_or_default();
+    if !secrets::token_matches_hash(token, &stored_hash) {
         return Err(AppError::new(
             ErrorKind::InvalidEditToken,
             "this edit token does not match",
         ));
     }
-    let until = row.created_at.and_utc() + window(site);
+    let until = comment.created_at + window(site);
     if now > until {
         return Err(AppError::new(
             ErrorKind::EditWindowClosed,
             "the time to edit or delete this comment is over",
         ));
     }
-    Ok(row)
+    Ok(comment)
 }
 
 fn window(site: &Site) -> Duration {

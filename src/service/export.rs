@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use crate::db::{self, DbConn};
-use crate::domain::comment::BodyFormat;
+use crate::domain::comment::{BodyFormat, Comment, CommentId};
 use crate::domain::site::Site;
+use crate::domain::thread::ThreadId;
 use crate::error::AppError;
 use crate::import::{ImportBody, ImportComment, ImportData, ImportThread};
 use crate::state::AppState;
@@ -59,7 +60,7 @@ pub fn export_site(
 pub fn read_site(conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError> {
     let threads = db::threads::list_for_site(conn, site.id)?;
     let comments = db::comments::list_for_site(conn, site.id)?;
-    let mut by_thread: HashMap<i64, Vec<db::comments::CommentRow>> = HashMap::new();
+    let mut by_thread: HashMap<ThreadId, Vec<Comment>> = HashMap::new();
     for c in comments {
         by_thread.entry(c.thread_id).or_default().push(c);
     }
@@ -82,14 +83,14 @@ pub fn read_site(conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError>
     })
 }
 
-fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComment>, AppError> {
+fn thread_comments(rows: Vec<Comment>) -> Result<Vec<ImportComment>, AppError> {
     let mut used = HashSet::with_capacity(rows.len());
-    let names: HashMap<i64, String> = rows
+    let names: HashMap<CommentId, String> = rows
         .iter()
         .map(|r| {
             let mut name = source_name(r);
             if !used.insert(name.clone()) {
-                name = format!("{name}#{}", r.id);
+                name = format!("{name}#{}", r.id.0);
                 used.insert(name.clone());
             }
             (r.id, name)
@@ -103,23 +104,23 @@ fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComm
             Ok(ImportComment {
                 source_id,
                 parent_source_id,
-                author: r.author_name,
+                author: r.author,
                 email: r.email,
                 website: r.website,
                 ip: r.client_ip,
                 user_agent: r.user_agent,
-                created_at: r.created_at.and_utc(),
-                edited_at: r.edited_at.map(|t| t.and_utc()),
+                created_at: r.created_at,
+                edited_at: r.edited_at,
                 body: match r.body_format {
                     BodyFormat::Html => ImportBody::Html(r.body_markdown),
                     BodyFormat::Markdown => ImportBody::Markdown(r.body_markdown),
                 },
-                rendered_html: Some(r.body_html),
+                rendered_html: Some(r.body_html.into_inner()),
                 status: r.status,
                 kind: r.kind,
                 likes: r.like_count,
                 pinned: r.pinned,
-                owner: r.is_owner,
+                owner: r.owner,
                 notify_replies: r.notify_replies,
                 held_reason: r.held_reason,
             })
@@ -133,9 +134,9 @@ fn thread_comments(rows: Vec<db::comments::CommentRow>) -> Result<Vec<ImportComm
 
 /// The id a comment had in its source (`kith:17` → `17`; other formats keep their prefix,
 /// `wordpress:42`, so ids of different sources cannot meet), else its kith id.
-fn source_name(r: &db::comments::CommentRow) -> String {
+fn source_name(r: &Comment) -> String {
     match r.import_key.as_deref() {
         Some(key) => super::import::kith_source_id(key).to_string(),
-        None => r.id.to_string(),
+        None => r.id.0.to_string(),
     }
 }

@@ -27,7 +27,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::{BodyFormat, truncate_to_micros};
 use crate::domain::link;
 use crate::domain::site::Site;
-use crate::domain::thread::{ThreadId, ThreadKey, ThreadMeta};
+use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::import::{
     self, CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
@@ -356,8 +356,8 @@ impl Plan {
                 row
             };
             let Some(row) = row else { continue };
-            thread.id = Some(row.id);
-            for (key, id, root, depth) in db::comments::list_imported(conn, ThreadId(row.id))? {
+            thread.id = Some(row.id.0);
+            for (key, id, root, depth) in db::comments::list_imported(conn, row.id)? {
                 if let Some(&i) = thread.by_key.get(&key) {
                     thread.comments[i].stored = Some((id, root, depth));
                     thread.comments[i].present = true;

@@ -3,13 +3,12 @@
 //! decision (`service::admin::moderate`), so its mails, reports and spam score follow.
 
 use super::now;
-use crate::db::comments::CommentRow;
 use crate::db::mail::AddressRow;
-use crate::db::threads::ThreadRow;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::BanKind;
-use crate::domain::comment::{CommentId, CommentStatus};
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::site::{Site, SiteId};
+use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::{Link, LinkError, ModAction};
 use crate::service::admin::moderate::{self, Action};
@@ -38,7 +37,7 @@ pub fn link_context(state: &AppState, conn: &mut DbConn, token: &str) -> LinkCon
             .ok()
             .flatten()
             .and_then(|c| db::threads::find_by_id(conn, c.thread_id).ok().flatten())
-            .map(|t| SiteId(t.site_id)),
+            .map(|t| t.site_id),
         Ok(
             Link::Confirm { address, .. }
             | Link::Unsubscribe { address, .. }
@@ -66,8 +65,8 @@ fn forged() -> AppError {
 /// A moderation link's comment, before anything is done (the confirmation page).
 pub struct PendingModeration {
     pub action: ModAction,
-    pub comment: CommentRow,
-    pub thread: ThreadRow,
+    pub comment: Comment,
+    pub thread: Thread,
 }
 
 /// Checks a moderation link without using it.
@@ -142,8 +141,8 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
 
 /// Bans a comment's author for the ban link: by e-mail address, or by IP address when the
 /// comment has none (and its IP is still stored). Inside the link's transaction.
-fn ban_author(conn: &mut DbConn, comment: &CommentRow) -> Result<(), AppError> {
-    let note = format!("banned from the owner mail (comment {})", comment.id);
+fn ban_author(conn: &mut DbConn, comment: &Comment) -> Result<(), AppError> {
+    let note = format!("banned from the owner mail (comment {})", comment.id.0);
     let target = match (&comment.email, &comment.client_ip) {
         (Some(email), _) => Some((BanKind::Email, email)),
         (None, Some(ip)) => Some((BanKind::Ip, ip)),
@@ -233,7 +232,7 @@ pub fn unsubscribe(
 /// An address's comments, as the "manage my comments" page lists them.
 pub struct ManagedComments {
     pub site: Site,
-    pub comments: Vec<(CommentRow, ThreadRow)>,
+    pub comments: Vec<(Comment, Thread)>,
 }
 
 fn manage_address(
@@ -272,7 +271,7 @@ pub fn delete_managed(
         let mine = db::mail::list_comments_by_email(conn, SiteId(address.site_id), &address.email)?;
         let targets: Vec<CommentId> = mine
             .iter()
-            .map(|(c, _)| CommentId(c.id))
+            .map(|(c, _)| c.id)
             .filter(|id| which.is_none_or(|w| w == *id))
             .collect();
         if which.is_some() && targets.is_empty() {

@@ -11,13 +11,12 @@ use chrono::Duration;
 
 use super::now;
 use crate::config::OwnerNotifications;
-use crate::db::comments::CommentRow;
 use crate::db::mail::{AddressRow, NewOutboxRow};
-use crate::db::threads::ThreadRow;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::comment::{CommentId, CommentStatus};
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::fields::Email;
 use crate::domain::site::{Site, SiteId};
+use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::compose::{About, Mail, MailKind, Sender, compose};
 use crate::notify::links::{Link, ModAction};
@@ -91,12 +90,12 @@ fn enqueue(
 }
 
 /// A comment as mails quote it, and where it is.
-fn about(thread: &ThreadRow, comment: &CommentRow) -> About {
+fn about(thread: &Thread, comment: &Comment) -> About {
     About {
         comment: Quoted {
-            author: comment.author_name.clone(),
+            author: comment.author.clone(),
             text: comment.body_markdown.clone(),
-            html: crate::render::SafeHtml::from_storage(comment.body_html.clone()),
+            html: comment.body_html.clone(),
         },
         title: if thread.title.is_empty() {
             thread.key.clone()
@@ -105,7 +104,7 @@ fn about(thread: &ThreadRow, comment: &CommentRow) -> About {
         },
         url: (!thread.url.is_empty()).then(|| {
             let page = thread.url.split('#').next().unwrap_or_default();
-            format!("{page}#comment-{}", comment.id)
+            format!("{page}#comment-{}", comment.id.0)
         }),
     }
 }
@@ -124,8 +123,8 @@ pub fn comment_posted(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
     notify_thread: bool,
 ) -> Result<(), AppError> {
     if !state.config.mail.enabled() || comment.status == CommentStatus::Spam {
@@ -139,12 +138,12 @@ pub fn comment_posted(
         let (address, _) =
             db::mail::find_or_insert_address(conn, site.id, &email, now().naive_utc())?;
         if notify_thread {
-            db::mail::insert_subscription(conn, thread.id, address.id, now().naive_utc())?;
+            db::mail::insert_subscription(conn, thread.id.0, address.id, now().naive_utc())?;
         }
         request_confirmation(state, conn, site, &address)?;
     }
     owner_mail(state, conn, site, thread, comment)?;
-    comment_published(state, conn, CommentId(comment.id))
+    comment_published(state, conn, comment.id)
 }
 
 /// The one path to reader notifications: call it, in the same transaction, wherever a comment
@@ -166,8 +165,8 @@ pub fn comment_published(
     }
     let thread = db::threads::find_by_id(conn, comment.thread_id)?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("comment {} has no thread", id.0)))?;
-    let site = db::sites::find_by_id(conn, SiteId(thread.site_id))?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread {} has no site", thread.id)))?;
+    let site = db::sites::find_by_id(conn, thread.site_id)?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread {} has no site", thread.id.0)))?;
     notify_readers(state, conn, &site, &thread, &comment)
 }
 
@@ -209,19 +208,19 @@ fn notify_readers(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
 ) -> Result<(), AppError> {
-    if !db::mail::insert_notified(conn, CommentId(comment.id), now().naive_utc())? {
+    if !db::mail::insert_notified(conn, comment.id, now().naive_utc())? {
         return Ok(());
     }
     let mut mailed: HashSet<String> = HashSet::new();
     if let Some(own) = &comment.email {
         mailed.insert(own.to_lowercase());
     }
-    let id = Some(CommentId(comment.id));
+    let id = Some(comment.id);
     if let Some(parent_id) = comment.parent_id
-        && let Some(parent) = db::comments::find(conn, CommentId(parent_id))?
+        && let Some(parent) = db::comments::find(conn, parent_id)?
         && parent.notify_replies
         && let Some(parent_email) = parent.email.as_deref().map(str::to_lowercase)
         && !mailed.contains(&parent_email)
@@ -230,18 +229,18 @@ fn notify_readers(
     {
         let mail = Mail::Reply {
             about: about(thread, comment),
-            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id)),
+            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
         };
         enqueue(state, conn, site, &address.email, mail, id)?;
         mailed.insert(parent_email);
     }
-    for address in db::mail::list_thread_subscribers(conn, thread.id)? {
+    for address in db::mail::list_thread_subscribers(conn, thread.id.0)? {
         if !address.may_receive() || mailed.contains(&address.email) {
             continue;
         }
         let mail = Mail::Thread {
             about: about(thread, comment),
-            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id)),
+            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
         };
         enqueue(state, conn, site, &address.email, mail, id)?;
         mailed.insert(address.email);
@@ -254,8 +253,8 @@ fn owner_mail(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    thread: &ThreadRow,
-    comment: &CommentRow,
+    thread: &Thread,
+    comment: &Comment,
 ) -> Result<(), AppError> {
     let config = &state.config.mail;
     let held = comment.status == CommentStatus::Pending;
@@ -279,7 +278,7 @@ fn owner_mail(
         .map(|action| {
             let link = Link::Moderate {
                 action,
-                comment: CommentId(comment.id),
+                comment: comment.id,
                 expires: expires(state),
                 nonce: Link::nonce(),
             };
@@ -294,14 +293,7 @@ fn owner_mail(
         held_reason: comment.held_reason.clone(),
         actions,
     };
-    enqueue(
-        state,
-        conn,
-        site,
-        &config.owner,
-        mail,
-        Some(CommentId(comment.id)),
-    )
+    enqueue(state, conn, site, &config.owner, mail, Some(comment.id))
 }
 
 /// Sends a "manage my comments" link to an address that has comments on the site. The

@@ -176,7 +176,7 @@ pub fn learn(
     is_spam: bool,
     delta: i64,
 ) -> Result<(), AppError> {
-    let site = db::threads::find_by_id(conn, comment.thread_id.0)?
+    let site = db::threads::find_by_id(conn, comment.thread_id)?
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "the comment's thread is gone"))?
         .site_id;
     let features = bayes::features(
@@ -185,7 +185,7 @@ pub fn learn(
         comment.email.as_deref(),
         comment.website.as_deref(),
     );
-    learn_features(conn, SiteId(site), features, is_spam, delta)
+    learn_features(conn, site, features, is_spam, delta)
 }
 
 /// Teaches the spam score one document's features.

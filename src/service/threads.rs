@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::db::{self, DbConn};
 use crate::domain::comment::CommentId;
 use crate::domain::site::Site;
-use crate::domain::thread::{Cursor, Sort, ThreadId, ThreadKey};
+use crate::domain::thread::{Cursor, Sort, Thread, ThreadKey};
 use crate::domain::tree::{self, Node};
 use crate::error::{AppError, ErrorKind};
 
@@ -14,7 +14,7 @@ pub const MAX_COUNT_KEYS: usize = 100;
 
 /// One page of a thread.
 pub struct ThreadPage {
-    pub thread: db::threads::ThreadRow,
+    pub thread: Thread,
     pub total: i64,
     pub comments: Vec<Node>,
     pub next_cursor: Option<Cursor>,
@@ -36,7 +36,7 @@ pub fn list(
             "nobody has commented on this page yet",
         )
     })?;
-    let thread_id = ThreadId(thread.id);
+    let thread_id = thread.id;
     let mut roots = if cursor.is_none() {
         db::comments::list_pinned_roots(conn, thread_id)?
     } else {
@@ -49,19 +49,14 @@ pub fn list(
         sort,
         value: match sort {
             Sort::Top => last.like_count,
-            Sort::Oldest | Sort::Newest => last.created_at.and_utc().timestamp_micros(),
+            Sort::Oldest | Sort::Newest => last.created_at.timestamp_micros(),
         },
-        id: last.id,
+        id: last.id.0,
     });
     roots.append(&mut page);
-    let root_ids: Vec<i64> = roots.iter().map(|r| r.id).collect();
-    let replies = db::comments::list_replies_of_roots(conn, thread_id, &root_ids)?;
-    let comments = roots
-        .into_iter()
-        .chain(replies)
-        .map(db::comments::CommentRow::into_comment)
-        .collect::<Result<Vec<_>, _>>()?;
-    let order: Vec<CommentId> = root_ids.into_iter().map(CommentId).collect();
+    let order: Vec<CommentId> = roots.iter().map(|r| r.id).collect();
+    let replies = db::comments::list_replies_of_roots(conn, thread_id, &order)?;
+    let comments: Vec<_> = roots.into_iter().chain(replies).collect();
     let total = db::comments::count_approved(conn, thread_id)?;
     Ok(ThreadPage {
         thread,

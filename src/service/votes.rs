@@ -65,10 +65,10 @@ pub fn report(
             now().naive_utc(),
         )?;
         if fresh {
-            let reporters = db::queue::count_unreviewed_reports(conn, id.0)?;
+            let reporters = db::queue::count_unreviewed_reports(conn, id)?;
             if reporters >= i64::from(site.settings.report_threshold.max(1)) {
                 let reason = format!("reported by {reporters} readers");
-                db::queue::update_status(conn, &[id.0], CommentStatus::Pending, Some(&reason))?;
+                db::queue::update_status(conn, &[id], CommentStatus::Pending, Some(&reason))?;
             }
         }
         Ok(())

@@ -249,15 +249,32 @@ both_backends! {
             .await
             .unwrap();
         assert_eq!(page.status(), 200);
-        assert!(page.text().await.unwrap().contains("Create the first admin"));
+        assert!(page.text().await.unwrap().contains("Set up kith"));
         let short = client
             .post(format!("{}/admin/setup", app.address))
-            .form(&[("token", token.as_str()), ("name", "owner"), ("password", "short"), ("password2", "short")])
+            .form(&[("token", token.as_str()), ("name", "owner"), ("password", "short"), ("password2", "short"),
+                ("site_name", "Quiet Corner"), ("blog_url", "https://blog.example/about/"), ("display_name", "Jo")])
             .send()
             .await
             .unwrap();
         assert_eq!(short.status(), 422);
-        let form = [("token", token.as_str()), ("name", "owner"), ("password", PASSWORD), ("password2", PASSWORD)];
+        let html = short.text().await.unwrap();
+        // What was typed stays (but never a password), and the message uses the form's words.
+        for kept in ["value=\"Quiet Corner\"", "value=\"https://blog.example/about/\"", "value=\"owner\"", "value=\"Jo\""] {
+            assert!(html.contains(kept), "{kept} in {html}");
+        }
+        assert!(!html.contains("value=\"short\""));
+        let mismatch = client
+            .post(format!("{}/admin/setup", app.address))
+            .form(&[("token", token.as_str()), ("name", "owner"), ("password", PASSWORD), ("password2", "another long password"),
+                ("site_name", "Quiet Corner")])
+            .send().await.unwrap();
+        assert_eq!(mismatch.status(), 422);
+        let html = mismatch.text().await.unwrap();
+        assert!(html.contains("Password again: the two passwords differ"), "{html}");
+        assert!(!html.contains("password2:"), "no internal field names");
+        let form = [("token", token.as_str()), ("name", "owner"), ("password", PASSWORD), ("password2", PASSWORD),
+            ("site_name", "Quiet Corner"), ("blog_url", "https://blog.example/about/"), ("display_name", "Jo from Quiet Corner")];
         let done = client.post(format!("{}/admin/setup", app.address)).form(&form).send().await.unwrap();
         assert_eq!(done.status(), 303);
         let cookie = session_cookie(&done).expect("logged in after setup");
@@ -268,6 +285,17 @@ both_backends! {
             .await
             .unwrap();
         assert_eq!(dashboard.status(), 200);
+        // The site is named and the blog's origin may show the comments.
+        let settings = app.client.get(format!("{}/settings", app.api))
+            .header("origin", "https://blog.example").send().await.unwrap();
+        assert_eq!(settings.status(), 200);
+        let settings: serde_json::Value = settings.json().await.unwrap();
+        assert_eq!(settings["name"], "Quiet Corner");
+        // Replies from the admin area carry the display name, never the login name.
+        let (id, _) = post(&app, "/setup/", "Ann", "ann@example.com", "Hello").await;
+        let admin = Admin::login_as(&app, "owner").await;
+        let reply = admin.post(&format!("/comments/{id}/reply"), serde_json::json!({"body": "Welcome!"})).await;
+        assert_eq!(reply["author"], "Jo from Quiet Corner", "{reply}");
         // Used up.
         let again = client.post(format!("{}/admin/setup", app.address)).form(&form).send().await.unwrap();
         assert_eq!(again.status(), 403);
@@ -373,7 +401,8 @@ both_backends! {
         let reply = admin.post(&format!("/comments/{first}/reply"), json!({"body": "Thanks, Ann!"})).await;
         assert_eq!(reply["owner"], true);
         assert_eq!(reply["status"], "approved");
-        assert_eq!(reply["author"], "admin");
+        // No display name chosen: the site's name, never the login name.
+        assert_eq!(reply["author"], "kith demo");
         let thread = app.thread("/p/").await;
         let ann = thread["comments"].as_array().unwrap().iter().find(|c| c["id"] == first).unwrap().clone();
         assert_eq!(ann["html"].as_str().unwrap().trim_end(), "<p>Fixed <strong>typo</strong></p>");
@@ -598,5 +627,30 @@ mod secure_cookie {
         assert_eq!(r.status(), 200);
         let header = r.headers()["set-cookie"].to_str().unwrap().to_string();
         assert!(header.contains("; Secure"), "{header}");
+    }
+}
+
+both_backends! {
+    async fn an_admin_chooses_the_name_readers_see_on_replies(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        assert_eq!(admin.get("/account").await["display_name"], "");
+        let set = admin.send(Method::PUT, "/account", Some(json!({"display_name": "  Jo  "}))).await;
+        assert_eq!(set.status(), 200);
+        assert_eq!(admin.get("/account").await["display_name"], "Jo");
+        let bad = admin.send(Method::PUT, "/account", Some(json!({"display_name": "x".repeat(101)}))).await;
+        let body = assert_error(bad, 422, "invalid_field").await;
+        assert_eq!(body["field"], "display_name");
+        let (id, _) = post(&app, "/acct/", "Ann", "ann@example.com", "Hi").await;
+        let reply = admin.post(&format!("/comments/{id}/reply"), json!({"body": "Hello Ann"})).await;
+        assert_eq!(reply["author"], "Jo");
+        // The page form sets it too; a failed save keeps what was typed.
+        let r = admin.form("/admin/account", &[("csrf", &admin.csrf), ("display_name", "Jo B.")]).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(admin.get("/account").await["display_name"], "Jo B.");
+        let long = "y".repeat(101);
+        let r = admin.form("/admin/account", &[("csrf", &admin.csrf), ("display_name", &long)]).await;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&long) && html.contains("Your name on your replies: must be"), "{html}");
     }
 }

@@ -87,6 +87,7 @@ const FORM_FIELDS: &[(&str, &str)] = &[
     ("allowed_origins", "https://evil.example"),
     ("moderation", "none"),
     ("comment", "all"),
+    ("display_name", "Forged name"),
 ];
 
 fn form_pairs<'a>(fx: &Fixture, id: &'a str, csrf: Option<&'a str>) -> Vec<(&'a str, String)> {
@@ -132,7 +133,7 @@ async fn snapshot(admin: &Admin) -> Vec<Value> {
     for tab in ["approved", "pending", "spam", "deleted", "reported"] {
         all.push(admin.get(&format!("/comments?status={tab}")).await);
     }
-    for path in ["/bans", "/threads", "/sites", "/sites/default"] {
+    for path in ["/bans", "/threads", "/sites", "/sites/default", "/account"] {
         all.push(admin.get(path).await);
     }
     all
@@ -174,6 +175,7 @@ async fn send_api(
         .json(&json!({
             "ids": [fx.comment], "action": "delete", "body": "changed by a forged request",
             "kind": "name", "value": "Mallory", "slug": "forged", "name": "Forged",
+            "display_name": "Forged name",
         }));
     if let Some(csrf) = csrf {
         request = request.header("x-csrf-token", csrf);

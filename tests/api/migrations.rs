@@ -81,6 +81,10 @@ const FILL: &[(&str, &str)] = &[
             FALSE, FALSE, FALSE, 'wordpress:8', 'pingback', 'html');",
     ),
     (
+        "admin_display_name",
+        "UPDATE admins SET display_name = 'The owner' WHERE name = 'owner';",
+    ),
+    (
         "spam",
         "UPDATE comments SET fingerprint = 'fp-ann' WHERE author_name = 'Ann';
          INSERT INTO spam_tokens (site_id, token, spam_count, ham_count) VALUES

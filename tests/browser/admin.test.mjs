@@ -51,8 +51,10 @@ test('the one-time setup link from the log creates the first admin', async () =>
   const link = await until(() => env.kith.log().match(/(\/admin\/setup\?token=[0-9a-f]{64})/)?.[1], 'the setup link in the log');
   admin = await newPage(adminCtx);
   await admin.goto(env.kith.base + link);
-  await expectText(admin.locator('h1'), 'Create the first admin');
-  await admin.getByLabel('Name').fill('owner');
+  await expectText(admin.locator('h1'), 'Set up kith');
+  await admin.getByLabel("Your site's name").fill('Quiet Corner');
+  await admin.getByLabel("Your blog's address").fill('http://localhost:4321');
+  await admin.getByLabel('Login name').fill('owner');
   await admin.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await admin.getByLabel('Password again').fill(PASSWORD);
   await admin.getByRole('button', { name: 'Create admin' }).click();

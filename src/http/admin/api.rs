@@ -10,6 +10,8 @@ use super::transfer;
 use crate::domain::ban::Ban;
 use crate::domain::comment::CommentId;
 use crate::domain::fields::CommentBody;
+use crate::domain::site::SiteId;
+use crate::domain::thread::ThreadId;
 use crate::error::AppError;
 use crate::http::client::Client;
 use crate::render::SafeHtml;
@@ -68,6 +70,42 @@ pub(super) async fn get_session(ApiAdmin(session): ApiAdmin) -> HttpResponse {
     })
 }
 
+#[derive(Serialize, Deserialize)]
+pub(super) struct AccountBody {
+    #[serde(default)]
+    display_name: String,
+}
+
+/// `GET /admin/api/account`: the name readers see on this admin's replies.
+pub(super) async fn get_account(
+    state: web::Data<AppState>,
+    ApiAdmin(session): ApiAdmin,
+) -> Result<HttpResponse, AppError> {
+    let id = session.admin_id;
+    let display_name = service::blocking(&state, move |_, conn| {
+        crate::service::admin::auth::display_name(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountBody { display_name }))
+}
+
+/// `PUT /admin/api/account` with `{"display_name"}` (empty: the site's name).
+pub(super) async fn update_account(
+    state: web::Data<AppState>,
+    ApiWriter(session): ApiWriter,
+    body: web::Json<AccountBody>,
+) -> Result<HttpResponse, AppError> {
+    let name = crate::domain::admin::DisplayName::parse(&body.display_name)?;
+    let id = session.admin_id;
+    service::blocking(&state, move |_, conn| {
+        crate::service::admin::auth::set_display_name(conn, id, &name)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AccountBody {
+        display_name: body.into_inner().display_name.trim().to_string(),
+    }))
+}
+
 /// A comment as admins see it: e-mail and IP included.
 #[derive(Serialize)]
 pub struct AdminCommentResponse {
@@ -106,7 +144,7 @@ impl From<QueueItem> for AdminCommentResponse {
             author: c.author,
             email: c.email,
             website: c.website,
-            ip: i.client_ip,
+            ip: c.client_ip,
             html: c.body_html,
             body: c.body_markdown,
             status: c.status.as_str(),
@@ -156,10 +194,10 @@ pub fn site_id(
     state: &AppState,
     conn: &mut crate::db::DbConn,
     slug: Option<&str>,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<SiteId>, AppError> {
     match slug {
         None => Ok(None),
-        Some(slug) => Ok(Some(service::sites::find(state, conn, slug)?.id.0)),
+        Some(slug) => Ok(Some(service::sites::find(state, conn, slug)?.id)),
     }
 }
 
@@ -248,7 +286,7 @@ pub(super) async fn reply_comment(
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let item = service::blocking(&state, move |state, conn| {
-        let reply = moderate::reply_as_owner(state, conn, id, &session.name, &text)?;
+        let reply = moderate::reply_as_owner(state, conn, id, session.admin_id, &text)?;
         moderate::find(conn, reply.id)
     })
     .await?;
@@ -351,7 +389,7 @@ pub(super) async fn list_threads(
         .map(|t| {
             serde_json::json!({
                 "id": t.id, "site": t.site_slug, "key": t.key, "title": t.title, "url": t.url,
-                "created_at": t.created_at.and_utc(), "closed": t.closed, "comments": t.comments,
+                "created_at": t.created_at, "closed": t.closed, "comments": t.comments,
             })
         })
         .collect();
@@ -360,7 +398,7 @@ pub(super) async fn list_threads(
 
 async fn set_closed(
     state: web::Data<AppState>,
-    id: i64,
+    id: ThreadId,
     closed: bool,
 ) -> Result<HttpResponse, AppError> {
     service::blocking(&state, move |_, conn| {
@@ -376,7 +414,7 @@ pub(super) async fn close_thread(
     _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, path.into_inner(), true).await
+    set_closed(state, ThreadId(path.into_inner()), true).await
 }
 
 /// `POST /admin/api/threads/{id}/reopen`
@@ -385,7 +423,7 @@ pub(super) async fn reopen_thread(
     _admin: ApiWriter,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_closed(state, path.into_inner(), false).await
+    set_closed(state, ThreadId(path.into_inner()), false).await
 }
 
 fn site_json(site: &crate::domain::site::Site) -> serde_json::Value {

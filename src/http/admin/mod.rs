@@ -38,6 +38,8 @@ route_table! {
     post "/comments/{id}/edit" => pages::edit_comment, FormCsrf;
     post "/comments/{id}/reply" => pages::reply_comment, FormCsrf;
     post "/comments/{id}/delete-by-author" => pages::delete_by_author, FormCsrf;
+    get "/account" => pages::account, Read;
+    post "/account" => pages::update_account, FormCsrf;
     get "/bans" => pages::bans, Read;
     post "/bans" => pages::add_ban, FormCsrf;
     post "/bans/{id}/lift" => pages::lift_ban, FormCsrf;
@@ -65,6 +67,8 @@ route_table! {
     patch "/comments/{id}" => api::update_comment, HeaderCsrf;
     post "/comments/{id}/reply" => api::reply_comment, HeaderCsrf;
     post "/comments/{id}/delete-by-author" => api::delete_by_author, HeaderCsrf;
+    get "/account" => api::get_account, Read;
+    put "/account" => api::update_account, HeaderCsrf;
     get "/bans" => api::list_bans, Read;
     post "/bans" => api::create_ban, HeaderCsrf;
     delete "/bans/{id}" => api::delete_ban, HeaderCsrf;

@@ -11,9 +11,10 @@ use super::forms::{FormPairs, PageError, see_other};
 use super::session::{self, PageAdmin, PageWriter, cleared_cookie, session_cookie};
 use super::transfer::{self, UploadForm};
 use super::views::{self, Layout, Row, TabLink};
-use crate::domain::admin::{AdminName, Password};
+use crate::domain::admin::{AdminName, DisplayName, Password};
 use crate::domain::comment::CommentId;
 use crate::domain::fields::{CommentBody, FieldError};
+use crate::domain::thread::ThreadId;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::Client;
 use crate::service::admin::moderate::{self, Action, Tab};
@@ -61,6 +62,7 @@ fn notice(done: Option<&str>) -> Option<String> {
         "closed" => "The thread is closed to new comments.",
         "reopened" => "The thread is open again.",
         "saved" => "The site was saved.",
+        "account" => "Your name on replies was saved.",
         _ => return None,
     };
     Some(text.to_string())
@@ -179,6 +181,7 @@ pub(super) async fn setup_form(
             token,
             valid,
             error: None,
+            typed: views::SetupTyped::default(),
         },
     ))
 }
@@ -191,15 +194,23 @@ pub(super) async fn setup(
     session::require_same_origin(&req)?;
     let form = FormPairs::parse(&body);
     let token = form.text("token");
-    let parsed = (|| -> Result<(AdminName, Password), FieldError> {
-        let name = AdminName::parse(form.get("name").unwrap_or_default().trim())?;
+    let typed = views::SetupTyped {
+        name: form.text("name"),
+        display_name: form.text("display_name"),
+        site_name: form.text("site_name"),
+        blog_url: form.text("blog_url"),
+    };
+    let parsed = (|| -> Result<_, FieldError> {
+        let name = AdminName::parse(typed.name.trim())?;
         let password = Password::parse(form.text("password"))?;
         if form.get("password2") != Some(password.expose()) {
             return Err(FieldError::new("password2", "the two passwords differ"));
         }
-        Ok((name, password))
+        let display_name = DisplayName::parse(&typed.display_name)?;
+        let first_run = site_admin::FirstRun::parse(&typed.site_name, &typed.blog_url)?;
+        Ok((name, password, display_name, first_run))
     })();
-    let (name, password) = match parsed {
+    let (name, password, display_name, first_run) = match parsed {
         Ok(p) => p,
         Err(e) => {
             return Ok(views::html(
@@ -208,19 +219,38 @@ pub(super) async fn setup(
                     layout: Layout::public("Set up"),
                     token,
                     valid: true,
-                    error: Some(e.to_string()),
+                    error: Some(setup_message(&e)),
+                    typed,
                 },
             ));
         }
     };
     let logged_in = service::blocking(&state, move |state, conn| {
-        auth::complete_setup(state, conn, &token, &name, &password)
+        let logged_in = auth::complete_setup(state, conn, &token, &name, &password)?;
+        auth::set_display_name(conn, logged_in.session.admin_id, &display_name)?;
+        let slug = state.config.default_site.slug.clone();
+        site_admin::apply_first_run(state, conn, &slug, &first_run)?;
+        Ok(logged_in)
     })
     .await?;
     Ok(HttpResponse::SeeOther()
         .cookie(session_cookie(&state, logged_in.token))
         .insert_header((actix_web::http::header::LOCATION, "/admin"))
         .finish())
+}
+
+/// A setup form's mistake in the words of the form's labels (never a field's internal name).
+fn setup_message(e: &FieldError) -> String {
+    let label = match e.field {
+        "name" => "Login name",
+        "password" => "Password",
+        "password2" => "Password again",
+        "display_name" | "author" => "Your name on your replies",
+        "site_name" => "Your site's name",
+        "blog_url" => "Your blog's address",
+        _ => "This form",
+    };
+    format!("{label}: {}", e.message)
 }
 
 // ---- dashboard and queue ----
@@ -399,7 +429,7 @@ pub(super) async fn reply_comment(
     let id = CommentId(path.into_inner());
     let text = CommentBody::parse(form.text("body"), state.config.limits.body)?;
     let reply = service::blocking(&state, move |state, conn| {
-        moderate::reply_as_owner(state, conn, id, &session.name, &text)
+        moderate::reply_as_owner(state, conn, id, session.admin_id, &text)
     })
     .await?;
     Ok(see_other(&format!(
@@ -419,6 +449,52 @@ pub(super) async fn delete_by_author(
 }
 
 // ---- bans ----
+
+// ---- account ----
+
+pub(super) async fn account(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    notice_query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let id = session.admin_id;
+    let display_name =
+        service::blocking(&state, move |_, conn| auth::display_name(conn, id)).await?;
+    ok(&views::AccountPage {
+        layout: Layout::new("Your account", "account", &session)
+            .with_notice(notice(notice_query.done.as_deref())),
+        login_name: session.name.clone(),
+        display_name,
+        error: None,
+    })
+}
+
+pub(super) async fn update_account(
+    state: web::Data<AppState>,
+    PageWriter { session, form }: PageWriter,
+) -> PageResult {
+    let typed = form.text("display_name");
+    let name = match DisplayName::parse(&typed) {
+        Ok(name) => name,
+        Err(e) => {
+            return Ok(views::html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &views::AccountPage {
+                    layout: Layout::new("Your account", "account", &session),
+                    login_name: session.name.clone(),
+                    display_name: typed,
+                    error: Some(setup_message(&e)),
+                },
+            ));
+        }
+    };
+    let id = session.admin_id;
+    service::blocking(&state, move |_, conn| {
+        auth::set_display_name(conn, id, &name)
+    })
+    .await?;
+    Ok(see_other("/admin/account?done=account"))
+}
 
 pub(super) async fn bans(
     state: web::Data<AppState>,
@@ -498,7 +574,7 @@ pub(super) async fn threads(
         threads: list
             .into_iter()
             .map(|t| {
-                let started = views::when(&t.created_at.and_utc());
+                let started = views::when(&t.created_at);
                 (t, started)
             })
             .collect(),
@@ -519,7 +595,7 @@ pub(super) async fn set_thread_closed(
         Some("false") => false,
         _ => return Err(FieldError::new("closed", "must be true or false").into()),
     };
-    let id = path.into_inner();
+    let id = ThreadId(path.into_inner());
     service::blocking(&state, move |_, conn| {
         moderate::set_thread_closed(conn, id, closed)
     })

@@ -7,9 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::queue::ThreadSummary;
 use crate::domain::ban::Ban;
+use crate::domain::comment::CommentStatus;
 use crate::error::AppError;
 use crate::service::admin::auth::AdminSession;
-use crate::service::admin::moderate::{QueueItem, Tab};
+use crate::service::admin::moderate::{Action, QueueItem, Tab};
 use crate::service::admin::site_admin::SiteForm;
 
 /// Renders a page; a template failure is a 500 with a plain message.
@@ -113,6 +114,16 @@ pub struct SetupPage {
     pub token: String,
     pub valid: bool,
     pub error: Option<String>,
+    /// What was typed (kept when the form comes back with an error); never the passwords.
+    pub typed: SetupTyped,
+}
+
+#[derive(Default)]
+pub struct SetupTyped {
+    pub name: String,
+    pub display_name: String,
+    pub site_name: String,
+    pub blog_url: String,
 }
 
 /// A queue row, ready to show.
@@ -137,6 +148,18 @@ impl Row {
 
     pub fn status(&self) -> &'static str {
         self.item.comment.status.as_str()
+    }
+
+    /// Whether the row offers `action` (approve, spam, delete or restore) for its status.
+    pub fn offers(&self, action: Action) -> bool {
+        let status = self.item.comment.status;
+        match action {
+            Action::Approve => status != CommentStatus::Approved,
+            Action::Spam => status != CommentStatus::Spam,
+            Action::Delete => status != CommentStatus::Deleted,
+            Action::Restore => matches!(status, CommentStatus::Spam | CommentStatus::Deleted),
+            Action::Pin | Action::Unpin => true,
+        }
     }
 }
 
@@ -177,6 +200,15 @@ pub struct CommentPage {
     pub layout: Layout,
     pub row: Row,
     pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/account.html", config = "src/templates/askama.toml")]
+pub struct AccountPage {
+    pub layout: Layout,
+    pub login_name: String,
+    pub display_name: String,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]

@@ -114,7 +114,7 @@ pub async fn get_thread(
                 closed: page.thread.closed
                     || site
                         .settings
-                        .auto_closed(page.thread.created_at.and_utc(), service::now()),
+                        .auto_closed(page.thread.created_at, service::now()),
             },
             total: page.total,
             comments: page

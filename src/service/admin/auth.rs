@@ -8,7 +8,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::Duration;
 
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::admin::{AdminName, Password};
+use crate::domain::admin::{AdminName, DisplayName, Password};
 use crate::error::{AppError, ErrorKind};
 use crate::secrets::{Purpose, hash_token, random_token};
 use crate::service::now;
@@ -107,6 +107,20 @@ pub fn issue_setup_token(conn: &mut DbConn) -> Result<Option<String>, AppError> 
 /// Whether `token` is an unused setup token and no admin exists yet.
 pub fn setup_token_valid(conn: &mut DbConn, token: &str) -> Result<bool, AppError> {
     Ok(db::admins::count(conn)? == 0 && db::admins::setup_token_exists(conn, &hash_token(token))?)
+}
+
+/// Sets the name readers see on `admin_id`'s replies (empty: the site's name).
+pub fn set_display_name(
+    conn: &mut DbConn,
+    admin_id: i64,
+    name: &DisplayName,
+) -> Result<(), AppError> {
+    db::admins::update_display_name(conn, admin_id, name.as_str())
+}
+
+/// The name readers see on `admin_id`'s replies (empty: the site's name).
+pub fn display_name(conn: &mut DbConn, admin_id: i64) -> Result<String, AppError> {
+    Ok(db::admins::find_display_name(conn, admin_id)?.unwrap_or_default())
 }
 
 /// Creates the first admin with a setup token, which is used up, and logs them in.

@@ -4,11 +4,13 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::db::queue::{QueueFilter, QueueRow, ThreadSummary};
+use crate::db::queue::{QueueFilter, QueuedComment, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Ban, BanKind, BanRule};
 use crate::domain::comment::{self, Comment, CommentId, CommentStatus};
 use crate::domain::fields::{CommentBody, FieldError};
+use crate::domain::site::SiteId;
+use crate::domain::thread::ThreadId;
 use crate::error::{AppError, ErrorKind};
 use crate::secrets;
 use crate::service::now;
@@ -126,7 +128,6 @@ impl Search {
 #[derive(Debug, Clone)]
 pub struct QueueItem {
     pub comment: Comment,
-    pub client_ip: Option<String>,
     pub thread_key: String,
     pub thread_title: String,
     pub thread_url: String,
@@ -145,7 +146,7 @@ pub struct QueuePage {
 }
 
 /// Tab sizes, optionally for one site.
-pub fn tab_counts(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<(Tab, i64)>, AppError> {
+pub fn tab_counts(conn: &mut DbConn, site_id: Option<SiteId>) -> Result<Vec<(Tab, i64)>, AppError> {
     let by_status = db::queue::count_by_status(conn, site_id)?;
     let reported = reported_ids(conn, site_id)?.len() as i64;
     Ok(Tab::ALL
@@ -160,8 +161,8 @@ pub fn tab_counts(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<(Tab, i
         .collect())
 }
 
-fn reported_ids(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<i64>, AppError> {
-    let ids: Vec<i64> = db::queue::unreviewed_reports(conn)?
+fn reported_ids(conn: &mut DbConn, site_id: Option<SiteId>) -> Result<Vec<CommentId>, AppError> {
+    let ids: Vec<CommentId> = db::queue::unreviewed_reports(conn)?
         .into_iter()
         .map(|(id, _)| id)
         .collect();
@@ -170,13 +171,7 @@ fn reported_ids(conn: &mut DbConn, site_id: Option<i64>) -> Result<Vec<i64>, App
         Some(site) => {
             let mut kept = Vec::new();
             for id in ids {
-                if db::comments::find_in_site(
-                    conn,
-                    crate::domain::site::SiteId(site),
-                    CommentId(id),
-                )?
-                .is_some()
-                {
+                if db::comments::find_in_site(conn, site, id)?.is_some() {
                     kept.push(id);
                 }
             }
@@ -190,11 +185,11 @@ pub fn queue(
     conn: &mut DbConn,
     tab: Tab,
     search: &Search,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
     page: i64,
 ) -> Result<QueuePage, AppError> {
     let page = page.max(1);
-    let report_counts: HashMap<i64, i64> =
+    let report_counts: HashMap<CommentId, i64> =
         db::queue::unreviewed_reports(conn)?.into_iter().collect();
     let mut filter = QueueFilter {
         site_id,
@@ -215,7 +210,7 @@ pub fn queue(
     let mut rows = db::queue::list(conn, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
-    let ids: Vec<i64> = rows.iter().map(|r| r.comment.id).collect();
+    let ids: Vec<CommentId> = rows.iter().map(|r| r.comment.id).collect();
     let mut reasons = db::queue::report_reasons(conn, &ids)?;
     let items = rows
         .into_iter()
@@ -227,7 +222,7 @@ pub fn queue(
                 reasons.remove(&id).unwrap_or_default(),
             )
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     Ok(QueuePage {
         tab,
         items,
@@ -237,35 +232,33 @@ pub fn queue(
     })
 }
 
-fn item(row: QueueRow, reports: i64, report_reasons: Vec<String>) -> Result<QueueItem, AppError> {
-    let client_ip = row.comment.client_ip.clone();
-    Ok(QueueItem {
-        comment: row.comment.into_comment()?,
-        client_ip,
+fn item(row: QueuedComment, reports: i64, report_reasons: Vec<String>) -> QueueItem {
+    QueueItem {
+        comment: row.comment,
         thread_key: row.thread_key,
         thread_title: row.thread_title,
         thread_url: row.thread_url,
         site_slug: row.site_slug,
         reports,
         report_reasons,
-    })
+    }
 }
 
 /// One comment with its context, for the edit and reply page.
 pub fn find(conn: &mut DbConn, id: CommentId) -> Result<QueueItem, AppError> {
     let filter = QueueFilter {
-        ids: Some(vec![id.0]),
+        ids: Some(vec![id]),
         ..QueueFilter::default()
     };
     let row = db::queue::list(conn, &filter, 1, 0)?
         .into_iter()
         .next()
         .ok_or_else(not_found)?;
-    let reports = db::queue::count_unreviewed_reports(conn, id.0)?;
-    let reasons = db::queue::report_reasons(conn, &[id.0])?
-        .remove(&id.0)
+    let reports = db::queue::count_unreviewed_reports(conn, id)?;
+    let reasons = db::queue::report_reasons(conn, &[id])?
+        .remove(&id)
         .unwrap_or_default();
-    item(row, reports, reasons)
+    Ok(item(row, reports, reasons))
 }
 
 fn not_found() -> AppError {
@@ -343,33 +336,31 @@ pub fn apply_in_tx(
     let before: Vec<Comment> = ids
         .iter()
         .filter_map(|id| db::comments::find(conn, *id).transpose())
-        .map(|row| row.and_then(db::comments::CommentRow::into_comment))
         .collect::<Result<_, _>>()?;
-    let raw: Vec<i64> = ids.iter().map(|i| i.0).collect();
     let changed = match action {
         Action::Approve | Action::Restore => {
-            db::queue::update_status(conn, &raw, CommentStatus::Approved, None)?
+            db::queue::update_status(conn, ids, CommentStatus::Approved, None)?
         }
         Action::Spam => db::queue::update_status(
             conn,
-            &raw,
+            ids,
             CommentStatus::Spam,
             Some("marked as spam by an admin"),
         )?,
         Action::Delete => db::queue::update_status(
             conn,
-            &raw,
+            ids,
             CommentStatus::Deleted,
             Some("deleted by an admin"),
         )?,
-        Action::Pin => db::queue::update_pinned(conn, &raw, true)?,
-        Action::Unpin => db::queue::update_pinned(conn, &raw, false)?,
+        Action::Pin => db::queue::update_pinned(conn, ids, true)?,
+        Action::Unpin => db::queue::update_pinned(conn, ids, false)?,
     };
     if changed == 0 {
         return Err(not_found());
     }
     if !matches!(action, Action::Pin | Action::Unpin) {
-        let found = db::queue::existing_ids(conn, &raw)?;
+        let found = db::queue::existing_ids(conn, ids)?;
         db::queue::upsert_reviews(conn, &found, now().naive_utc())?;
     }
     for comment in &before {
@@ -402,17 +393,18 @@ pub fn edit(
     let now = now();
     write_tx(conn, |conn| {
         db::comments::find(conn, id)?.ok_or_else(not_found)?;
-        db::comments::update_body(conn, id, body.as_str(), &html, now.naive_utc())?.into_comment()
+        db::comments::update_body(conn, id, body.as_str(), &html, now.naive_utc())
     })
 }
 
-/// Replies to a comment as the site owner: published at once and marked as the owner's.
+/// Replies to a comment as the site owner: published at once and marked as the owner's, under
+/// the admin's display name (the site's name when they chose none; never the login name).
 /// Replying to a held comment approves it first, as WordPress does.
 pub fn reply_as_owner(
     state: &AppState,
     conn: &mut DbConn,
     id: CommentId,
-    author: &str,
+    admin_id: i64,
     body: &CommentBody,
 ) -> Result<Comment, AppError> {
     let html = state.renderer.markdown(body.as_str());
@@ -432,14 +424,19 @@ pub fn reply_as_owner(
             apply_in_tx(state, conn, &[id], Action::Approve)?;
         }
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
-        let site = db::sites::find_by_id(conn, crate::domain::site::SiteId(thread.site_id))?
-            .ok_or_else(not_found)?;
+        let site = db::sites::find_by_id(conn, thread.site_id)?.ok_or_else(not_found)?;
+        let display_name = db::admins::find_display_name(conn, admin_id)?.unwrap_or_default();
+        let author = if display_name.is_empty() {
+            site.name.as_str()
+        } else {
+            display_name.as_str()
+        };
         let ancestry = db::comments::ancestry(conn, id)?;
         let (parent_id, root_id, depth) =
             match comment::reply_position(&ancestry, site.settings.max_depth) {
                 Some((attach_to, depth)) => (
                     Some(attach_to.0),
-                    Some(parent.root_id.unwrap_or(parent.id)),
+                    Some(parent.root_id.unwrap_or(parent.id).0),
                     depth,
                 ),
                 None => (None, None, 0),
@@ -447,7 +444,7 @@ pub fn reply_as_owner(
         let reply = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
-                thread_id: parent.thread_id,
+                thread_id: parent.thread_id.0,
                 parent_id,
                 root_id,
                 depth,
@@ -469,8 +466,8 @@ pub fn reply_as_owner(
         )?;
         // Published at once: whoever asked to hear about replies or follows the page is told,
         // by the same path as every other comment that becomes visible.
-        crate::service::notifications::comment_published(state, conn, CommentId(reply.id))?;
-        reply.into_comment()
+        crate::service::notifications::comment_published(state, conn, reply.id)?;
+        Ok(reply)
     })
 }
 
@@ -481,8 +478,7 @@ pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppEr
     write_tx(conn, |conn| {
         let c = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         let thread = db::threads::find_by_id(conn, c.thread_id)?.ok_or_else(not_found)?;
-        let ids =
-            db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author_name)?;
+        let ids = db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author)?;
         let n = db::queue::update_status(
             conn,
             &ids,
@@ -528,14 +524,18 @@ pub fn lift_ban(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
 
 pub fn list_threads(
     conn: &mut DbConn,
-    site_id: Option<i64>,
+    site_id: Option<SiteId>,
     key_contains: Option<&str>,
 ) -> Result<Vec<ThreadSummary>, AppError> {
     db::queue::list_threads(conn, site_id, key_contains, 200)
 }
 
 /// Closes or reopens a thread to new comments.
-pub fn set_thread_closed(conn: &mut DbConn, thread_id: i64, closed: bool) -> Result<(), AppError> {
+pub fn set_thread_closed(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    closed: bool,
+) -> Result<(), AppError> {
     write_tx(conn, |conn| {
         db::threads::find_by_id(conn, thread_id)?
             .ok_or_else(|| AppError::new(ErrorKind::ThreadNotFound, "no such thread"))?;
@@ -571,10 +571,7 @@ pub fn dashboard(conn: &mut DbConn) -> Result<Dashboard, AppError> {
         ..QueueFilter::default()
     };
     let rows = db::queue::list(conn, &recent, 10, 0)?;
-    let latest = rows
-        .into_iter()
-        .map(|r| item(r, 0, Vec::new()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let latest = rows.into_iter().map(|r| item(r, 0, Vec::new())).collect();
     Ok(Dashboard {
         per_day,
         counts: tab_counts(conn, None)?,

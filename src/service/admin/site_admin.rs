@@ -231,6 +231,74 @@ fn words(field: &'static str, value: &str) -> Result<Vec<String>, FieldError> {
     Ok(list)
 }
 
+/// What the first-run setup asks about the blog: its name, and its address (whose origin may
+/// then show the comments).
+#[derive(Debug, Clone)]
+pub struct FirstRun {
+    pub site_name: String,
+    pub origin: Option<OriginPattern>,
+}
+
+impl FirstRun {
+    /// Checks the setup form's site fields; `blog_url` may be a whole page address.
+    pub fn parse(site_name: &str, blog_url: &str) -> Result<Self, FieldError> {
+        let site_name = site_name.trim();
+        if site_name.is_empty()
+            || site_name.chars().count() > 100
+            || site_name.chars().any(char::is_control)
+        {
+            return Err(FieldError::new("site_name", "must be 1 to 100 characters"));
+        }
+        let blog_url = blog_url.trim();
+        let origin = if blog_url.is_empty() {
+            None
+        } else {
+            let url = url::Url::parse(blog_url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    FieldError::new("blog_url", "must be an address like https://blog.example")
+                })?;
+            let origin = url.origin().ascii_serialization();
+            Some(
+                OriginPattern::parse(&origin)
+                    .map_err(|e| FieldError::new("blog_url", e.message))?,
+            )
+        };
+        Ok(Self {
+            site_name: site_name.to_string(),
+            origin,
+        })
+    }
+}
+
+/// Names the default site and allows the blog's origin, as the first admin said at setup.
+pub fn apply_first_run(
+    state: &AppState,
+    conn: &mut DbConn,
+    slug: &str,
+    first_run: &FirstRun,
+) -> Result<Arc<Site>, AppError> {
+    let site = find(conn, slug)?;
+    let mut origins = site.allowed_origins.clone();
+    if let Some(origin) = &first_run.origin
+        && !origins.contains(origin)
+    {
+        origins.push(origin.clone());
+    }
+    write_tx(conn, |conn| {
+        db::sites::update(
+            conn,
+            site.id,
+            &first_run.site_name,
+            &origins,
+            &site.settings,
+        )
+    })?;
+    state.sites.invalidate(slug);
+    crate::service::sites::find(state, conn, slug)
+}
+
 pub fn list(conn: &mut DbConn) -> Result<Vec<Site>, AppError> {
     db::sites::list(conn)
 }
