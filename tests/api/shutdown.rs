@@ -92,12 +92,16 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
     let health = read_response(&mut stream).await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let body = br#"{"body": "*finished* after SIGTERM"}"#;
+    // `Expect: 100-continue`: the server's `100 Continue` says it has parsed the head and is
+    // serving the request, so the signal cannot come before the request is in flight.
     let head = format!(
         "POST /api/v1/sites/default/preview HTTP/1.1\r\nHost: kith\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+         Expect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    let proceed = read_response(&mut stream).await;
+    assert!(proceed.starts_with("HTTP/1.1 100 Continue"), "{proceed}");
     stream.write_all(&body[..10]).await.unwrap();
 
     let pid = child.id().unwrap().to_string();
