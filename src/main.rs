@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
 use kith::domain::admin::{AdminName, Password};
-use kith::error::{AppError, ErrorKind};
+use kith::error::AppError;
 use kith::service::admin::auth;
 use kith::service::{self, export::ExportFormat, import::HostRule, import::ImportOptions};
 use kith::startup::{self, Application};
@@ -286,7 +286,7 @@ fn export(config: Config, args: ExportArgs) -> Result<(), String> {
 
 /// The message for the user: the cause too when it is an internal error.
 fn describe(e: &AppError) -> String {
-    if e.kind == ErrorKind::Internal {
+    if e.kind.is_outage() {
         e.to_string()
     } else {
         e.message.clone()
@@ -303,8 +303,45 @@ fn serve(config: Config) -> Result<(), String> {
             "kith is listening on {url} (demo page at {url}/); database: {}",
             app.state().config.database.describe()
         );
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        let handle = app.stop_handle();
+        let grace = app.state().config.server.shutdown_timeout_secs;
+        actix_web::rt::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(
+                "{signal} received: no new connections; finishing requests in flight (for up to {grace} s)"
+            );
+            handle.stop(true).await;
+        });
+        app.run_until_stopped().await.map_err(|e| e.to_string())?;
+        tracing::info!("kith stopped");
+        Ok(())
     })
+}
+
+/// Waits for SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C); returns its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::warn!("cannot listen for SIGTERM; stop kith with SIGKILL");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 fn migrate(config: Config) -> Result<(), String> {

@@ -101,8 +101,20 @@ pub enum OpenError {
     Pool(#[from] r2d2::PoolError),
 }
 
-/// Opens a pool for `url`. For SQLite the file and its folder are created when missing.
+/// How long a caller waits for a pool connection unless configured otherwise
+/// (`database.acquire_timeout_secs`).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens a pool for `url` with the default acquire timeout.
 pub fn connect(url: &str, size: u32) -> Result<DbPool, OpenError> {
+    connect_with(url, size, DEFAULT_ACQUIRE_TIMEOUT)
+}
+
+/// Opens a pool for `url`. For SQLite the file and its folder are created when missing.
+/// A caller waits at most `acquire_timeout` for a connection; then it gets an error, which
+/// becomes 503 `database_unavailable` (so an unreachable database answers fast, and the pool
+/// reconnects by itself once the database is back).
+pub fn connect_with(url: &str, size: u32, acquire_timeout: Duration) -> Result<DbPool, OpenError> {
     let backend = Backend::of(url).ok_or_else(|| OpenError::Scheme(url.to_string()))?;
     let target = match backend {
         Backend::Postgres => url.to_string(),
@@ -125,7 +137,7 @@ pub fn connect(url: &str, size: u32) -> Result<DbPool, OpenError> {
     manager.connect().map_err(OpenError::First)?;
     let pool = Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(acquire_timeout)
         .build(manager)?;
     Ok(pool)
 }
@@ -200,6 +212,15 @@ pub fn postgres_readiness(url: &str, default_site: &str) -> Result<Readiness, Ap
         )));
     }
     Ok(Readiness::Ready)
+}
+
+/// How many embedded migrations the database has not run yet (0 when it is current).
+pub fn count_pending_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
+    let pending = match conn {
+        DbConn::Pg(c) => c.pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    pending.map_err(|e| AppError::internal(anyhow::anyhow!("cannot list migrations: {e}")))
 }
 
 /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (so read-then-write work
