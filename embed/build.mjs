@@ -1,4 +1,5 @@
-// Bundles and minifies embed/src into the files the kith binary embeds: embed.js, embed.css and
+// Bundles and minifies embed/src into the files the kith binary embeds: embed.js (with the styles
+// inside), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
 // count.js (next to this file). `--check` builds in memory and fails when the committed files
 // differ from what the source gives (tests/run uses it); `--watch` rebuilds on every change.
 // The output depends only on the source and the pinned esbuild version.
@@ -8,6 +9,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// `import styles from './embed.css'` in the script gives the minified stylesheet as a string, so
+// the styles travel with the script (no second round trip before the first comment is styled).
+const inlineCss = {
+  name: 'inline-css',
+  setup(build) {
+    build.onResolve({ filter: /\.css$/ }, args => (args.kind == 'import-statement'
+      ? { path: path.join(args.resolveDir, args.path), namespace: 'css-text' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'css-text' }, async args => {
+      const { code } = await esbuild.transform(await fs.promises.readFile(args.path, 'utf8'), { loader: 'css', minify: true, target: options.target });
+      return { contents: `export default ${JSON.stringify(code.trim())}`, loader: 'js', watchFiles: [args.path] };
+    });
+  },
+};
+
 const banner = '/* kith embed, built from embed/src by `npm run build`: edit the source, not this file. */';
 const options = {
   absWorkingDir: here,
@@ -25,6 +41,7 @@ const options = {
   legalComments: 'none',
   banner: { js: banner, css: banner },
   logLevel: 'warning',
+  plugins: [inlineCss],
 };
 
 if (process.argv.includes('--watch')) {

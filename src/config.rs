@@ -47,6 +47,13 @@ pub struct ServerConfig {
     pub assets_dir: String,
     /// Peers whose `X-Forwarded-For` header is believed (IPs or CIDR ranges).
     pub trusted_proxies: Vec<String>,
+    /// Longest accepted request target (path and query), in bytes; longer gets 414.
+    pub max_uri_bytes: usize,
+    /// Seconds a request body may go without sending a byte before the request gets 408 and
+    /// its connection is closed (request heads have their own, fixed 5 s limit).
+    pub body_timeout_secs: u64,
+    /// Seconds to let requests in flight finish after SIGTERM or SIGINT before closing them.
+    pub shutdown_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -56,6 +63,8 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Connections in the pool.
     pub pool_size: u32,
+    /// Seconds a request waits for a pool connection before it gets 503 database_unavailable.
+    pub acquire_timeout_secs: u64,
 }
 
 impl DatabaseConfig {
@@ -303,6 +312,9 @@ impl Default for ServerConfig {
             demo_page: true,
             assets_dir: String::new(),
             trusted_proxies: Vec::new(),
+            max_uri_bytes: 8192,
+            body_timeout_secs: 10,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -312,6 +324,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://data/kith.db".into(),
             pool_size: 8,
+            acquire_timeout_secs: 2,
         }
     }
 }
@@ -425,6 +438,18 @@ impl Config {
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(invalid(
+                "database.acquire_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.server.body_timeout_secs == 0 {
+            return Err(invalid("server.body_timeout_secs", "must be at least 1"));
+        }
+        if self.server.max_uri_bytes < 256 {
+            return Err(invalid("server.max_uri_bytes", "must be at least 256"));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
@@ -586,6 +611,7 @@ mod masking_tests {
         let config = DatabaseConfig {
             url: "sqlite://data/kith.db".into(),
             pool_size: 1,
+            ..DatabaseConfig::default()
         };
         assert_eq!(config.describe(), "SQLite at data/kith.db");
     }

@@ -40,6 +40,13 @@ pub enum ErrorKind {
     LinkExpired,
     LinkUsed,
     MailDisabled,
+    BadRequest,
+    MethodNotAllowed,
+    RequestTimeout,
+    UriTooLong,
+    HeadersTooLarge,
+    DatabaseUnavailable,
+    MigrationsPending,
     Internal,
 }
 
@@ -75,13 +82,26 @@ impl ErrorKind {
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
+            Self::BadRequest => "bad_request",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
+            Self::UriTooLong => "uri_too_long",
+            Self::HeadersTooLarge => "headers_too_large",
+            Self::DatabaseUnavailable => "database_unavailable",
+            Self::MigrationsPending => "migrations_pending",
             Self::Internal => "internal_error",
         }
     }
 
     pub fn status(self) -> StatusCode {
         match self {
-            Self::MalformedJson | Self::MalformedQuery => StatusCode::BAD_REQUEST,
+            Self::MalformedJson | Self::MalformedQuery | Self::BadRequest => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
@@ -102,12 +122,61 @@ impl ErrorKind {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
-            Self::MailDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MailDisabled | Self::DatabaseUnavailable | Self::MigrationsPending => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
+
+impl ErrorKind {
+    /// The kind that stands for an error status produced outside kith's own code (the HTTP
+    /// layer, an extractor), so that every error answer carries a stable code.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::URI_TOO_LONG => Self::UriTooLong,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Self::HeadersTooLarge,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidField,
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::CsrfFailed,
+            StatusCode::SERVICE_UNAVAILABLE => Self::DatabaseUnavailable,
+            s if s.is_client_error() => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+
+    /// A fault on the server's side (a bug or an outage), not in the request.
+    pub fn is_outage(self) -> bool {
+        matches!(self, Self::Internal | Self::DatabaseUnavailable)
+    }
+
+    /// A message for a kind produced by [`ErrorKind::for_status`].
+    pub fn generic_message(self) -> &'static str {
+        match self {
+            Self::NotFound => "nothing here",
+            Self::MethodNotAllowed => "this method is not allowed here",
+            Self::RequestTimeout => "the request body did not arrive in time",
+            Self::PayloadTooLarge => "the request body is too large",
+            Self::UriTooLong => "the address is too long",
+            Self::HeadersTooLarge => "the request headers are too large",
+            Self::UnsupportedMediaType => "this content type is not accepted here",
+            Self::DatabaseUnavailable => "the database is unavailable; try again shortly",
+            Self::Internal => "something went wrong on our side",
+            _ => "the request was refused",
+        }
+    }
+}
+
+/// Seconds a client is asked to wait when the database is unavailable.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
 /// An error on its way to becoming a JSON response.
 #[derive(Debug)]
@@ -155,6 +224,19 @@ impl AppError {
         }
     }
 
+    /// The database cannot be reached (no pool connection within the acquire timeout, or the
+    /// connection broke): 503 with `Retry-After`. The cause is logged.
+    pub fn database_unavailable(source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            retry_after_secs: Some(DATABASE_RETRY_AFTER_SECS),
+            source: Some(source.into()),
+            ..Self::new(
+                ErrorKind::DatabaseUnavailable,
+                ErrorKind::DatabaseUnavailable.generic_message(),
+            )
+        }
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
@@ -187,13 +269,40 @@ impl From<FieldError> for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(e)
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // The server went away under an open connection (stopped, restarted, network).
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::database_unavailable(e)
+            }
+            Error::DatabaseError(_, ref info) if connection_lost(info.message()) => {
+                Self::database_unavailable(e)
+            }
+            e => Self::internal(e),
+        }
     }
 }
 
+/// Whether a PostgreSQL error message says the connection is gone (libpq reports these
+/// without an SQLSTATE, so diesel cannot classify them).
+fn connection_lost(message: &str) -> bool {
+    [
+        "server closed the connection unexpectedly",
+        "terminating connection due to administrator command",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// No connection within `database.acquire_timeout_secs`: the database is down or saturated.
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::internal(e)
+        Self::database_unavailable(e)
     }
 }
 
@@ -219,6 +328,8 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if self.kind == ErrorKind::Internal {
             tracing::error!(error = %self, "request failed");
+        } else if self.kind == ErrorKind::DatabaseUnavailable {
+            tracing::warn!(error = %self, "database unavailable");
         }
         let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
             error: self.kind.code(),

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith::config::Config;
 use kith::domain::admin::{AdminName, Password};
-use kith::error::{AppError, ErrorKind};
+use kith::error::AppError;
 use kith::service::admin::auth;
 use kith::service::{self, export::ExportFormat, import::HostRule, import::ImportOptions};
 use kith::startup::{self, Application};
@@ -198,6 +198,12 @@ fn import(config: Config, args: ImportArgs) -> Result<(), String> {
     };
     let bytes = std::fs::read(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    // A dry run never opens the configured database for writing (see `scratch_database`).
+    let (config, _scratch) = if args.dry_run {
+        scratch_database(config)?
+    } else {
+        (config, None)
+    };
     let state = startup::prepare(config).map_err(|e| e.to_string())?;
     let mut conn = service::conn(&state).map_err(|e| describe(&e))?;
     let bar: Arc<OnceLock<ProgressBar>> = Arc::new(OnceLock::new());
@@ -209,7 +215,7 @@ fn import(config: Config, args: ImportArgs) -> Result<(), String> {
         host,
         progress: Some(Arc::new(move |done, total| {
             if total < 5_000 {
-                return;
+                return Ok(());
             }
             let bar = progress_bar.get_or_init(|| {
                 let bar = ProgressBar::new(total);
@@ -221,6 +227,7 @@ fn import(config: Config, args: ImportArgs) -> Result<(), String> {
                 bar
             });
             bar.set_position(done);
+            Ok(())
         })),
     };
     let result = service::import::import_file(&state, &mut conn, &args.site, &bytes, &options);
@@ -238,6 +245,49 @@ fn import(config: Config, args: ImportArgs) -> Result<(), String> {
     list("repaired", summary.notes.iter().cloned());
     println!("{summary}");
     Ok(())
+}
+
+/// The database a dry run works on, so that it writes nothing where the real import would:
+/// - no SQLite file yet: an in-memory database (as the real run would start empty);
+/// - a SQLite file: a snapshot of it (`VACUUM INTO`, read-only) in a temporary folder,
+///   migrated there if this kith is newer;
+/// - PostgreSQL without kith's tables: an in-memory database; with them, the database itself
+///   (the import's dry run only reads), unless it needs migrating or lacks the default site,
+///   which a dry run cannot do without writing: then it says so.
+fn scratch_database(mut config: Config) -> Result<(Config, Option<tempfile::TempDir>), String> {
+    let url = config.database.url.clone();
+    let in_memory = |mut config: Config| {
+        config.database.url = "sqlite://:memory:".into();
+        // one connection: each in-memory connection is a database of its own
+        config.database.pool_size = 1;
+        config
+    };
+    match kith::db::pool::Backend::of(&url) {
+        Some(kith::db::pool::Backend::Sqlite) => {
+            let path = url.trim_start_matches("sqlite://");
+            if path == ":memory:" || !std::path::Path::new(path).exists() {
+                return Ok((in_memory(config), None));
+            }
+            let dir = tempfile::tempdir().map_err(|e| format!("dry run: {e}"))?;
+            let copy = dir.path().join("snapshot.db");
+            kith::db::pool::snapshot_sqlite(path, &copy).map_err(|e| format!("dry run: {e}"))?;
+            config.database.url = format!("sqlite://{}", copy.display());
+            Ok((config, Some(dir)))
+        }
+        Some(kith::db::pool::Backend::Postgres) => {
+            match kith::db::pool::postgres_readiness(&url, &config.default_site.slug)
+                .map_err(|e| format!("dry run: {e}"))?
+            {
+                kith::db::pool::Readiness::Empty => Ok((in_memory(config), None)),
+                kith::db::pool::Readiness::Ready => Ok((config, None)),
+                kith::db::pool::Readiness::NeedsSetup(why) => Err(format!(
+                    "dry run: the database {why}; a real import would set it up first, which a \
+                     dry run does not do. Run `kith migrate`, then the dry run"
+                )),
+            }
+        }
+        None => Ok((config, None)),
+    }
 }
 
 fn list(label: &str, items: impl ExactSizeIterator<Item = String>) {
@@ -261,7 +311,7 @@ fn export(config: Config, args: ExportArgs) -> Result<(), String> {
 
 /// The message for the user: the cause too when it is an internal error.
 fn describe(e: &AppError) -> String {
-    if e.kind == ErrorKind::Internal {
+    if e.kind.is_outage() {
         e.to_string()
     } else {
         e.message.clone()
@@ -278,7 +328,18 @@ fn serve(config: Config) -> Result<(), String> {
             "kith is listening on {url} (demo page at {url}/); database: {}",
             app.state().config.database.describe()
         );
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        let handle = app.stop_handle();
+        let grace = app.state().config.server.shutdown_timeout_secs;
+        actix_web::rt::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(
+                "{signal} received: no new connections; finishing requests in flight (for up to {grace} s)"
+            );
+            handle.stop(true).await;
+        });
+        app.run_until_stopped().await.map_err(|e| e.to_string())?;
+        tracing::info!("kith stopped");
+        Ok(())
     })
 }
 
@@ -322,6 +383,32 @@ fn restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
             file.display()
         )),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Waits for SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C); returns its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                tracing::warn!("cannot listen for SIGTERM; stop kith with SIGKILL");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Purpose {
     /// A reader's likes and reports are stored under a keyed hash of their IP address, never
     /// the address itself.
     Voter,
+    /// A site's name in the import keys of its exports (`kith@{slug}.{tag}#{id}`,
+    /// [`crate::service::import::own_source`]): stable per site, different per installation.
+    ExportSource,
 }
 
 /// Which key a purpose's MAC is keyed with.
@@ -104,6 +107,11 @@ impl Purpose {
                 key: KeySource::Master,
                 prefix: b"voter\0",
                 tag_bytes: 16,
+            },
+            Self::ExportSource => Layout {
+                key: KeySource::Derived("export-source"),
+                prefix: b"kith/export-source/v1\n",
+                tag_bytes: 6,
             },
         }
     }

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
@@ -85,6 +85,7 @@ impl Application {
         };
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::http::edge::edge))
                 .wrap(Compress::default())
                 .wrap(actix_web::middleware::from_fn(
                     crate::http::request_id::request_id,
@@ -98,6 +99,10 @@ impl Application {
                     crate::http::routes(cfg, max_body);
                 })
         })
+        // kith handles SIGTERM and SIGINT itself (`kith serve`), so that tests running many
+        // applications in one process do not install signal handlers.
+        .disable_signals()
+        .shutdown_timeout(state.config.server.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             address: "listener".into(),
@@ -131,8 +136,15 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the server is stopped (e.g. by SIGTERM), then lets the mail worker
-    /// finish the mail in flight.
+    /// A handle that stops the server: `stop(true)` stops accepting connections at once and
+    /// lets requests in flight finish (for up to `server.shutdown_timeout_secs`).
+    pub fn stop_handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (see [`Application::stop_handle`]), then lets the
+    /// mail worker finish the mail in flight; a mail it could not finish in time gets its
+    /// lease released, so another process sends it at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = match self.metrics_server {
             // The metrics listener stops with the main server, never the other way round.
@@ -146,7 +158,8 @@ impl Application {
             None => self.server.await,
         };
         if let Some(worker) = self.mail_worker {
-            worker.stop().await;
+            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+            worker.stop_within(grace).await;
         }
         result
     }
@@ -168,6 +181,7 @@ fn metrics_server(state: &AppState, address: &str) -> Result<(u16, Server), Star
             .default_service(web::to(crate::http::errors::not_found))
     })
     .workers(1)
+    .disable_signals()
     .listen(listener)
     .map_err(bind_error)?
     .run();
@@ -180,7 +194,11 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         .trusted_proxies()
         .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     let limiters = Limiters::new(&config.rate_limits).map_err(AppError::internal)?;
-    let pool = db::connect(&config.database.url, config.database.pool_size)?;
+    let pool = db::pool::connect_with(
+        &config.database.url,
+        config.database.pool_size,
+        Duration::from_secs(config.database.acquire_timeout_secs),
+    )?;
     let keys = setup_database(&pool, &config)?;
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)

@@ -1,23 +1,45 @@
-// Identicons drawn in the browser, so no avatar request ever leaves for a third party.
-import { svgEl } from './dom.js';
+// Identicons drawn in the browser, so no avatar request ever leaves for a third party. Each is a
+// single element whose filled cells are background layers, painted once it scrolls into view.
+import { el } from './dom.js';
+
+const hexOf = new WeakMap();
+let observer;
 
 /**
  * A 5×5 mirrored grid from the comment's `avatar` hex string (a hash the server derives from the
  * e-mail): the first three digits pick the hue, the next ones which cells are filled.
  */
-export function identicon(hex) {
-  const digits = [...(hex || '')].map(c => parseInt(c, 16) || 0);
+function draw(avatar) {
+  const digits = [...hexOf.get(avatar)].map(c => parseInt(c, 16) || 0);
   const fill = `hsl(${((digits[0] << 8) | (digits[1] << 4) | digits[2]) % 360},55%,50%)`;
-  const svg = svgEl('svg', { viewBox: '-.75 -.75 6.5 6.5', class: 'kith-avatar', 'aria-hidden': 'true' });
-  // 15 cells: the left three columns, mirrored onto the right two.
+  const images = [], positions = [];
+  // 15 cells: the left three columns, mirrored onto the right two. The tile is 6.5 cells wide
+  // (a margin of .75 around the grid); a layer's percentage position is its offset / 5.5 cells.
   for (let cell = 0; cell < 15; cell++) {
     if ((digits[3 + (cell >> 2)] >> (cell & 3)) & 1) {
-      const column = (cell / 5) | 0, y = cell % 5;
-      svg.append(
-        svgEl('rect', { x: column, y, width: 1, height: 1, fill }),
-        svgEl('rect', { x: 4 - column, y, width: 1, height: 1, fill }),
-      );
+      const column = (cell / 5) | 0, y = (75 + (cell % 5) * 100) / 5.5;
+      for (const x of [column, 4 - column]) {
+        images.push(`linear-gradient(${fill},${fill})`);
+        positions.push(`${(75 + x * 100) / 5.5}% ${y}%`);
+      }
     }
   }
-  return svg;
+  avatar.style.backgroundImage = images.join();
+  avatar.style.backgroundPosition = positions.join();
+}
+
+/** The avatar tile; its cells are drawn when it comes near the screen. */
+export function identicon(hex) {
+  const avatar = el('span', { className: 'kith-avatar', 'aria-hidden': 'true' });
+  hexOf.set(avatar, hex || '');
+  observer ||= new IntersectionObserver(entries => {
+    for (const { isIntersecting, target } of entries) {
+      if (isIntersecting) {
+        observer.unobserve(target);
+        draw(target);
+      }
+    }
+  }, { rootMargin: '200px' });
+  observer.observe(avatar);
+  return avatar;
 }

@@ -24,9 +24,14 @@ export function renderLinkback(view, linkback) {
     excerpt);
 }
 
-/** Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state. */
+/**
+ * Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state.
+ * Kept to 15 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
+ * elements (the card's padding holds the avatar, its children flow in lines), the avatar is one
+ * element, and Like, Reply and Report are `<input type=button>`, whose label needs no text node.
+ */
 export function renderComment(view, comment) {
-  const { t, ago, lang } = view.i18n;
+  const { t, ago, exactTime } = view.i18n;
   const own = view.own.entries[comment.id];
   const deleted = comment.status == 'deleted', pending = comment.status == 'pending';
   if (own && comment.status == 'approved') {
@@ -37,44 +42,43 @@ export function renderComment(view, comment) {
   const body = el('div', { className: 'kith-body' });
   // The server's sanitized HTML: the only thing that ever goes into innerHTML.
   if (deleted) body.append(el('em', {}, t('deleted')));
-  else body.innerHTML = comment.html;
-  const actions = el('div', { className: 'kith-actions' });
+  else body.innerHTML = comment.html.trim();  // (a trailing newline would be one more node)
   const replies = el('ol', { className: 'kith-replies' });
   const website = isWebUrl(comment.website) ? comment.website : null;
   const article = el('article', { className: 'kith-card', tabIndex: -1 },
-    el('div', { className: 'kith-meta' },
-      !deleted && identicon(comment.avatar),
-      !deleted && el(website ? 'a' : 'span',
-        { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
-        comment.author || t('anon')),
-      comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
-      comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
-      el('a', { className: 'kith-time', href: '#comment-' + comment.id },
-        el('time', { dateTime: comment.created_at, title: new Date(comment.created_at).toLocaleString(lang) },
-          ago(comment.created_at))),
-      comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited'))),
+    !deleted && identicon(comment.avatar),
+    !deleted && el(website ? 'a' : 'span',
+      { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
+      comment.author || t('anon')),
+    comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
+    comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
+    el('a', { className: 'kith-time', href: '#comment-' + comment.id },
+      el('time', { dateTime: comment.created_at, title: exactTime(comment.created_at) }, ago(comment.created_at))),
+    comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
     pending && el('p', { className: 'kith-pending' }, t('pending')),
-    body,
-    actions);
+    body);
   const item = el('li', { className: 'kith-comment', id: 'comment-' + comment.id }, article, replies);
   for (const reply of comment.replies || []) replies.append(renderComment(view, reply));
   if (deleted) return item;
 
   if (!pending) {
-    actions.append(
+    article.append(
       likeButton(view, comment),
-      !view.closed && button(t('reply'), () => view.form.open(comment, item)),
-      button(t('report'), () => reportComment(view, comment)));
+      !view.closed && action(t('reply'), () => view.form.open(comment, item)),
+      action(t('report'), () => reportComment(view, comment)));
   }
   if (own && new Date(own.editable_until) > Date.now()) {
-    addOwnerActions(view, { comment, own, item, article, body, actions });
+    addOwnerActions(view, { comment, own, item, article, body });
   }
   return item;
 }
 
+/** An action under a comment: an `<input type=button>` (one node, the label is its value). */
+const action = (value, onclick, className = 'kith-link-button') => el('input', { type: 'button', className, value, onclick });
+
 function likeButton(view, comment) {
   const { t } = view.i18n;
-  const like = button('', async () => {
+  const like = action('', async () => {
     try {
       const result = await view.api(`comments/${comment.id}/like`, { method: 'POST' });
       view.liked.ids[comment.id] = 1;
@@ -85,10 +89,8 @@ function likeButton(view, comment) {
     }
   }, 'kith-link-button kith-like');
   const show = (count, pressed) => {
-    like.replaceChildren(
-      el('span', { 'aria-hidden': 'true' }, '♥ '),
-      el('span', { className: 'kith-visually-hidden' }, t('like') + ' '),
-      '' + count);
+    like.value = '♥ ' + count;
+    like.setAttribute('aria-label', t('like') + ' ' + count);
     like.setAttribute('aria-pressed', !!pressed);
   };
   show(comment.likes, view.liked.ids[comment.id]);
@@ -109,7 +111,7 @@ function reportComment(view, comment) {
 }
 
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
-function addOwnerActions(view, { comment, own, item, article, body, actions }) {
+function addOwnerActions(view, { comment, own, item, article, body }) {
   const { t } = view.i18n;
   const ownerHeaders = { 'X-Edit-Token': own.edit_token };
   const timeLeft = el('span', { className: 'kith-time-left' });
@@ -122,7 +124,7 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
     const { preview, toggle } = markdownPreview(view, text, showError);
     const close = () => {
       editor.remove();
-      body.hidden = actions.hidden = false;
+      article.classList.remove('kith-editing');
       edit.focus();
     };
     const save = async () => {
@@ -141,8 +143,9 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
         button(t('save'), save, 'kith-button'),
         toggle,
         button(t('cancel'), close, 'kith-button kith-secondary')));
-    body.hidden = actions.hidden = true;
-    article.insertBefore(editor, actions);
+    // While editing, the body and the actions are hidden (embed.css: .kith-editing).
+    article.classList.add('kith-editing');
+    body.after(editor);
     text.focus();
   });
 
@@ -179,6 +182,6 @@ function addOwnerActions(view, { comment, own, item, article, body, actions }) {
     timeLeft.textContent = t('left', { t: `${minutes}:${seconds}` });
     return true;
   };
-  actions.append(edit, remove, timeLeft);
+  article.append(edit, remove, timeLeft);
   if (update()) view.everySecond(timeLeft, update);
 }

@@ -18,13 +18,6 @@ export function el(tag, props, ...children) {
   return element;
 }
 
-/** Creates an SVG element with the given attributes. */
-export function svgEl(tag, attributes) {
-  const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const name in attributes) element.setAttribute(name, attributes[name]);
-  return element;
-}
-
 /** A plain button (not a submit button). */
 export const button = (label, onclick, className = 'kith-link-button') =>
   el('button', { type: 'button', className, onclick }, label);

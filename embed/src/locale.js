@@ -20,18 +20,23 @@ export async function loadStrings(serverBase, lang) {
 
 /**
  * `t(key, values)` fills `{name}` placeholders; a string given as plural forms
- * (`{ one, other, … }`) picks the form for `values.n`. `ago(date)` says "5 minutes ago".
+ * (`{ one, other, … }`) picks the form for `values.n`. `ago(date)` says "5 minutes ago",
+ * `exactTime(date)` the date and time.
  */
 export function createTranslator({ lang, strings }) {
-  let plurals, relativeTime;
-  try {
+  // Made once: toLocaleString() per comment would build a new formatter for each.
+  let plurals, relativeTime, dateTime;
+  const makeFormatters = () => {
     plurals = new Intl.PluralRules(lang);
     relativeTime = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+  };
+  try {
+    makeFormatters();
   } catch {
     // an invalid language tag
     lang = 'en';
-    plurals = new Intl.PluralRules(lang);
-    relativeTime = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    makeFormatters();
   }
 
   const t = (key, values = {}) => {
@@ -53,5 +58,5 @@ export function createTranslator({ lang, strings }) {
     return relativeTime.format(unit == 'second' && amount > -45 ? 0 : Math.round(amount), unit);
   };
 
-  return { lang, t, ago };
+  return { lang, t, ago, exactTime: date => dateTime.format(new Date(date)) };
 }

@@ -32,7 +32,7 @@ const cssColor = ({ r, g, b }) => `rgb(${r} ${g} ${b})`;
 
 export function applyTheme(container, root) {
   const hostColors = new CSSStyleSheet();
-  root.adoptedStyleSheets = [hostColors];
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, hostColors];
   const update = () => {
     const chosen = container.dataset.kithTheme;
     const background = hostBackground(container);

@@ -6,6 +6,7 @@ import { ownComments, likedComments } from './storage.js';
 import { renderComment, renderLinkback } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
+import styles from './embed.css';
 
 const PAGE_SIZE = 50;
 // When not even the language files load (the server is down).
@@ -39,12 +40,6 @@ export async function mountThread(container, serverBase) {
   const threadKey = options.kithKey || defaultThreadKey();
   const api = createApi(serverBase, site);
 
-  const root = container.attachShadow({ mode: 'open' });
-  const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
-  const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
-  root.append(el('link', { rel: 'stylesheet', href: serverBase + 'embed.css' }), section);
-  applyTheme(container, root);
-
   let sort = 'oldest';
   const fetchPage = cursor =>
     api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
@@ -56,12 +51,26 @@ export async function mountThread(container, serverBase) {
       });
 
   // The language is the container's, else the site's (known with the settings). Start fetching
-  // the likely one (the container's, else the page's) alongside the settings and the thread.
+  // the likely one (the container's, else the page's) alongside the settings and the thread,
+  // before anything else.
   const likelyLang = options.kithLang || document.documentElement.lang || 'en';
   loadStrings(serverBase, likelyLang);
+  const data = Promise.all([api('settings'), fetchPage()]);
+
+  // Requests on their way, the frame is set up while they travel.
+  const root = container.attachShadow({ mode: 'open' });
+  // The styles came with the script: no request, and the first paint is already styled.
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(styles);
+  root.adoptedStyleSheets = [sheet];
+  const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
+  const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
+  root.append(section);
+  applyTheme(container, root);
+
   let settings, firstPage, strings;
   try {
-    [settings, firstPage] = await Promise.all([api('settings'), fetchPage()]);
+    [settings, firstPage] = await data;
     strings = await loadStrings(serverBase, options.kithLang || settings.language || 'en');
     if (!strings) throw new Error('no interface strings');
   } catch (error) {

@@ -48,18 +48,17 @@ pub fn markdown(data: &[u8]) {
     assert_only_allowed_html(html.as_str());
 }
 
-/// HTML from another system (imports) is cleaned to the same allowed set.
+/// HTML from another system (imports), and WordPress comment text, are cleaned to the same
+/// allowed set.
 pub fn sanitizer(data: &[u8]) {
-    let html = renderer().html(&text(data));
-    assert_only_allowed_html(html.as_str());
+    let source = text(data);
+    assert_only_allowed_html(renderer().html(&source).as_str());
+    assert_only_allowed_html(renderer().wordpress(&source).as_str());
 }
 
-const TAGS: &[&str] = &[
-    "p", "br", "em", "strong", "a", "code", "pre", "blockquote", "ul", "ol", "li", "del",
-];
-
-/// Walks the HTML: every `<` opens an allowed tag whose attributes are allowed and quoted, so
-/// no script, event handler or style can be in it. Text between tags cannot hold a raw `<`.
+/// Walks the HTML: every `<` opens a tag of the renderer's allowlist with allowlisted, quoted
+/// attributes; and, whatever the allowlist says, no event handler, no style, and links only to
+/// http(s) or mailto. Text between tags cannot hold a raw `<`.
 pub fn assert_only_allowed_html(html: &str) {
     let mut rest = html;
     while let Some(start) = rest.find('<') {
@@ -71,22 +70,33 @@ pub fn assert_only_allowed_html(html: &str) {
         let tag = tag.strip_prefix('/').unwrap_or(tag);
         let tag = tag.strip_suffix('/').unwrap_or(tag);
         let (name, mut attributes) = tag.split_once(' ').unwrap_or((tag, ""));
-        assert!(TAGS.contains(&name), "tag <{name}> in {html:?}");
+        assert!(
+            kith::render::ALLOWED_TAGS.contains(&name),
+            "tag <{name}> in {html:?}"
+        );
         while !attributes.trim().is_empty() {
             let attr = attributes.trim_start();
             let (attr_name, value) = attr
                 .split_once("=\"")
                 .unwrap_or_else(|| panic!("unquoted attribute in {html:?}"));
-            let allowed = matches!((name, attr_name), ("a", "href" | "rel") | ("ol", "start"));
+            let allowed = kith::render::ALLOWED_ATTRIBUTES.contains(&(name, attr_name))
+                || (name, attr_name) == ("a", "rel");
             assert!(allowed, "attribute {attr_name} on <{name}> in {html:?}");
+            let lower_name = attr_name.to_ascii_lowercase();
+            assert!(
+                !lower_name.starts_with("on") && lower_name != "style",
+                "attribute {attr_name} in {html:?}"
+            );
             let close = value
                 .find('"')
                 .unwrap_or_else(|| panic!("unclosed attribute in {html:?}"));
             let value = &value[..close];
-            if attr_name == "href" {
+            if matches!(attr_name, "href" | "cite") {
                 let lower = value.to_ascii_lowercase();
                 assert!(
-                    ["http:", "https:", "mailto:"].iter().any(|s| lower.starts_with(s)),
+                    ["http:", "https:", "mailto:"]
+                        .iter()
+                        .any(|s| lower.starts_with(s)),
                     "href {value:?} in {html:?}"
                 );
             }
@@ -160,10 +170,20 @@ fn at(secs: i64) -> DateTime<Utc> {
 pub fn tokens(data: &[u8]) {
     let token = text(data);
     let now = at(1_800_000_000);
-    assert!(Link::verify(&token, keys(), 1_800_000_000).is_err(), "{token:?}");
     assert!(
-        form_token::verify(keys(), 1, &token, now, Duration::ZERO, form_token::DEFAULT_MAX_AGE)
-            .is_err()
+        Link::verify(&token, keys(), 1_800_000_000).is_err(),
+        "{token:?}"
+    );
+    assert!(
+        form_token::verify(
+            keys(),
+            1,
+            &token,
+            now,
+            Duration::ZERO,
+            form_token::DEFAULT_MAX_AGE
+        )
+        .is_err()
     );
     let (challenge, nonce) = token.split_once(' ').unwrap_or((&token, ""));
     assert!(pow::verify(keys(), 1, challenge, nonce, now, pow::DEFAULT_MAX_AGE).is_err());
@@ -179,12 +199,23 @@ pub fn tokens(data: &[u8]) {
             changed[i] = *replacement;
             let changed = String::from_utf8_lossy(&changed);
             let verdict = form_token::verify(
-                keys(), 1, &changed, now, Duration::ZERO, form_token::DEFAULT_MAX_AGE,
+                keys(),
+                1,
+                &changed,
+                now,
+                Duration::ZERO,
+                form_token::DEFAULT_MAX_AGE,
             );
             assert!(verdict.is_err(), "{changed:?} passed");
         }
-        let verdict =
-            form_token::verify(keys(), 1, &real, now, Duration::ZERO, form_token::DEFAULT_MAX_AGE);
+        let verdict = form_token::verify(
+            keys(),
+            1,
+            &real,
+            now,
+            Duration::ZERO,
+            form_token::DEFAULT_MAX_AGE,
+        );
         assert!(verdict.is_ok(), "{verdict:?}");
     }
 }

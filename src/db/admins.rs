@@ -170,13 +170,32 @@ pub fn count_failures_since(
         .get_result(conn)?)
 }
 
-pub fn insert_failure(conn: &mut DbConn, scope: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    diesel::insert_into(login_failures::table)
+/// Records a failed (or not yet checked) login of `scope`; returns its id.
+pub fn insert_failure(conn: &mut DbConn, scope: &str, now: NaiveDateTime) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(login_failures::table)
         .values((
             login_failures::scope.eq(scope),
             login_failures::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .returning(login_failures::id)
+        .get_result(conn)?)
+}
+
+pub fn delete_failures_by_id(conn: &mut DbConn, ids: &[i64]) -> Result<(), AppError> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)?;
+    Ok(())
+}
+
+/// Makes the rest of the current write transaction the only one counting or recording login
+/// failures, so that counting and recording are one step. PostgreSQL needs a table lock (its
+/// transactions would otherwise each count without seeing the others' new rows); on SQLite
+/// the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+pub fn lock_failures(conn: &mut DbConn) -> Result<(), AppError> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConn::Pg(c) => c.batch_execute("LOCK TABLE login_failures IN EXCLUSIVE MODE")?,
+        DbConn::Sqlite(_) => {}
+    }
     Ok(())
 }
 

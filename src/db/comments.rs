@@ -103,9 +103,6 @@ pub struct ImportedCommentRow<'a> {
     pub body_format: BodyFormat,
 }
 
-/// Where an already imported comment sits: `(import_key, id, root_id, depth)`.
-pub type ImportedPlace = (String, i64, Option<i64>, i32);
-
 /// Inserts a batch of imported comments in one statement; returns `(id, thread_id,
 /// import_key)` of each row (in no promised order).
 pub fn insert_imported_batch(
@@ -129,22 +126,21 @@ pub fn insert_imported_batch(
     })
 }
 
-/// The imported comments of a thread, by import key.
-pub fn list_imported(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<ImportedPlace>, AppError> {
-    let rows: Vec<(Option<String>, i64, Option<i64>, i32)> = comments::table
+/// Where a comment sits: `(import_key, id, root_id, depth)`.
+pub type Place = (Option<String>, i64, Option<i64>, i32);
+
+/// Every comment of a thread with its import key (`None` for comments written here), for an
+/// import to find what it already holds.
+pub fn list_places(conn: &mut DbConn, thread: ThreadId) -> Result<Vec<Place>, AppError> {
+    Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))
-        .filter(comments::import_key.is_not_null())
         .select((
             comments::import_key,
             comments::id,
             comments::root_id,
             comments::depth,
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(key, id, root, depth)| key.map(|k| (k, id, root, depth)))
-        .collect())
+        .load(conn)?)
 }
 
 /// Every comment of a site, by thread then id (for exports).

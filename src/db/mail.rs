@@ -120,6 +120,18 @@ pub fn claim(
     Ok(changed == 1)
 }
 
+/// Gives up this worker's lease on a mail it did not finish (shutdown), so it is due again.
+pub fn release_lease(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::id.eq(id))
+            .filter(mail_outbox::status.eq(PENDING)),
+    )
+    .set(mail_outbox::locked_until.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn update_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), AppError> {
     diesel::update(mail_outbox::table.find(id))
         .set((

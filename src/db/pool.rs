@@ -101,8 +101,20 @@ pub enum OpenError {
     Pool(#[from] r2d2::PoolError),
 }
 
-/// Opens a pool for `url`. For SQLite the file and its folder are created when missing.
+/// How long a caller waits for a pool connection unless configured otherwise
+/// (`database.acquire_timeout_secs`).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens a pool for `url` with the default acquire timeout.
 pub fn connect(url: &str, size: u32) -> Result<DbPool, OpenError> {
+    connect_with(url, size, DEFAULT_ACQUIRE_TIMEOUT)
+}
+
+/// Opens a pool for `url`. For SQLite the file and its folder are created when missing.
+/// A caller waits at most `acquire_timeout` for a connection; then it gets an error, which
+/// becomes 503 `database_unavailable` (so an unreachable database answers fast, and the pool
+/// reconnects by itself once the database is back).
+pub fn connect_with(url: &str, size: u32, acquire_timeout: Duration) -> Result<DbPool, OpenError> {
     let backend = Backend::of(url).ok_or_else(|| OpenError::Scheme(url.to_string()))?;
     let target = match backend {
         Backend::Postgres => url.to_string(),
@@ -125,7 +137,7 @@ pub fn connect(url: &str, size: u32) -> Result<DbPool, OpenError> {
     manager.connect().map_err(OpenError::First)?;
     let pool = Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(acquire_timeout)
         .build(manager)?;
     Ok(pool)
 }
@@ -137,6 +149,78 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| AppError::internal(anyhow::anyhow!("migrations failed: {e}")))
+}
+
+/// Copies a SQLite database to `dest` without writing to it: opened read-only, copied with
+/// `VACUUM INTO` (a consistent snapshot even while a server writes). For dry runs.
+pub fn snapshot_sqlite(path: &str, dest: &Path) -> Result<(), ConnectError> {
+    let escape = |p: &str| {
+        p.replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    };
+    // With a -wal file (a server has the database open) a read-only connection sees its
+    // commits. Without one nothing is open and everything is in the main file: `immutable`
+    // then reads it without creating -wal and -shm files next to it.
+    let mode = if Path::new(&format!("{path}-wal")).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    let mut conn = SqliteConnection::establish(&format!("file:{}?{mode}", escape(path)))?;
+    let dest = dest.to_string_lossy().replace('\'', "''");
+    conn.batch_execute(&format!("VACUUM INTO '{dest}'"))?;
+    Ok(())
+}
+
+/// Whether a PostgreSQL database is ready for a dry run (nothing to migrate or create).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// No kith tables: as good as a new database.
+    Empty,
+    Ready,
+    /// What a real run would have to write first.
+    NeedsSetup(String),
+}
+
+/// Looks at a PostgreSQL database without writing to it.
+pub fn postgres_readiness(url: &str, default_site: &str) -> Result<Readiness, AppError> {
+    #[derive(QueryableByName)]
+    struct Present {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        present: bool,
+    }
+    let mut conn = PgConnection::establish(url)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("cannot connect: {e}")))?;
+    let tables: Present = diesel::sql_query(
+        "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS present",
+    )
+    .get_result(&mut conn)?;
+    if !tables.present {
+        return Ok(Readiness::Empty);
+    }
+    let pending = conn
+        .has_pending_migration(PG_MIGRATIONS)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("migrations: {e}")))?;
+    if pending {
+        return Ok(Readiness::NeedsSetup("needs migrating".into()));
+    }
+    let mut conn = DbConn::Pg(conn);
+    if crate::db::sites::find_by_slug(&mut conn, default_site)?.is_none() {
+        return Ok(Readiness::NeedsSetup(format!(
+            "has no default site `{default_site}` yet"
+        )));
+    }
+    Ok(Readiness::Ready)
+}
+
+/// How many embedded migrations the database has not run yet (0 when it is current).
+pub fn count_pending_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
+    let pending = match conn {
+        DbConn::Pg(c) => c.pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    pending.map_err(|e| AppError::internal(anyhow::anyhow!("cannot list migrations: {e}")))
 }
 
 /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (so read-then-write work

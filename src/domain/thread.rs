@@ -48,10 +48,13 @@ impl ThreadKey {
         } else {
             format!("http://kith.invalid{value}")
         };
-        let path = url::Url::parse(&full)
-            .map_err(|_| err("is not a valid URL or path"))?
-            .path()
-            .to_string();
+        let parsed = url::Url::parse(&full).map_err(|_| err("is not a valid URL or path"))?;
+        let mut path = parsed.path().to_string();
+        // WordPress's plain permalinks (`/?p=123`, `/?page_id=7`): the post is in the query,
+        // so that one parameter stays in the key (every other query parameter is dropped).
+        if let Some((name, id)) = plain_permalink(&parsed) {
+            path = format!("{path}?{name}={id}");
+        }
         if path.chars().count() > max {
             return Err(err(&format!("must be at most {max} characters")));
         }
@@ -61,6 +64,20 @@ impl ThreadKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the key names a post by a plain permalink (`/?p=123`).
+    pub fn is_plain_permalink(&self) -> bool {
+        self.0.contains("?p=") || self.0.contains("?page_id=")
+    }
+}
+
+/// The `p` (post) or `page_id` (page) parameter of a WordPress plain permalink, when numeric.
+fn plain_permalink(url: &url::Url) -> Option<(&'static str, String)> {
+    ["p", "page_id"].into_iter().find_map(|name| {
+        url.query_pairs()
+            .find(|(k, v)| k == name && !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+            .map(|(_, v)| (name, v.into_owned()))
+    })
 }
 
 /// Title and URL of the page, sent with the first comment.
@@ -114,6 +131,20 @@ mod tests {
         let a = ThreadKey::parse("https://blog.example/a/?utm=1#comments", 500).unwrap();
         let b = ThreadKey::parse("/a/", 500).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn plain_permalinks_keep_their_post_parameter_only() {
+        let post = ThreadKey::parse("https://blog.example/?p=123&utm=x#c", 500).unwrap();
+        assert_eq!(post.as_str(), "/?p=123");
+        assert!(post.is_plain_permalink());
+        assert_eq!(ThreadKey::parse("/?p=123", 500).unwrap(), post);
+        let page = ThreadKey::parse("https://blog.example/index.php?page_id=7", 500).unwrap();
+        assert_eq!(page.as_str(), "/index.php?page_id=7");
+        assert_ne!(ThreadKey::parse("/?p=124", 500).unwrap(), post);
+        // not a post number: dropped like any query
+        assert_eq!(ThreadKey::parse("/?p=abc", 500).unwrap().as_str(), "/");
+        assert!(!ThreadKey::parse("/a/", 500).unwrap().is_plain_permalink());
     }
 
     #[test]

@@ -29,6 +29,13 @@ pub async fn cors(
     };
     let origin = origin.to_string();
     if is_same_origin(&req, &origin) {
+        if req.method() == Method::OPTIONS {
+            // A page of this server asking before it sends: everything is allowed to it.
+            let response = HttpResponse::NoContent()
+                .insert_header((header::ALLOW, ALLOWED_METHODS))
+                .finish();
+            return Ok(req.into_response(response));
+        }
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let verdict = match (site_slug(req.path()), req.app_data::<web::Data<AppState>>()) {
@@ -39,6 +46,7 @@ pub async fn cors(
     };
     match verdict {
         Verdict::Allowed => {}
+        Verdict::Unavailable(error) => return Ok(req.into_response(error.error_response())),
         Verdict::Refused => return Ok(refuse(req, &origin)),
         // No site by that name: the handler answers 404 `site_not_found`, readable by the page
         // (a preflight is still refused), so the embed can say the site name is wrong.
@@ -117,6 +125,8 @@ enum Verdict {
     Allowed,
     Refused,
     NoSuchSite,
+    /// The database could not be asked (503, so the client retries rather than gives up).
+    Unavailable(AppError),
 }
 
 async fn site_allows(state: AppState, slug: &str, origin: String) -> Verdict {
@@ -138,6 +148,7 @@ async fn site_allows(state: AppState, slug: &str, origin: String) -> Verdict {
     {
         Ok(allowed) => verdict(allowed),
         Err(e) if e.kind == ErrorKind::SiteNotFound => Verdict::NoSuchSite,
+        Err(e) if e.kind == ErrorKind::DatabaseUnavailable => Verdict::Unavailable(e),
         Err(_) => Verdict::Refused,
     }
 }

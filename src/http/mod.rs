@@ -7,8 +7,10 @@ pub mod assets;
 pub mod client;
 pub mod cors;
 pub mod demo;
+pub mod edge;
 pub mod errors;
 pub mod headers;
+pub mod health;
 pub mod mail;
 pub mod metrics;
 pub mod request_id;
@@ -38,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 .configure(api::routes)
                 .default_service(web::to(errors::not_found)),
         )
+        .configure(health::routes)
         .configure(admin::routes)
         .configure(mail::routes)
         .configure(assets::routes)

@@ -77,6 +77,8 @@ struct V1 {
 struct V1Comment {
     comment_hex: String,
     #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
     commenter_hex: Option<String>,
     #[serde(default)]
     parent_hex: Option<String>,
@@ -135,7 +137,13 @@ fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
             )
         })
         .collect();
-    let mut data = ImportData::default();
+    let mut data = ImportData {
+        source: doc
+            .comments
+            .iter()
+            .find_map(|c| c.domain.as_deref().and_then(super::source_name)),
+        ..ImportData::default()
+    };
     let mut order: Vec<String> = Vec::new();
     let mut threads: HashMap<String, ImportThread> = HashMap::new();
     for c in doc.comments {
@@ -245,6 +253,8 @@ struct V3Page {
 #[serde(rename_all = "camelCase")]
 struct V3Comment {
     id: String,
+    #[serde(default)]
+    url: Option<String>,
     page_id: String,
     #[serde(default)]
     parent_id: Option<String>,
@@ -306,7 +316,13 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
             )
         })
         .collect();
-    let mut data = ImportData::default();
+    let mut data = ImportData {
+        source: doc
+            .comments
+            .iter()
+            .find_map(|c| c.url.as_deref().and_then(super::url_host)),
+        ..ImportData::default()
+    };
     let mut page_index: HashMap<String, usize> = HashMap::new();
     let mut threads: Vec<ImportThread> = Vec::new();
     for p in doc.pages {

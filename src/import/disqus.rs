@@ -52,7 +52,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
             doc.position(root.pos),
         ));
     }
-    let mut data = ImportData::default();
+    let mut data = ImportData {
+        // One export is one forum.
+        source: root
+            .children_named("thread")
+            .find_map(|t| super::source_name(t.child_text("forum"))),
+        ..ImportData::default()
+    };
 
     // Threads may be declared after the posts that use them: collect them first.
     let mut threads: HashMap<String, ThreadInfo> = HashMap::new();

@@ -267,6 +267,8 @@ fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
         .into_values()
         .filter(|t| !t.comments.is_empty())
         .collect();
+    // Isso keeps paths; a page address with a host names the blog.
+    data.source = data.threads.iter().find_map(|t| super::url_host(&t.key));
     Ok(data)
 }
 
@@ -418,6 +420,8 @@ fn generic_json(bytes: &[u8]) -> Result<ImportData, ImportError> {
             data.threads.push(thread);
         }
     }
+    // Isso keeps paths; a page address with a host names the blog.
+    data.source = data.threads.iter().find_map(|t| super::url_host(&t.key));
     Ok(data)
 }
 

@@ -30,6 +30,10 @@ pub(crate) struct KithFile {
     /// When the file was written (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Names the blog of the file's plain (non-key) source ids; kith's own exports give every
+    /// comment its full import key instead and leave this out.
+    #[serde(default)]
+    pub source: Option<String>,
     #[serde(default)]
     pub threads: Vec<ImportThread>,
 }
@@ -98,6 +102,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         }
     }
     let mut data = ImportData {
+        source: file.source.as_deref().and_then(super::source_name),
         threads: file.threads,
         ..ImportData::default()
     };

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::domain::comment::{CommentKind, CommentStatus};
 pub use archive::unpack;
+pub use wordpress::IMPORT_KEY_META;
 
 /// The export formats kith can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,12 +81,18 @@ impl FromStr for Format {
 /// Everything read from one export file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportData {
+    /// The blog the file comes from, as [`source_name`] writes it (a WXR channel link, a Disqus
+    /// forum, an Isso or Commento host); `None` when the file does not say. Import keys combine
+    /// it with each comment's id, so the same id from another blog is another comment.
+    pub source: Option<String>,
     pub threads: Vec<ImportThread>,
     /// Records left out, each with the reason.
     pub skipped: Vec<Skipped>,
     /// Repairs made while keeping a record (e.g. a reply whose parent is missing was kept as
     /// top-level, a duplicated id was renamed). For the CLI's report.
     pub notes: Vec<String>,
+    /// Comments without a usable date that took their post's date (or the file's).
+    pub dated_from_post: usize,
 }
 
 /// One page with comments.
@@ -503,6 +510,130 @@ pub(crate) fn json_error(what: &str, e: &serde_json::Error) -> ImportError {
         format!("{what}: {kind}: {detail}"),
         format!("line {}, column {}", e.line(), e.column()),
     )
+}
+
+/// Decodes HTML character references once (`&laquo;` → `«`, `&#8217;` → `’`, `&amp;lt;` →
+/// `&lt;`): names, websites and titles from WordPress and Disqus carry them, and kith stores
+/// text as text. Anything that is not a known reference is kept as written.
+pub fn decode_entities(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('&') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let end = after
+            .char_indices()
+            .take(40)
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '#'))
+            .map(|(i, c)| (i, c == ';'));
+        let decoded = match end {
+            Some((len, true)) if len > 0 => resolve_reference(&after[..len]).map(|s| (s, len + 1)),
+            _ => None,
+        };
+        match decoded {
+            Some((s, used)) => {
+                out.push_str(&s);
+                rest = &after[used..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn resolve_reference(name: &str) -> Option<String> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse::<u32>().ok()?,
+        };
+        // NUL and surrogates are not characters a page may show.
+        return match char::from_u32(code) {
+            Some('\0') | None => Some('\u{fffd}'.to_string()),
+            Some(c) => Some(c.to_string()),
+        };
+    }
+    quick_xml::escape::resolve_html5_entity(name).map(str::to_string)
+}
+
+/// A blog's name in import keys: a URL without scheme, query, fragment or trailing `/`, host
+/// lowercased (`https://Example.tld/blog/` → `example.tld/blog`); anything else trimmed. `#`
+/// and white space never appear in it, so a key splits unambiguously.
+pub fn source_name(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let without_scheme = raw
+        .split_once("://")
+        .filter(|(scheme, _)| {
+            scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
+        .map_or(raw, |(_, rest)| rest);
+    let cut = without_scheme
+        .find(['?', '#'])
+        .map_or(without_scheme, |i| &without_scheme[..i]);
+    let (host, path) = cut.split_once('/').unwrap_or((cut, ""));
+    let host = host.rsplit('@').next().unwrap_or(host).to_lowercase();
+    let path = path.trim_end_matches('/');
+    let name = if path.is_empty() {
+        host
+    } else {
+        format!("{host}/{path}")
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '#' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The host of an absolute URL, as [`source_name`] writes it.
+pub(crate) fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.trim().split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    source_name(host)
+}
+
+/// An import key: `{format}@{source}#{id}` (`wordpress@example.tld#42`). One comment of one
+/// blog has one key wherever it travels (kith files and kith's WXR carry it).
+pub fn make_key(format: Format, source: Option<&str>, id: &str) -> String {
+    format!("{}@{}#{id}", format.name(), source.unwrap_or(""))
+}
+
+/// Splits a key made by [`make_key`]: `(format, source, id)`.
+pub fn split_key(key: &str) -> Option<(Format, &str, &str)> {
+    let (format, rest) = key.split_once('@')?;
+    let format = match format {
+        "wordpress" => Format::WordPress,
+        "disqus" => Format::Disqus,
+        "isso" => Format::Isso,
+        "commento" => Format::Commento,
+        "kith" => Format::Kith,
+        _ => return None,
+    };
+    let (source, id) = rest.split_once('#')?;
+    (!id.is_empty()).then_some((format, source, id))
+}
+
+/// Keys written by kith before 0.2 (`wordpress:42`, `kith:17`): no blog in them. Still
+/// recognized, so re-importing a file into a database filled by an older kith adds nothing.
+pub fn is_legacy_key(key: &str) -> bool {
+    key.split_once(':').is_some_and(|(format, id)| {
+        !id.is_empty() && ["wordpress", "disqus", "isso", "commento", "kith"].contains(&format)
+    })
 }
 
 /// Shared helpers for the parsers.

@@ -44,6 +44,23 @@ fn rss_text<'a>(e: &'a Element, local: &str) -> &'a str {
         .map_or("", |c| c.text.trim())
 }
 
+/// The meta key under which kith's WXR export carries a comment's import key.
+pub const IMPORT_KEY_META: &str = "_kith_import_key";
+
+/// An RSS date (`pubDate`, RFC 2822).
+fn parse_rss_date(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// The date of a post: `wp:post_date_gmt`, else `wp:post_date` (read as UTC), else `pubDate`.
+fn post_date(item: &Element) -> Option<DateTime<Utc>> {
+    parse_wp_date(wp_text(item, "post_date_gmt"))
+        .or_else(|| parse_wp_date(wp_text(item, "post_date")))
+        .or_else(|| parse_rss_date(rss_text(item, "pubDate")))
+}
+
 fn parse_wp_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if s.is_empty() || s.starts_with("0000-00-00") {
@@ -72,7 +89,20 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
             doc.position(root.pos),
         ));
     };
-    let mut data = ImportData::default();
+    let mut data = ImportData {
+        source: [
+            rss_text(channel, "link"),
+            wp_text(channel, "base_blog_url"),
+            wp_text(channel, "base_site_url"),
+        ]
+        .into_iter()
+        .find_map(super::source_name),
+        ..ImportData::default()
+    };
+    // A comment without a date takes its post's, else the file's, else the import's.
+    let file_date = parse_rss_date(rss_text(channel, "pubDate"))
+        .or_else(|| channel.children_named("item").find_map(post_date))
+        .unwrap_or_else(Utc::now);
     for (item_no, item) in channel.children_named("item").enumerate() {
         let comments: Vec<&Element> = item
             .children
@@ -111,9 +141,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
             closed: wp_text(item, "comment_status") == "closed",
             comments: Vec::with_capacity(comments.len()),
         };
+        let date = post_date(item).unwrap_or(file_date);
         for c in comments {
-            match comment(c) {
-                Ok(comment) => thread.comments.push(comment),
+            match comment(c, date) {
+                Ok((comment, dated)) => {
+                    data.dated_from_post += usize::from(dated);
+                    thread.comments.push(comment);
+                }
                 Err(reason) => data.skipped.push(Skipped {
                     source_id: wp_text(c, "comment_id").to_string(),
                     reason: format!(
@@ -124,6 +158,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
                 }),
             }
         }
+        use_import_keys(&mut thread, &comments_meta(item));
         if !thread.comments.is_empty() {
             data.threads.push(thread);
         }
@@ -131,7 +166,42 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     Ok(data)
 }
 
-fn comment(c: &Element) -> Result<ImportComment, String> {
+/// `comment id → import key` for the comments of an item that carry kith's meta key.
+fn comments_meta(item: &Element) -> std::collections::HashMap<String, String> {
+    item.children
+        .iter()
+        .filter(|c| c.is("comment") && is_wp(c))
+        .filter_map(|c| {
+            let key = c
+                .children
+                .iter()
+                .filter(|m| m.is("commentmeta") && is_wp(m))
+                .find(|m| wp_text(m, "meta_key") == IMPORT_KEY_META)
+                .map(|m| wp_text(m, "meta_value"))
+                .filter(|k| super::split_key(k).is_some() || super::is_legacy_key(k))?;
+            Some((wp_text(c, "comment_id").to_string(), key.to_string()))
+        })
+        .collect()
+}
+
+/// Comments exported by kith carry their import key: it becomes their id (parents follow), so
+/// the comment is recognized wherever the file is imported.
+fn use_import_keys(thread: &mut ImportThread, keys: &std::collections::HashMap<String, String>) {
+    if keys.is_empty() {
+        return;
+    }
+    for c in &mut thread.comments {
+        if let Some(key) = keys.get(&c.source_id) {
+            c.source_id.clone_from(key);
+        }
+        if let Some(key) = c.parent_source_id.as_ref().and_then(|p| keys.get(p)) {
+            c.parent_source_id = Some(key.clone());
+        }
+    }
+}
+
+/// One comment, and whether it took the post's date for want of its own.
+fn comment(c: &Element, post_date: DateTime<Utc>) -> Result<(ImportComment, bool), String> {
     let id = wp_text(c, "comment_id");
     if id.is_empty() {
         return Err("comment has no <wp:comment_id>".into());
@@ -142,15 +212,9 @@ fn comment(c: &Element) -> Result<ImportComment, String> {
         "trackback" => CommentKind::Trackback,
         other => return Err(format!("comment_type '{other}' is not a public comment")),
     };
-    let created_at = parse_wp_date(wp_text(c, "comment_date_gmt"))
-        .or_else(|| parse_wp_date(wp_text(c, "comment_date")))
-        .ok_or_else(|| {
-            format!(
-                "no usable date (comment_date_gmt '{}', comment_date '{}')",
-                wp_text(c, "comment_date_gmt"),
-                wp_text(c, "comment_date")
-            )
-        })?;
+    let own_date = parse_wp_date(wp_text(c, "comment_date_gmt"))
+        .or_else(|| parse_wp_date(wp_text(c, "comment_date")));
+    let created_at = own_date.unwrap_or(post_date);
     let status = match wp_text(c, "comment_approved") {
         "1" | "approve" | "approved" | "" => CommentStatus::Approved,
         "0" | "hold" => CommentStatus::Pending,
@@ -167,26 +231,29 @@ fn comment(c: &Element) -> Result<ImportComment, String> {
         "" => "Anonymous".to_string(),
         a => a.to_string(),
     };
-    Ok(ImportComment {
-        source_id: id.to_string(),
-        parent_source_id,
-        author,
-        email: non_empty(wp_text(c, "comment_author_email")),
-        website: non_empty(wp_text(c, "comment_author_url")),
-        ip: non_empty(wp_text(c, "comment_author_IP")),
-        user_agent: non_empty(wp_text(c, "comment_agent")),
-        created_at,
-        edited_at: None,
-        body: ImportBody::Html(wp_text(c, "comment_content").to_string()),
-        rendered_html: None,
-        status,
-        kind,
-        likes: 0,
-        pinned: false,
-        owner: false,
-        notify_replies: false,
-        held_reason: None,
-    })
+    Ok((
+        ImportComment {
+            source_id: id.to_string(),
+            parent_source_id,
+            author,
+            email: non_empty(wp_text(c, "comment_author_email")),
+            website: non_empty(wp_text(c, "comment_author_url")),
+            ip: non_empty(wp_text(c, "comment_author_IP")),
+            user_agent: non_empty(wp_text(c, "comment_agent")),
+            created_at,
+            edited_at: None,
+            body: ImportBody::Html(wp_text(c, "comment_content").to_string()),
+            rendered_html: None,
+            status,
+            kind,
+            likes: 0,
+            pinned: false,
+            owner: false,
+            notify_replies: false,
+            held_reason: None,
+        },
+        own_date.is_none(),
+    ))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! good (a 5xx reply). Safe to run in several processes at once. It needs only the pool and
 //! the mail settings (nothing from `service`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -44,6 +46,9 @@ const MAX_BACKOFF_MS: u64 = 24 * 3600 * 1000;
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    pool: DbPool,
+    /// The id of the mail the worker holds a lease on, 0 when none.
+    leased: Arc<AtomicI64>,
 }
 
 impl WorkerHandle {
@@ -51,6 +56,32 @@ impl WorkerHandle {
         let _ = self.stop.send(true);
         if let Err(e) = self.task.await {
             tracing::warn!(error = %e, "the mail worker ended abnormally");
+        }
+    }
+
+    /// Asks the worker to stop after the mail in flight (it claims no further one) and waits
+    /// up to `grace`; then ends it and releases the lease of the mail it was sending, so
+    /// another process (or the next start) sends it without waiting for the lease to lapse.
+    /// That mail may then go out twice; it is never lost.
+    pub async fn stop_within(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the mail worker ended abnormally"),
+            Err(_) => {
+                task.abort();
+                let _ = task.await;
+                let id = self.leased.swap(0, Ordering::SeqCst);
+                if id != 0 {
+                    let released =
+                        blocking(&self.pool, move |conn| db::mail::release_lease(conn, id)).await;
+                    match released {
+                        Ok(()) => tracing::info!(id, "released the lease of an unsent mail"),
+                        Err(e) => tracing::warn!(id, error = %e, "could not release a mail lease"),
+                    }
+                }
+            }
         }
     }
 }
@@ -77,7 +108,12 @@ pub fn spawn_always(pool: DbPool, config: MailConfig) -> Option<WorkerHandle> {
         }
     };
     let (stop, mut stopped) = watch::channel(false);
+    let leased = Arc::new(AtomicI64::new(0));
+    let task_leased = leased.clone();
+    let task_pool = pool.clone();
     let task = tokio::spawn(async move {
+        let pool = task_pool;
+        let leased = task_leased;
         let poll = Duration::from_millis(config.poll_interval_ms.max(10));
         let mut next_cleanup = tokio::time::Instant::now();
         loop {
@@ -85,7 +121,7 @@ pub fn spawn_always(pool: DbPool, config: MailConfig) -> Option<WorkerHandle> {
                 next_cleanup += CLEANUP_INTERVAL;
                 clean_up(&pool, &config).await;
             }
-            let worked = match step(&pool, &config, &mailer).await {
+            let worked = match step_until(&pool, &config, &mailer, &stopped, &leased).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "mail worker: could not read the outbox");
@@ -104,7 +140,12 @@ pub fn spawn_always(pool: DbPool, config: MailConfig) -> Option<WorkerHandle> {
             }
         }
     });
-    Some(WorkerHandle { stop, task })
+    Some(WorkerHandle {
+        stop,
+        task,
+        pool,
+        leased,
+    })
 }
 
 /// Deletes sent mails once their links can no longer matter (a day past the link expiry,
@@ -126,6 +167,19 @@ async fn clean_up(pool: &DbPool, config: &MailConfig) {
 /// One pass over the outbox: every due, unclaimed mail is claimed, sent and recorded.
 /// Returns how many mails were attempted.
 pub async fn step(pool: &DbPool, config: &MailConfig, mailer: &Mailer) -> Result<usize, AppError> {
+    let (_keep, running) = watch::channel(false);
+    step_until(pool, config, mailer, &running, &AtomicI64::new(0)).await
+}
+
+/// [`step`] that claims no further mail once `stop` turns true, and keeps the id of the mail
+/// it holds a lease on in `leased` (0 when none).
+async fn step_until(
+    pool: &DbPool,
+    config: &MailConfig,
+    mailer: &Mailer,
+    stop: &watch::Receiver<bool>,
+    leased: &AtomicI64,
+) -> Result<usize, AppError> {
     let due = now();
     let ids = blocking(pool, move |conn| db::mail::list_due_ids(conn, due, BATCH)).await?;
     // Longer than any one send can take (each SMTP step has its own timeout), so a lease only
@@ -137,6 +191,9 @@ pub async fn step(pool: &DbPool, config: &MailConfig, mailer: &Mailer) -> Result
     );
     let mut attempted = 0;
     for id in ids {
+        if *stop.borrow() {
+            break;
+        }
         let claimed_at = now();
         let claimed = blocking(pool, move |conn| {
             write_tx(conn, |conn| {
@@ -149,6 +206,7 @@ pub async fn step(pool: &DbPool, config: &MailConfig, mailer: &Mailer) -> Result
         })
         .await?;
         let Some(row) = claimed else { continue };
+        leased.store(id, Ordering::SeqCst);
         attempted += 1;
         let result = mailer
             .send(&Outgoing {
@@ -188,6 +246,7 @@ pub async fn step(pool: &DbPool, config: &MailConfig, mailer: &Mailer) -> Result
             })
         })
         .await?;
+        leased.store(0, Ordering::SeqCst);
     }
     Ok(attempted)
 }

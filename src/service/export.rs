@@ -1,10 +1,12 @@
 //! Exporting a site: its threads and comments back into [`ImportData`], written as kith JSON
 //! (lossless: importing it into an empty site gives the same content) or WordPress WXR.
 //!
-//! Source ids in the file: a comment imported earlier keeps the id it had in its source (so
-//! exporting, importing elsewhere and exporting again gives the same file, and importing the
-//! file twice adds nothing); other comments are named by their kith id. A name already used in
-//! the thread gets `#<kith id>` appended. Comments are listed oldest first, then by source id.
+//! Source ids in the file are import keys (`wordpress@blog.example#42`): a comment imported
+//! earlier keeps the key it was imported under, a comment written here is
+//! `kith@{site}#{kith id}` (see [`super::import::own_source`]). So exporting, importing
+//! elsewhere and exporting again gives the same file, and importing either export into the same
+//! site, or again into the site that imported it, adds nothing. Comments are listed oldest
+//! first, then by source id.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -48,16 +50,30 @@ pub fn export_site(
     out: impl Write,
 ) -> Result<(), AppError> {
     let site = super::sites::find(state, conn, site_slug)?;
-    let data = read_site(conn, &site)?;
+    let data = read_site(state, conn, &site)?;
     let written = match format {
         ExportFormat::Kith => crate::export::kith::write(&data, out),
-        ExportFormat::WordPress => crate::export::wordpress::write(&data, &site.name, out),
+        ExportFormat::WordPress => {
+            crate::export::wordpress::write(&data, &site.name, &site_link(&data), out)
+        }
     };
     written.map_err(|e| AppError::internal(anyhow::anyhow!("cannot write the export: {e}")))
 }
 
+/// The address of the site the pages are on: the origin of the first page with a URL.
+fn site_link(data: &ImportData) -> String {
+    data.threads
+        .iter()
+        .filter_map(|t| t.url.as_deref())
+        .find_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_default()
+}
+
 /// The site's threads (oldest first) and their comments (by id), as neutral data.
-pub fn read_site(conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError> {
+pub fn read_site(state: &AppState, conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError> {
+    let own = super::import::own_source(state, site);
     let threads = db::threads::list_for_site(conn, site.id)?;
     let comments = db::comments::list_for_site(conn, site.id)?;
     let mut by_thread: HashMap<ThreadId, Vec<Comment>> = HashMap::new();
@@ -73,7 +89,7 @@ pub fn read_site(conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError>
                 url: (!t.url.is_empty()).then_some(t.url),
                 title: (!t.title.is_empty()).then_some(t.title),
                 closed: t.closed,
-                comments: thread_comments(rows)?,
+                comments: thread_comments(&own, rows)?,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -83,12 +99,12 @@ pub fn read_site(conn: &mut DbConn, site: &Site) -> Result<ImportData, AppError>
     })
 }
 
-fn thread_comments(rows: Vec<Comment>) -> Result<Vec<ImportComment>, AppError> {
+fn thread_comments(own: &str, rows: Vec<Comment>) -> Result<Vec<ImportComment>, AppError> {
     let mut used = HashSet::with_capacity(rows.len());
     let names: HashMap<CommentId, String> = rows
         .iter()
         .map(|r| {
-            let mut name = source_name(r);
+            let mut name = super::import::export_key(own, r.import_key.as_deref(), r.id.0);
             if !used.insert(name.clone()) {
                 name = format!("{name}#{}", r.id.0);
                 used.insert(name.clone());
@@ -130,13 +146,4 @@ fn thread_comments(rows: Vec<Comment>) -> Result<Vec<ImportComment>, AppError> {
     // (kith ids differ from site to site).
     comments.sort_by(|a, b| (a.created_at, &a.source_id).cmp(&(b.created_at, &b.source_id)));
     Ok(comments)
-}
-
-/// The id a comment had in its source (`kith:17` → `17`; other formats keep their prefix,
-/// `wordpress:42`, so ids of different sources cannot meet), else its kith id.
-fn source_name(r: &Comment) -> String {
-    match r.import_key.as_deref() {
-        Some(key) => super::import::kith_source_id(key).to_string(),
-        None => r.id.0.to_string(),
-    }
 }

@@ -38,8 +38,9 @@ use crate::state::AppState;
 /// Rows per multi-row `INSERT` (23 columns: well under both backends' parameter limits).
 const BATCH: usize = 1000;
 
-/// Called with `(comments written, comments to write)` as the import goes.
-pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+/// Called with `(comments written, comments to write)` after each batch. An `Err` stops the
+/// import: the transaction is rolled back, nothing stays, and the import fails with that message.
+pub type Progress = Arc<dyn Fn(u64, u64) -> Result<(), String> + Send + Sync>;
 
 /// How to import.
 #[derive(Clone, Default)]
@@ -139,6 +140,11 @@ pub struct Summary {
     pub pingbacks: usize,
     /// Comments of the file the site already has from an earlier import.
     pub already_present: usize,
+    /// Comments without a date that took their post's date (or the file's).
+    pub dated_from_post: usize,
+    /// Threads keyed by a WordPress plain permalink (`/?p=123`): the embed must send the same
+    /// key (it does by default on such pages).
+    pub plain_permalinks: usize,
     pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
 }
@@ -168,6 +174,21 @@ impl fmt::Display for Summary {
         )?;
         if !self.notes.is_empty() {
             write!(f, "; {} repaired", self.notes.len())?;
+        }
+        if self.dated_from_post > 0 {
+            write!(
+                f,
+                "; {} without a date took their post's date",
+                self.dated_from_post
+            )?;
+        }
+        if self.plain_permalinks > 0 {
+            write!(
+                f,
+                "\nwarning: {} pages use plain permalinks (?p=N): their thread keys keep the query \
+                 (`/?p=123`); embed kith there without a data-kith-key, or with that key",
+                self.plain_permalinks
+            )?;
         }
         Ok(())
     }
@@ -221,7 +242,8 @@ pub fn import_data(
     data: ImportData,
     options: &ImportOptions,
 ) -> Result<Summary, AppError> {
-    let mut plan = Plan::build(state, format, data, options);
+    let own = own_source(state, site);
+    let mut plan = Plan::build(state, format, data, options, &own);
     if options.dry_run {
         plan.reconcile(conn, site, false)?;
         return Ok(plan.summary(format, true));
@@ -236,6 +258,10 @@ pub fn import_data(
 /// A comment ready to be written.
 struct Planned {
     import_key: String,
+    /// The same comment's key as kith 0.1 wrote it (`wordpress:42`), for databases it filled.
+    legacy_key: Option<String>,
+    /// When the key names a comment written on this very site (its own export coming back).
+    native_id: Option<i64>,
     /// Index of the parent in the same planned thread.
     parent: Option<usize>,
     author: String,
@@ -278,15 +304,28 @@ struct Plan {
     threads: Vec<PlannedThread>,
     skipped: Vec<Skipped>,
     notes: Vec<String>,
+    dated_from_post: usize,
 }
 
 impl Plan {
     /// Everything that needs no database: keys, bodies, the tree.
-    fn build(state: &AppState, format: Format, data: ImportData, options: &ImportOptions) -> Self {
+    fn build(
+        state: &AppState,
+        format: Format,
+        data: ImportData,
+        options: &ImportOptions,
+        own: &str,
+    ) -> Self {
         let mut plan = Plan {
             threads: Vec::new(),
             skipped: data.skipped,
             notes: data.notes,
+            dated_from_post: data.dated_from_post,
+        };
+        let source = Source {
+            format,
+            blog: data.source,
+            own,
         };
         let mut by_key: HashMap<String, usize> = HashMap::new();
         let max_key = state.config.limits.thread_key;
@@ -303,7 +342,7 @@ impl Plan {
             };
             let index = *by_key.entry(key.as_str().to_string()).or_insert_with(|| {
                 plan.threads.push(PlannedThread {
-                    meta: thread_meta(&thread, &options.host),
+                    meta: thread_meta(&thread, &options.host, format),
                     key,
                     closed: false,
                     comments: Vec::new(),
@@ -315,7 +354,14 @@ impl Plan {
             });
             let target = &mut plan.threads[index];
             target.closed |= thread.closed;
-            add_comments(state, format, target, thread, options, &mut plan.skipped);
+            add_comments(
+                state,
+                &source,
+                target,
+                thread,
+                options,
+                (&mut plan.skipped, &mut plan.notes),
+            );
         }
         for thread in &mut plan.threads {
             set_levels(&mut thread.comments);
@@ -357,11 +403,33 @@ impl Plan {
             };
             let Some(row) = row else { continue };
             thread.id = Some(row.id.0);
-            for (key, id, root, depth) in db::comments::list_imported(conn, row.id)? {
-                if let Some(&i) = thread.by_key.get(&key) {
-                    thread.comments[i].stored = Some((id, root, depth));
-                    thread.comments[i].present = true;
+            let mut legacy: HashMap<&str, usize> = HashMap::new();
+            let mut native: HashMap<i64, usize> = HashMap::new();
+            for (i, c) in thread.comments.iter().enumerate() {
+                if let Some(key) = &c.legacy_key {
+                    legacy.entry(key.as_str()).or_insert(i);
                 }
+                if let Some(id) = c.native_id {
+                    native.insert(id, i);
+                }
+            }
+            let mut found = Vec::new();
+            for (key, id, root, depth) in db::comments::list_places(conn, row.id)? {
+                let index = match &key {
+                    Some(key) => thread
+                        .by_key
+                        .get(key)
+                        .or_else(|| legacy.get(key.as_str()))
+                        .copied(),
+                    None => native.get(&id).copied(),
+                };
+                if let Some(i) = index {
+                    found.push((i, (id, root, depth)));
+                }
+            }
+            for (i, place) in found {
+                thread.comments[i].stored = Some(place);
+                thread.comments[i].present = true;
             }
         }
         Ok(())
@@ -370,6 +438,9 @@ impl Plan {
     /// Writes the comments that are not present yet, parents before children, in batches.
     fn write(&mut self, conn: &mut DbConn, progress: Option<&Progress>) -> Result<(), AppError> {
         let total = self.to_add() as u64;
+        if let Some(report) = progress {
+            report(0, total).map_err(stopped)?;
+        }
         let mut done = 0u64;
         // parents before children: by level, each level in file order
         let mut levels: Vec<Vec<(usize, usize)>> = Vec::new();
@@ -389,7 +460,7 @@ impl Plan {
                 self.write_batch(conn, chunk)?;
                 done += chunk.len() as u64;
                 if let Some(report) = progress {
-                    report(done, total);
+                    report(done, total).map_err(stopped)?;
                 }
             }
         }
@@ -482,6 +553,12 @@ impl Plan {
             by_status: StatusCounts::default(),
             pingbacks: 0,
             already_present: 0,
+            dated_from_post: self.dated_from_post,
+            plain_permalinks: self
+                .threads
+                .iter()
+                .filter(|t| t.key.is_plain_permalink())
+                .count(),
             skipped: self.skipped.clone(),
             notes: self.notes.clone(),
         };
@@ -540,14 +617,14 @@ fn thread_key(thread: &ImportThread, rule: &HostRule, max: usize) -> Result<Thre
     })
 }
 
-fn thread_meta(thread: &ImportThread, rule: &HostRule) -> ThreadMeta {
+fn thread_meta(thread: &ImportThread, rule: &HostRule, format: Format) -> ThreadMeta {
     let url = match rule {
         HostRule::Strip => String::new(),
         _ => thread
             .url
             .as_deref()
             .or(Some(thread.key.as_str()))
-            .map(|u| rule.apply(u.trim()))
+            .map(|u| rule.apply(text_field(format, u.trim()).as_ref()))
             .filter(|u| link::is_safe_web_link(u))
             .unwrap_or_default(),
     };
@@ -555,7 +632,8 @@ fn thread_meta(thread: &ImportThread, rule: &HostRule) -> ThreadMeta {
         .title
         .as_deref()
         .map(|t| {
-            t.chars()
+            text_field(format, t)
+                .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect()
         })
@@ -563,15 +641,24 @@ fn thread_meta(thread: &ImportThread, rule: &HostRule) -> ThreadMeta {
     ThreadMeta { title, url }
 }
 
+/// Where a file's comments come from, for their import keys.
+struct Source<'a> {
+    format: Format,
+    /// The blog the file names (WXR channel link, Disqus forum, Isso/Commento host).
+    blog: Option<String>,
+    /// This site's own name in keys (see [`own_source`]).
+    own: &'a str,
+}
+
 /// Adds one source thread's comments to a planned thread: parents resolved through skipped
 /// comments, import keys unique in the planned thread.
 fn add_comments(
     state: &AppState,
-    format: Format,
+    source: &Source<'_>,
     target: &mut PlannedThread,
     thread: ImportThread,
     options: &ImportOptions,
-    skipped: &mut Vec<Skipped>,
+    (skipped, notes): (&mut Vec<Skipped>, &mut Vec<String>),
 ) {
     let parent_of: HashMap<String, Option<String>> = thread
         .comments
@@ -599,18 +686,40 @@ fn add_comments(
             left_out.insert(c.source_id);
             continue;
         }
-        let import_key = import_key(format, &clean(&c.source_id));
-        if let Some(&first) = target.by_key.get(&import_key) {
-            skipped.push(Skipped {
-                source_id: c.source_id.clone(),
-                reason: "another page with the same address has a comment with this id".into(),
-            });
-            local.insert(c.source_id, first);
-            continue;
+        let id = clean(&c.source_id);
+        let mut keys = Keys::of(source, &id);
+        if let Some(&first) = target.by_key.get(&keys.key) {
+            if keys.carried {
+                // the same comment twice (two pages of the file that are one thread here)
+                skipped.push(Skipped {
+                    source_id: c.source_id.clone(),
+                    reason: "another page with the same address has this comment too".into(),
+                });
+                local.insert(c.source_id, first);
+                continue;
+            }
+            // the same id on another page of the file: another comment
+            let scoped = format!("{id}@{}", thread.key);
+            notes.push(format!(
+                "{}: comment id {id} of page {} is also used on another page with the same \
+                 address; imported as a comment of its own",
+                target.key.as_str(),
+                thread.key
+            ));
+            keys = Keys::of(source, &scoped);
+            keys.legacy = None;
+            if target.by_key.contains_key(&keys.key) {
+                skipped.push(Skipped {
+                    source_id: c.source_id.clone(),
+                    reason: "this id appears twice on pages with the same address".into(),
+                });
+                continue;
+            }
         }
         let source_id = c.source_id.clone();
         let parent = c.parent_source_id.clone();
-        let planned = planned(state, import_key.clone(), c);
+        let import_key = keys.key.clone();
+        let planned = planned(state, source.format, keys, c);
         target.comments.push(planned);
         let index = target.comments.len() - 1;
         target.by_key.insert(import_key, index);
@@ -634,33 +743,58 @@ fn add_comments(
     }
 }
 
-fn planned(state: &AppState, import_key: String, c: ImportComment) -> Planned {
+/// Names, websites and titles from WordPress and Disqus carry HTML character references
+/// (`&laquo;`, `&#8217;`): decoded once, stored as text. The other formats hold text already.
+fn text_field(format: Format, value: &str) -> std::borrow::Cow<'_, str> {
+    match format {
+        Format::WordPress | Format::Disqus => import::decode_entities(value),
+        Format::Isso | Format::Commento | Format::Kith => std::borrow::Cow::Borrowed(value),
+    }
+}
+
+fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Planned {
+    let r = &state.renderer;
     let (source, body_format, html) = match (&c.body, &c.rendered_html) {
         (ImportBody::Markdown(md), Some(html)) => (
             clean(md),
             BodyFormat::Markdown,
-            state.renderer.html(&clean(html)).into_inner(),
+            r.html(&clean(html)).into_inner(),
         ),
         (ImportBody::Markdown(md), None) => {
             let md = clean(md);
-            let html = state.renderer.markdown(&md).into_inner();
-            (md, BodyFormat::Markdown, html)
+            let html = match format {
+                // as Isso and Commento showed it: bare addresses are links
+                Format::Isso | Format::Commento => r.markdown_autolinked(&md),
+                _ => r.markdown(&md),
+            };
+            (md, BodyFormat::Markdown, html.into_inner())
         }
         (ImportBody::Html(source), rendered) => {
-            let safe = state.renderer.html(&clean(source)).into_inner();
+            let safe = match format {
+                // WordPress shows comment text through wpautop
+                Format::WordPress => r.wordpress(&clean(source)),
+                _ => r.html(&clean(source)),
+            }
+            .into_inner();
             let html = match rendered {
-                Some(r) => state.renderer.html(&clean(r)).into_inner(),
+                Some(rendered) => r.html(&clean(rendered)).into_inner(),
                 None => safe.clone(),
             };
             (safe, BodyFormat::Html, html)
         }
     };
+    let website = c
+        .website
+        .as_deref()
+        .map(|w| clean(text_field(format, w).trim()));
     Planned {
-        import_key,
+        import_key: keys.key,
+        legacy_key: keys.legacy,
+        native_id: keys.native,
         parent: None,
-        author: clean(&c.author),
+        author: clean(&text_field(format, &c.author)),
         email: c.email.as_deref().map(clean),
-        website: link::safe_web_link(c.website.as_deref().map(clean)),
+        website: link::safe_web_link(website),
         ip: c.ip.as_deref().map(clean),
         user_agent: c.user_agent.as_deref().map(clean),
         created_at: micros(c.created_at),
@@ -736,45 +870,94 @@ fn set_levels(comments: &mut [Planned]) {
     }
 }
 
-/// Formats whose comments can arrive here under their own import keys through a kith file.
-const FOREIGN: [Format; 4] = [
-    Format::WordPress,
-    Format::Disqus,
-    Format::Isso,
-    Format::Commento,
-];
+/// The keys under which a source comment is known.
+struct Keys {
+    /// `{format}@{blog}#{id}` (see [`import::make_key`]).
+    key: String,
+    /// The key kith 0.1 gave the same comment (`{format}:{id}`), matched too.
+    legacy: Option<String>,
+    /// The comment's id on this site, when the key is this site's own (its export came back).
+    native: Option<i64>,
+    /// The file carried the key itself (kith files, kith's WXR): not made here.
+    carried: bool,
+}
 
-/// The import key of a source comment: `format:source id`. A kith file's id that is itself an
-/// import key of another format (`wordpress:42`, exported by a site that imported it) is kept
-/// as it is, so the comment is recognized wherever it travels.
-///
-/// Ids longer than [`MAX_SOURCE_ID`] bytes are replaced by their SHA-256 (`#` and hex), so the
-/// key always fits PostgreSQL's index entries.
-pub(crate) fn import_key(format: Format, source_id: &str) -> String {
-    if format == Format::Kith
-        && let Some((prefix, id)) = source_id.split_once(':')
-        && FOREIGN.iter().any(|f| f.name() == prefix)
-        && id.len() <= MAX_SOURCE_ID
-    {
-        return source_id.to_string();
+impl Keys {
+    fn of(source: &Source<'_>, id: &str) -> Self {
+        // A key carried by the file (kith's exports give every comment its key).
+        if let Some((format, blog, native)) = import::split_key(id) {
+            let own = format == Format::Kith && blog == source.own;
+            return Keys {
+                key: bounded(id.to_string()),
+                legacy: None,
+                native: own.then(|| native.parse().ok()).flatten(),
+                carried: true,
+            };
+        }
+        if source.format == Format::Kith && import::is_legacy_key(id) {
+            return Keys {
+                key: id.to_string(),
+                legacy: None,
+                native: None,
+                carried: true,
+            };
+        }
+        Keys {
+            key: bounded(import::make_key(source.format, source.blog.as_deref(), id)),
+            legacy: Some(legacy_key(source.format, id)),
+            native: None,
+            carried: false,
+        }
     }
-    if source_id.len() > MAX_SOURCE_ID {
+}
+
+/// Longest import key kept as it is, in bytes; longer ones are replaced by their SHA-256 (so
+/// a key always fits PostgreSQL's index entries).
+pub const MAX_KEY: usize = 400;
+
+fn bounded(key: String) -> String {
+    if key.len() <= MAX_KEY {
+        return key;
+    }
+    let format = key.split_once('@').map_or("kith", |(f, _)| f);
+    format!("{format}@#{}", hex::encode(Sha256::digest(key.as_bytes())))
+}
+
+/// The key kith 0.1 wrote: `format:source id` (ids over 200 bytes hashed).
+fn legacy_key(format: Format, source_id: &str) -> String {
+    if source_id.len() > 200 {
         let digest = hex::encode(Sha256::digest(source_id.as_bytes()));
         return format!("{}:#{digest}", format.name());
     }
     format!("{}:{source_id}", format.name())
 }
 
-/// Longest source id kept as it is in an import key, in bytes.
-pub const MAX_SOURCE_ID: usize = 200;
+/// This site's name in import keys: `kith@{name}#{id}` is comment `id` written here. A keyed
+/// hash of the slug, so it is stable for the site and differs between installations.
+pub fn own_source(state: &AppState, site: &Site) -> String {
+    format!(
+        "{}.{}",
+        site.slug,
+        state
+            .keys
+            .sign(crate::secrets::Purpose::ExportSource, site.slug.as_bytes())
+    )
+}
 
-/// The source id an import key came from, as a kith file names it (inverse of [`import_key`]
-/// for the kith format).
-pub(crate) fn kith_source_id(import_key: &str) -> &str {
-    import_key
-        .strip_prefix(Format::Kith.name())
-        .and_then(|rest| rest.strip_prefix(':'))
-        .unwrap_or(import_key)
+/// The key a comment of `site` is exported under: its import key, or for a comment written
+/// here `kith@{own source}#{id}`.
+pub(crate) fn export_key(own: &str, import_key: Option<&str>, id: i64) -> String {
+    match import_key {
+        Some(key) => key.to_string(),
+        None => import::make_key(Format::Kith, Some(own), &id.to_string()),
+    }
+}
+
+fn stopped(message: String) -> AppError {
+    AppError::new(
+        ErrorKind::InvalidImport,
+        format!("import stopped, nothing was written: {message}"),
+    )
 }
 
 /// Text as both databases store it: PostgreSQL refuses NUL characters.
@@ -823,21 +1006,42 @@ mod tests {
     }
 
     #[test]
-    fn import_keys_survive_a_trip_through_a_kith_file() {
-        for (format, id) in [
-            (Format::WordPress, "42"),
-            (Format::Kith, "17"),
-            (Format::Kith, "a:b"),
-            (Format::Disqus, "x:y"),
-        ] {
-            let key = import_key(format, id);
-            assert_eq!(import_key(Format::Kith, kith_source_id(&key)), key);
-        }
-        assert_eq!(import_key(Format::Kith, "wordpress:42"), "wordpress:42");
-        assert_eq!(kith_source_id("kith:a:b"), "a:b");
+    fn keys_combine_format_blog_and_id_and_keep_carried_keys() {
+        let source = |format, blog: Option<&str>| Source {
+            format,
+            blog: blog.map(Into::into),
+            own: "default.abc",
+        };
+        let wp = Keys::of(&source(Format::WordPress, Some("a.example")), "42");
+        assert_eq!(wp.key, "wordpress@a.example#42");
+        assert_eq!(wp.legacy.as_deref(), Some("wordpress:42"));
+        assert!(!wp.carried);
+        let other = Keys::of(&source(Format::WordPress, Some("b.example")), "42");
+        assert_ne!(other.key, wp.key);
+        // a key carried by a kith file (or kith's WXR) stays as it is
+        let carried = Keys::of(&source(Format::Kith, None), "wordpress@a.example#42");
+        assert_eq!(carried.key, "wordpress@a.example#42");
+        assert!(carried.carried && carried.legacy.is_none());
+        // old kith files named foreign comments by their old keys
+        assert_eq!(
+            Keys::of(&source(Format::Kith, None), "wordpress:42").key,
+            "wordpress:42"
+        );
+        // this site's own comments come back as themselves
+        let own = Keys::of(&source(Format::Kith, None), "kith@default.abc#17");
+        assert_eq!(own.native, Some(17));
+        let foreign = Keys::of(&source(Format::Kith, None), "kith@other.xyz#17");
+        assert_eq!(foreign.native, None);
+        assert_eq!(export_key("default.abc", None, 17), "kith@default.abc#17");
+        // plain ids of a kith file without a source
+        assert_eq!(Keys::of(&source(Format::Kith, None), "17").key, "kith@#17");
         let long = "x".repeat(5000);
-        let key = import_key(Format::Disqus, &long);
-        assert!(key.starts_with("disqus:#") && key.len() < 80, "{key}");
-        assert_eq!(import_key(Format::Disqus, &long), key);
+        let key = Keys::of(&source(Format::Disqus, Some("forum")), &long).key;
+        assert!(key.starts_with("disqus@#") && key.len() < 80, "{key}");
+        assert_eq!(
+            Keys::of(&source(Format::Disqus, Some("forum")), &long).key,
+            key
+        );
+        assert!(import::split_key(&key).is_some());
     }
 }

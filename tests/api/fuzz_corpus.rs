@@ -33,7 +33,10 @@ fn every_fuzz_target_has_a_cargo_fuzz_binary() {
         let source = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/fuzz_targets"))
             .join(format!("{name}.rs"));
         let source = std::fs::read_to_string(&source).unwrap();
-        assert!(source.contains(&format!("kith_fuzz::{name}(data)")), "{name}");
+        assert!(
+            source.contains(&format!("kith_fuzz::{name}(data)")),
+            "{name}"
+        );
     }
 }
 
@@ -44,6 +47,8 @@ fn the_html_checker_refuses_what_must_never_reach_a_page() {
         "<a href=\"javascript:alert(1)\">x</a>",
         "<a onclick=\"x()\">x</a>",
         "<img src=x>",
+        "<a title=\"x\" onmouseover=\"y\">x</a>",
+        "<q cite=\"javascript:x\">x</q>",
         "<p style=\"color:red\">x</p>",
         "<a href=x>x</a>",
         "<p>unclosed <",

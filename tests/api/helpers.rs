@@ -119,6 +119,7 @@ pub fn test_config(db: Db, dir: &tempfile::TempDir) -> Config {
     config.rate_limits.edit = generous;
     config.rate_limits.like = generous;
     config.rate_limits.report = generous;
+    config.rate_limits.login = generous;
     config
 }
 

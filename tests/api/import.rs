@@ -49,7 +49,7 @@ fn new_site(state: &AppState, conn: &mut DbConn, slug: &str) {
 
 fn site_data(app: &TestApp, conn: &mut DbConn, slug: &str) -> ImportData {
     let site = kith::service::sites::find(&app.state, conn, slug).unwrap();
-    read_site(conn, &site).unwrap()
+    read_site(&app.state, conn, &site).unwrap()
 }
 
 fn options() -> ImportOptions {
@@ -766,4 +766,278 @@ fn the_cli_imports_an_isso_database_file_as_is() {
             .contains("<script")
     );
     assert_eq!(comments[2]["status"], "pending");
+}
+
+fn data(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The `/?p=12` thread's comments (JSON), flattened, by author.
+async fn comments_by_author(app: &TestApp, key: &str) -> std::collections::HashMap<String, Value> {
+    let encoded = key
+        .replace('/', "%2F")
+        .replace('?', "%3F")
+        .replace('=', "%3D");
+    let thread = app.thread(&encoded).await;
+    let mut out = std::collections::HashMap::new();
+    let mut stack: Vec<Value> = thread["comments"].as_array().unwrap().clone();
+    while let Some(c) = stack.pop() {
+        stack.extend(c["replies"].as_array().unwrap().iter().cloned());
+        out.insert(c["author"].as_str().unwrap().to_string(), c);
+    }
+    out
+}
+
+/// Every import key stored on the default site.
+fn stored_keys(app: &TestApp, conn: &mut DbConn) -> Vec<String> {
+    let site = kith::service::sites::find(&app.state, conn, "default").unwrap();
+    let mut keys: Vec<String> = kith::db::comments::list_for_site(conn, site.id)
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.import_key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+both_backends! {
+    async fn wordpress_comments_read_as_they_did_on_the_blog(app: TestApp) {
+        let mut conn = conn(&app);
+        let report = import_file(&app.state, &mut conn, "default", &data("wordpress-blog-a.xml"), &options()).unwrap();
+        assert_eq!((report.threads, report.comments, report.pingbacks), (2, 7, 2), "{report}");
+        assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+        assert_eq!(report.dated_from_post, 2, "{report}");
+        assert_eq!(report.plain_permalinks, 2, "{report}");
+        assert!(report.to_string().contains("plain permalinks"), "{report}");
+        // plain permalinks are two threads, not one `/`
+        let stored = site_data(&app, &mut conn, "default");
+        let keys: Vec<&str> = stored.threads.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["/?p=12", "/?p=13"]);
+        assert_eq!(stored.threads[0].title.as_deref(), Some("Hello & welcome"));
+        let c = comments_by_author(&app, "/?p=12").await;
+        // wpautop: paragraphs and line breaks
+        assert_eq!(c["Ann"]["html"], "<p>First paragraph<br>\nsecond line</p>\n<p>Second paragraph</p>");
+        assert_eq!(c["Ann"]["website"], "https://ann.example/?a=1&b=2");
+        // every tag and attribute of WordPress's allowlist survives
+        let tags = c["Tag Tester"]["html"].as_str().unwrap();
+        for expected in [
+            r#"<a href="https://x.example/" title="a title" rel="nofollow ugc noopener">a</a>"#,
+            r#"<abbr title="abbreviation">abbr</abbr>"#,
+            r#"<acronym title="acronym">acr</acronym>"#,
+            "<b>b</b>",
+            // wpautop puts a blockquote's text in a paragraph, as WordPress shows it
+            r#"<blockquote cite="https://source.example/"><p>bq</p></blockquote>"#,
+            "<cite>cite</cite>",
+            "<code>code</code>",
+            r#"<del datetime="2020-01-01T00:00:00Z">del</del>"#,
+            "<em>em</em>",
+            "<i>i</i>",
+            r#"<q cite="https://q.example/">q</q>"#,
+            "<s>s</s>",
+            "<strike>strike</strike>",
+            "<strong>strong</strong>",
+        ] {
+            assert!(tags.contains(expected), "{expected} missing in {tags}");
+        }
+        // <pre> is left alone
+        assert!(c["Coder"]["html"].as_str().unwrap().contains("<pre>line one\n\nline three</pre>"), "{}", c["Coder"]["html"]);
+        // names are text: entities decoded once
+        let ping = &c["Ping 1 « What’s up"];
+        assert_eq!(ping["kind"], "pingback");
+        assert_eq!(c["Track & Field"]["kind"], "trackback");
+        assert_eq!(c["Ann"]["kind"], "comment");
+        assert_eq!(ping["html"], "<p>[…] a post that links here […]</p>");
+        // a dateless comment took its post's date; on a post without one, the file's
+        assert_eq!(c["No Date"]["created_at"], "2020-01-05T08:00:00Z");
+        let late = comments_by_author(&app, "/?p=13").await;
+        assert_eq!(late["Late"]["created_at"], "2020-03-02T10:00:00Z");
+        // counts include pingbacks and trackbacks, as WordPress's do
+        let thread = app.thread("%2F%3Fp%3D12").await;
+        assert_eq!(thread["total"], 6, "{thread}");
+        // thread.html: the linkbacks listed apart, names escaped once
+        let html = app.client.get(format!("{}/thread.html?key=%2F%3Fp%3D12", app.api)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Pingbacks and trackbacks"), "{html}");
+        assert!(html.contains(r#"data-kind="pingback""#) && html.contains(r#"data-kind="trackback""#), "{html}");
+        assert!(html.contains("Ping 1 « What’s up"), "{html}");
+        // `&` escaped once when the page is made (askama writes `&#38;`)
+        assert!(html.contains("Track &#38; Field") || html.contains("Track &amp; Field"), "{html}");
+        assert!(!html.contains("&amp;laquo;") && !html.contains("&laquo;"), "{html}");
+    }
+
+    async fn the_same_id_from_two_blogs_is_two_comments_and_each_file_adds_once(app: TestApp) {
+        let mut conn = conn(&app);
+        let a = data("wordpress-blog-a.xml");
+        let b = data("wordpress-blog-b.xml");
+        assert_eq!(import_file(&app.state, &mut conn, "default", &a, &options()).unwrap().comments, 7);
+        let second = import_file(&app.state, &mut conn, "default", &b, &options()).unwrap();
+        assert_eq!((second.comments, second.already_present), (1, 0), "{second}");
+        let c = comments_by_author(&app, "/?p=12").await;
+        assert!(c.contains_key("Ann") && c.contains_key("Bob"));
+        for (bytes, n) in [(&a, 7), (&b, 1)] {
+            let again = import_file(&app.state, &mut conn, "default", bytes, &options()).unwrap();
+            assert_eq!((again.comments, again.already_present), (0, n), "{again}");
+        }
+        let keys = stored_keys(&app, &mut conn);
+        assert!(keys.contains(&"wordpress@blog-a.example#101".to_string()), "{keys:?}");
+        assert!(keys.contains(&"wordpress@blog-b.example#101".to_string()), "{keys:?}");
+    }
+
+    async fn a_database_imported_by_the_previous_version_adds_nothing_on_reimport(app: TestApp) {
+        use diesel::RunQueryDsl;
+        let mut conn = conn(&app);
+        let a = data("wordpress-blog-a.xml");
+        import_file(&app.state, &mut conn, "default", &a, &options()).unwrap();
+        // rewrite the keys the way kith 0.1 wrote them: `wordpress:<id>`
+        for key in stored_keys(&app, &mut conn) {
+            let (_, id) = key.rsplit_once('#').unwrap();
+            diesel::sql_query(format!("UPDATE comments SET import_key = 'wordpress:{id}' WHERE import_key = '{key}'"))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        assert!(stored_keys(&app, &mut conn).iter().all(|k| k.starts_with("wordpress:")));
+        let again = import_file(&app.state, &mut conn, "default", &a, &options()).unwrap();
+        assert_eq!((again.comments, again.already_present), (0, 7), "{again}");
+    }
+
+    async fn both_exports_reimported_into_the_same_site_add_nothing(app: TestApp) {
+        let mut conn = conn(&app);
+        import_file(&app.state, &mut conn, "default", &data("wordpress-blog-a.xml"), &options()).unwrap();
+        let posted = app.post_ok("/?p=12", "Native", "written *here*", None).await;
+        assert!(posted["comment"]["id"].as_i64().is_some());
+        for format in [ExportFormat::Kith, ExportFormat::WordPress] {
+            let file = exported(&app, &mut conn, "default", format);
+            let again = import_file(&app.state, &mut conn, "default", &file, &options()).unwrap();
+            assert_eq!((again.comments, again.already_present), (0, 8), "{format:?}: {again}");
+        }
+        // into another site: everything, once
+        let wxr = exported(&app, &mut conn, "default", ExportFormat::WordPress);
+        new_site(&app.state, &mut conn, "copy");
+        let copy = import_file(&app.state, &mut conn, "copy", &wxr, &options()).unwrap();
+        assert_eq!(copy.comments, 8, "{copy}");
+        assert_eq!(import_file(&app.state, &mut conn, "copy", &wxr, &options()).unwrap().comments, 0);
+        // the WXR keeps WordPress's comment ids and has every field WordPress's importer reads
+        let text = String::from_utf8(wxr).unwrap();
+        for id in 101..=107 {
+            assert!(text.contains(&format!("<wp:comment_id>{id}</wp:comment_id>")), "id {id}");
+        }
+        let items = text.matches("<item>").count();
+        let comments = text.matches("<wp:comment>").count();
+        let text = &text[text.find("<item>").unwrap()..];
+        assert_eq!((items, comments), (2, 8));
+        for field in export::wordpress::POST_FIELDS {
+            let found = text.matches(&format!("<{field}>")).count()
+                + text.matches(&format!("<{field} ")).count();
+            assert_eq!(found, items, "post field {field}");
+        }
+        for field in export::wordpress::COMMENT_FIELDS {
+            let open = format!("<{field}>");
+            assert_eq!(text.matches(&open).count(), comments, "comment field {field}");
+        }
+        assert!(text.contains("<wp:post_type>post</wp:post_type>") && text.contains("<wp:status>publish</wp:status>"));
+    }
+
+    async fn kith_json_import_then_export_equals_the_original_file_field_by_field(app: TestApp) {
+        let mut conn = conn(&app);
+        let original_bytes = data("kith-original.json");
+        let report = import_file(&app.state, &mut conn, "default", &original_bytes, &options()).unwrap();
+        assert_eq!((report.threads, report.comments), (3, 5), "{report}");
+        let original = without_time(&original_bytes);
+        let exported = without_time(&exported(&app, &mut conn, "default", ExportFormat::Kith));
+        let (a, b) = (original["threads"].as_array().unwrap(), exported["threads"].as_array().unwrap());
+        assert_eq!(a.len(), b.len());
+        for (ta, tb) in a.iter().zip(b) {
+            for field in ["key", "url", "title", "closed"] {
+                assert_eq!(ta[field], tb[field], "thread {}: {field}", ta["key"]);
+            }
+            let (ca, cb) = (ta["comments"].as_array().unwrap(), tb["comments"].as_array().unwrap());
+            assert_eq!(ca.len(), cb.len(), "thread {}", ta["key"]);
+            for (x, y) in ca.iter().zip(cb) {
+                let fields = x.as_object().unwrap();
+                assert_eq!(fields.len(), y.as_object().unwrap().len(), "{x} vs {y}");
+                for (field, value) in fields {
+                    assert_eq!(value, &y[field], "comment {}: {field}", x["source_id"]);
+                }
+            }
+        }
+        assert_eq!(original, exported);
+    }
+
+    async fn an_import_failing_midway_leaves_nothing_behind(app: TestApp) {
+        let mut conn = conn(&app);
+        let bytes = big_wxr(2500);
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = written.clone();
+        let failing = ImportOptions {
+            progress: Some(std::sync::Arc::new(move |done, _total| {
+                seen.store(done, std::sync::atomic::Ordering::SeqCst);
+                if done >= 1000 { Err("disk full (injected)".to_string()) } else { Ok(()) }
+            })),
+            ..options()
+        };
+        let e = import_file(&app.state, &mut conn, "default", &bytes, &failing).unwrap_err();
+        assert!(e.message.contains("disk full (injected)"), "{e}");
+        // a batch of 1000 was written before the failure, and none of it stays
+        assert_eq!(written.load(std::sync::atomic::Ordering::SeqCst), 1000);
+        let stored = summary(&site_data(&app, &mut conn, "default"));
+        assert_eq!((stored.threads, stored.comments), (0, 0));
+        // and the same file then imports whole
+        let report = import_file(&app.state, &mut conn, "default", &bytes, &options()).unwrap();
+        assert_eq!(report.comments, 2500);
+    }
+}
+
+#[test]
+fn a_cli_dry_run_writes_no_file_no_site_and_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kith.db");
+    let file = format!(
+        "{}/tests/data/wordpress-blog-a.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = cli(&db, &["import", &file, "--site", "default", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("7 comments to add"),
+        "{}",
+        text(&out.stdout)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(files.is_empty(), "a dry run created {files:?}");
+    // an existing database: its files are byte for byte as before
+    let out = cli(&db, &["import", &file, "--site", "default"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let snapshot = |dir: &std::path::Path| {
+        let mut all: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let before = snapshot(dir.path());
+    let other = format!(
+        "{}/tests/data/wordpress-blog-b.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = cli(&db, &["import", &other, "--site", "default", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 comments to add"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = cli(&db, &["import", &file, "--site", "default", "--dry-run"]);
+    assert!(
+        text(&out.stdout).contains("7 already present"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(snapshot(dir.path()), before);
 }

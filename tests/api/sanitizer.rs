@@ -37,20 +37,8 @@ fn payloads() -> Vec<String> {
     out
 }
 
-const TAGS: [&str; 12] = [
-    "p",
-    "br",
-    "em",
-    "strong",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "del",
-];
+/// kith's allowlist: WordPress's comment allowlist plus what markdown produces.
+const TAGS: [&str; 20] = kith::render::ALLOWED_TAGS;
 
 /// Checks sanitized output: only allowed tags and attributes, and links only to http(s) and
 /// mailto. (Text may mention `javascript:`; it is escaped text, not a URL.)
@@ -82,8 +70,8 @@ fn assert_safe(input: &str, html: &str) {
                 .unwrap_or_else(|| panic!("bare attribute in <{tag}> from {input:?}"));
             let attr = attrs[..eq].trim();
             assert!(
-                ["href", "rel", "start"].contains(&attr),
-                "attribute {attr} survived {input:?} -> {html}"
+                attr == "rel" || kith::render::ALLOWED_ATTRIBUTES.contains(&(name, attr)),
+                "attribute {attr} on <{name}> survived {input:?} -> {html}"
             );
             let value_part = attrs[eq + 1..].trim_start();
             assert!(value_part.starts_with('"'), "unquoted attribute in {html}");
@@ -91,6 +79,13 @@ fn assert_safe(input: &str, html: &str) {
                 .find('"')
                 .unwrap_or_else(|| panic!("open quote in {html}"));
             let value = &value_part[1..=close];
+            if attr == "cite" {
+                let v = value.to_ascii_lowercase();
+                assert!(
+                    v.starts_with("http://") || v.starts_with("https://"),
+                    "unsafe cite {value} from {input:?}"
+                );
+            }
             if attr == "href" {
                 let v = value.to_ascii_lowercase();
                 assert!(
@@ -110,8 +105,68 @@ fn attack_corpora_render_harmless_as_markdown_and_as_imported_html() {
     let renderer = Renderer::new();
     for payload in payloads() {
         assert_safe(&payload, renderer.markdown(&payload).as_str());
+        assert_safe(&payload, renderer.markdown_autolinked(&payload).as_str());
         assert_safe(&payload, renderer.html(&payload).as_str());
+        assert_safe(&payload, renderer.wordpress(&payload).as_str());
     }
+}
+
+/// WordPress's comment allowlist, tag by tag and attribute by attribute: each survives with
+/// its attribute, and nothing else rides along.
+#[test]
+fn every_tag_and_attribute_wordpress_allows_in_comments_is_kept() {
+    let renderer = Renderer::new();
+    let cases: [(&str, &str); 14] = [
+        (
+            r#"<a href="https://x.example/" title="T">a</a>"#,
+            r#"<a href="https://x.example/" title="T" rel="nofollow ugc noopener">a</a>"#,
+        ),
+        (r#"<abbr title="T">a</abbr>"#, r#"<abbr title="T">a</abbr>"#),
+        (
+            r#"<acronym title="T">a</acronym>"#,
+            r#"<acronym title="T">a</acronym>"#,
+        ),
+        ("<b>a</b>", "<b>a</b>"),
+        (
+            r#"<blockquote cite="https://c.example/">a</blockquote>"#,
+            r#"<blockquote cite="https://c.example/">a</blockquote>"#,
+        ),
+        ("<cite>a</cite>", "<cite>a</cite>"),
+        ("<code>a</code>", "<code>a</code>"),
+        (
+            r#"<del datetime="2020-01-01">a</del>"#,
+            r#"<del datetime="2020-01-01">a</del>"#,
+        ),
+        ("<em>a</em>", "<em>a</em>"),
+        ("<i>a</i>", "<i>a</i>"),
+        (
+            r#"<q cite="https://c.example/">a</q>"#,
+            r#"<q cite="https://c.example/">a</q>"#,
+        ),
+        ("<s>a</s>", "<s>a</s>"),
+        ("<strike>a</strike>", "<strike>a</strike>"),
+        ("<strong>a</strong>", "<strong>a</strong>"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(renderer.html(input).as_str(), expected, "{input}");
+        // with an attribute WordPress does not allow: dropped, the tag kept
+        let extra = input.replacen('>', r#" style="color:red" onclick="x()">"#, 1);
+        assert_eq!(renderer.html(&extra).as_str(), expected, "{extra}");
+    }
+    // cite is a URL: only http(s)
+    for bad in ["javascript:alert(1)", "/relative", "data:text/html,x"] {
+        let html = renderer.html(&format!(
+            r#"<q cite="{bad}">a</q><blockquote cite="{bad}">b</blockquote>"#
+        ));
+        assert_eq!(html.as_str(), "<q>a</q><blockquote>b</blockquote>", "{bad}");
+    }
+    // still stripped (text kept): tags outside both lists
+    assert_eq!(
+        renderer
+            .html("<u>u</u><span>s</span><img src=x><h1>h</h1>")
+            .as_str(),
+        "usH".replace('H', "h")
+    );
 }
 
 /// The 149 html5sec vectors themselves (the `vector` of each item).

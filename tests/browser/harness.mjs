@@ -231,6 +231,11 @@ export async function expectText(locator, expected, timeout) {
     return expected instanceof RegExp ? expected.test(seen) : seen.includes(expected);
   }, { toString: () => `text ${expected} (seen ${JSON.stringify(seen)})` }, timeout);
 }
+export async function expectValue(locator, expected) {
+  let seen;
+  await until(async () => (seen = await locator.inputValue({ timeout: 1000 })) === expected,
+    { toString: () => `value ${expected} (seen ${JSON.stringify(seen)})` });
+}
 export const expectCount = (locator, n) => until(async () => (await locator.count()) === n, `${n} elements for ${locator}`);
 
 // ---- API helpers (plain HTTP, as a second reader would) ----
@@ -254,7 +259,7 @@ export async function apiPost(kith, key, fields = {}) {
 export const kithEl = (page, sel) => page.locator(`#kith-thread ${sel}`);
 export const shadowActive = page => page.evaluate(() => {
   const a = document.querySelector('#kith-thread').shadowRoot.activeElement;
-  return a ? { tag: a.tagName.toLowerCase(), name: a.getAttribute('name'), id: a.id, li: a.closest('li')?.id ?? null, text: a.textContent.slice(0, 80) } : null;
+  return a ? { tag: a.tagName.toLowerCase(), name: a.getAttribute('name'), id: a.id, li: a.closest('li')?.id ?? null, text: (a.tagName == 'INPUT' && a.type == 'button' ? a.value : a.textContent).slice(0, 80) } : null;
 });
 
 /** Fill and submit the embed's form with the mouse-free API of Playwright. */

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm, shadowActive } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, apiPost, postViaForm, shadowActive, expectValue } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup({ db: 'postgres', moderation: 'none' }); });
@@ -21,13 +21,13 @@ test('full flow on PostgreSQL', async () => {
   const id = await first.getAttribute('id');
   await until(async () => (await shadowActive(page))?.li === id, 'focus on the new comment');
 
-  await first.locator('> article button:text-is("Reply")').click();
+  await first.locator('> article input:text-is("Reply")').click();
   await postViaForm(page, { body: 'A nested answer', author: 'Second' });
   await expectCount(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`), 1);
   await expectText(kithEl(page, 'h2'), '2 comments');
 
-  await kithEl(page, `#${id} > article button.kith-like`).click();
-  await expectText(kithEl(page, `#${id} > article button.kith-like`), '1');
+  await kithEl(page, `#${id} > article input.kith-like`).click();
+  await expectValue(kithEl(page, `#${id} > article input.kith-like`), '♥ 1');
 
   const reply = kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`);
   await reply.locator('button:text-is("Edit")').click();
@@ -37,7 +37,7 @@ test('full flow on PostgreSQL', async () => {
 
   await page.reload();
   await expectText(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment .kith-body`), 'A nested answer, edited');
-  await expectText(kithEl(page, `#${id} > article button.kith-like`), '1');
+  await expectValue(kithEl(page, `#${id} > article input.kith-like`), '♥ 1');
   await kithEl(page, `#${id} > ol.kith-replies > li.kith-comment button:text-is("Delete")`).click();
   await kithEl(page, 'dialog button:text-is("Delete")').click();
   await expectCount(kithEl(page, `#${id} > ol.kith-replies > li.kith-comment`), 0);
@@ -74,7 +74,7 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   await page.reload();
   await expectText(kithEl(page, '.kith-closed'), 'Comments are closed.');
   assert.equal(await kithEl(page, 'form').count(), 0, 'no form on a closed thread');
-  assert.equal(await kithEl(page, 'button:text-is("Reply")').count(), 0, 'no reply buttons');
+  assert.equal(await kithEl(page, 'input:text-is("Reply")').count(), 0, 'no reply buttons');
   await expectText(kithEl(page, 'ol.kith-list > li.kith-comment').first(), 'pinned answer');
   await kithEl(page, 'ol.kith-list > li.kith-comment').first().evaluate(e => { e.dataset.old = '1'; });
   await kithEl(page, 'select').selectOption('newest');

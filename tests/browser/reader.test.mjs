@@ -35,7 +35,7 @@ test('the report dialog is labelled, keeps focus inside, closes on Escape and gi
   const key = freshKey('dialog');
   const c = (await apiPost(env.kith, key, { body: 'Report me, maybe' })).comment;
   const page = await open(key);
-  const reportButton = kithEl(page, `#comment-${c.id} button:text-is("Report")`);
+  const reportButton = kithEl(page, `#comment-${c.id} input:text-is("Report")`);
   await reportButton.click();
   const dialog = page.getByRole('dialog', { name: 'Report' });
   await dialog.waitFor();

@@ -25,11 +25,18 @@ try {
     body: '“Helping turns out to be part of healing.” I went from newcomer to co-facilitator in two years and I still think I got more out of it than anyone.' });
   for (const c of [a.id, a.id]) await fetch(`${kith.api}/comments/${c}/like`, { method: 'POST' });
   for (const scheme of ['light', 'dark']) {
-    const ctx = await browser.newContext({ colorScheme: scheme, viewport: { width: 960, height: 900 }, deviceScaleFactor: 1 });
+    // Tall enough for the whole thread to be on screen: comments off screen are not painted
+    // (content-visibility: auto), not even into a full-page screenshot.
+    const ctx = await browser.newContext({ colorScheme: scheme, viewport: { width: 960, height: 3000 }, deviceScaleFactor: 1 });
     const page = await ctx.newPage();
     await page.goto(`${origin}/`);
     await page.locator('#kith-thread li.kith-comment li.kith-comment').waitFor();
-    await page.locator('#kith-thread link[rel=stylesheet]').evaluate(l => l.sheet || new Promise(r => l.addEventListener('load', r)));
+    // The styles come with the script; the avatars are drawn once they are near the screen, so
+    // scroll past every comment first.
+    for (const item of await page.locator('#kith-thread li.kith-comment').all()) await item.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => [...document.querySelector('#kith-thread').shadowRoot.querySelectorAll('.kith-avatar')]
+      .every(avatar => avatar.style.backgroundImage));
+    await page.evaluate(() => scrollTo(0, 0));
     await page.evaluate(() => document.fonts.ready);
     const box = await page.locator('#comments').boundingBox();
     const top = Math.max(0, box.y - 260);

@@ -39,10 +39,10 @@ pub(super) async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { name, password } = body.into_inner();
-    let logged_in = service::blocking(&state, move |state, conn| {
-        auth::login(state, conn, &name, &password, client.ip)
-    })
-    .await?;
+    crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client)?;
+    let login_state = state.get_ref().clone();
+    let logged_in =
+        web::block(move || auth::login(&login_state, &name, &password, client.ip)).await??;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, logged_in.token))
         .json(SessionResponse {

@@ -54,14 +54,19 @@ impl ResponseError for PageError {
         if self.0.kind == ErrorKind::Internal {
             tracing::error!(error = %self.0, "admin page failed");
         }
-        let mut response = views::html(self.0.kind.status(), &views::ErrorPage::new(&self.0));
-        if let Some(secs) = self.0.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        error_page(&self.0)
     }
+}
+
+/// An error as a small HTML page (admin pages, and every page-area error the edge reshapes).
+pub fn error_page(error: &AppError) -> HttpResponse {
+    let mut response = views::html(error.kind.status(), &views::ErrorPage::new(error));
+    if let Some(secs) = error.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
 /// A urlencoded form body; repeated fields (checkboxes) are kept.

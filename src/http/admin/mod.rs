@@ -20,6 +20,7 @@ use actix_web::web;
 
 pub use crate::http::route_table::{Guard, Route};
 use crate::route_table;
+pub use forms::error_page;
 
 route_table! {
     PAGE_ROUTES, register_pages, "/admin";

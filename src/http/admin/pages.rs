@@ -103,10 +103,16 @@ pub(super) async fn login(
     let name = form.text("name");
     let password = form.text("password");
     let who = name.clone();
-    let result = service::blocking(&state, move |state, conn| {
-        auth::login(state, conn, &who, &password, client.ip)
-    })
-    .await;
+    let login_state = state.get_ref().clone();
+    let result =
+        match crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client)
+        {
+            Ok(()) => web::block(move || auth::login(&login_state, &who, &password, client.ip))
+                .await
+                .map_err(AppError::from)
+                .and_then(|r| r),
+            Err(e) => Err(e),
+        };
     match result {
         Ok(logged_in) => Ok(HttpResponse::SeeOther()
             .cookie(session_cookie(&state, logged_in.token))
@@ -115,7 +121,7 @@ pub(super) async fn login(
         Err(e)
             if matches!(
                 e.kind,
-                ErrorKind::InvalidCredentials | ErrorKind::LoginThrottled
+                ErrorKind::InvalidCredentials | ErrorKind::LoginThrottled | ErrorKind::RateLimited
             ) =>
         {
             let mut response = views::html(
@@ -700,7 +706,7 @@ pub(super) async fn create_site(
     .await
     {
         Ok(site) => Ok(see_other(&format!("/admin/sites/{}?done=saved", site.slug))),
-        Err(e) if e.kind != ErrorKind::Internal => Ok(site_form_error(&session, form, None, &e)),
+        Err(e) if !e.kind.is_outage() => Ok(site_form_error(&session, form, None, &e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -822,7 +828,7 @@ pub(super) async fn import_upload(
                 notes,
             }
         }
-        Err(e) if e.kind == ErrorKind::Internal => return Err(e.into()),
+        Err(e) if e.kind.is_outage() => return Err(e.into()),
         Err(e) => views::ImportOutcome::Refused(e.message),
     });
     Ok(views::html(status, &view))

@@ -148,6 +148,8 @@ pub enum Event {
 
 pub struct HtmlComment {
     id: i64,
+    /// `comment`, `pingback` or `trackback`.
+    kind: &'static str,
     author: String,
     website: Option<String>,
     deleted: bool,
@@ -162,14 +164,18 @@ pub struct HtmlComment {
 struct ThreadFragment {
     heading: String,
     events: Vec<Event>,
+    /// Pingbacks and trackbacks: listed after the comments, without replies.
+    linkbacks: Vec<HtmlComment>,
 }
 
-fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>) {
+fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlComment>) {
     for node in nodes {
         let c = node.comment;
         let has_replies = !node.replies.is_empty();
-        events.push(Event::Open(HtmlComment {
+        let linkback = c.kind != crate::domain::comment::CommentKind::Comment;
+        let html = HtmlComment {
             id: c.id.0,
+            kind: c.kind.as_str(),
             deleted: c.status == crate::domain::comment::CommentStatus::Deleted,
             author: if c.author.is_empty() {
                 "Anonymous".into()
@@ -181,8 +187,13 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>) {
             created_human: c.created_at.format("%B %-d, %Y at %H:%M UTC").to_string(),
             html: c.body_html.into_inner(),
             has_replies,
-        }));
-        flatten(node.replies, events);
+        };
+        if linkback && !has_replies {
+            linkbacks.push(html);
+            continue;
+        }
+        events.push(Event::Open(html));
+        flatten(node.replies, events, linkbacks);
         events.push(Event::Close(has_replies));
     }
 }
@@ -212,14 +223,19 @@ pub async fn get_thread_html(
     .await?;
     let (total, nodes) = page.unwrap_or_default();
     let mut events = Vec::new();
-    flatten(nodes, &mut events);
+    let mut linkbacks = Vec::new();
+    flatten(nodes, &mut events, &mut linkbacks);
     let heading = match total {
         1 => "1 comment".to_string(),
         n => format!("{n} comments"),
     };
-    let html = ThreadFragment { heading, events }
-        .render()
-        .map_err(AppError::internal)?;
+    let html = ThreadFragment {
+        heading,
+        events,
+        linkbacks,
+    }
+    .render()
+    .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::CONTENT_SECURITY_POLICY,

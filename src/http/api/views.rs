@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::comment::{Comment, CommentStatus};
+use crate::domain::comment::{Comment, CommentKind, CommentStatus};
 use crate::domain::tree::Node;
 use crate::render::SafeHtml;
 use crate::secrets::{Keys, Purpose};
@@ -29,6 +29,8 @@ pub struct CommentResponse {
     pub status: &'static str,
     pub pinned: bool,
     pub owner: bool,
+    /// `comment`, `pingback` or `trackback` (imported from WordPress).
+    pub kind: CommentKind,
     #[schema(no_recursion)]
     pub replies: Vec<CommentResponse>,
 }
@@ -72,6 +74,7 @@ impl CommentResponse {
             },
             pinned: comment.pinned,
             owner: comment.owner,
+            kind: comment.kind,
             replies: Vec::new(),
         }
     }

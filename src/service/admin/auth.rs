@@ -165,9 +165,19 @@ fn ip_scope(ip: IpAddr) -> String {
 
 /// Checks a name and password and opens a session. Refused with 429 after too many recent
 /// failures for the account or from the address, with 401 for a wrong name or password.
+///
+/// Counting and checking are one atomic step: before the password is checked, one
+/// transaction counts the recent failures of the account and of the address and, when both
+/// are under their limits, records this attempt as a failure of each (PostgreSQL locks the
+/// table for that short transaction, SQLite's `BEGIN IMMEDIATE` serializes it). A correct
+/// password then takes the records back. So however many requests arrive at once, at most
+/// the limit of them reach the password check.
+///
+/// Takes connections from the pool only around the two short transactions, not while the
+/// password hash is computed (tens of milliseconds), so a burst of logins cannot starve the
+/// pool.
 pub fn login(
     state: &AppState,
-    conn: &mut DbConn,
     name: &str,
     password: &str,
     ip: IpAddr,
@@ -176,14 +186,27 @@ pub fn login(
     let since = now - THROTTLE_WINDOW;
     let account = account_scope(name);
     let ip = ip_scope(ip);
-    if db::admins::count_failures_since(conn, &account, since)? >= ACCOUNT_LIMIT
-        || db::admins::count_failures_since(conn, &ip, since)? >= IP_LIMIT
-    {
-        return Err(AppError::login_throttled(
-            THROTTLE_WINDOW.num_seconds().unsigned_abs(),
-        ));
-    }
-    let admin = db::admins::find_by_name(conn, name)?;
+    let (admin, attempt) = {
+        let mut conn = crate::service::conn(state)?;
+        let attempt = write_tx(&mut conn, |conn| {
+            db::admins::lock_failures(conn)?;
+            db::admins::delete_failures_before(conn, since)?;
+            if db::admins::count_failures_since(conn, &account, since)? >= ACCOUNT_LIMIT
+                || db::admins::count_failures_since(conn, &ip, since)? >= IP_LIMIT
+            {
+                return Ok(None);
+            }
+            let account_attempt = db::admins::insert_failure(conn, &account, now)?;
+            let ip_attempt = db::admins::insert_failure(conn, &ip, now)?;
+            Ok(Some([account_attempt, ip_attempt]))
+        })?;
+        let Some(attempt) = attempt else {
+            return Err(AppError::login_throttled(
+                THROTTLE_WINDOW.num_seconds().unsigned_abs(),
+            ));
+        };
+        (db::admins::find_by_name(&mut conn, name)?, attempt)
+    };
     let ok = match &admin {
         Some(a) => verify_password(&a.password_hash, password),
         None => {
@@ -192,32 +215,26 @@ pub fn login(
             false
         }
     };
-    match admin.filter(|_| ok) {
-        None => {
-            write_tx(conn, |conn| {
-                db::admins::delete_failures_before(conn, since)?;
-                db::admins::insert_failure(conn, &account, now)?;
-                db::admins::insert_failure(conn, &ip, now)
-            })?;
-            Err(AppError::new(
-                ErrorKind::InvalidCredentials,
-                "wrong name or password",
-            ))
-        }
-        Some(admin) => {
-            let token = random_token();
-            let token_hash = hash_token(&token);
-            write_tx(conn, |conn| {
-                db::admins::delete_failures(conn, &account)?;
-                db::admins::delete_expired_sessions(conn, now)?;
-                db::admins::insert_session(conn, &token_hash, admin.id, now, now + SESSION_TTL)
-            })?;
-            Ok(LoggedIn {
-                token,
-                session: session_of(state, admin.id, admin.name, token_hash),
-            })
-        }
-    }
+    let Some(admin) = admin.filter(|_| ok) else {
+        // The attempt stays recorded as a failure of the account and of the address.
+        return Err(AppError::new(
+            ErrorKind::InvalidCredentials,
+            "wrong name or password",
+        ));
+    };
+    let token = random_token();
+    let token_hash = hash_token(&token);
+    let mut conn = crate::service::conn(state)?;
+    write_tx(&mut conn, |conn| {
+        db::admins::delete_failures(conn, &account)?;
+        db::admins::delete_failures_by_id(conn, &attempt)?;
+        db::admins::delete_expired_sessions(conn, now)?;
+        db::admins::insert_session(conn, &token_hash, admin.id, now, now + SESSION_TTL)
+    })?;
+    Ok(LoggedIn {
+        token,
+        session: session_of(state, admin.id, admin.name, token_hash),
+    })
 }
 
 /// An argon2 hash of a random password, verified against when the name is unknown.

@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+// What the reader feels: kith's embed and Isso's, side by side in headless Chromium.
+//
+// Seeds the same comments into both (posted to Isso through its HTTP API, then Isso's database
+// imported into kith with `kith import`), serves a host page from another origin, and opens each
+// embed on a 100-comment and a 2,000-comment thread, RUNS times each in a fresh browser context
+// (cold cache). Prints, per thread, the median of every measure and the ratio kith / Isso.
+//
+//   cargo build --release --bin kith   # or a debug build: the server's part is a few ms either way
+//   node benches/browser.mjs           # uses tests/browser/node_modules (playwright-core)
+//
+// Environment: KITH_BIN (default $CARGO_TARGET_DIR/release/kith, else .../debug/kith),
+// KITH_ASSETS (default embed/ of this checkout: the bundle in the working tree is measured),
+// BENCH_RUNS (default 7), BENCH_THREADS (default 100,2000), CHROMIUM_PATH (default /usr/bin/chromium),
+// BENCH_SEED_DIR (default /var/tmp/kith-bench-browser: the seeded Isso database is kept there),
+// BENCH_RESEED=1 (seed again), ISSO_VENV (see benches/isso/setup.sh). The first run takes a few
+// minutes, most of them seeding Isso.
+// A benchmark, not a test: nothing here asserts a timing.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const { chromium } = createRequire(path.join(repo, 'tests/browser/package.json'))('playwright-core');
+
+const RUNS = Number(process.env.BENCH_RUNS || 7);
+const THREADS = (process.env.BENCH_THREADS || '100,2000').split(',').map(Number);
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
+const KITH_BIN = process.env.KITH_BIN
+  || [path.join(targetDir, 'release/kith'), path.join(targetDir, 'debug/kith')].find(f => fs.existsSync(f));
+// Where the seeded Isso database is kept between runs; bump SEED_VERSION when seedIsso changes.
+const SEED_DIR = process.env.BENCH_SEED_DIR || '/var/tmp/kith-bench-browser';
+const SEED_VERSION = 1;
+const KITH_ASSETS = process.env.KITH_ASSETS || path.join(repo, 'embed');
+if (!KITH_BIN || !fs.existsSync(KITH_BIN)) {
+  console.error('kith binary not found: cargo build --release --bin kith, or set KITH_BIN');
+  process.exit(1);
+}
+
+const freePort = () => new Promise((resolve, reject) => {
+  const server = net.createServer();
+  server.on('error', reject);
+  server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+});
+
+/** Polls `check` until it is truthy (start-up readiness of a child server). */
+async function until(check, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { if (await check()) return; } catch { /* not ready yet */ }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts a child process; resolves once `ready()` holds. `stop()` ends it and waits. */
+async function startChild(name, command, args, env, ready) {
+  let log = '', exited = null;
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', d => { log += d; });
+  child.stderr.on('data', d => { log += d; });
+  child.on('exit', code => { exited = code ?? 'signal'; });
+  await until(async () => {
+    if (exited !== null) throw new Error(`${name} exited (${exited}):\n${log}`);
+    return ready();
+  }, name).catch(error => { child.kill('SIGKILL'); throw new Error(`${error.message}\n${log}`); });
+  return {
+    log: () => log,
+    stop: async () => {
+      if (exited !== null) return;
+      const gone = new Promise(resolve => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+// ---- the comments both systems get ----
+
+const WORDS = ('the a comment thread reader server page script browser time first visible paint layout node '
+  + 'style request answer reply quite agree think really good point about this that with from when which would '
+  + 'could more less some every long short fast slow test measure number result people blog post write read')
+  .split(' ');
+/** Deterministic pseudo-random numbers, so every run seeds the same text. */
+function random(seed) {
+  let state = seed >>> 0;
+  return () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+/** The i-th comment: one to three paragraphs, now and then a link or emphasis. */
+function commentText(rand) {
+  const sentence = () => {
+    const words = Array.from({ length: 6 + Math.floor(rand() * 14) }, () => WORDS[Math.floor(rand() * WORDS.length)]);
+    if (rand() < 0.15) words[1] = `*${words[1]}*`;
+    if (rand() < 0.1) words[3] = `[${words[3]}](https://example.com/${words[3]})`;
+    return words.join(' ').replace(/^./, c => c.toUpperCase()) + '.';
+  };
+  const paragraphs = 1 + Math.floor(rand() * rand() * 3);
+  return Array.from({ length: paragraphs }, () => Array.from({ length: 1 + Math.floor(rand() * 3) }, sentence).join(' '))
+    .join('\n\n');
+}
+
+/**
+ * Posts `count` comments to Isso's thread `uri`: every fourth one top-level, the others replies
+ * to the latest top-level comment (Isso keeps one level of replies).
+ */
+async function seedIsso(issoBase, uri, count) {
+  const rand = random(count);
+  let parent = null;
+  for (let i = 0; i < count; i++) {
+    const topLevel = i % 4 == 0;
+    const body = {
+      text: commentText(rand),
+      author: `Reader ${i % 97}`,
+      email: `reader${i % 97}@example.com`,
+      website: i % 5 == 0 ? `https://reader${i % 97}.example.com/` : null,
+      parent: topLevel ? null : parent,
+      title: `A post with ${count} comments`,
+    };
+    const response = await fetch(`${issoBase}/new?uri=${encodeURIComponent(uri)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    if (response.status != 201 && response.status != 202) throw new Error(`Isso answered ${response.status}: ${await response.text()}`);
+    const { id } = await response.json();
+    if (topLevel) parent = id;
+  }
+}
+
+// ---- the host page, on its own origin ----
+
+function hostPage(system, kithBase, issoBase) {
+  const embed = system == 'kith'
+    ? `<div id="kith-thread"></div>\n<script async src="${kithBase}/embed.js"></script>`
+    : `<section id="isso-thread"></section>\n<script data-isso="${issoBase}/" src="${issoBase}/js/embed.min.js"></script>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>A host blog post</title>
+<style>body{font:17px/1.6 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem}</style></head>
+<body><article><h1>A host blog post</h1>
+<p>${'Some text of the post, long enough to look like a real one. '.repeat(12)}</p></article>
+${embed}
+</body></html>`;
+}
+
+// ---- one measured page load ----
+
+/**
+ * Installed before any page script: notes the frame in which the first comment is laid out
+ * (requestAnimationFrame runs just before that frame is painted), and the time of the last DOM
+ * change anywhere, shadow roots included.
+ */
+function watchPage(system) {
+  const bench = window.__bench = { firstComment: null, lastMutation: 0 };
+  const observer = new MutationObserver(() => { bench.lastMutation = performance.now(); });
+  observer.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attachShadow.call(this, init);
+    observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
+    return root;
+  };
+  const findFirst = () => (system == 'kith'
+    ? document.getElementById('kith-thread')?.shadowRoot?.querySelector('.kith-comment .kith-body')
+    : document.querySelector('#isso-root .isso-comment .isso-text'));
+  const frame = () => {
+    const first = findFirst();
+    if (first && first.getBoundingClientRect().height > 0) bench.firstComment = performance.now();
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+/** Counts nodes (elements and text) in the document and in every shadow root under it. */
+function countNodes() {
+  let count = 0;
+  const walk = node => {
+    count++;
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (let child = node.firstChild; child; child = child.nextSibling) walk(child);
+  };
+  walk(document.documentElement);
+  const comments = document.getElementById('kith-thread')?.shadowRoot?.querySelectorAll('.kith-comment').length
+    ?? document.querySelectorAll('#isso-root .isso-comment').length;
+  return { nodes: count, comments };
+}
+
+/**
+ * Round trips: a request is one more than the deepest request that had finished when it started
+ * (the page itself is the first). Counted for the requests that finished before the first comment,
+ * from the script's depth.
+ */
+function roundTrips(entries, scriptUrl, before) {
+  const done = entries.filter(entry => entry.end <= before).sort((a, b) => a.start - b.start);
+  for (const entry of done) {
+    entry.depth = 1 + Math.max(0, ...done.filter(other => other !== entry && other.end <= entry.start).map(other => other.depth || 0));
+  }
+  const script = done.find(entry => entry.url.startsWith(scriptUrl));
+  return script ? Math.max(...done.map(entry => entry.depth)) - script.depth : NaN;
+}
+
+async function measure(browser, url, system, scriptUrl) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await cdp.send('Network.enable');
+  let bytes = 0;
+  cdp.on('Network.loadingFinished', event => { bytes += event.encodedDataLength; });
+  await page.addInitScript(watchPage, system);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__bench.firstComment !== null, null, { timeout: 60_000, polling: 50 })
+    .catch(async error => {
+      const state = await page.evaluate(() => document.body.innerHTML.slice(0, 3000)).catch(() => '');
+      throw new Error(`${system}: no comment on ${url}: ${error.message}\n${state}`);
+    });
+  // Settled: no DOM change for a second (the embed may still fill avatars, times, counts).
+  await page.waitForFunction(() => performance.now() - window.__bench.lastMutation > 1000, null, { timeout: 60_000, polling: 100 });
+  const bench = await page.evaluate(() => window.__bench);
+  const requests = await page.evaluate(() => [
+    ...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource'),
+  ].map(entry => ({ url: entry.name, start: entry.startTime, end: entry.responseEnd })));
+  await cdp.send('HeapProfiler.collectGarbage');
+  const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map(m => [m.name, m.value]));
+  const { nodes, comments } = await page.evaluate(countNodes);
+  await context.close();
+  // The page itself and the requests to the comment server (not the host's favicon).
+  const server = new URL(scriptUrl).origin;
+  const relevant = requests.filter((entry, i) => i == 0 || entry.url.startsWith(server + '/'));
+  const beforeFirst = relevant.filter(entry => entry.url.startsWith(server + '/') && entry.end <= bench.firstComment);
+  if (process.env.BENCH_VERBOSE) {
+    console.error(`${system} ${url}: first comment at ${bench.firstComment.toFixed(0)} ms`);
+    for (const entry of requests) console.error(`  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)} ms  ${entry.url}`);
+  }
+  return {
+    firstComment: bench.firstComment,
+    settled: Math.max(bench.lastMutation, bench.firstComment),
+    script: metrics.ScriptDuration * 1000,
+    layout: (metrics.LayoutDuration + metrics.RecalcStyleDuration) * 1000,
+    nodes,
+    comments,
+    heap: metrics.JSHeapUsedSize / 2 ** 20,
+    kb: bytes / 1024,
+    requests: beforeFirst.length,
+    roundTrips: roundTrips(relevant, scriptUrl, bench.firstComment),
+  };
+}
+
+const median = values => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const MEASURES = [
+  ['firstComment', 'time to first comment visible (ms)', 0],
+  ['settled', 'time until the page settles (ms)', 0],
+  ['script', 'main-thread script time (ms)', 1],
+  ['layout', 'style and layout time (ms)', 1],
+  ['comments', 'comments on the page', 0],
+  ['nodes', 'DOM nodes (shadow roots included)', 0],
+  ['heap', 'JS heap after GC (MiB)', 1],
+  ['kb', 'bytes transferred (KiB)', 1],
+  ['requests', 'requests to the comment server before the first comment (script included)', 0],
+  ['roundTrips', 'round trips after the script before the first comment', 0],
+];
+
+function printTable(count, results) {
+  const rows = MEASURES.map(([key, label, digits]) => {
+    const isso = median(results.isso.map(r => r[key])), kith = median(results.kith.map(r => r[key]));
+    const ratio = isso ? (kith / isso).toFixed(2) + 'x' : '';
+    return [label, isso.toFixed(digits), kith.toFixed(digits), ratio];
+  });
+  const range = system => {
+    const times = results[system].map(r => r.firstComment);
+    return `${Math.min(...times).toFixed(0)}-${Math.max(...times).toFixed(0)}`;
+  };
+  console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms)\n`);
+  console.log('| measure | Isso 0.14 | kith | kith / Isso |\n|---|--:|--:|--:|');
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+// ---- main ----
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-bench-browser-'));
+const children = [];
+let browser;
+try {
+  const [hostPort, issoPort, kithPort] = [await freePort(), await freePort(), await freePort()];
+  const host = `http://localhost:${hostPort}`, issoBase = `http://127.0.0.1:${issoPort}`, kithBase = `http://127.0.0.1:${kithPort}`;
+  const issoDb = path.join(work, 'isso.db');
+  const startIsso = () => startChild('isso', 'bash', [path.join(here, 'isso/setup.sh'), 'start', issoDb, String(issoPort)],
+    { ISSO_ORIGIN: host }, async () => (await fetch(`${issoBase}/config`)).ok);
+
+  execFileSync('bash', [path.join(here, 'isso/setup.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Seeding takes a while: the seeded database is kept for the next run (BENCH_RESEED=1 redoes it).
+  const seeded = path.join(SEED_DIR, `isso-seed-${SEED_VERSION}-${THREADS.join('-')}.db`);
+  if (process.env.BENCH_RESEED || !fs.existsSync(seeded)) {
+    const isso = await startIsso();
+    for (const count of THREADS) {
+      const started = Date.now();
+      await seedIsso(issoBase, `/bench-${count}/`, count);
+      console.error(`seeded Isso with ${count} comments in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    // Stopped, Isso's database is complete in one file.
+    await isso.stop();
+    fs.mkdirSync(SEED_DIR, { recursive: true });
+    fs.copyFileSync(issoDb, seeded);
+  } else {
+    fs.copyFileSync(seeded, issoDb);
+  }
+  const kithEnv = {
+    KITH_DATABASE__URL: `sqlite://${path.join(work, 'kith.db')}`,
+    KITH_SERVER__HOST: '127.0.0.1',
+    KITH_SERVER__PORT: String(kithPort),
+    KITH_SERVER__ASSETS_DIR: KITH_ASSETS,
+    KITH_LOG__LEVEL: 'warn',
+    HOME: work,
+  };
+  execFileSync(KITH_BIN, ['import', issoDb, '--site', 'default'], { cwd: work, env: { ...process.env, ...kithEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(await startIsso());
+  children.push(await startChild('kith', KITH_BIN, ['serve'], kithEnv, async () => (await fetch(`${kithBase}/api/v1/sites/default/settings`)).ok));
+
+  const hostServer = http.createServer((request, response) => {
+    const system = new URL(request.url, host).searchParams.get('system');
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(hostPage(system, kithBase, issoBase));
+  });
+  await new Promise(resolve => hostServer.listen(hostPort, '127.0.0.1', resolve));
+  children.push({ stop: () => new Promise(resolve => { hostServer.closeAllConnections(); hostServer.close(resolve); }) });
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  console.log(`kith ${KITH_BIN} (assets ${KITH_ASSETS}) vs Isso ${issoBase}; Chromium ${browser.version()}; ${os.cpus().length} × ${os.cpus()[0]?.model}; ${new Date().toISOString().slice(0, 10)}`);
+  for (const count of THREADS) {
+    const results = { isso: [], kith: [] };
+    const scripts = { kith: `${kithBase}/embed.js`, isso: `${issoBase}/js/embed.min.js` };
+    // One unmeasured load of each first (the server's and the browser's first-time costs).
+    for (const system of ['isso', 'kith']) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
+    for (let run = 0; run < RUNS; run++) {
+      for (const system of ['isso', 'kith']) {
+        results[system].push(await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]));
+      }
+    }
+    printTable(count, results);
+  }
+} finally {
+  await browser?.close();
+  for (const child of children.reverse()) await child.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,138 @@
+// Long threads stay light: few DOM nodes per comment, "Load more" appends without re-rendering,
+// off-screen comments skip rendering and their avatars are drawn only near the screen, and the
+// styles come with the script (no stylesheet request, even under a host CSP that names no style
+// source). Behaviour, not timings: benches/browser.mjs measures those.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { setup, newPage, freshKey, kithEl, expectCount, until, apiPost } from './harness.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.stop(); });
+
+const open = async (key, context = env.browser) => {
+  const page = await newPage(context);
+  await page.goto(`${env.host.origin}${key}`);
+  return page;
+};
+
+/** Posts `roots` top-level comments with `repliesEach` replies each; returns the ids in order. */
+async function seed(key, roots, repliesEach) {
+  const ids = [];
+  for (let i = 0; i < roots; i++) {
+    const root = (await apiPost(env.kith, key, {
+      author: `Reader ${i}`, email: `r${i}@example.com`, website: i % 2 ? `https://r${i}.example/` : null,
+      body: `Top-level comment ${i} on ${key}, one plain paragraph as most comments are.`,
+    })).comment.id;
+    ids.push(root);
+    for (let j = 0; j < repliesEach; j++) {
+      ids.push((await apiPost(env.kith, key, { parent_id: root, author: `Replier ${j}`, body: `Reply ${j} to ${i} on ${key}.` })).comment.id);
+    }
+  }
+  return ids;
+}
+
+test('a one-paragraph comment takes at most 15 DOM nodes, text nodes included, avatars drawn', async () => {
+  const key = freshKey('nodes');
+  await seed(key, 8, 2);
+  const page = await open(key);
+  await expectCount(kithEl(page, 'li.kith-comment'), 24);
+  // Scroll every comment into view so that every avatar is drawn before counting.
+  const items = await kithEl(page, 'li.kith-comment').all();
+  for (const item of items) await item.scrollIntoViewIfNeeded();
+  await until(() => page.evaluate(() => [...document.querySelector('#kith-thread').shadowRoot.querySelectorAll('.kith-avatar')]
+    .every(avatar => avatar.style.backgroundImage.includes('gradient'))), 'all avatars drawn');
+  const counts = await page.evaluate(() => {
+    const root = document.querySelector('#kith-thread').shadowRoot;
+    // A comment's own nodes: its <li> subtree without the <li>s of its replies.
+    const own = node => 1 + [...node.childNodes].reduce((sum, child) => sum + (child.matches?.('li.kith-comment') ? 0 : own(child)), 0);
+    const all = node => 1 + [...node.childNodes].reduce((sum, child) => sum + all(child), 0);
+    return {
+      each: [...root.querySelectorAll('li.kith-comment')].map(own),
+      list: all(root.querySelector('ol.kith-list')) - 1,
+    };
+  });
+  for (const [i, count] of counts.each.entries()) assert.ok(count <= 15, `comment ${i} has ${count} nodes`);
+  assert.ok(counts.list <= 15 * 24, `the list holds ${counts.list} nodes for 24 comments`);
+  // What is left is what a reader needs: author, time, body and the three actions, by role.
+  const first = kithEl(page, 'li.kith-comment').first();
+  for (const name of ['Like 0', 'Reply', 'Report']) {
+    assert.equal(await first.locator('> article').getByRole('button', { name, exact: true }).count(), 1, `button ${name}`);
+  }
+  await page.close();
+});
+
+test('"Load more" appends the next page and leaves the comments already shown untouched', async () => {
+  const key = freshKey('append');
+  await seed(key, 52, 0);
+  const page = await open(key);
+  await expectCount(kithEl(page, 'ol.kith-list > li.kith-comment'), 50);
+  // Mark the nodes on screen and watch the list for removals.
+  await page.evaluate(() => {
+    const list = document.querySelector('#kith-thread').shadowRoot.querySelector('ol.kith-list');
+    for (const item of list.children) item.seenBeforeLoadMore = true;
+    window.listChanges = { added: 0, removed: 0 };
+    new MutationObserver(records => {
+      for (const record of records) {
+        window.listChanges.added += record.addedNodes.length;
+        window.listChanges.removed += record.removedNodes.length;
+      }
+    }).observe(list, { childList: true, subtree: true });
+  });
+  await kithEl(page, 'button:text-is("Load more comments")').click();
+  await expectCount(kithEl(page, 'ol.kith-list > li.kith-comment'), 52);
+  const after = await page.evaluate(() => {
+    const items = [...document.querySelector('#kith-thread').shadowRoot.querySelector('ol.kith-list').children];
+    return { kept: items.filter(item => item.seenBeforeLoadMore).length, firstKept: items.slice(0, 50).every(item => item.seenBeforeLoadMore), changes: window.listChanges };
+  });
+  assert.equal(after.kept, 50, 'the 50 comments shown are the same nodes');
+  assert.ok(after.firstKept, 'and still first, in their order');
+  assert.deepEqual(after.changes, { added: 2, removed: 0 }, 'two comments appended, nothing removed or rebuilt');
+  await page.close();
+});
+
+test('comments far off screen skip rendering; their avatars are drawn when scrolled near', async () => {
+  const key = freshKey('offscreen');
+  await seed(key, 30, 0);
+  const context = await env.browser.newContext({ viewport: { width: 800, height: 600 } });
+  const page = await open(key, context);
+  const items = kithEl(page, 'ol.kith-list > li.kith-comment');
+  await expectCount(items, 30);
+  assert.equal(await items.first().evaluate(item => getComputedStyle(item).contentVisibility), 'auto');
+  const avatarDrawn = item => item.locator('.kith-avatar').evaluate(avatar => avatar.style.backgroundImage.includes('gradient'));
+  await until(() => avatarDrawn(items.first()), 'the first avatar drawn');
+  assert.equal(await avatarDrawn(items.last()), false, 'the last avatar, far below, is not drawn yet');
+  await items.last().scrollIntoViewIfNeeded();
+  await until(() => avatarDrawn(items.last()), 'the last avatar drawn once scrolled to');
+  await context.close();
+});
+
+test('the styles come with the script: no stylesheet request, styled under a CSP without style sources', async () => {
+  const key = freshKey('styles');
+  await apiPost(env.kith, key, { body: 'Styled from the first frame' });
+  // A host page whose policy allows the kith server for scripts and API calls, and no styles.
+  const server = http.createServer((request, response) => {
+    response.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': `default-src 'none'; script-src ${env.kith.base}; connect-src ${env.kith.base}`,
+    });
+    response.end(`<!doctype html><html lang="en"><title>CSP host</title><div id="kith-thread" data-kith-key="${key}"></div>
+<script async src="${env.kith.base}/embed.js"></script>`);
+  });
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+  const page = await newPage(env.browser);
+  const requests = [];
+  page.on('request', request => requests.push(new URL(request.url()).pathname));
+  const violations = [];
+  page.on('console', message => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
+  await page.goto(`http://localhost:${server.address().port}/`);
+  const card = kithEl(page, 'li.kith-comment > article');
+  await card.waitFor();
+  assert.equal(await card.evaluate(element => getComputedStyle(element).position), 'relative', 'embed.css rules apply');
+  assert.deepEqual(requests.filter(path => /\.css$/.test(path)), [], 'no stylesheet requested');
+  assert.deepEqual(violations, [], 'no CSP violation');
+  await page.close();
+  server.closeAllConnections();
+  await new Promise(resolve => server.close(resolve));
+});
