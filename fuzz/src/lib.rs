@@ -15,8 +15,11 @@ use kith::render::Renderer;
 use kith::secrets::Keys;
 use kith::spam::{form_token, pow};
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name: the corpus folders and `cargo fuzz` binaries have these names.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("markdown", markdown),
     ("sanitizer", sanitizer),
     ("import_wordpress", import_wordpress),
