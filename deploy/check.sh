@@ -72,6 +72,7 @@ assert services["db"]["image"].startswith("postgres:"), "db is not PostgreSQL"
 kith = services["kith"]
 assert kith["build"]["context"] == ".." and kith["build"]["dockerfile"] == "Dockerfile"
 assert kith["depends_on"]["db"]["condition"] == "service_healthy"
+assert kith["stop_grace_period"] == "35s", "docker stop would cut requests in flight"
 assert kith["read_only"] is True and kith["cap_drop"] == ["ALL"]
 assert "no-new-privileges:true" in kith["security_opt"]
 assert all(p.startswith("127.0.0.1:") for p in kith["ports"]), "kith published beyond loopback"
