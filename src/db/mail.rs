@@ -11,6 +11,7 @@ use super::schema::{
 };
 use super::threads::ThreadRow;
 use crate::domain::comment::{Comment, CommentId};
+use crate::domain::mail::MailAddress;
 use crate::domain::site::SiteId;
 use crate::domain::thread::Thread;
 use crate::error::AppError;
@@ -237,7 +238,7 @@ pub fn recent_exists(
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = mail_addresses)]
-pub struct AddressRow {
+struct AddressRow {
     pub id: i64,
     pub site_id: i64,
     pub email: String,
@@ -246,10 +247,16 @@ pub struct AddressRow {
     pub created_at: NaiveDateTime,
 }
 
-impl AddressRow {
-    /// Confirmed and not unsubscribed: reader notifications may go to it.
-    pub fn may_receive(&self) -> bool {
-        self.confirmed_at.is_some() && self.unsubscribed_at.is_none()
+impl From<AddressRow> for MailAddress {
+    fn from(row: AddressRow) -> Self {
+        MailAddress {
+            id: row.id,
+            site_id: SiteId(row.site_id),
+            email: row.email,
+            confirmed_at: row.confirmed_at.map(|t| t.and_utc()),
+            unsubscribed_at: row.unsubscribed_at.map(|t| t.and_utc()),
+            created_at: row.created_at.and_utc(),
+        }
     }
 }
 
@@ -260,7 +267,7 @@ pub fn find_or_insert_address(
     site: SiteId,
     email_lowercase: &str,
     now: NaiveDateTime,
-) -> Result<(AddressRow, bool), AppError> {
+) -> Result<(MailAddress, bool), AppError> {
     let inserted = diesel::sql_query(
         "INSERT INTO mail_addresses (site_id, email, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (site_id, email) DO NOTHING",
@@ -274,25 +281,27 @@ pub fn find_or_insert_address(
     Ok((row, inserted > 0))
 }
 
-pub fn find_address(conn: &mut DbConn, id: i64) -> Result<Option<AddressRow>, AppError> {
+pub fn find_address(conn: &mut DbConn, id: i64) -> Result<Option<MailAddress>, AppError> {
     Ok(mail_addresses::table
         .find(id)
         .select(AddressRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<AddressRow>(conn)
+        .optional()?
+        .map(MailAddress::from))
 }
 
 pub fn find_address_by_email(
     conn: &mut DbConn,
     site: SiteId,
     email_lowercase: &str,
-) -> Result<Option<AddressRow>, AppError> {
+) -> Result<Option<MailAddress>, AppError> {
     Ok(mail_addresses::table
         .filter(mail_addresses::site_id.eq(site.0))
         .filter(mail_addresses::email.eq(email_lowercase))
         .select(AddressRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first::<AddressRow>(conn)
+        .optional()?
+        .map(MailAddress::from))
 }
 
 pub fn update_confirmed(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), AppError> {
@@ -347,13 +356,16 @@ pub fn delete_subscription(
 pub fn list_thread_subscribers(
     conn: &mut DbConn,
     thread_id: i64,
-) -> Result<Vec<AddressRow>, AppError> {
+) -> Result<Vec<MailAddress>, AppError> {
     Ok(mail_subscriptions::table
         .inner_join(mail_addresses::table)
         .filter(mail_subscriptions::thread_id.eq(thread_id))
         .order(mail_addresses::id.asc())
         .select(AddressRow::as_select())
-        .load(conn)?)
+        .load::<AddressRow>(conn)?
+        .into_iter()
+        .map(MailAddress::from)
+        .collect())
 }
 
 /// Marks a one-time link as used; `false` when it already was.

@@ -5,6 +5,7 @@ pub mod ban;
 pub mod comment;
 pub mod fields;
 pub mod link;
+pub mod mail;
 pub mod moderation;
 pub mod site;
 pub mod thread;

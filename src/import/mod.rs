@@ -404,12 +404,14 @@ pub struct StatusCounts {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.by_status;
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} threads, {} comments ({} replies, max depth {}): {} approved, {} pending, {} spam, {} deleted; {} skipped",
-            self.threads,
-            self.comments,
-            self.replies,
+            "{}, {} ({}, max depth {}): {} approved, {} pending, {} spam, {} deleted; {} skipped",
+            count(self.threads, "thread", "threads"),
+            count(self.comments, "comment", "comments"),
+            count(self.replies, "reply", "replies"),
             self.max_depth,
             s.approved,
             s.pending,

@@ -3,11 +3,11 @@
 //! decision (`service::admin::moderate`), so its mails, reports and spam score follow.
 
 use super::now;
-use crate::db::mail::AddressRow;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::BanKind;
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
-use crate::domain::site::{Site, SiteId};
+use crate::domain::mail::MailAddress;
+use crate::domain::site::Site;
 use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::{Link, LinkError, ModAction};
@@ -45,7 +45,7 @@ pub fn link_context(state: &AppState, conn: &mut DbConn, token: &str) -> LinkCon
         ) => db::mail::find_address(conn, address)
             .ok()
             .flatten()
-            .map(|a| SiteId(a.site_id)),
+            .map(|a| a.site_id),
     };
     site.and_then(|id| db::sites::find_by_id(conn, id).ok().flatten())
         .map(|site| LinkContext {
@@ -214,7 +214,7 @@ pub fn unsubscribe(
     };
     write_tx(conn, |conn| {
         let row = db::mail::find_address(conn, address)?.ok_or_else(forged)?;
-        let site = SiteId(row.site_id);
+        let site = row.site_id;
         match scope {
             UnsubscribeScope::Thread(thread) => {
                 db::mail::delete_subscription(conn, thread, row.id)?;
@@ -239,7 +239,7 @@ fn manage_address(
     state: &AppState,
     conn: &mut DbConn,
     token: &str,
-) -> Result<AddressRow, AppError> {
+) -> Result<MailAddress, AppError> {
     let Link::Manage { address, .. } = verify(state, token)? else {
         return Err(forged());
     };
@@ -253,7 +253,7 @@ pub fn managed_comments(
     token: &str,
 ) -> Result<ManagedComments, AppError> {
     let address = manage_address(state, conn, token)?;
-    let site = db::sites::find_by_id(conn, SiteId(address.site_id))?.ok_or_else(forged)?;
+    let site = db::sites::find_by_id(conn, address.site_id)?.ok_or_else(forged)?;
     let comments = db::mail::list_comments_by_email(conn, site.id, &address.email)?;
     Ok(ManagedComments { site, comments })
 }
@@ -268,7 +268,7 @@ pub fn delete_managed(
 ) -> Result<usize, AppError> {
     let address = manage_address(state, conn, token)?;
     write_tx(conn, |conn| {
-        let mine = db::mail::list_comments_by_email(conn, SiteId(address.site_id), &address.email)?;
+        let mine = db::mail::list_comments_by_email(conn, address.site_id, &address.email)?;
         let targets: Vec<CommentId> = mine
             .iter()
             .map(|(c, _)| c.id)

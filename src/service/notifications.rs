@@ -11,10 +11,11 @@ use chrono::Duration;
 
 use super::now;
 use crate::config::OwnerNotifications;
-use crate::db::mail::{AddressRow, NewOutboxRow};
+use crate::db::mail::NewOutboxRow;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::fields::Email;
+use crate::domain::mail::MailAddress;
 use crate::domain::site::{Site, SiteId};
 use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
@@ -177,7 +178,7 @@ fn request_confirmation(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
-    address: &AddressRow,
+    address: &MailAddress,
 ) -> Result<(), AppError> {
     if address.may_receive() {
         return Ok(());
@@ -186,7 +187,7 @@ fn request_confirmation(
     let mut since =
         (now() - Duration::days(i64::from(state.config.mail.link_expiry_days))).naive_utc();
     if let Some(unsubscribed) = address.unsubscribed_at {
-        since = since.max(unsubscribed);
+        since = since.max(unsubscribed.naive_utc());
     }
     if db::mail::recent_exists(conn, &address.email, MailKind::Confirm.as_str(), since)? {
         return Ok(());

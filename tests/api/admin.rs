@@ -654,3 +654,74 @@ both_backends! {
         assert!(html.contains(&long) && html.contains("Your name on your replies: must be"), "{html}");
     }
 }
+
+both_backends! {
+    async fn the_comment_page_approves_spams_and_deletes_and_returns_to_itself(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let (id, _) = post(&app, "/p/", "Ann", "ann@example.com", "Hello").await;
+        admin.moderate(&[id], "spam").await;
+        let (_, html) = admin.page(&format!("/admin/comments/{id}")).await;
+        assert!(html.contains(&format!("value=\"approve:{id}\"")), "{html}");
+        assert!(html.contains(&format!("value=\"delete:{id}\"")));
+        assert!(!html.contains(&format!("value=\"spam:{id}\"")), "a spam comment offers no Spam");
+        let back = format!("/admin/comments/{id}");
+        for (action, status) in [("approve", "approved"), ("spam", "spam"), ("delete", "deleted")] {
+            let row = format!("{action}:{id}");
+            let r = admin.form("/admin/comments", &[("csrf", &admin.csrf), ("back", &back), ("row", &row)]).await;
+            assert_eq!(r.status(), 303);
+            assert_eq!(r.headers()["location"], format!("{back}?done={action}"));
+            assert_eq!(admin.status(id).await, status);
+        }
+        let (_, html) = admin.page(&format!("/admin/comments/{id}?done=delete")).await;
+        assert!(html.contains("Deleted."));
+        assert!(html.contains(&format!("value=\"restore:{id}\"")));
+    }
+
+    async fn the_queue_shows_what_a_reply_answers(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let parent = app.post_ok("/p/", "Ann", "First line of Ann\n\nmore text", None).await["comment"]["id"].as_i64().unwrap();
+        let reply = app.post_ok("/p/", "Bob", "I agree", Some(parent)).await["comment"]["id"].as_i64().unwrap();
+        let (_, html) = admin.page("/admin/comments?status=approved").await;
+        let start = html.find(&format!("id=\"c-{reply}\"")).unwrap();
+        let end = html[start..].find("</li>").unwrap() + start;
+        let row = &html[start..end];
+        assert!(row.contains(&format!("In reply to <a href=\"/admin/comments/{parent}\">Ann</a>: <q>First line of Ann</q>")), "{row}");
+        assert!(!row.contains("more text"));
+        // The top-level comment answers nothing.
+        let start = html.find(&format!("id=\"c-{parent}\"")).unwrap();
+        let end = html[start..].find("</li>").unwrap() + start;
+        assert!(!html[start..end].contains("In reply to"));
+        let (_, html) = admin.page(&format!("/admin/comments/{reply}")).await;
+        assert!(html.contains("In reply to"));
+    }
+
+    async fn the_site_form_names_fields_by_their_labels_and_lists_languages(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let (_, html) = admin.page("/admin/sites/new").await;
+        assert!(html.contains("<option value=\"de\">Deutsch (German)</option>"), "{html}");
+        assert!(html.contains("<option value=\"zh\">"));
+        let fields = [
+            ("csrf", admin.csrf.as_str()), ("slug", "news"), ("name", "News"), ("allowed_origins", ""),
+            ("moderation", "none"), ("edit_window_secs", "900"), ("max_depth", "99"), ("max_links", "2"),
+            ("report_threshold", "3"), ("auto_close_days", "0"), ("language", "fr"),
+        ];
+        let r = admin.form("/admin/sites", &fields).await;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Levels of nesting: must be a whole number from 1 to 20"), "{html}");
+        assert!(!html.contains("max_depth:"));
+        assert!(html.contains("<option value=\"fr\" selected>"), "the typed language is kept");
+    }
+
+    async fn admin_pages_have_a_favicon_and_count_in_words(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        post(&app, "/p/", "Ann", "ann@example.com", "Hello").await;
+        let (_, html) = admin.page("/admin").await;
+        assert!(html.contains("<link rel=\"icon\" href=\"/admin/favicon.svg\""));
+        assert!(html.contains("1 comment in 30 days; at most 1 comment in a day."), "{html}");
+        let icon = reqwest::get(format!("{}/admin/favicon.svg", app.address)).await.unwrap();
+        assert_eq!(icon.status(), 200);
+        assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+        assert!(icon.text().await.unwrap().starts_with("<svg"));
+    }
+}

@@ -34,6 +34,7 @@ mod outage;
 mod pagination;
 mod rate_limits;
 mod reading;
+mod readme;
 mod sanitizer;
 mod shutdown;
 mod site_cli;

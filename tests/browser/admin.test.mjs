@@ -245,6 +245,52 @@ test('a site is exported and imported from its Import / export page', async () =
   assert.deepEqual(admin.errors, []);
 });
 
+test('a reply shows what it answers, and the comment page approves, spams and deletes', async () => {
+  const key = freshKey('context');
+  const parent = (await apiPost(env.kith, key, { author: 'Parent Author', body: 'The parent first line\n\nand a second paragraph' })).comment.id;
+  await adminApi('POST', '/comments/moderate', { ids: [parent], action: 'approve' });
+  const reply = (await apiPost(env.kith, key, { author: 'Reply Author', body: 'An answer', parent_id: parent })).comment.id;
+  await admin.goto(adminUrl('/comments?status=pending'));
+  const row = rowOf(admin, 'An answer');
+  await expectText(row.locator('.context'), 'In reply to Parent Author: The parent first line');
+  await row.locator('.context a').click();
+  await expectText(admin.locator('h1'), 'Comment by Parent Author');
+  assert.equal(new URL(admin.url()).pathname, `/admin/comments/${parent}`);
+
+  await admin.goto(adminUrl(`/comments/${reply}`));
+  const results = await runAxe(admin);
+  const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
+  const card = admin.locator(`#c-${reply}`);
+  await card.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expectText(admin.locator('[role=status]'), 'Approved.');
+  assert.equal(await card.getAttribute('data-status'), 'approved');
+  assert.equal(await card.getByRole('button', { name: 'Approve', exact: true }).count(), 0);
+  await card.getByRole('button', { name: 'Spam', exact: true }).click();
+  await expectText(admin.locator('[role=status]'), 'Marked as spam.');
+  assert.equal(await card.getAttribute('data-status'), 'spam');
+  await card.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expectText(admin.locator('[role=status]'), 'Deleted.');
+  assert.equal(await card.getAttribute('data-status'), 'deleted');
+  assert.equal(await card.getByRole('button', { name: 'Restore', exact: true }).count(), 1);
+  assert.deepEqual(admin.errors, []);
+});
+
+test('the queue is readable on a phone: no sideways scrolling, buttons in reach', async () => {
+  await apiPost(env.kith, freshKey('phone'), { author: 'Phone Reader', body: 'A rather long comment that must wrap on a narrow screen: https://example.com/a/very/long/address/without/any/spaces/in/it/at/all' });
+  const phone = await newPage(adminCtx);
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(adminUrl('/comments?status=pending'));
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, 'the queue fits a 390px wide screen');
+  await expectText(rowOf(phone, 'Phone Reader').getByRole('button', { name: 'Approve', exact: true }), 'Approve');
+  if (process.env.KITH_SCREENSHOT_DIR) await phone.screenshot({ path: path.join(process.env.KITH_SCREENSHOT_DIR, 'admin-queue-phone.png'), fullPage: true });
+  const results = await runAxe(phone);
+  const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
+  await phone.close();
+});
+
 async function streamText(stream) {
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);

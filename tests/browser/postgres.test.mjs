@@ -50,11 +50,35 @@ test('full flow on PostgreSQL', async () => {
   await page.close();
 });
 
-const sql = q => execFileSync('psql', [env.kith.dbUrl, '-v', 'ON_ERROR_STOP=1', '-c', q], { stdio: 'pipe' });
+// Admin-only state is set through the admin JSON API, as the owner would: an admin account made
+// with the `kith admin create` CLI (password on stdin), then POST /admin/api/login.
+let adminSession;
+async function adminApi(method, p, body) {
+  if (!adminSession) {
+    const bin = process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith';
+    execFileSync(bin, ['admin', 'create', 'owner'], {
+      input: 'a long enough password\n', stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, KITH_DATABASE__URL: env.kith.dbUrl, KITH_LOG__LEVEL: 'warn' },
+    });
+    const login = await fetch(`${env.kith.base}/admin/api/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'owner', password: 'a long enough password' }),
+    });
+    assert.equal(login.status, 200, await login.clone().text());
+    const cookie = login.headers.getSetCookie().map(c => c.split(';')[0]).find(c => c.startsWith('kith_admin='));
+    assert.ok(cookie, 'the login sets the session cookie');
+    const session = await (await fetch(`${env.kith.base}/admin/api/session`, { headers: { Cookie: cookie } })).json();
+    adminSession = { Cookie: cookie, 'X-CSRF-Token': session.csrf_token };
+  }
+  const r = await fetch(`${env.kith.base}/admin/api${p}`, {
+    method, headers: { ...adminSession, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
 
-// There is no admin API yet: set the admin-only flags in the database directly.
-// Replace these UPDATEs with admin calls once they exist.
-test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', async () => {
+test('closed thread, pinned comment and owner badge (set through the admin API)', async () => {
   const key = freshKey('closed');
   const a = (await apiPost(env.kith, key, { author: 'Reader', body: 'first' })).comment;
   const b = (await apiPost(env.kith, key, { author: 'The Owner', body: 'pinned answer' })).comment;
@@ -63,8 +87,14 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   await kithEl(page, 'textarea[name=body]').fill('Typed while the owner closed the thread');
   await kithEl(page, 'input[name=author]').fill('Late');
   await kithEl(page, 'input[name=email]').fill('late@example.com');
-  sql(`UPDATE comments SET pinned = TRUE, is_owner = TRUE WHERE id = ${b.id}`);
-  sql(`UPDATE threads SET closed = TRUE WHERE key = '${key}'`);
+  await adminApi('POST', '/comments/moderate', { ids: [b.id], action: 'pin' });
+  const owner = (await adminApi('POST', `/comments/${a.id}/reply`, { body: 'the owner answers' }));
+  const ownerId = owner.id ?? owner.comment?.id;
+  assert.ok(ownerId, `the owner reply has an id: ${JSON.stringify(owner)}`);
+  const { threads } = await adminApi('GET', `/threads?q=${encodeURIComponent(key)}`);
+  const thread = threads.find(t => t.key === key);
+  assert.ok(thread, `thread ${key} is listed`);
+  await adminApi('POST', `/threads/${thread.id}/close`);
   // a non-field error (403 thread_closed) is shown at form level and the text is kept
   const resp = page.waitForResponse(r => r.url().endsWith('/comments') && r.request().method() === 'POST');
   await kithEl(page, 'button[type=submit]').click();
@@ -80,17 +110,30 @@ test('closed thread, pinned comment and owner badge (flags set in PostgreSQL)', 
   await kithEl(page, 'select').selectOption('newest');
   await until(async () => (await kithEl(page, 'ol.kith-list > li.kith-comment').count()) === 2 && (await kithEl(page, 'li[data-old]').count()) === 0, 'list re-rendered');
   assert.equal(await kithEl(page, 'form').count(), 0, 'still no form after re-sorting');
-  const badges = await kithEl(page, `#comment-${b.id} .kith-badge`).allInnerTexts();
-  assert.deepEqual(badges, ['Owner', 'Pinned']);
-  assert.equal(await kithEl(page, `#comment-${a.id} .kith-badge`).count(), 0);
+  assert.deepEqual(await kithEl(page, `#comment-${b.id} > article .kith-badge`).allInnerTexts(), ['Pinned']);
+  assert.deepEqual(await kithEl(page, `#comment-${ownerId} > article .kith-badge`).allInnerTexts(), ['Owner']);
+  assert.equal(await kithEl(page, `#comment-${a.id} > article .kith-badge`).count(), 0);
   await page.close();
 });
 
-// The site's proof-of-work setting has no config key yet: set it in the database, then restart
-// the server so that no cached copy of the site survives.
-test('proof of work is solved in a Web Worker and accepted (pow_difficulty set in PostgreSQL)', async () => {
-  sql(`UPDATE sites SET settings = replace(settings, '"pow_difficulty":0', '"pow_difficulty":16') WHERE slug = 'default'`);
-  await env.kith.restart();
+// The site form the admin API takes, filled from the site as it is (PUT /admin/api/sites/{slug}).
+function siteForm(site) {
+  const s = site.settings;
+  const lines = v => (Array.isArray(v) ? v.join('\n') : String(v ?? ''));
+  return {
+    slug: site.slug, name: site.name, allowed_origins: lines(site.allowed_origins),
+    moderation: s.moderation, edit_window_secs: String(s.edit_window_secs), max_depth: String(s.max_depth),
+    require_name: s.require_name, require_email: s.require_email,
+    hold_words: lines(s.hold_words), reject_words: lines(s.reject_words),
+    max_links: String(s.max_links), report_threshold: String(s.report_threshold),
+    auto_close_days: String(s.auto_close_days), language: s.language,
+  };
+}
+
+test('proof of work is solved in a Web Worker and accepted (pow_difficulty set through the admin API)', async () => {
+  const site = await adminApi('GET', '/sites/default');
+  const updated = await adminApi('PUT', '/sites/default', { ...siteForm(site), pow_difficulty: '16' });
+  assert.equal(updated.settings.pow_difficulty, 16);
   const key = freshKey('pow');
   const page = await newPage(env.browser);
   const workers = [];

@@ -27,6 +27,7 @@ route_table! {
     get "" => pages::dashboard, Read;
     get "/" => pages::dashboard, Read;
     get "/admin.js" => pages::script, Read;
+    get "/favicon.svg" => pages::favicon, Read;
     get "/login" => pages::login_form, Read;
     post "/login" => pages::login, SameOrigin;
     post "/logout" => pages::logout, FormCsrf;

@@ -30,6 +30,17 @@ pub(super) async fn script() -> HttpResponse {
         .body(include_str!("../../templates/admin/admin.js"))
 }
 
+/// The admin pages' icon (a speech bubble), linked from every page's head.
+pub(super) async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=86400",
+        ))
+        .body(include_str!("../../templates/admin/favicon.svg"))
+}
+
 type PageResult = Result<HttpResponse, PageError>;
 
 pub(super) async fn not_found() -> PageResult {
@@ -671,6 +682,30 @@ fn site_form(form: &FormPairs) -> site_admin::SiteForm {
     }
 }
 
+/// A site form's mistake in the words of the form's labels (never a field's internal name).
+fn site_message(e: &AppError) -> String {
+    let label = match e.field {
+        Some("slug") => "Short name in URLs",
+        Some("name") => "Name",
+        Some("allowed_origins") => "Allowed origins",
+        Some("moderation") => "Moderation",
+        Some("edit_window_secs") => "Edit window for authors",
+        Some("max_depth") => "Levels of nesting",
+        Some("max_links") => "Hold comments with more links than",
+        Some("hold_words") => "Words that hold a comment",
+        Some("reject_words") => "Words that send a comment to spam",
+        Some("report_threshold") => "Readers' reports that hide a comment",
+        Some("auto_close_days") => "Close threads to new comments after",
+        Some("language") => "Language of the embed",
+        Some("min_post_secs") => "Hold comments sent sooner than",
+        Some("duplicate_window_secs") => "Refuse the same text within",
+        Some("pow_difficulty") => "Proof of work",
+        Some("spam_threshold_percent") => "Spam-score threshold",
+        _ => return e.message.clone(),
+    };
+    format!("{label}: {}", e.message)
+}
+
 /// A form with a mistake is shown again with the message and the values as typed.
 fn site_form_error(
     session: &auth::AdminSession,
@@ -684,9 +719,7 @@ fn site_form_error(
             layout: Layout::new("Site", "sites", session),
             form,
             editing,
-            error: Some(match e.field {
-                Some(_) | None => e.message.clone(),
-            }),
+            error: Some(site_message(e)),
         },
     )
 }

@@ -253,6 +253,20 @@ impl SiteFormPage {
             None => "/admin/sites".to_string(),
         }
     }
+
+    /// The language list as `(tag, name, selected)`; a tag outside the list (set by hand or by
+    /// an older version) stays offered so that saving the form keeps it.
+    pub fn languages(&self) -> Vec<(String, String, bool)> {
+        let current = self.form.language.trim();
+        let mut list: Vec<(String, String, bool)> = LANGUAGES
+            .iter()
+            .map(|(tag, name)| (tag.to_string(), name.to_string(), *tag == current))
+            .collect();
+        if !current.is_empty() && !LANGUAGES.iter().any(|(tag, _)| *tag == current) {
+            list.push((current.to_string(), current.to_string(), true));
+        }
+        list
+    }
 }
 
 #[derive(Template)]
@@ -337,6 +351,15 @@ pub struct Chart {
 impl Chart {
     pub const PLOT_HEIGHT: i64 = 120;
 
+    /// "1 comment", "2 comments".
+    pub fn total_text(&self) -> String {
+        comments(self.total)
+    }
+
+    pub fn max_text(&self) -> String {
+        comments(self.max)
+    }
+
     pub fn new(per_day: &[(NaiveDate, i64)]) -> Self {
         let max = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0);
         let step = 20;
@@ -385,3 +408,22 @@ pub struct DashboardPage {
     pub tabs: Vec<TabLink>,
     pub latest: Vec<Row>,
 }
+
+/// A count of comments in words: "1 comment", "0 comments".
+pub fn comments(n: i64) -> String {
+    format!("{n} {}", if n == 1 { "comment" } else { "comments" })
+}
+
+/// The languages the embed speaks, as the site form offers them.
+pub const LANGUAGES: [(&str, &str); 10] = [
+    ("en", "English"),
+    ("de", "Deutsch (German)"),
+    ("fr", "Français (French)"),
+    ("es", "Español (Spanish)"),
+    ("pt", "Português (Portuguese)"),
+    ("it", "Italiano (Italian)"),
+    ("nl", "Nederlands (Dutch)"),
+    ("pl", "Polski (Polish)"),
+    ("ja", "日本語 (Japanese)"),
+    ("zh", "中文 (Chinese)"),
+];

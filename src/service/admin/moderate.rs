@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use crate::db::queue::{QueueFilter, QueuedComment, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Ban, BanKind, BanRule};
-use crate::domain::comment::{self, Comment, CommentId, CommentStatus};
+use crate::domain::comment::{self, BodyFormat, Comment, CommentId, CommentStatus};
 use crate::domain::fields::{CommentBody, FieldError};
 use crate::domain::site::SiteId;
 use crate::domain::thread::ThreadId;
@@ -134,6 +134,79 @@ pub struct QueueItem {
     pub site_slug: String,
     pub reports: i64,
     pub report_reasons: Vec<String>,
+    /// The comment a reply answers (none for a top-level comment).
+    pub parent: Option<ParentContext>,
+}
+
+/// What a reply answers, shown above it in the queue.
+#[derive(Debug, Clone)]
+pub struct ParentContext {
+    pub id: CommentId,
+    pub author: String,
+    /// The parent's first line of text, shortened.
+    pub first_line: String,
+}
+
+impl ParentContext {
+    fn of(parent: &Comment) -> Self {
+        Self {
+            id: parent.id,
+            author: parent.author.clone(),
+            first_line: first_line(&parent.body_markdown, parent.body_format),
+        }
+    }
+}
+
+/// The first non-empty line of a comment's source, without tags, at most 100 characters.
+fn first_line(source: &str, format: BodyFormat) -> String {
+    let text = match format {
+        BodyFormat::Html => strip_tags(source),
+        BodyFormat::Markdown => source.to_string(),
+    };
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let mut short: String = line.chars().take(100).collect();
+    if line.chars().count() > 100 {
+        short.push('…');
+    }
+    short
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The parents of the replies among `rows`, by id (each looked up once).
+fn parents_of(
+    conn: &mut DbConn,
+    rows: &[QueuedComment],
+) -> Result<HashMap<CommentId, ParentContext>, AppError> {
+    let mut parents = HashMap::new();
+    for parent_id in rows.iter().filter_map(|r| r.comment.parent_id) {
+        if parents.contains_key(&parent_id) {
+            continue;
+        }
+        if let Some(parent) = db::comments::find(conn, parent_id)? {
+            parents.insert(parent_id, ParentContext::of(&parent));
+        }
+    }
+    Ok(parents)
 }
 
 /// One page of a queue tab and the size of every tab.
@@ -212,14 +285,17 @@ pub fn queue(
     rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
     let ids: Vec<CommentId> = rows.iter().map(|r| r.comment.id).collect();
     let mut reasons = db::queue::report_reasons(conn, &ids)?;
+    let parents = parents_of(conn, &rows)?;
     let items = rows
         .into_iter()
         .map(|row| {
             let id = row.comment.id;
+            let parent = row.comment.parent_id.and_then(|p| parents.get(&p).cloned());
             item(
                 row,
                 report_counts.get(&id).copied().unwrap_or(0),
                 reasons.remove(&id).unwrap_or_default(),
+                parent,
             )
         })
         .collect();
@@ -232,8 +308,14 @@ pub fn queue(
     })
 }
 
-fn item(row: QueuedComment, reports: i64, report_reasons: Vec<String>) -> QueueItem {
+fn item(
+    row: QueuedComment,
+    reports: i64,
+    report_reasons: Vec<String>,
+    parent: Option<ParentContext>,
+) -> QueueItem {
     QueueItem {
+        parent,
         comment: row.comment,
         thread_key: row.thread_key,
         thread_title: row.thread_title,
@@ -258,7 +340,10 @@ pub fn find(conn: &mut DbConn, id: CommentId) -> Result<QueueItem, AppError> {
     let reasons = db::queue::report_reasons(conn, &[id])?
         .remove(&id)
         .unwrap_or_default();
-    Ok(item(row, reports, reasons))
+    let parent = parents_of(conn, std::slice::from_ref(&row))?
+        .into_values()
+        .next();
+    Ok(item(row, reports, reasons, parent))
 }
 
 fn not_found() -> AppError {
@@ -571,7 +656,14 @@ pub fn dashboard(conn: &mut DbConn) -> Result<Dashboard, AppError> {
         ..QueueFilter::default()
     };
     let rows = db::queue::list(conn, &recent, 10, 0)?;
-    let latest = rows.into_iter().map(|r| item(r, 0, Vec::new())).collect();
+    let parents = parents_of(conn, &rows)?;
+    let latest = rows
+        .into_iter()
+        .map(|r| {
+            let parent = r.comment.parent_id.and_then(|p| parents.get(&p).cloned());
+            item(r, 0, Vec::new(), parent)
+        })
+        .collect();
     Ok(Dashboard {
         per_day,
         counts: tab_counts(conn, None)?,
