@@ -23,14 +23,18 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
+# One build of every target (release, with the sanitizer), then each binary runs directly:
+# `cargo fuzz run` would rebuild with other profile settings.
+cargo +nightly fuzz build -O
+bin="$CARGO_TARGET_DIR/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 failed=()
 for target in "${targets[@]}"; do
   echo "== $target ($SECS s)"
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "artifacts/$target"
   # New corpus entries go to a scratch folder first, so the committed corpus only grows by hand.
   scratch="$CARGO_TARGET_DIR/corpus/$target"
   mkdir -p "$scratch"
-  if ! cargo +nightly fuzz run "$target" "$scratch" "corpus/$target" -- \
+  if ! "$bin/$target" "$scratch" "corpus/$target" -artifact_prefix="artifacts/$target/" \
       -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1; then
     failed+=("$target")
   fi
