@@ -24,6 +24,7 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -276,6 +277,28 @@ impl MailConfig {
 pub struct LogConfig {
     /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter (`kith=debug,actix_web=info`).
     pub level: String,
+    /// `text` (human-readable lines) or `json` (one JSON object per line).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The Prometheus endpoint `GET /metrics`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all (off by default).
+    pub enabled: bool,
+    /// `host:port` of a separate listener for `/metrics` alone (e.g. `127.0.0.1:9464`), so the
+    /// public port never shows it; empty serves it on the main port.
+    pub listen: String,
 }
 
 impl Default for ServerConfig {
@@ -350,6 +373,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
+            format: LogFormat::Text,
         }
     }
 }
@@ -440,6 +464,14 @@ impl Config {
             }
         }
         self.trusted_proxies()?;
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(invalid(
+                "metrics.listen",
+                "must be host:port, such as 127.0.0.1:9464 (or empty for the main port)",
+            ));
+        }
         self.rate_limits
             .validate()
             .map_err(|e| ConfigError::Invalid {

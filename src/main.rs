@@ -55,6 +55,18 @@ enum Command {
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
     Export(ExportArgs),
+    /// Copy the SQLite database to FILE, consistently, while servers keep running
+    /// (PostgreSQL: prints the `pg_dump` command to use instead).
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE (servers must be stopped; the
+    /// current database is kept as `<database>.before-restore`).
+    Restore {
+        /// A file written by `kith backup`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,7 +136,7 @@ fn main() -> ExitCode {
     };
     let command = cli.command.unwrap_or(Command::Serve);
     // Logs go to standard error, so standard output stays for reports and exported files.
-    init_logging(&config.log.level);
+    init_logging(&config.log);
     let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(config),
@@ -136,6 +148,8 @@ fn main() -> ExitCode {
         Command::Site(command) => cli::site::run(config, command),
         Command::Import(args) => import(config, args),
         Command::Export(args) => export(config, args),
+        Command::Backup { file } => backup(&config, &file),
+        Command::Restore { file } => restore(&config, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -146,14 +160,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str) {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+fn init_logging(log: &kith::config::LogConfig) {
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match log.format {
+        kith::config::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // One JSON object a line: the event's fields at the top level, and the request span
+        // (its `id`) under `span`, so a 500's cause carries the request id too.
+        kith::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// Most skipped records and notes listed one by one.
@@ -316,6 +341,49 @@ fn serve(config: Config) -> Result<(), String> {
         tracing::info!("kith stopped");
         Ok(())
     })
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    use kith::db::backup::{self, BackupError};
+    match backup::backup(&config.database.url, file) {
+        Ok(bytes) => {
+            println!("backup written to {} ({bytes} bytes)", file.display());
+            Ok(())
+        }
+        Err(BackupError::Postgres) => Err(format!(
+            "`kith backup` copies SQLite databases; for PostgreSQL use its own tool:\n  \
+             pg_dump --format=custom --file={} '{}'\n(see docs/deploy.md)",
+            file.display(),
+            kith::config::masked_url(&config.database.url)
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    use kith::db::backup::{self, BackupError};
+    match backup::restore(&config.database.url, file) {
+        Ok(restored) => {
+            if restored.migrated > 0 {
+                println!(
+                    "brought the backup up to date ({} migrations)",
+                    restored.migrated
+                );
+            }
+            if let Some(previous) = restored.previous {
+                println!("the database replaced was kept as {}", previous.display());
+            }
+            println!("restored {}", file.display());
+            Ok(())
+        }
+        Err(BackupError::Postgres) => Err(format!(
+            "`kith restore` restores SQLite databases; for PostgreSQL stop kith, then:\n  \
+             pg_restore --clean --if-exists --no-owner --dbname='{}' {}\n(see docs/deploy.md)",
+            kith::config::masked_url(&config.database.url),
+            file.display()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Waits for SIGTERM (service managers, `docker stop`) or SIGINT (Ctrl-C); returns its name.

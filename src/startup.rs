@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
 use crate::render::Renderer;
@@ -29,6 +30,10 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 pub struct Application {
     port: u16,
     server: Server,
+    /// Keeps `kith restore` from replacing the SQLite file under this server.
+    _serving_lock: Option<db::backup::ServingLock>,
+    /// The separate `/metrics` listener (`metrics.listen`) and its port.
+    metrics_server: Option<(u16, Server)>,
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
 }
@@ -51,6 +56,8 @@ impl Application {
     /// Opens the database, migrates it, seeds the default site and binds the listener
     /// (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        let serving_lock = db::backup::hold_serving_lock(&config.database.url)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
         let mut state = prepare(config)?;
         let address = format!("{}:{}", state.config.server.host, state.config.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
@@ -69,6 +76,13 @@ impl Application {
         }
         let server_state = state.clone();
         let max_body = state.config.server.max_body_bytes;
+        let metrics = &state.config.metrics;
+        let metrics_on_main = metrics.enabled && metrics.listen.is_empty();
+        let metrics_server = if metrics.enabled && !metrics.listen.is_empty() {
+            Some(metrics_server(&state, &metrics.listen)?)
+        } else {
+            None
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(crate::http::edge::edge))
@@ -76,8 +90,14 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     crate::http::request_id::request_id,
                 ))
+                .wrap(actix_web::middleware::from_fn(crate::http::metrics::record))
                 .app_data(web::Data::new(server_state.clone()))
-                .configure(|cfg| crate::http::routes(cfg, max_body))
+                .configure(|cfg| {
+                    if metrics_on_main {
+                        crate::http::metrics::routes(cfg);
+                    }
+                    crate::http::routes(cfg, max_body);
+                })
         })
         // kith handles SIGTERM and SIGINT itself (`kith serve`), so that tests running many
         // applications in one process do not install signal handlers.
@@ -96,6 +116,8 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics_server,
+            _serving_lock: serving_lock,
             state,
             mail_worker,
         })
@@ -103,6 +125,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate `/metrics` listener, when `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -119,13 +146,46 @@ impl Application {
     /// mail worker finish the mail in flight; a mail it could not finish in time gets its
     /// lease released, so another process sends it at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let result = match self.metrics_server {
+            // The metrics listener stops with the main server, never the other way round.
+            Some((_, metrics)) => {
+                let handle = metrics.handle();
+                actix_web::rt::spawn(metrics);
+                let result = self.server.await;
+                handle.stop(true).await;
+                result
+            }
+            None => self.server.await,
+        };
         if let Some(worker) = self.mail_worker {
             let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
             worker.stop_within(grace).await;
         }
         result
     }
+}
+
+/// A listener serving `/metrics` alone, on `metrics.listen`.
+fn metrics_server(state: &AppState, address: &str) -> Result<(u16, Server), StartError> {
+    let bind_error = |source| StartError::Bind {
+        address: address.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .configure(crate::http::metrics::routes)
+            .default_service(web::to(crate::http::errors::not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(bind_error)?
+    .run();
+    Ok((port, server))
 }
 
 /// Everything but the listener: pool, migrations, keys, default site.
@@ -154,6 +214,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         texts: Arc::new(texts),
         mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
+        metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
     })
 }
 

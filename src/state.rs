@@ -8,6 +8,7 @@ use moka::sync::Cache;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::site::Site;
+use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
 use crate::render::Renderer;
@@ -30,6 +31,8 @@ pub struct AppState {
     /// The mail layout (built in, or `mail.templates_dir`'s, read at start).
     pub mail_layout: Arc<MailLayout>,
     pub log_once: LogOnce,
+    /// Prometheus counters and gauges (served only when `metrics.enabled`).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

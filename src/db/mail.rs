@@ -196,6 +196,21 @@ pub fn list_failed(conn: &mut DbConn, limit: i64) -> Result<Vec<OutboxRow>, AppE
         .load(conn)?)
 }
 
+/// Outbox rows waiting to be sent and rows given up (for metrics).
+pub fn count_outbox_backlog(conn: &mut DbConn) -> Result<(i64, i64), AppError> {
+    let rows: Vec<(String, i64)> = mail_outbox::table
+        .filter(mail_outbox::status.eq_any([PENDING, FAILED]))
+        .group_by(mail_outbox::status)
+        .select((mail_outbox::status, diesel::dsl::count(mail_outbox::id)))
+        .load(conn)?;
+    let count = |status: &str| {
+        rows.iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok((count(PENDING), count(FAILED)))
+}
+
 /// Every outbox row, oldest first (tests and diagnostics).
 pub fn list_outbox(conn: &mut DbConn) -> Result<Vec<OutboxRow>, AppError> {
     Ok(mail_outbox::table

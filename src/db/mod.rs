@@ -1,6 +1,7 @@
 //! The only place that speaks diesel: one code path over PostgreSQL and SQLite.
 
 pub mod admins;
+pub mod backup;
 pub mod bans;
 pub mod columns;
 pub mod comments;

@@ -43,7 +43,16 @@ impl CommentStatus {
 
 /// What a comment is: written here or imported as one, or an imported pingback or trackback.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum CommentKind {
@@ -207,7 +216,7 @@ pub struct Signals {
     pub pow: Option<PowAnswer>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct PowAnswer {
     pub challenge: String,
     pub nonce: String,

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod headers;
 pub mod health;
 pub mod mail;
+pub mod metrics;
 pub mod request_id;
 pub mod route_table;
 

@@ -22,6 +22,7 @@ type PooledConn = diesel::r2d2::PooledConnection<crate::db::pool::Manager>;
 
 /// A connection from the pool.
 pub fn conn(state: &AppState) -> Result<PooledConn, AppError> {
+    let _waiting = state.metrics.waiting_for_connection();
     Ok(state.pool.get()?)
 }
 

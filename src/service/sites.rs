@@ -65,10 +65,12 @@ pub fn update_settings(
 }
 
 /// What the embed needs to know about a site.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicSettings {
     pub name: String,
     pub language: String,
+    /// none, first-time or all.
+    #[schema(value_type = String)]
     pub moderation: ModerationMode,
     pub require_name: bool,
     pub require_email: bool,
@@ -81,7 +83,7 @@ pub struct PublicSettings {
     pub mail: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicLimits {
     pub author: usize,
     pub email: usize,
@@ -89,7 +91,7 @@ pub struct PublicLimits {
     pub body: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PowChallenge {
     pub challenge: String,
     pub difficulty: u8,

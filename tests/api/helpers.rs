@@ -35,6 +35,20 @@ macro_rules! both_backends {
     )*};
 }
 
+/// Runs each listed `async fn name(db: Db)` once per backend: `name::sqlite`, `name::postgres`
+/// (for tests that build their app or process themselves).
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() { super::$name($crate::helpers::Db::Sqlite).await }
+            #[actix_web::test]
+            async fn postgres() { super::$name($crate::helpers::Db::Postgres).await }
+        }
+    )*};
+}
+
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
@@ -53,6 +67,16 @@ pub fn fresh_postgres_database() -> String {
         .unwrap();
     let (base, _) = admin.rsplit_once('/').unwrap();
     format!("{base}/{name}")
+}
+
+/// Drops a database made by [`fresh_postgres_database`] (for tests that build their own app).
+pub fn drop_postgres_database(url: &str) {
+    if let Some(name) = url.rsplit('/').next()
+        && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+    {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn);
+    }
 }
 
 pub struct TestApp {

@@ -3,10 +3,12 @@
 
 mod admin_support;
 mod helpers;
+mod process;
 mod smtp;
 
 mod admin;
 mod assets;
+mod backup;
 mod blns;
 mod comments;
 mod concurrency;
@@ -15,13 +17,18 @@ mod control_chars;
 mod cors;
 mod csrf;
 mod edit;
+mod faults;
+mod fuzz_corpus;
 mod import;
 mod links;
+mod logs;
 mod mail;
 mod mail_delivery;
+mod metrics;
 mod migrations;
 mod moderation;
 mod notifications;
+mod openapi;
 mod operations;
 mod outage;
 mod pagination;

@@ -15,7 +15,7 @@ use crate::service::{self, comments, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateCommentRequest {
     thread_key: String,
     thread_title: Option<String>,
@@ -33,6 +33,7 @@ pub struct CreateCommentRequest {
     /// The honeypot field (people leave it empty).
     hp: Option<String>,
     form_token: Option<String>,
+    #[schema(nullable = false)]
     pow: Option<PowAnswer>,
 }
 
@@ -63,7 +64,7 @@ impl CreateCommentRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedResponse {
     comment: CommentResponse,
     edit_token: String,
@@ -71,6 +72,10 @@ pub struct CreatedResponse {
 }
 
 /// `POST /api/v1/sites/{site}/comments`
+#[utoipa::path(post, path = "/api/v1/sites/{site}/comments", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug")), request_body = CreateCommentRequest,
+    responses((status = 201, description = "Posted (published, held for review or kept as spam)",
+        body = CreatedResponse)))]
 pub async fn create_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -84,6 +89,7 @@ pub async fn create_comment(
         let site = sites::find(state, conn, &slug)?;
         let new = request.parse(&site, &state.config.limits)?;
         let posted = comments::post(state, conn, &site, new, &client)?;
+        state.metrics.comment_posted(posted.comment.status);
         Ok(CreatedResponse {
             comment: CommentResponse::from_comment(posted.comment, &state.keys),
             edit_token: posted.edit_token,
@@ -94,15 +100,24 @@ pub async fn create_comment(
     Ok(HttpResponse::Created().json(posted))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateCommentRequest {
     body: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UpdatedResponse {
     comment: CommentResponse,
     editable_until: DateTime<Utc>,
+}
+
+/// The comment's edit token, as returned when it was posted.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "documents the header; edit_token() reads it")]
+struct EditTokenHeader {
+    #[param(rename = "X-Edit-Token")]
+    x_edit_token: String,
 }
 
 fn edit_token(req: &HttpRequest) -> Result<String, AppError> {
@@ -115,6 +130,9 @@ fn edit_token(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// `PATCH /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
+#[utoipa::path(patch, path = "/api/v1/sites/{site}/comments/{id}", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"), EditTokenHeader), request_body = UpdateCommentRequest,
+    responses((status = 200, description = "Edited", body = UpdatedResponse)))]
 pub async fn update_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -139,6 +157,9 @@ pub async fn update_comment(
 }
 
 /// `DELETE /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
+#[utoipa::path(delete, path = "/api/v1/sites/{site}/comments/{id}", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"), EditTokenHeader),
+    responses((status = 200, description = "Deleted", body = crate::http::api::openapi::Deleted)))]
 pub async fn delete_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -156,17 +177,21 @@ pub async fn delete_comment(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": true })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PreviewRequest {
     body: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PreviewResponse {
+    #[schema(value_type = String)]
     html: SafeHtml,
 }
 
 /// `POST /api/v1/sites/{site}/preview`
+#[utoipa::path(post, path = "/api/v1/sites/{site}/preview", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug")), request_body = PreviewRequest,
+    responses((status = 200, description = "The body rendered and sanitized", body = PreviewResponse)))]
 pub async fn preview_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -8,13 +8,17 @@ use crate::service::{self, notifications, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ManageLinkRequest {
     email: String,
 }
 
 /// `POST /api/v1/sites/{site}/mail/manage`: mails a "manage my comments" link to the address
 /// if it has comments here. Always 202, so the answer tells nobody whether it has any.
+#[utoipa::path(post, path = "/api/v1/sites/{site}/mail/manage", tag = "mail",
+    params(("site" = String, Path, description = "The site's slug")), request_body = ManageLinkRequest,
+    responses((status = 202, description = "A link is mailed if the address has comments here \
+        (the answer is the same either way)", body = crate::http::api::openapi::Requested)))]
 pub async fn request_manage_link(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -2,6 +2,7 @@
 
 mod comments;
 mod mail;
+pub mod openapi;
 mod sites;
 mod threads;
 pub mod views;
@@ -25,5 +26,6 @@ crate::route_table! {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/sites/{site}").configure(register));
+    cfg.configure(openapi::routes)
+        .service(web::scope("/sites/{site}").configure(register));
 }

@@ -5,6 +5,10 @@ use crate::service::{self, sites};
 use crate::state::AppState;
 
 /// `GET /api/v1/sites/{site}/settings`
+#[utoipa::path(get, path = "/api/v1/sites/{site}/settings", tag = "sites",
+    params(("site" = String, Path, description = "The site's slug")),
+    responses((status = 200, description = "What the embed needs to know about the site",
+        body = crate::service::sites::PublicSettings)))]
 pub async fn get_settings(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -16,16 +16,21 @@ use crate::state::AppState;
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
+    /// The thread's key: the page's path, starting with `/`.
     key: String,
     #[serde(default)]
+    #[param(inline)]
     sort: Sort,
+    /// Top-level comments per page, 1 to 100 (default 50).
     limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ThreadResponse {
     thread: ThreadInfo,
     total: i64,
@@ -49,7 +54,7 @@ impl ThreadResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ThreadInfo {
     key: String,
     title: String,
@@ -87,6 +92,10 @@ fn parse_query(
 }
 
 /// `GET /api/v1/sites/{site}/thread?key=…&sort=…&limit=…&cursor=…`
+#[utoipa::path(get, path = "/api/v1/sites/{site}/thread", tag = "threads",
+    params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
+    responses((status = 200, description = "One page of the thread's comments as a tree \
+        (an empty thread when none was posted yet)", body = ThreadResponse)))]
 pub async fn get_thread(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -191,6 +200,10 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
 
 /// `GET /api/v1/sites/{site}/thread.html?key=…`: the thread as HTML for readers without
 /// JavaScript (a static site can include it at build time).
+#[utoipa::path(get, path = "/api/v1/sites/{site}/thread.html", tag = "threads",
+    params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
+    responses((status = 200, description = "The thread as an HTML fragment",
+        content_type = "text/html", body = String)))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -232,17 +245,23 @@ pub async fn get_thread_html(
         .body(html))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CountsRequest {
+    /// Thread keys (paths).
+    #[schema(max_items = 100)]
     keys: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CountsResponse {
+    /// Published comments per key asked for.
     counts: HashMap<String, i64>,
 }
 
 /// `POST /api/v1/sites/{site}/counts` with `{"keys": [...]}`.
+#[utoipa::path(post, path = "/api/v1/sites/{site}/counts", tag = "threads",
+    params(("site" = String, Path, description = "The site's slug")), request_body = CountsRequest,
+    responses((status = 200, description = "Comment counts per thread key", body = CountsResponse)))]
 pub async fn get_counts(
     state: web::Data<AppState>,
     path: web::Path<String>,

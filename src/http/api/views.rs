@@ -9,7 +9,7 @@ use crate::render::SafeHtml;
 use crate::secrets::{Keys, Purpose};
 
 /// A comment as readers see it. Never carries the e-mail address or the client's IP.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommentResponse {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -17,16 +17,21 @@ pub struct CommentResponse {
     pub author: String,
     pub website: Option<String>,
     pub avatar: String,
+    /// The sanitized HTML of the body.
+    #[schema(value_type = String)]
     pub html: SafeHtml,
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub likes: i64,
+    /// approved, pending, spam or deleted.
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub pinned: bool,
     pub owner: bool,
     /// `comment`, `pingback` or `trackback` (imported from WordPress).
     pub kind: CommentKind,
+    #[schema(no_recursion)]
     pub replies: Vec<CommentResponse>,
 }
 

@@ -10,6 +10,9 @@ use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 /// `POST /api/v1/sites/{site}/comments/{id}/like`
+#[utoipa::path(post, path = "/api/v1/sites/{site}/comments/{id}/like", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id")),
+    responses((status = 200, description = "Liked (once per reader)", body = crate::http::api::openapi::Liked)))]
 pub async fn like_comment(
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
@@ -25,12 +28,15 @@ pub async fn like_comment(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "likes": likes, "liked": true })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReportRequest {
     reason: Option<String>,
 }
 
 /// `POST /api/v1/sites/{site}/comments/{id}/report` with `{"reason": "…"}`.
+#[utoipa::path(post, path = "/api/v1/sites/{site}/comments/{id}/report", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id")), request_body = ReportRequest,
+    responses((status = 200, description = "Reported to the moderators", body = crate::http::api::openapi::Reported)))]
 pub async fn report_comment(
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,

@@ -1,0 +1,184 @@
+//! Prometheus metrics: request counts and latencies per route pattern and status, counters the
+//! handlers bump (rate-limited requests, where new comments went), and gauges read at scrape
+//! time (pool, mail outbox, moderation queue). One registry per application, no globals, so
+//! two apps in one test process count apart.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::db::{self, DbPool};
+use crate::domain::comment::CommentStatus;
+use crate::error::AppError;
+
+/// Latency buckets in seconds: a comment page is fast, an import may take a while.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Every metric of one application.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    rate_limited: IntCounterVec,
+    comments_posted: IntCounterVec,
+    pool_waiting: IntGauge,
+    pool_connections: IntGaugeVec,
+    pool_max: IntGauge,
+    outbox: IntGaugeVec,
+    held: IntGauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "kith_http_requests_total",
+                "HTTP requests answered, by method, route pattern and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "kith_http_request_duration_seconds",
+                "Time to answer an HTTP request, by method, route pattern and status",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["method", "route", "status"],
+        )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "kith_rate_limited_total",
+                "Requests refused with 429 by a rate limit, by action",
+            ),
+            &["action"],
+        )?;
+        let comments_posted = IntCounterVec::new(
+            Opts::new(
+                "kith_comments_posted_total",
+                "New comments by where the moderation and spam checks put them \
+                 (approved, pending = held for review, spam)",
+            ),
+            &["status"],
+        )?;
+        let pool_waiting = IntGauge::new(
+            "kith_db_pool_waiting",
+            "Requests waiting for a database connection",
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "kith_db_pool_connections",
+                "Database connections in the pool, by state (in_use, idle)",
+            ),
+            &["state"],
+        )?;
+        let pool_max = IntGauge::new("kith_db_pool_max", "The pool's maximum size")?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "kith_mail_outbox",
+                "Mails in the outbox, by status (pending = backlog, failed = given up)",
+            ),
+            &["status"],
+        )?;
+        let held = IntGauge::new(
+            "kith_comments_held",
+            "Comments waiting in the moderation queue",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(comments_posted.clone()))?;
+        registry.register(Box::new(pool_waiting.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_max.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(held.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            rate_limited,
+            comments_posted,
+            pool_waiting,
+            pool_connections,
+            pool_max,
+            outbox,
+            held,
+        })
+    }
+
+    /// Counts one answered request. `route` is the matched pattern (`/api/v1/sites/{site}/…`),
+    /// never the raw path, so the label set stays bounded.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn rate_limited(&self, action: &str) {
+        self.rate_limited.with_label_values(&[action]).inc();
+    }
+
+    pub fn comment_posted(&self, status: CommentStatus) {
+        self.comments_posted
+            .with_label_values(&[status.as_str()])
+            .inc();
+    }
+
+    /// Marks one caller as waiting for a pool connection until the guard is dropped.
+    pub fn waiting_for_connection(&self) -> WaitingGuard<'_> {
+        self.pool_waiting.inc();
+        WaitingGuard(&self.pool_waiting)
+    }
+
+    /// Reads the gauges that live in the database and the pool, then renders everything in
+    /// the Prometheus text format. Blocking: call it off the async executor.
+    pub fn render(&self, pool: &DbPool) -> Result<String, AppError> {
+        let pool_state = pool.state();
+        let idle = i64::from(pool_state.idle_connections);
+        let total = i64::from(pool_state.connections);
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(total - idle);
+        self.pool_connections.with_label_values(&["idle"]).set(idle);
+        self.pool_max.set(i64::from(pool.max_size()));
+        let mut conn = {
+            let _waiting = self.waiting_for_connection();
+            pool.get()?
+        };
+        let (pending, failed) = db::mail::count_outbox_backlog(&mut conn)?;
+        self.outbox.with_label_values(&["pending"]).set(pending);
+        self.outbox.with_label_values(&["failed"]).set(failed);
+        let by_status = db::queue::count_by_status(&mut conn, None)?;
+        self.held
+            .set(by_status.get(&CommentStatus::Pending).copied().unwrap_or(0));
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .map_err(AppError::internal)?;
+        String::from_utf8(text).map_err(AppError::internal)
+    }
+}
+
+/// Decrements the waiting gauge when dropped.
+pub struct WaitingGuard<'a>(&'a IntGauge);
+
+impl Drop for WaitingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
