@@ -64,6 +64,11 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "import_db, run {} on {} cores",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     let bytes = big_wxr(N);
     let dir = tempfile::tempdir()?;
     run(

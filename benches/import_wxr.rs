@@ -18,6 +18,11 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "import_wxr, run {} on {} cores",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     let n = 100_000;
     let bytes = big_wxr(n);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
