@@ -49,6 +49,24 @@ macro_rules! on_both {
     )*};
 }
 
+/// Runs each named `async fn name(db: Db)` once per backend, as `name::sqlite` and
+/// `name::postgres` (for tests that build their own app, e.g. with a mail server).
+#[macro_export]
+macro_rules! each_on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await
+            }
+        }
+    )*};
+}
+
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")

@@ -10,23 +10,7 @@ use crate::smtp::{Captured, SmtpServer};
 use kith::config::{Config, OwnerNotifications};
 use kith::domain::site::ModerationMode;
 
-/// Each listed `async fn name(db: Db)` runs once per backend: `name::sqlite`, `name::postgres`.
-macro_rules! mail_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name(crate::helpers::Db::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$name(crate::helpers::Db::Postgres).await
-            }
-        }
-    )*};
-}
-
-mail_tests!(
+crate::each_on_both_backends!(
     mail_reply_notification_reaches_only_confirmed_opted_in_parents,
     mail_thread_subscription_and_one_mail_per_address,
     mail_confirmed_address_counts_as_known_author,

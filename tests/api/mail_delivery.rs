@@ -8,22 +8,7 @@ use crate::helpers::{Db, TestApp, mail_config, spawn_app_with};
 use crate::smtp::{Options, SmtpServer, TestCert, TlsMode};
 use kith::config::{Config, OwnerNotifications, SmtpSecurity};
 
-macro_rules! delivery_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name(crate::helpers::Db::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$name(crate::helpers::Db::Postgres).await
-            }
-        }
-    )*};
-}
-
-delivery_tests!(
+crate::each_on_both_backends!(
     delivery_starttls_with_login,
     delivery_implicit_tls,
     delivery_refuses_a_certificate_it_does_not_trust,

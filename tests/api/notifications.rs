@@ -12,22 +12,7 @@ use crate::smtp::{Captured, SmtpServer};
 use kith::config::{Config, OwnerNotifications};
 use kith::domain::site::ModerationMode;
 
-macro_rules! notification_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name(crate::helpers::Db::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$name(crate::helpers::Db::Postgres).await
-            }
-        }
-    )*};
-}
-
-notification_tests!(
+crate::each_on_both_backends!(
     notify_reply_posted_through_the_api,
     notify_owner_reply_from_the_admin_api,
     notify_owner_reply_from_the_publish_the_reply_form,

@@ -10,22 +10,7 @@ use crate::helpers::{Db, TestApp, assert_error, spawn_app_with};
 /// The upload limit of these tests' servers (the fixture is 8 KiB).
 const LIMIT: usize = 65_536;
 
-macro_rules! transfer_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name(crate::helpers::Db::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$name(crate::helpers::Db::Postgres).await
-            }
-        }
-    )*};
-}
-
-transfer_tests!(
+crate::each_on_both_backends!(
     admin_export_downloads_the_sites_comments_as_kith_json_and_wordpress_wxr,
     admin_api_import_adds_a_wordpress_file_once_and_a_dry_run_writes_nothing,
     admin_import_and_export_need_a_session_the_csrf_token_and_a_small_enough_file,
