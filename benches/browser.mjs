@@ -282,11 +282,12 @@ function printTable(count, results) {
     const cell = value => (Number.isNaN(value) ? '–' : value.toFixed(digits));
     return [label, cell(isso), cell(kith), ratio];
   });
-  const range = system => {
-    const times = results[system].map(r => r.firstComment);
-    return `${Math.min(...times).toFixed(0)}-${Math.max(...times).toFixed(0)}`;
+  const range = (system, key = 'firstComment', digits = 0) => {
+    const times = results[system].map(r => r[key]);
+    return `${Math.min(...times).toFixed(digits)}-${Math.max(...times).toFixed(digits)}`;
   };
-  console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms)\n`);
+  console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms;`
+    + ` kith's first page built in ${range('kith', 'render', 1)} ms)\n`);
   console.log('| measure | Isso 0.14 | kith | kith / Isso |\n|---|--:|--:|--:|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 }
