@@ -25,6 +25,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub webmention: WebmentionConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -301,6 +302,48 @@ pub struct MetricsConfig {
     pub listen: String,
 }
 
+/// Receiving Webmentions: the endpoint, and the worker that fetches and verifies source pages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebmentionConfig {
+    /// Accept Webmentions at `POST /api/v1/sites/{site}/webmention`.
+    pub enabled: bool,
+    /// Run the verification worker in this process (several processes may: each mention is
+    /// leased by one).
+    pub worker: bool,
+    /// Milliseconds between looks for mentions to verify.
+    pub poll_interval_ms: u64,
+    /// Seconds one fetch of a source page may take in all (connect, headers, body).
+    pub timeout_secs: u64,
+    /// Largest source page read, in bytes; a larger one is refused.
+    pub max_bytes: usize,
+    /// Redirects followed from the source URL.
+    pub max_redirects: u8,
+    /// Attempts before a mention whose source could not be fetched is given up.
+    pub max_attempts: u32,
+    /// Milliseconds before the first retry; doubles with each further attempt.
+    pub retry_base_ms: u64,
+    /// Fetch sources on loopback, private, link-local and other non-public addresses (for
+    /// tests and closed networks only: otherwise anyone could make kith probe the local net).
+    pub allow_private_addresses: bool,
+}
+
+impl Default for WebmentionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            worker: true,
+            poll_interval_ms: 2000,
+            timeout_secs: 10,
+            max_bytes: 1_048_576,
+            max_redirects: 5,
+            max_attempts: 5,
+            retry_base_ms: 60_000,
+            allow_private_addresses: false,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -444,6 +487,15 @@ impl Config {
                 "database.acquire_timeout_secs",
                 "must be at least 1",
             ));
+        }
+        if self.webmention.timeout_secs == 0 {
+            return Err(invalid("webmention.timeout_secs", "must be at least 1"));
+        }
+        if self.webmention.max_bytes < 1024 {
+            return Err(invalid("webmention.max_bytes", "must be at least 1024"));
+        }
+        if self.webmention.max_attempts == 0 {
+            return Err(invalid("webmention.max_attempts", "must be at least 1"));
         }
         if self.server.body_timeout_secs == 0 {
             return Err(invalid("server.body_timeout_secs", "must be at least 1"));

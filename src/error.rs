@@ -37,6 +37,7 @@ pub enum ErrorKind {
     PowInvalid,
     DuplicateComment,
     InvalidLink,
+    InvalidWebmention,
     LinkExpired,
     LinkUsed,
     MailDisabled,
@@ -79,6 +80,7 @@ impl ErrorKind {
             Self::PowInvalid => "pow_invalid",
             Self::DuplicateComment => "duplicate_comment",
             Self::InvalidLink => "invalid_link",
+            Self::InvalidWebmention => "invalid_webmention",
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
@@ -95,7 +97,10 @@ impl ErrorKind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Self::MalformedJson | Self::MalformedQuery | Self::BadRequest => {
+            Self::MalformedJson
+            | Self::MalformedQuery
+            | Self::BadRequest
+            | Self::InvalidWebmention => {
                 StatusCode::BAD_REQUEST
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -17,3 +17,4 @@ pub mod service;
 pub mod spam;
 pub mod startup;
 pub mod state;
+pub mod webmention;

@@ -36,6 +36,7 @@ pub struct Application {
     metrics_server: Option<(u16, Server)>,
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
+    webmention_worker: Option<crate::webmention::worker::WorkerHandle>,
 }
 
 /// Why the application could not start.
@@ -113,6 +114,7 @@ impl Application {
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
+        let webmention_worker = crate::webmention::worker::spawn(state.clone());
         Ok(Self {
             port,
             server,
@@ -120,6 +122,7 @@ impl Application {
             _serving_lock: serving_lock,
             state,
             mail_worker,
+            webmention_worker,
         })
     }
 
@@ -157,6 +160,10 @@ impl Application {
             }
             None => self.server.await,
         };
+        if let Some(worker) = self.webmention_worker {
+            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+            worker.stop_within(grace).await;
+        }
         if let Some(worker) = self.mail_worker {
             let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
             worker.stop_within(grace).await;

@@ -224,3 +224,23 @@ diesel::allow_tables_to_appear_in_same_query!(mail_addresses, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, threads);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, comments);
+
+diesel::table! {
+    webmentions (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        source -> Text,
+        target -> Text,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        requests -> Integer,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        comment_id -> Nullable<BigInt>,
+        client_ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -7,6 +7,7 @@ mod sites;
 mod threads;
 pub mod views;
 mod votes;
+mod webmentions;
 
 use actix_web::web;
 
@@ -23,6 +24,7 @@ crate::route_table! {
     post "/comments/{id}/like" => votes::like_comment, Anonymous;
     post "/comments/{id}/report" => votes::report_comment, Anonymous;
     post "/mail/manage" => mail::request_manage_link, Anonymous;
+    post "/webmention" => webmentions::receive_webmention, Anonymous;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
