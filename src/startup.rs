@@ -274,7 +274,9 @@ fn start_workers(state: AppState) {
             let days = i64::from(state.config.privacy.ip_retention_days);
             let result = service::blocking(&state, move |_, conn| {
                 let before = service::now() - chrono::Duration::days(days);
-                db::comments::erase_client_data_before(conn, before.naive_utc())
+                let erased = db::comments::erase_client_data_before(conn, before.naive_utc())?;
+                db::webmentions::erase_client_ips_before(conn, before.naive_utc())?;
+                Ok(erased)
             })
             .await;
             match result {

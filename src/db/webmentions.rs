@@ -227,3 +227,14 @@ pub fn release_lease(conn: &mut DbConn, id: MentionId) -> Result<(), AppError> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Erases the sender's address of mentions received before `before` (the privacy retention).
+pub fn erase_client_ips_before(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        webmentions::table
+            .filter(webmentions::created_at.lt(before))
+            .filter(webmentions::client_ip.is_not_null()),
+    )
+    .set(webmentions::client_ip.eq(None::<String>))
+    .execute(conn)?)
+}

@@ -65,8 +65,8 @@ impl Fetcher {
                 allow_private: config.allow_private_addresses,
             }))
             .no_proxy()
+            // The whole fetch has one deadline (`fetch`), which also cuts a drip-fed body.
             .connect_timeout(timeout)
-            .timeout(timeout)
             .user_agent(concat!(
                 "kith/",
                 env!("CARGO_PKG_VERSION"),

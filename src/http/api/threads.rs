@@ -148,7 +148,7 @@ pub enum Event {
 
 pub struct HtmlComment {
     id: i64,
-    /// `comment`, `pingback` or `trackback`.
+    /// `comment`, `pingback`, `trackback` or `webmention`.
     kind: &'static str,
     author: String,
     website: Option<String>,
@@ -164,8 +164,10 @@ pub struct HtmlComment {
 struct ThreadFragment {
     heading: String,
     events: Vec<Event>,
-    /// Pingbacks and trackbacks: listed after the comments, without replies.
+    /// Webmentions, pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
+    /// The site's Webmention endpoint, advertised with `<link rel="webmention">`.
+    webmention: Option<String>,
 }
 
 fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlComment>) {
@@ -212,6 +214,13 @@ pub async fn get_thread_html(
     let slug = path.into_inner();
     let (key, sort, cursor, limit) =
         parse_query(query.into_inner(), state.config.limits.thread_key)?;
+    let webmention = state.config.webmention.enabled.then(|| {
+        format!(
+            "{}/api/v1/sites/{}/webmention",
+            state.config.server.public_url.trim_end_matches('/'),
+            url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
+        )
+    });
     let page = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         match threads::list(conn, &site, &key, sort, cursor, limit) {
@@ -233,6 +242,7 @@ pub async fn get_thread_html(
         heading,
         events,
         linkbacks,
+        webmention,
     }
     .render()
     .map_err(AppError::internal)?;

@@ -29,7 +29,7 @@ pub struct CommentResponse {
     pub status: &'static str,
     pub pinned: bool,
     pub owner: bool,
-    /// `comment`, `pingback` or `trackback` (imported from WordPress).
+    /// `comment`, `pingback` or `trackback` (imported from WordPress), or `webmention` (received).
     pub kind: CommentKind,
     #[schema(no_recursion)]
     pub replies: Vec<CommentResponse>,
