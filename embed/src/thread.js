@@ -1,6 +1,6 @@
 // The thread view: heading with the count, sort order, the comments, "Load more", and the form.
 import { el } from './dom.js';
-import { createApi } from './api.js';
+import { createApi, withReadMarker } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
 import { ownComments, likedComments } from './storage.js';
 import { renderComment, renderLinkback } from './comment.js';
@@ -38,7 +38,7 @@ export async function mountThread(container, serverBase) {
   const options = container.dataset;
   const site = options.kithSite || 'default';
   const threadKey = options.kithKey || defaultThreadKey();
-  const api = createApi(serverBase, site);
+  const api = withReadMarker(createApi(serverBase, site), site);
 
   let sort = 'oldest';
   const fetchPage = cursor =>
