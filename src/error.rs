@@ -100,9 +100,7 @@ impl ErrorKind {
             Self::MalformedJson
             | Self::MalformedQuery
             | Self::BadRequest
-            | Self::InvalidWebmention => {
-                StatusCode::BAD_REQUEST
-            }
+            | Self::InvalidWebmention => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,

@@ -15,8 +15,8 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::domain::ban::BanKind;
 use crate::domain::comment::{BodyFormat, CommentKind, CommentStatus};
-use crate::domain::webmention::MentionStatus;
 use crate::domain::link;
+use crate::domain::webmention::MentionStatus;
 
 /// Gives a domain enum with `as_str()` a `Text` column spelling: `ToSql` writes `as_str()`,
 /// `FromSql` reads it back through `$parse` (an unknown word is an error).
@@ -57,11 +57,7 @@ macro_rules! text_enum_column {
 text_enum_column!(CommentStatus, CommentStatusColumn, CommentStatus::parse);
 text_enum_column!(CommentKind, CommentKindColumn, CommentKind::parse);
 text_enum_column!(BodyFormat, BodyFormatColumn, BodyFormat::parse);
-text_enum_column!(
-    MentionStatus,
-    MentionStatusColumn,
-    MentionStatus::parse
-);
+text_enum_column!(MentionStatus, MentionStatusColumn, MentionStatus::parse);
 text_enum_column!(BanKind, BanKindColumn, |word| BanKind::parse(word).ok());
 
 /// A URL column that is empty unless the stored value passes the link check.

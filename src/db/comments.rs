@@ -464,7 +464,11 @@ pub fn insert_of_kind(
     format: BodyFormat,
 ) -> Result<Comment, AppError> {
     let id: i64 = diesel::insert_into(comments::table)
-        .values((row, comments::kind.eq(kind), comments::body_format.eq(format)))
+        .values((
+            row,
+            comments::kind.eq(kind),
+            comments::body_format.eq(format),
+        ))
         .returning(comments::id)
         .get_result(conn)?;
     find_existing(conn, id)

@@ -229,7 +229,10 @@ pub fn release_lease(conn: &mut DbConn, id: MentionId) -> Result<(), AppError> {
 }
 
 /// Erases the sender's address of mentions received before `before` (the privacy retention).
-pub fn erase_client_ips_before(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
+pub fn erase_client_ips_before(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> Result<usize, AppError> {
     Ok(diesel::update(
         webmentions::table
             .filter(webmentions::created_at.lt(before))

@@ -95,9 +95,14 @@ impl MentionRequest {
 }
 
 fn web_url(name: &str, value: Option<&str>) -> Result<Url, MentionRefused> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
-        MentionRefused(format!("`{name}` is missing: send `source` and `target` form fields"))
-    })?;
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            MentionRefused(format!(
+                "`{name}` is missing: send `source` and `target` form fields"
+            ))
+        })?;
     if value.len() > MAX_URL_BYTES {
         return Err(MentionRefused(format!(
             "`{name}` is longer than {MAX_URL_BYTES} bytes"
@@ -152,12 +157,24 @@ mod tests {
         let cases = [
             (None, Some("https://blog.example/p/")),
             (Some("https://elsewhere.example/a"), None),
-            (Some("ftp://elsewhere.example/a"), Some("https://blog.example/p/")),
+            (
+                Some("ftp://elsewhere.example/a"),
+                Some("https://blog.example/p/"),
+            ),
             (Some("javascript:alert(1)"), Some("https://blog.example/p/")),
             (Some("/relative"), Some("https://blog.example/p/")),
-            (Some("https://blog.example/p/#x"), Some("https://blog.example/p/")),
-            (Some("https://elsewhere.example/a"), Some("https://other.example/p/")),
-            (Some("https://elsewhere.example/a"), Some("http://blog.example/p/")),
+            (
+                Some("https://blog.example/p/#x"),
+                Some("https://blog.example/p/"),
+            ),
+            (
+                Some("https://elsewhere.example/a"),
+                Some("https://other.example/p/"),
+            ),
+            (
+                Some("https://elsewhere.example/a"),
+                Some("http://blog.example/p/"),
+            ),
         ];
         for (source, target) in cases {
             assert!(

@@ -105,7 +105,10 @@ pub fn record(
             }
             Verified::Links(content) => {
                 let html = body_html(state, &content);
-                let source = content.content_html.as_deref().unwrap_or(&content.content_text);
+                let source = content
+                    .content_html
+                    .as_deref()
+                    .unwrap_or(&content.content_text);
                 let verdict = judge(state, conn, &site, mention, &content)?;
                 match existing {
                     Some(current) => {
@@ -232,7 +235,10 @@ fn judge(
     Ok(rules.and(score))
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site, every value distinct")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, every value distinct"
+)]
 fn insert(
     state: &AppState,
     conn: &mut DbConn,
@@ -302,7 +308,12 @@ fn thread_for(
         .map_err(|_| AppError::new(ErrorKind::InvalidWebmention, "the target is not a URL"))?;
     let limits = &state.config.limits;
     let key = ThreadKey::parse(url.path(), limits.thread_key)?;
-    let meta = ThreadMeta::parse(None, Some(target.to_string()), limits.thread_title, limits.thread_url)?;
+    let meta = ThreadMeta::parse(
+        None,
+        Some(target.to_string()),
+        limits.thread_title,
+        limits.thread_url,
+    )?;
     let thread = db::threads::find_or_insert(conn, site.id, &key, &meta, now.naive_utc())?;
     db::threads::update_missing_meta(conn, &thread, &meta)?;
     Ok(thread)

@@ -109,7 +109,10 @@ impl Default for Dom {
 
 fn detach(node: &Handle) {
     if let Some(parent) = node.parent() {
-        parent.children.borrow_mut().retain(|c| !Rc::ptr_eq(c, node));
+        parent
+            .children
+            .borrow_mut()
+            .retain(|c| !Rc::ptr_eq(c, node));
     }
     *node.parent.borrow_mut() = None;
 }
@@ -247,7 +250,10 @@ impl TreeSink for Dom {
     }
 
     fn add_attrs_if_missing(&self, target: &Handle, attrs: Vec<Attribute>) {
-        if let Kind::Element { attrs: existing, .. } = &target.kind {
+        if let Kind::Element {
+            attrs: existing, ..
+        } = &target.kind
+        {
             let mut existing = existing.borrow_mut();
             for attr in attrs {
                 if !existing.iter().any(|a| a.name == attr.name) {

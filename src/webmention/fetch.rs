@@ -133,10 +133,14 @@ impl Fetcher {
                 return Ok(Fetched::Gone);
             }
             if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                return Err(FetchError::transient(format!("the source answered {status}")));
+                return Err(FetchError::transient(format!(
+                    "the source answered {status}"
+                )));
             }
             if !status.is_success() {
-                return Err(FetchError::permanent(format!("the source answered {status}")));
+                return Err(FetchError::permanent(format!(
+                    "the source answered {status}"
+                )));
             }
             let html = response
                 .headers()
@@ -234,9 +238,8 @@ impl Resolve for CheckedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !allow_private && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
                 return Err(Box::new(AddressRefused(host, bad.ip())) as _);
             }
@@ -325,7 +328,11 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "1.1.1.1"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "1.1.1.1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -134,15 +134,27 @@ async fn verify(state: &AppState, fetcher: &Fetcher, mention: Mention) -> Result
         }),
     };
     let target = mention.target.clone();
-    let found = fetched.map(|f| match f {
-        Fetched::Gone => Verified::Gone,
-        Fetched::Page { url, body, html } => read(&url, &body, html, &target),
-    });
+    // Parsing a large page is CPU work: off the async executor.
+    let found = match fetched {
+        Ok(Fetched::Gone) => Ok(Verified::Gone),
+        Ok(Fetched::Page { url, body, html }) => {
+            Ok(
+                actix_web::web::block(move || read(&url, &body, html, &target))
+                    .await
+                    .map_err(AppError::internal)?,
+            )
+        }
+        Err(e) => Err(e),
+    };
     let config = state.config.webmention.clone();
     service::blocking(state, move |state, conn| match found {
         Ok(verified) => {
             let recorded = service::webmentions::record(state, conn, &mention, verified)?;
-            tracing::info!(id = mention.id.0, outcome = recorded.as_str(), "webmention verified");
+            tracing::info!(
+                id = mention.id.0,
+                outcome = recorded.as_str(),
+                "webmention verified"
+            );
             Ok(())
         }
         Err(error) => {

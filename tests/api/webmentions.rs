@@ -63,12 +63,18 @@ impl Sources {
         let (r, h) = (replies.clone(), hits.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (r, h) = (r.clone(), h.clone());
                 tokio::spawn(serve(stream, r, h));
             }
         });
-        Self { port, replies, hits }
+        Self {
+            port,
+            replies,
+            hits,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -100,7 +106,12 @@ async fn serve(
     let head = String::from_utf8_lossy(&head).to_string();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-    let reply = replies.lock().unwrap().get(&path).cloned().unwrap_or(Reply::Status(404));
+    let reply = replies
+        .lock()
+        .unwrap()
+        .get(&path)
+        .cloned()
+        .unwrap_or(Reply::Status(404));
     let _ = match reply {
         Reply::Html(body) => {
             let response = format!(
@@ -110,9 +121,8 @@ async fn serve(
             stream.write_all(response.as_bytes()).await
         }
         Reply::Status(code) => {
-            let response = format!(
-                "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
+            let response =
+                format!("HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             stream.write_all(response.as_bytes()).await
         }
         Reply::Redirect(to) => {
@@ -122,7 +132,8 @@ async fn serve(
             stream.write_all(response.as_bytes()).await
         }
         Reply::Huge(size) => {
-            let start = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>";
+            let start =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>";
             if stream.write_all(start.as_bytes()).await.is_err() {
                 return;
             }
@@ -210,7 +221,10 @@ fn mention(app: &TestApp, source: &str) -> Mention {
 fn comment_status(app: &TestApp, source: &str) -> kith::domain::comment::CommentStatus {
     let id = mention(app, source).comment_id.expect("a comment");
     let mut conn = app.state.pool.get().unwrap();
-    kith::db::comments::find(&mut conn, id).unwrap().unwrap().status
+    kith::db::comments::find(&mut conn, id)
+        .unwrap()
+        .unwrap()
+        .status
 }
 
 /// Published webmentions of the target's thread.
@@ -227,12 +241,18 @@ async fn mentions(app: &TestApp) -> Vec<Value> {
 
 async fn wm_h_entry_mention_is_verified_and_shown(db: Db) {
     let (app, sources) = setup(db).await;
-    sources.set("/reply", Reply::Html(h_entry("Ann Author", "<p>Great <em>post</em>!</p>")));
+    sources.set(
+        "/reply",
+        Reply::Html(h_entry("Ann Author", "<p>Great <em>post</em>!</p>")),
+    );
     send_ok(&app, &sources.url("/reply")).await;
     // Accepted, not yet verified: nothing fetched, nothing shown.
     assert_eq!(sources.hits("/reply"), 0);
     assert!(mentions(&app).await.is_empty());
-    assert_eq!(mention(&app, &sources.url("/reply")).status, MentionStatus::Pending);
+    assert_eq!(
+        mention(&app, &sources.url("/reply")).status,
+        MentionStatus::Pending
+    );
 
     assert_eq!(step(&app).await, 1);
     let shown = mentions(&app).await;
@@ -241,7 +261,13 @@ async fn wm_h_entry_mention_is_verified_and_shown(db: Db) {
     assert_eq!(m["author"], "Ann Author");
     assert_eq!(m["website"], "https://ann.example/");
     assert_eq!(m["html"], "<p>Great <em>post</em>!</p>");
-    assert!(m["created_at"].as_str().unwrap().starts_with("2026-11-01T10:00:00"), "{m}");
+    assert!(
+        m["created_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-01T10:00:00"),
+        "{m}"
+    );
     let stored = mention(&app, &sources.url("/reply"));
     assert_eq!(stored.status, MentionStatus::Done);
     assert_eq!(stored.outcome.as_deref(), Some("stored"));
@@ -261,9 +287,15 @@ async fn wm_h_entry_mention_is_verified_and_shown(db: Db) {
         .await
         .unwrap();
     assert!(html.contains(r#"data-kind="webmention""#), "{html}");
-    assert!(html.contains("Mentions, pingbacks and trackbacks"), "{html}");
     assert!(
-        html.contains(&format!(r#"<link rel="webmention" href="{}/webmention">"#, app.api)),
+        html.contains("Mentions, pingbacks and trackbacks"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"<link rel="webmention" href="{}/webmention">"#,
+            app.api
+        )),
         "{html}"
     );
 }
@@ -300,10 +332,22 @@ async fn wm_script_and_handlers_in_h_entry_content_are_removed(db: Db) {
     let shown = mentions(&app).await;
     assert_eq!(shown.len(), 1);
     let html = shown[0]["html"].as_str().unwrap();
-    for bad in ["<script", "onclick", "onerror", "javascript:", "<iframe", "<img", "<style", "alert(2)"] {
+    for bad in [
+        "<script",
+        "onclick",
+        "onerror",
+        "javascript:",
+        "<iframe",
+        "<img",
+        "<style",
+        "alert(2)",
+    ] {
         assert!(!html.contains(bad), "{bad} in {html}");
     }
-    assert!(html.contains(r#"<a href="https://eve.example/" rel="nofollow ugc noopener">site</a>"#), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://eve.example/" rel="nofollow ugc noopener">site</a>"#),
+        "{html}"
+    );
     // The author's name is text: the markup in it became text, never an element.
     assert_eq!(shown[0]["author"], "Eve");
 }
@@ -311,8 +355,14 @@ async fn wm_script_and_handlers_in_h_entry_content_are_removed(db: Db) {
 async fn wm_link_only_in_a_comment_script_or_text_is_refused(db: Db) {
     let (app, sources) = setup(db).await;
     let pages = [
-        ("/comment", format!("<p>hi</p><!-- <a href=\"{TARGET}\">x</a> -->")),
-        ("/script", format!("<script>var a = '<a href=\"{TARGET}\">x</a>';</script>")),
+        (
+            "/comment",
+            format!("<p>hi</p><!-- <a href=\"{TARGET}\">x</a> -->"),
+        ),
+        (
+            "/script",
+            format!("<script>var a = '<a href=\"{TARGET}\">x</a>';</script>"),
+        ),
         ("/text", format!("<p>I read {TARGET} today</p>")),
     ];
     for (path, body) in &pages {
@@ -348,12 +398,18 @@ async fn wm_wrong_target_on_the_source_is_refused(db: Db) {
 async fn wm_repeated_mention_updates_the_comment(db: Db) {
     let (app, sources) = setup(db).await;
     let source = sources.url("/reply");
-    sources.set("/reply", Reply::Html(h_entry("Ann", "<p>First version</p>")));
+    sources.set(
+        "/reply",
+        Reply::Html(h_entry("Ann", "<p>First version</p>")),
+    );
     send_ok(&app, &source).await;
     step(&app).await;
     let before = mentions(&app).await;
     assert_eq!(before.len(), 1);
-    sources.set("/reply", Reply::Html(h_entry("Ann B.", "<p>Second version</p>")));
+    sources.set(
+        "/reply",
+        Reply::Html(h_entry("Ann B.", "<p>Second version</p>")),
+    );
     send_ok(&app, &source).await;
     assert_eq!(step(&app).await, 1);
     let after = mentions(&app).await;
@@ -398,7 +454,10 @@ async fn wm_huge_slow_and_looping_sources_are_refused(db: Db) {
     sources.set("/far3", Reply::Redirect("/far4".into()));
     sources.set("/far4", Reply::Html(h_entry("Ann", "<p>too far</p>")));
     sources.set("/near", Reply::Redirect("/near1".into()));
-    sources.set("/near1", Reply::Html(h_entry("Ann", "<p>redirected once</p>")));
+    sources.set(
+        "/near1",
+        Reply::Html(h_entry("Ann", "<p>redirected once</p>")),
+    );
     for path in ["/huge", "/slow", "/loop", "/far", "/near"] {
         send_ok(&app, &sources.url(path)).await;
     }
@@ -477,11 +536,26 @@ async fn wm_bad_requests_are_refused_at_once(db: Db) {
     let cases: [(&[(&str, &str)], &str); 7] = [
         (&[("target", TARGET)], "source"),
         (&[("source", source)], "target"),
-        (&[("source", "ftp://elsewhere.example/a"), ("target", TARGET)], "source"),
-        (&[("source", "javascript:alert(1)"), ("target", TARGET)], "source"),
+        (
+            &[("source", "ftp://elsewhere.example/a"), ("target", TARGET)],
+            "source",
+        ),
+        (
+            &[("source", "javascript:alert(1)"), ("target", TARGET)],
+            "source",
+        ),
         (&[("source", TARGET), ("target", TARGET)], "different"),
-        (&[("source", source), ("target", "https://not-this-site.example/post/")], "not a page of this site"),
-        (&[("source", source), ("target", "http://blog.example/post/")], "not a page of this site"),
+        (
+            &[
+                ("source", source),
+                ("target", "https://not-this-site.example/post/"),
+            ],
+            "not a page of this site",
+        ),
+        (
+            &[("source", source), ("target", "http://blog.example/post/")],
+            "not a page of this site",
+        ),
     ];
     for (form, needle) in cases {
         let response = app
@@ -492,7 +566,10 @@ async fn wm_bad_requests_are_refused_at_once(db: Db) {
             .await
             .unwrap();
         let body = assert_error(response, 400, "invalid_webmention").await;
-        assert!(body["message"].as_str().unwrap().contains(needle), "{form:?}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(needle),
+            "{form:?}: {body}"
+        );
     }
     let response = app
         .client
@@ -538,19 +615,35 @@ async fn wm_moderation_rules_apply_to_mentions(db: Db) {
     .await;
     let sources = Sources::start().await;
     sources.set("/first", Reply::Html(h_entry("Ann", "<p>Nice post</p>")));
-    sources.set("/spam", Reply::Html(h_entry("Sam", "<p>Best casino bonus</p>")));
+    sources.set(
+        "/spam",
+        Reply::Html(h_entry("Sam", "<p>Best casino bonus</p>")),
+    );
     send_ok(&app, &sources.url("/first")).await;
     send_ok(&app, &sources.url("/spam")).await;
     assert_eq!(step(&app).await, 2);
     // Neither is public: one waits for the owner, one is spam.
     assert!(mentions(&app).await.is_empty());
     use kith::domain::comment::CommentStatus;
-    assert_eq!(comment_status(&app, &sources.url("/first")), CommentStatus::Pending);
-    assert_eq!(comment_status(&app, &sources.url("/spam")), CommentStatus::Spam);
+    assert_eq!(
+        comment_status(&app, &sources.url("/first")),
+        CommentStatus::Pending
+    );
+    assert_eq!(
+        comment_status(&app, &sources.url("/spam")),
+        CommentStatus::Spam
+    );
     let mut conn = app.state.pool.get().unwrap();
     // The owner hears about the held one, as about a held comment.
     let outbox = kith::db::mail::list_outbox(&mut conn).unwrap();
-    let owner: Vec<_> = outbox.iter().filter(|m| m.recipient == "owner@blog.example").collect();
+    let owner: Vec<_> = outbox
+        .iter()
+        .filter(|m| m.recipient == "owner@blog.example")
+        .collect();
     assert_eq!(owner.len(), 1, "{outbox:?}");
-    assert!(owner[0].body_text.contains("Nice post"), "{}", owner[0].body_text);
+    assert!(
+        owner[0].body_text.contains("Nice post"),
+        "{}",
+        owner[0].body_text
+    );
 }

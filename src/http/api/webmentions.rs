@@ -10,7 +10,10 @@ use crate::state::AppState;
 
 /// The form a Webmention sender posts (`application/x-www-form-urlencoded`).
 #[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "describes the form for the document; the handler parses the body")]
+#[expect(
+    dead_code,
+    reason = "describes the form for the document; the handler parses the body"
+)]
 pub struct WebmentionForm {
     /// The page that links to `target`.
     source: String,
@@ -43,7 +46,7 @@ pub async fn receive_webmention(
         ));
     }
     let slug = path.into_inner();
-    rate_limit(&state, Action::Post, &client)?;
+    rate_limit(&state, Action::Post, &client).await?;
     let mut source = None;
     let mut target = None;
     for (name, value) in url::form_urlencoded::parse(&body) {
