@@ -163,6 +163,8 @@ pub struct HtmlComment {
 #[template(path = "thread.html", config = "src/templates/askama.toml")]
 struct ThreadFragment {
     heading: String,
+    /// The thread's Atom feed.
+    feed_url: String,
     events: Vec<Event>,
     /// Pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
@@ -206,12 +208,18 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
         content_type = "text/html", body = String)))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
     let (key, sort, cursor, limit) =
         parse_query(query.into_inner(), state.config.limits.thread_key)?;
+    let feed_url = super::feeds::thread_feed_url(
+        &super::feeds::public_base(&state, &req),
+        &slug,
+        key.as_str(),
+    );
     let page = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         match threads::list(conn, &site, &key, sort, cursor, limit) {
@@ -231,6 +239,7 @@ pub async fn get_thread_html(
     };
     let html = ThreadFragment {
         heading,
+        feed_url,
         events,
         linkbacks,
     }
