@@ -207,6 +207,13 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         .map(|url| (url.clone(), crate::config::masked_url(url)))
         .collect();
     let replicas = db::replicas::Replicas::connect(&replica_urls, config.database.pool_size)?;
+    if !replicas.is_empty() {
+        tracing::info!(
+            replicas = ?replicas,
+            "public reads go to {} read replica(s)",
+            replicas.len()
+        );
+    }
     let shared_quota = if config.rate_limits.shared
         && db::Backend::of(&config.database.url) == Some(db::Backend::Postgres)
     {

@@ -19,6 +19,12 @@
 //!
 //! The marker is signed so that nobody can send every read to the primary at will; it is not a
 //! secret (it grants nothing but a read from the primary, of what everybody may read).
+//!
+//! # Caches in front of replica reads
+//! A page read from a replica may be older than the change that made a cache drop its copy (the
+//! change is committed on the primary and announced at once; the replica replays it a little
+//! later). A cache must therefore not keep such a page as if it were current: fill it from the
+//! primary, or keep a page read from a replica only briefly.
 
 use chrono::{DateTime, Utc};
 
