@@ -2,7 +2,7 @@
 import { el } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
-import { ownComments, likedComments } from './storage.js';
+import { load, ownComments, likedComments } from './storage.js';
 import { renderComment, renderLinkback } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
@@ -41,14 +41,15 @@ export async function mountThread(container, serverBase) {
   const api = createApi(serverBase, site);
 
   let sort = 'oldest';
-  const fetchPage = cursor =>
+  // Reading one's own writes: after this reader posted, edited or deleted a comment, the answer's
+  // `read_marker` (`<until_ms>.<tag>`, kept by api.js) goes back as `fresh=` until it expires, so
+  // that thread reads come from the primary database and show the reader's own comment even when
+  // the server reads from a replica that lags behind (docs/deploy.md). A query parameter, because
+  // a cookie would not travel (the API is on another site) and a header would cost a preflight.
+  const fetchPage = (cursor, marker = load('fresh:' + site)) =>
     api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
-      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
-      // Older servers answer an empty thread with 404.
-      .catch(error => {
-        if (error.error == 'thread_not_found') return { total: 0, comments: [], next_cursor: null };
-        throw error;
-      });
+      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')
+      + (parseInt(marker) > Date.now() ? '&fresh=' + marker : ''));
 
   // The language is the container's, else the site's (known with the settings). Start fetching
   // the likely one (the container's, else the page's) alongside the settings and the thread,
@@ -67,6 +68,10 @@ export async function mountThread(container, serverBase) {
   const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
   root.append(section);
   applyTheme(container, root);
+
+  // The reader's own comments and likes, read while the requests travel (the first read of
+  // localStorage waits for the browser to load it).
+  const own = ownComments(site), liked = likedComments(site);
 
   let settings, firstPage, strings;
   try {
@@ -88,14 +93,18 @@ export async function mountThread(container, serverBase) {
   const i18n = createTranslator(strings);
   const { t } = i18n;
   section.lang = i18n.lang;
+  // A time's exact date and time, as its tooltip: made when pointed at, not for every comment.
+  section.addEventListener('mouseover', ({ target }) => {
+    if (target.localName == 'time' && !target.title) target.title = i18n.exactTime(target.dateTime);
+  });
 
   // Shared state and helpers for the comment and form modules.
   const view = {
     api, site, threadKey, root, section, settings, i18n,
     threadTitle: options.kithTitle || pageTitle(),
     closed: !!firstPage.thread?.closed,
-    own: ownComments(site),
-    liked: likedComments(site),
+    own,
+    liked,
     total: 0,
     announce: message => { announcer.textContent = message; },
     errorMessage: error => (error.status && error.message) || t('error'),
@@ -173,7 +182,16 @@ export async function mountThread(container, serverBase) {
     return item;
   };
 
-  view.form = createForm(view);
+  // The form (and its dialogs and editor) is built after the first frame with the comments in it:
+  // nothing the first paint does not need runs before it. Until then, Reply builds it at once.
+  const buildForm = () => {
+    if (!view.form.home) {
+      view.form = createForm(view);
+      section.append(view.form.home);
+    }
+    return view.form;
+  };
+  view.form = { open: (comment, item) => buildForm().open(comment, item), rescueFrom() {} };
 
   // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
   // when the first one arrives).
@@ -206,9 +224,12 @@ export async function mountThread(container, serverBase) {
   section.append(
     el('div', { className: 'kith-header' }, heading, el('label', { className: 'kith-sort' }, t('sort') + ' ', sortSelect)),
     list,
-    loadMore,
-    view.form.home);
+    loadMore);
+  // The first page's build, as a User Timing measure (benches/browser.mjs reads it).
+  performance.mark('kith-render');
   fill(firstPage);
+  performance.measure('kith-render', 'kith-render');
+  requestAnimationFrame(() => setTimeout(buildForm));
 
   // A permalink (#comment-123) scrolls to and highlights its comment.
   const highlight = () => {

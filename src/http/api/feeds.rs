@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::thread::ThreadKey;
 use crate::error::AppError;
+use crate::service::feeds;
 use crate::service::feeds::Feed;
-use crate::service::{self, feeds};
+use crate::service::reads::{self, ReadFrom};
 use crate::state::AppState;
 
 pub const ATOM: &str = "application/atom+xml; charset=utf-8";
@@ -68,7 +69,8 @@ pub async fn get_thread_feed(
     let slug = path.into_inner();
     let key = ThreadKey::parse(&query.key, state.config.limits.thread_key)
         .map_err(|e| AppError::from(e).with_field("key"))?;
-    let feed = service::blocking(&state, move |state, conn| {
+    // a feed reader never just wrote: a replica serves it when there is one
+    let feed = reads::read(&state, ReadFrom::Replica, move |state, conn| {
         feeds::thread_feed(state, conn, &slug, &key)
     })
     .await?;
@@ -90,7 +92,7 @@ pub async fn get_site_feed(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let feed = service::blocking(&state, move |state, conn| {
+    let feed = reads::read(&state, ReadFrom::Replica, move |state, conn| {
         feeds::site_feed(state, conn, &slug)
     })
     .await?;
