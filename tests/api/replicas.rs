@@ -147,6 +147,16 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
         None,
     )
     .await;
+
+    // Which database answered each public read, as the metrics count them.
+    let state = app.state.clone();
+    let text = actix_web::web::block(move || state.metrics.render(&state.pool).unwrap())
+        .await
+        .unwrap();
+    for (source, reads) in [("replica", 5), ("fresh", 3), ("primary", 3)] {
+        let line = format!("kith_db_public_reads_total{{source=\"{source}\"}} {reads}");
+        assert!(text.contains(&line), "{line} in\n{text}");
+    }
 }
 
 /// A replica that is not there when kith starts does not stop kith: its reads go to the
