@@ -279,7 +279,8 @@ fn start_workers(state: AppState) {
             limiter_state.limiters.retain_recent();
             let _ = service::blocking(&limiter_state, |state, conn| {
                 if state.shared_quota.enabled() {
-                    service::rate_limits::sweep(conn)?;
+                    // A failure here is not worth a log line: the next minute sweeps again.
+                    let _ = service::rate_limits::sweep(conn);
                 }
                 db::spam::delete_expired_pow(conn, service::now().naive_utc())
             })
