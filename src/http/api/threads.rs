@@ -168,6 +168,8 @@ pub struct HtmlComment {
 #[template(path = "thread.html", config = "src/templates/askama.toml")]
 struct ThreadFragment {
     heading: String,
+    /// The thread's Atom feed.
+    feed_url: String,
     events: Vec<Event>,
     /// Webmentions, pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
@@ -213,6 +215,7 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
         content_type = "text/html", body = String)))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -220,13 +223,14 @@ pub async fn get_thread_html(
     let query = query.into_inner();
     let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
     let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    let base = super::feeds::public_base(&state, &req);
     let webmention = state.config.webmention.enabled.then(|| {
         format!(
-            "{}/api/v1/sites/{}/webmention",
-            state.config.server.public_url.trim_end_matches('/'),
+            "{base}/api/v1/sites/{}/webmention",
             url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
         )
     });
+    let feed_url = super::feeds::thread_feed_url(&base, &slug, key.as_str());
     let page = reads::read(&state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         match threads::list(conn, &site, &key, sort, cursor, limit) {
@@ -246,6 +250,7 @@ pub async fn get_thread_html(
     };
     let html = ThreadFragment {
         heading,
+        feed_url,
         events,
         linkbacks,
         webmention,
