@@ -41,3 +41,4 @@ mod site_cli;
 mod spam;
 mod transfer;
 mod validation;
+mod webhooks;
