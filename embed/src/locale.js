@@ -42,7 +42,9 @@ export function createTranslator({ lang, strings }) {
     if (typeof text == 'object') text = text[plurals.select(values.n)] || text.other;
     return text.replace(/\{(\w+)\}/g, (_, name) => values[name]);
   };
-  const t = (key, values = {}) => fill(strings[key], values);
+  // Labels without values (Reply, Report… on every comment) are filled once.
+  const labels = {};
+  const t = (key, values) => (values ? fill(strings[key], values) : labels[key] ??= fill(strings[key], {}));
 
   // Each unit's size in the next smaller one, from minutes; under a minute is "now".
   const UNITS = [[60, 'hour'], [24, 'day'], [7, 'week'], [4.35, 'month'], [12, 'year']];

@@ -92,6 +92,12 @@ const FILL: &[(&str, &str)] = &[
          INSERT INTO used_pow (digest, expires_at) VALUES ('pow-1', '2099-01-01 00:00:00');",
     ),
     (
+        "rate_limit_buckets",
+        "INSERT INTO rate_limit_buckets (bucket, tat_us, emission_us, burst_us, allowed) VALUES
+           ('post:192.0.2.1', 4102444800000000, 12000000, 36000000, TRUE),
+           ('post:192.0.2.0/24', 4102444800000000, 3000000, 36000000, FALSE);",
+    ),
+    (
         "webhooks",
         "INSERT INTO webhook_endpoints (site_id, url, format, events, secret_salt, created_at) VALUES
            (1, 'https://hooks.example/kith', 'kith', 'comment.posted,comment.held', 'salt-1',
