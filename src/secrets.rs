@@ -55,15 +55,12 @@ pub enum Purpose {
     /// A site's name in the import keys of its exports (`kith@{slug}.{tag}#{id}`,
     /// [`crate::service::import::own_source`]): stable per site, different per installation.
     ExportSource,
-<<<<<<< HEAD
     /// A webhook endpoint's signing secret, derived from the endpoint's random salt so it is
     /// never stored and can be shown again to an admin ([`Keys::webhook_secret`]).
     WebhookSecret,
-=======
     /// A reader's "read your writes" marker ([`crate::service::reads`]): for a few seconds
     /// after their own write, their reads go to the primary database instead of a replica.
     ReadMarker,
->>>>>>> main
 }
 
 /// Which key a purpose's MAC is keyed with.
@@ -122,17 +119,15 @@ impl Purpose {
                 prefix: b"kith/export-source/v1\n",
                 tag_bytes: 6,
             },
-<<<<<<< HEAD
             Self::WebhookSecret => Layout {
                 key: KeySource::Derived("webhook-secret"),
                 prefix: b"kith/webhook-secret/v1\n",
                 tag_bytes: FULL_TAG,
-=======
+            },
             Self::ReadMarker => Layout {
                 key: KeySource::Derived("read-marker"),
                 prefix: b"kith/read-marker/v1\n",
                 tag_bytes: 16,
->>>>>>> main
             },
         }
     }
