@@ -128,7 +128,10 @@ pub fn post(
             &comment,
             new.notify_thread,
         )?;
-        super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
+        // Like mail, spam caught by the defences announces nothing (no chat message per bot).
+        if comment.status != CommentStatus::Spam {
+            super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
+        }
         if comment.status == CommentStatus::Pending {
             super::webhooks::emit(state, conn, WebhookEvent::Held, &comment)?;
         }

@@ -3,8 +3,8 @@
 //! the admin's use-cases for a site's endpoints.
 //!
 //! Each event is emitted from the one place its change happens:
-//! - posted (and held, when a new comment waits for moderation): `service::comments::post`,
-//!   `service::admin::moderate::reply_as_owner`;
+//! - posted (and held, when a new comment waits for moderation; nothing for spam caught at
+//!   posting): `service::comments::post`, `service::admin::moderate::reply_as_owner`;
 //! - held later: `service::comments::edit` (an edit sends it back) and `service::votes::report`
 //!   (readers' reports hide it);
 //! - approved: `service::admin::moderate::apply_in_tx` (the queue, the API, the owner mail's

@@ -317,6 +317,21 @@ async fn webhooks_each_event_is_delivered_once_with_a_valid_signature(db: Db) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 200, "{}", deleted.text().await.unwrap());
+    // Spam caught by the defences (here the honeypot) announces nothing.
+    let spam = app
+        .post_json_ok(json!({
+            "thread_key": "/post/", "author": "Bot", "email": "bot@example.com",
+            "body": "Cheap pills", "hp": "filled by a bot",
+        }))
+        .await;
+    let spam_id = CommentId(spam["comment"]["id"].as_i64().unwrap());
+    let stored = kith::service::blocking(&app.state, move |_, conn| {
+        kith::db::comments::find(conn, spam_id)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(stored.status, kith::domain::comment::CommentStatus::Spam);
 
     assert_eq!(drain(&app).await, 5);
     assert_eq!(drain(&app).await, 0, "nothing is sent twice");
