@@ -19,6 +19,9 @@ use crate::service;
 use crate::spam::limiter::Limiters;
 use crate::state::{AppState, Keys, LogOnce, SiteCache};
 
+/// How long an idle HTTP/1.1 connection is kept open (nginx's `keepalive_timeout` default).
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
 /// How often the rate limiters forget idle addresses (bounding their memory).
@@ -103,6 +106,10 @@ impl Application {
         // kith handles SIGTERM and SIGINT itself (`kith serve`), so that tests running many
         // applications in one process do not install signal handlers.
         .disable_signals()
+        // Idle keep-alive connections live longer than clients' own idle timeouts (browsers,
+        // Node's fetch: 4-5 s; nginx upstreams: 60 s), so the client always closes first and
+        // never sends a request on a connection the server is closing at that moment.
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(state.config.server.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|source| StartError::Bind {
@@ -289,7 +296,8 @@ fn start_workers(state: AppState) {
             limiter_state.limiters.retain_recent();
             let _ = service::blocking(&limiter_state, |state, conn| {
                 if state.shared_quota.enabled() {
-                    service::rate_limits::sweep(conn)?;
+                    // A failure here is not worth a log line: the next minute sweeps again.
+                    let _ = service::rate_limits::sweep(conn);
                 }
                 db::spam::delete_expired_pow(conn, service::now().naive_utc())
             })

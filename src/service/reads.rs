@@ -84,15 +84,22 @@ where
     F: Fn(&AppState, &mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    if from == ReadFrom::Primary || state.replicas.is_empty() {
+    if from == ReadFrom::Primary {
+        state.metrics.public_read("fresh");
+        return service::blocking(state, f).await;
+    }
+    if state.replicas.is_empty() {
+        state.metrics.public_read("primary");
         return service::blocking(state, f).await;
     }
     let state = state.clone();
     actix_web::web::block(move || {
         let now_us = service::now().timestamp_micros();
         if let Some(answer) = state.replicas.read(now_us, |conn| f(&state, conn)) {
+            state.metrics.public_read("replica");
             return answer;
         }
+        state.metrics.public_read("primary");
         let mut conn = service::conn(&state)?;
         f(&state, &mut conn)
     })

@@ -147,6 +147,23 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
         None,
     )
     .await;
+
+    // Which database answered the public reads, as the metrics count them (at least once each:
+    // a page cache in front may answer some reads without any database).
+    let state = app.state.clone();
+    let text = actix_web::web::block(move || state.metrics.render(&state.pool).unwrap())
+        .await
+        .unwrap();
+    for source in ["replica", "fresh", "primary"] {
+        let prefix = format!("kith_db_public_reads_total{{source=\"{source}\"}} ");
+        let reads: u64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{prefix} in\n{text}"))
+            .parse()
+            .unwrap();
+        assert!(reads >= 1, "{prefix}{reads}");
+    }
 }
 
 /// A replica that is not there when kith starts does not stop kith: its reads go to the

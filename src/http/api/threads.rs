@@ -168,6 +168,8 @@ pub struct HtmlComment {
 #[template(path = "thread.html", config = "src/templates/askama.toml")]
 struct ThreadFragment {
     heading: String,
+    /// The thread's Atom feed.
+    feed_url: String,
     events: Vec<Event>,
     /// Pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
@@ -211,6 +213,7 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
         content_type = "text/html", body = String)))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -218,6 +221,11 @@ pub async fn get_thread_html(
     let query = query.into_inner();
     let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
     let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    let feed_url = super::feeds::thread_feed_url(
+        &super::feeds::public_base(&state, &req),
+        &slug,
+        key.as_str(),
+    );
     let page = reads::read(&state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         match threads::list(conn, &site, &key, sort, cursor, limit) {
@@ -237,6 +245,7 @@ pub async fn get_thread_html(
     };
     let html = ThreadFragment {
         heading,
+        feed_url,
         events,
         linkbacks,
     }
