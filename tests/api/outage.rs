@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::helpers::{Db, assert_error, spawn_app_with};
 
-/// A throwaway PostgreSQL cluster.
-struct Cluster {
+/// A throwaway PostgreSQL cluster (also used by tests/api/page_cache.rs).
+pub struct Cluster {
     bin: PathBuf,
     data: PathBuf,
     port: u16,
@@ -34,7 +34,7 @@ fn postgres_bin() -> PathBuf {
 }
 
 impl Cluster {
-    fn create() -> Self {
+    pub fn create() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let run_as_postgres = Command::new("id")
@@ -102,7 +102,7 @@ impl Cluster {
     }
 
     /// Starts the server and waits until it accepts connections (`pg_ctl -w`).
-    fn start(&self) {
+    pub fn start(&self) {
         let socket_dir = Path::new(self.data()).parent().unwrap().to_str().unwrap();
         let options = format!(
             "-p {} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off",
@@ -116,11 +116,11 @@ impl Cluster {
     }
 
     /// Stops the server and waits until it is gone.
-    fn stop(&self) {
+    pub fn stop(&self) {
         self.tool("pg_ctl", &["-D", self.data(), "-m", "fast", "-w", "stop"]);
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("postgres://kith@127.0.0.1:{}/postgres", self.port)
     }
 }

@@ -1,14 +1,20 @@
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::views::CommentResponse;
+use crate::domain::site::Site;
 use crate::domain::thread::{Cursor, Sort, ThreadKey};
 use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
+use crate::http::page_cache::{Format, Page, PageKey};
+use crate::secrets::Keys;
 use crate::service::{self, sites, threads};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
@@ -95,49 +101,105 @@ fn parse_query(
 #[utoipa::path(get, path = "/api/v1/sites/{site}/thread", tag = "threads",
     params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
     responses((status = 200, description = "One page of the thread's comments as a tree \
-        (an empty thread when none was posted yet)", body = ThreadResponse)))]
+        (an empty thread when none was posted yet); gzip or brotli by `Accept-Encoding`, with \
+        a strong `ETag`", body = ThreadResponse),
+        (status = 304, description = "Not modified: `If-None-Match` named the current page")))]
 pub async fn get_thread(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = path.into_inner();
-    let (key, sort, cursor, limit) =
-        parse_query(query.into_inner(), state.config.limits.thread_key)?;
-    let response = service::blocking(&state, move |state, conn| {
+    let page = cached_page(&state, Format::Json, path.into_inner(), query.into_inner()).await?;
+    Ok(page.respond(&req, &[]))
+}
+
+/// The page for a thread request: from the cache when it is current, else rendered (on the
+/// blocking pool) and kept.
+async fn cached_page(
+    state: &AppState,
+    format: Format,
+    slug: String,
+    query: ThreadQuery,
+) -> Result<Arc<Page>, AppError> {
+    let raw_cursor = query.cursor.clone().filter(|c| !c.is_empty());
+    let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    let page_key = PageKey {
+        format,
+        site: slug,
+        thread_key: key.as_str().to_owned(),
+        sort,
+        limit,
+        cursor: raw_cursor,
+    };
+    if let Some(site) = sites::cached(state, &page_key.site) {
+        let stamp = state.changes.stamp(site.id, key.as_str());
+        if let Some(page) = state.pages.get(&page_key, stamp, &site, service::now()) {
+            return Ok(page);
+        }
+    }
+    let slug = page_key.site.clone();
+    let page = service::blocking(state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let page = match threads::list(conn, &site, &key, sort, cursor, limit) {
-            Ok(page) => page,
+        // Before reading: a change committed from here on makes this page stale.
+        let stamp = state.changes.stamp(site.id, key.as_str());
+        let listed = match threads::list(conn, &site, &key, sort, cursor, limit) {
+            Ok(page) => Some(page),
             // A page nobody has commented on yet is an empty thread, not an error: every
             // page without comments would otherwise log a failed request in the console.
-            Err(e) if e.kind == ErrorKind::ThreadNotFound => {
-                return Ok(ThreadResponse::empty(key.as_str()));
-            }
+            Err(e) if e.kind == ErrorKind::ThreadNotFound => None,
             Err(e) => return Err(e),
         };
-        Ok(ThreadResponse {
+        let now = service::now();
+        let valid_until = listed.as_ref().and_then(|page| {
+            site.settings
+                .auto_close_at(page.thread.created_at)
+                .filter(|at| *at > now && !page.thread.closed)
+        });
+        let (content_type, body) = match format {
+            Format::Json => {
+                let response = match listed {
+                    Some(page) => ThreadResponse::of(page, &site, &state.keys, now),
+                    None => ThreadResponse::empty(key.as_str()),
+                };
+                let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
+                ("application/json", body)
+            }
+            Format::Html => {
+                let (total, nodes) = listed.map(|p| (p.total, p.comments)).unwrap_or_default();
+                (
+                    "text/html; charset=utf-8",
+                    render_fragment(total, nodes)?.into_bytes(),
+                )
+            }
+        };
+        Ok(Page::new(stamp, site, valid_until, content_type, body))
+    })
+    .await?;
+    let page = Arc::new(page);
+    state.pages.put(page_key, page.clone());
+    Ok(page)
+}
+
+impl ThreadResponse {
+    fn of(page: threads::ThreadPage, site: &Site, keys: &Keys, now: DateTime<Utc>) -> Self {
+        ThreadResponse {
             thread: ThreadInfo {
                 key: page.thread.key,
                 title: page.thread.title,
                 url: page.thread.url,
                 closed: page.thread.closed
-                    || site
-                        .settings
-                        .auto_closed(page.thread.created_at, service::now()),
+                    || site.settings.auto_closed(page.thread.created_at, now),
             },
             total: page.total,
             comments: page
                 .comments
                 .into_iter()
-                .map(|n| CommentResponse::from_node(n, &state.keys))
+                .map(|n| CommentResponse::from_node(n, keys))
                 .collect(),
             next_cursor: page.next_cursor.map(|c| c.encode()),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-cache"))
-        .json(response))
+        }
+    }
 }
 
 /// One step through the tree for the HTML fragment: open a comment, or close it.
@@ -202,26 +264,26 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
 /// JavaScript (a static site can include it at build time).
 #[utoipa::path(get, path = "/api/v1/sites/{site}/thread.html", tag = "threads",
     params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
-    responses((status = 200, description = "The thread as an HTML fragment",
-        content_type = "text/html", body = String)))]
+    responses((status = 200, description = "The thread as an HTML fragment; gzip or brotli by \
+        `Accept-Encoding`, with a strong `ETag`", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified: `If-None-Match` named the current page")))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = path.into_inner();
-    let (key, sort, cursor, limit) =
-        parse_query(query.into_inner(), state.config.limits.thread_key)?;
-    let page = service::blocking(&state, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        match threads::list(conn, &site, &key, sort, cursor, limit) {
-            Ok(page) => Ok(Some((page.total, page.comments))),
-            Err(e) if e.kind == ErrorKind::ThreadNotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    })
-    .await?;
-    let (total, nodes) = page.unwrap_or_default();
+    let page = cached_page(&state, Format::Html, path.into_inner(), query.into_inner()).await?;
+    Ok(page.respond(
+        &req,
+        &[(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            crate::http::headers::FRAGMENT_CSP,
+        )],
+    ))
+}
+
+fn render_fragment(total: i64, nodes: Vec<Node>) -> Result<String, AppError> {
     let mut events = Vec::new();
     let mut linkbacks = Vec::new();
     flatten(nodes, &mut events, &mut linkbacks);
@@ -229,20 +291,13 @@ pub async fn get_thread_html(
         1 => "1 comment".to_string(),
         n => format!("{n} comments"),
     };
-    let html = ThreadFragment {
+    ThreadFragment {
         heading,
         events,
         linkbacks,
     }
     .render()
-    .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            actix_web::http::header::CONTENT_SECURITY_POLICY,
-            crate::http::headers::FRAGMENT_CSP,
-        ))
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    .map_err(AppError::internal)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
