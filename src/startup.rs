@@ -206,17 +206,33 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         Duration::from_secs(config.database.acquire_timeout_secs),
     )?;
     let keys = setup_database(&pool, &config)?;
+    let replica_urls: Vec<(String, String)> = config
+        .database
+        .replica_urls
+        .iter()
+        .map(|url| (url.clone(), crate::config::masked_url(url)))
+        .collect();
+    let replicas = db::replicas::Replicas::connect(&replica_urls, config.database.pool_size)?;
+    let shared_quota = if config.rate_limits.shared
+        && db::Backend::of(&config.database.url) == Some(db::Backend::Postgres)
+    {
+        db::rate_limits::SharedQuota::postgres(&config.database.url)
+    } else {
+        db::rate_limits::SharedQuota::off()
+    };
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let pages = PageCache::new(&config.cache);
     Ok(AppState {
         pool,
+        replicas: Arc::new(replicas),
         config: Arc::new(config),
         renderer: Arc::new(Renderer::new()),
         keys: Arc::new(keys),
         sites: SiteCache::new(SITE_CACHE_TTL),
         limiters: Arc::new(limiters),
+        shared_quota: Arc::new(shared_quota),
         trusted_proxies: Arc::new(trusted_proxies),
         texts: Arc::new(texts),
         mail_layout: Arc::new(mail_layout),
@@ -263,7 +279,10 @@ fn start_workers(state: AppState) {
         loop {
             interval.tick().await;
             limiter_state.limiters.retain_recent();
-            let _ = service::blocking(&limiter_state, |_, conn| {
+            let _ = service::blocking(&limiter_state, |state, conn| {
+                if state.shared_quota.enabled() {
+                    service::rate_limits::sweep(conn)?;
+                }
                 db::spam::delete_expired_pow(conn, service::now().naive_utc())
             })
             .await;

@@ -51,14 +51,19 @@ pub struct PageKey {
     pub sort: Sort,
     pub limit: i64,
     pub cursor: Option<String>,
+    /// Read from the primary (always, without replicas); pages read from a replica are kept
+    /// apart, for readers who may read a replica.
+    pub primary: bool,
 }
 
 /// A rendered page in every encoding.
 pub struct Page {
     stamp: Stamp,
     site: Arc<Site>,
-    /// When the thread auto-closes (its `closed` flag then changes), if it is still open.
+    /// When the page stops being current by itself: its thread auto-closes (the `closed` flag
+    /// changes), or, for a page read from a replica, the replica may have lagged.
     valid_until: Option<DateTime<Utc>>,
+
     content_type: &'static str,
     /// The ETag's opaque part (identity); encodings add a suffix.
     tag: String,

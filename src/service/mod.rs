@@ -6,6 +6,8 @@ pub mod export;
 pub mod import;
 pub mod mail_links;
 pub mod notifications;
+pub mod rate_limits;
+pub mod reads;
 pub mod sites;
 pub mod spam;
 pub mod threads;

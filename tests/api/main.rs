@@ -3,6 +3,7 @@
 
 mod admin_support;
 mod helpers;
+mod pg_cluster;
 mod process;
 mod smtp;
 
@@ -36,7 +37,9 @@ mod pagination;
 mod rate_limits;
 mod reading;
 mod readme;
+mod replicas;
 mod sanitizer;
+mod shared_quota;
 mod shutdown;
 mod site_cli;
 mod spam;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::admin_support::Admin;
 use crate::helpers::{Db, TestApp, all_ids, spawn_app_with};
-use crate::outage::Cluster;
+use crate::pg_cluster::Cluster;
 
 /// How long an announcement may take to cross to another application (a bound, not a wait).
 const CROSS_LIMIT: Duration = Duration::from_secs(20);

@@ -117,6 +117,7 @@ pub(super) async fn login(
     let login_state = state.get_ref().clone();
     let result =
         match crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client)
+            .await
         {
             Ok(()) => web::block(move || auth::login(&login_state, &who, &password, client.ip))
                 .await

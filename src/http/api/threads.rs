@@ -15,6 +15,7 @@ use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
 use crate::http::page_cache::{Format, Page, PageKey};
 use crate::secrets::Keys;
+use crate::service::reads::{self, ReadFrom};
 use crate::service::{self, sites, threads};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
@@ -34,6 +35,9 @@ pub struct ThreadQuery {
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// The `read_marker` of this reader's latest comment write, while it lasts: the read then
+    /// comes from the primary database, never from a replica that may lag behind.
+    fresh: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -123,7 +127,15 @@ async fn cached_page(
     query: ThreadQuery,
 ) -> Result<Arc<Page>, AppError> {
     let raw_cursor = query.cursor.clone().filter(|c| !c.is_empty());
+    let now = service::now();
+    let from = reads::read_from(&state.keys, query.fresh.as_deref(), now);
     let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    // A replica may lag the announcements (they leave the primary at commit): pages read from
+    // replicas are kept apart from the primary's (a reader who just wrote reads the primary's)
+    // and only for `read_your_writes_secs`, the lag the replicas are trusted with.
+    let from_primary = from == ReadFrom::Primary || state.replicas.is_empty();
+    let replica_lifetime =
+        chrono::Duration::seconds(i64::from(state.config.database.read_your_writes_secs));
     let page_key = PageKey {
         format,
         site: slug,
@@ -131,15 +143,16 @@ async fn cached_page(
         sort,
         limit,
         cursor: raw_cursor,
+        primary: from_primary,
     };
     if let Some(site) = sites::cached(state, &page_key.site) {
         let stamp = state.changes.stamp(site.id, key.as_str());
-        if let Some(page) = state.pages.get(&page_key, stamp, &site, service::now()) {
+        if let Some(page) = state.pages.get(&page_key, stamp, &site, now) {
             return Ok(page);
         }
     }
     let slug = page_key.site.clone();
-    let page = service::blocking(state, move |state, conn| {
+    let page = reads::read(state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         // Before reading: a change committed from here on makes this page stale.
         let stamp = state.changes.stamp(site.id, key.as_str());
@@ -151,11 +164,16 @@ async fn cached_page(
             Err(e) => return Err(e),
         };
         let now = service::now();
-        let valid_until = listed.as_ref().and_then(|page| {
+        let closes = listed.as_ref().and_then(|page| {
             site.settings
                 .auto_close_at(page.thread.created_at)
                 .filter(|at| *at > now && !page.thread.closed)
         });
+        let valid_until = match (from_primary, closes) {
+            (true, closes) => closes,
+            (false, Some(at)) => Some(at.min(now + replica_lifetime)),
+            (false, None) => Some(now + replica_lifetime),
+        };
         let (content_type, body) = match format {
             Format::Json => {
                 let response = match listed {
@@ -324,9 +342,9 @@ pub async fn get_counts(
     body: web::Json<CountsRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    rate_limit(&state, Action::Counts, &client)?;
+    rate_limit(&state, Action::Counts, &client).await?;
     let keys = body.into_inner().keys;
-    let counts = service::blocking(&state, move |state, conn| {
+    let counts = reads::read(&state, ReadFrom::Replica, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         threads::counts(conn, &site, &keys, state.config.limits.thread_key)
     })
