@@ -213,6 +213,13 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         .map(|url| (url.clone(), crate::config::masked_url(url)))
         .collect();
     let replicas = db::replicas::Replicas::connect(&replica_urls, config.database.pool_size)?;
+    if !replicas.is_empty() {
+        tracing::info!(
+            replicas = ?replicas,
+            "public reads go to {} read replica(s)",
+            replicas.len()
+        );
+    }
     let shared_quota = if config.rate_limits.shared
         && db::Backend::of(&config.database.url) == Some(db::Backend::Postgres)
     {
@@ -281,7 +288,8 @@ fn start_workers(state: AppState) {
             limiter_state.limiters.retain_recent();
             let _ = service::blocking(&limiter_state, |state, conn| {
                 if state.shared_quota.enabled() {
-                    service::rate_limits::sweep(conn)?;
+                    // A failure here is not worth a log line: the next minute sweeps again.
+                    let _ = service::rate_limits::sweep(conn);
                 }
                 db::spam::delete_expired_pow(conn, service::now().naive_utc())
             })

@@ -68,6 +68,8 @@ impl SharedQuota {
             .max_size(QUOTA_POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(QUOTA_ACQUIRE_TIMEOUT)
+            // Failures are logged once per pause, not per reconnection attempt.
+            .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
             .build_unchecked(Manager::postgres(url));
         Self {
             pool: Some(pool),

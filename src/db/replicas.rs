@@ -55,6 +55,8 @@ impl Replicas {
                 .max_size(size)
                 .min_idle(Some(1))
                 .connection_timeout(REPLICA_ACQUIRE_TIMEOUT)
+                // Failures are logged once per pause (above), not per reconnection attempt.
+                .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
                 .build_unchecked(Manager::postgres(url));
             replicas.push(Replica {
                 pool,

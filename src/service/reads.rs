@@ -19,6 +19,12 @@
 //!
 //! The marker is signed so that nobody can send every read to the primary at will; it is not a
 //! secret (it grants nothing but a read from the primary, of what everybody may read).
+//!
+//! # Caches in front of replica reads
+//! A page read from a replica may be older than the change that made a cache drop its copy (the
+//! change is committed on the primary and announced at once; the replica replays it a little
+//! later). A cache must therefore not keep such a page as if it were current: fill it from the
+//! primary, or keep a page read from a replica only briefly.
 
 use chrono::{DateTime, Utc};
 
@@ -78,15 +84,22 @@ where
     F: Fn(&AppState, &mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    if from == ReadFrom::Primary || state.replicas.is_empty() {
+    if from == ReadFrom::Primary {
+        state.metrics.public_read("fresh");
+        return service::blocking(state, f).await;
+    }
+    if state.replicas.is_empty() {
+        state.metrics.public_read("primary");
         return service::blocking(state, f).await;
     }
     let state = state.clone();
     actix_web::web::block(move || {
         let now_us = service::now().timestamp_micros();
         if let Some(answer) = state.replicas.read(now_us, |conn| f(&state, conn)) {
+            state.metrics.public_read("replica");
             return answer;
         }
+        state.metrics.public_read("primary");
         let mut conn = service::conn(&state)?;
         f(&state, &mut conn)
     })

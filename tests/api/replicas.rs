@@ -147,4 +147,64 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
         None,
     )
     .await;
+
+    // Which database answered the public reads, as the metrics count them (at least once each:
+    // a page cache in front may answer some reads without any database).
+    let state = app.state.clone();
+    let text = actix_web::web::block(move || state.metrics.render(&state.pool).unwrap())
+        .await
+        .unwrap();
+    for source in ["replica", "fresh", "primary"] {
+        let prefix = format!("kith_db_public_reads_total{{source=\"{source}\"}} ");
+        let reads: u64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{prefix} in\n{text}"))
+            .parse()
+            .unwrap();
+        assert!(reads >= 1, "{prefix}{reads}");
+    }
+}
+
+/// A replica that is not there when kith starts does not stop kith: its reads go to the
+/// primary, and the replica is tried again later.
+#[actix_web::test]
+async fn a_replica_that_is_down_at_start_leaves_reads_on_the_primary() {
+    let port = free_port();
+    let app = spawn_app_with(Db::Postgres, move |c| {
+        c.database.replica_urls = vec![format!("postgres://kith:secret@127.0.0.1:{port}/none")];
+    })
+    .await;
+    app.post_ok("/down/", "Ann", "Read from the primary", None)
+        .await;
+    for _ in 0..2 {
+        let thread = app.thread("/down/").await;
+        assert_eq!(thread["total"], 1, "{thread}");
+    }
+}
+
+#[test]
+fn replicas_are_refused_on_sqlite_and_unless_they_are_postgresql_urls() {
+    use kith::config::Config;
+    let err = Config::from_toml(
+        "[database]\nurl = \"sqlite://kith.db\"\nreplica_urls = [\"postgres://r/kith\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("database.replica_urls") && err.contains("PostgreSQL"),
+        "{err}"
+    );
+    let err = Config::from_toml(
+        "[database]\nurl = \"postgres://p/kith\"\nreplica_urls = [\"mysql://u:hunter2@r/kith\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("database.replica_urls"), "{err}");
+    assert!(!err.contains("hunter2"), "the password is masked: {err}");
+    let ok = Config::from_toml(
+        "[database]\nurl = \"postgres://p/kith\"\nreplica_urls = [\"postgres://r1/kith\", \"postgresql://r2/kith\"]\n",
+    )
+    .unwrap();
+    assert_eq!(ok.database.replica_urls.len(), 2);
 }
