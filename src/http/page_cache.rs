@@ -36,10 +36,11 @@ const BROTLI_QUALITY: u32 = 5;
 const ENTRY_OVERHEAD: usize = 256;
 
 /// The two renderings of a thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Format {
     Json,
-    Html,
+    /// `base`: this server's address as the page names it (the feed link).
+    Html { base: String },
 }
 
 /// Everything that changes a page's bytes.

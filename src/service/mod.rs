@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod comments;
 pub mod export;
+pub mod feeds;
 pub mod import;
 pub mod mail_links;
 pub mod notifications;

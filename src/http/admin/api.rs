@@ -541,7 +541,7 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /admin/api/sites/{slug}/export?format=kith|wordpress`: the site as a file download.
+/// `GET /admin/api/sites/{slug}/export?format=kith|wordpress|disqus`: the site as a file download.
 pub(super) async fn export_site(
     state: web::Data<AppState>,
     _admin: ApiAdmin,

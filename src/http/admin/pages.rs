@@ -876,7 +876,7 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /admin/sites/{slug}/export?format=kith|wordpress`: the download.
+/// `GET /admin/sites/{slug}/export?format=kith|wordpress|disqus`: the download.
 pub(super) async fn export_download(
     state: web::Data<AppState>,
     PageAdmin(_session): PageAdmin,

@@ -137,7 +137,7 @@ async fn cached_page(
     let replica_lifetime =
         chrono::Duration::seconds(i64::from(state.config.database.read_your_writes_secs));
     let page_key = PageKey {
-        format,
+        format: format.clone(),
         site: slug,
         thread_key: key.as_str().to_owned(),
         sort,
@@ -174,7 +174,7 @@ async fn cached_page(
             (false, Some(at)) => Some(at.min(now + replica_lifetime)),
             (false, None) => Some(now + replica_lifetime),
         };
-        let (content_type, body) = match format {
+        let (content_type, body) = match &format {
             Format::Json => {
                 let response = match listed {
                     Some(page) => ThreadResponse::of(page, &site, &state.keys, now),
@@ -183,11 +183,12 @@ async fn cached_page(
                 let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
                 ("application/json", body)
             }
-            Format::Html => {
+            Format::Html { base } => {
                 let (total, nodes) = listed.map(|p| (p.total, p.comments)).unwrap_or_default();
+                let feed_url = super::feeds::thread_feed_url(base, &slug, key.as_str());
                 (
                     "text/html; charset=utf-8",
-                    render_fragment(total, nodes)?.into_bytes(),
+                    render_fragment(total, nodes, feed_url)?.into_bytes(),
                 )
             }
         };
@@ -243,6 +244,8 @@ pub struct HtmlComment {
 #[template(path = "thread.html", config = "src/templates/askama.toml")]
 struct ThreadFragment {
     heading: String,
+    /// The thread's Atom feed.
+    feed_url: String,
     events: Vec<Event>,
     /// Pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
@@ -291,7 +294,16 @@ pub async fn get_thread_html(
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page = cached_page(&state, Format::Html, path.into_inner(), query.into_inner()).await?;
+    // The feed link names this server as the reader reached it (unless `server.public_url`
+    // says), so it is part of what the page is kept by.
+    let base = super::feeds::public_base(&state, &req);
+    let page = cached_page(
+        &state,
+        Format::Html { base },
+        path.into_inner(),
+        query.into_inner(),
+    )
+    .await?;
     Ok(page.respond(
         &req,
         &[(
@@ -301,7 +313,7 @@ pub async fn get_thread_html(
     ))
 }
 
-fn render_fragment(total: i64, nodes: Vec<Node>) -> Result<String, AppError> {
+fn render_fragment(total: i64, nodes: Vec<Node>, feed_url: String) -> Result<String, AppError> {
     let mut events = Vec::new();
     let mut linkbacks = Vec::new();
     flatten(nodes, &mut events, &mut linkbacks);
@@ -311,6 +323,7 @@ fn render_fragment(total: i64, nodes: Vec<Node>) -> Result<String, AppError> {
     };
     ThreadFragment {
         heading,
+        feed_url,
         events,
         linkbacks,
     }
