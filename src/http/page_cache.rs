@@ -40,7 +40,9 @@ const ENTRY_OVERHEAD: usize = 256;
 pub enum Format {
     Json,
     /// `base`: this server's address as the page names it (the feed link).
-    Html { base: String },
+    Html {
+        base: String,
+    },
 }
 
 /// Everything that changes a page's bytes.
