@@ -21,6 +21,9 @@ use crate::service;
 use crate::spam::limiter::Limiters;
 use crate::state::{AppState, Keys, LogOnce, SiteCache};
 
+/// How long an idle HTTP/1.1 connection is kept open (nginx's `keepalive_timeout` default).
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
 /// How often the rate limiters forget idle addresses (bounding their memory).
@@ -38,6 +41,7 @@ pub struct Application {
     metrics_server: Option<(u16, Server)>,
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
+    webhook_worker: Option<crate::notify::webhooks::WorkerHandle>,
 }
 
 /// Why the application could not start.
@@ -104,6 +108,10 @@ impl Application {
         // kith handles SIGTERM and SIGINT itself (`kith serve`), so that tests running many
         // applications in one process do not install signal handlers.
         .disable_signals()
+        // Idle keep-alive connections live longer than clients' own idle timeouts (browsers,
+        // Node's fetch: 4-5 s; nginx upstreams: 60 s), so the client always closes first and
+        // never sends a request on a connection the server is closing at that moment.
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(state.config.server.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|source| StartError::Bind {
@@ -119,6 +127,11 @@ impl Application {
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
+        let webhook_worker = crate::notify::webhooks::spawn(
+            state.pool.clone(),
+            state.config.webhooks.clone(),
+            state.keys.clone(),
+        );
         Ok(Self {
             port,
             server,
@@ -126,6 +139,7 @@ impl Application {
             _serving_lock: serving_lock,
             state,
             mail_worker,
+            webhook_worker,
         })
     }
 
@@ -163,8 +177,11 @@ impl Application {
             }
             None => self.server.await,
         };
+        let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
         if let Some(worker) = self.mail_worker {
-            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+            worker.stop_within(grace).await;
+        }
+        if let Some(worker) = self.webhook_worker {
             worker.stop_within(grace).await;
         }
         result
