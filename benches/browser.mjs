@@ -13,8 +13,9 @@
 // KITH_ASSETS (default embed/ of this checkout: the bundle in the working tree is measured),
 // BENCH_RUNS (default 7), BENCH_THREADS (default 100,2000), CHROMIUM_PATH (default /usr/bin/chromium),
 // BENCH_SEED_DIR (default /var/tmp/kith-bench-browser: the seeded Isso database is kept there),
-// BENCH_RESEED=1 (seed again), ISSO_VENV (see benches/isso/setup.sh). The first run takes a few
-// minutes, most of them seeding Isso.
+// BENCH_RESEED=1 (seed again), BENCH_SYSTEMS (default isso,kith; `kith` alone when Isso's
+// 2,000-comment page times out on a busy machine: no ratios then), ISSO_VENV (see
+// benches/isso/setup.sh). The first run takes a few minutes, most of them seeding Isso.
 // A benchmark, not a test: nothing here asserts a timing.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { seedIsso } from './isso/seed.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -31,6 +33,7 @@ const { chromium } = createRequire(path.join(repo, 'tests/browser/package.json')
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const THREADS = (process.env.BENCH_THREADS || '100,2000').split(',').map(Number);
+const SYSTEMS = (process.env.BENCH_SYSTEMS || 'isso,kith').split(',');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
 const KITH_BIN = process.env.KITH_BIN
   || [path.join(targetDir, 'release/kith'), path.join(targetDir, 'debug/kith')].find(f => fs.existsSync(f));
@@ -79,56 +82,6 @@ async function startChild(name, command, args, env, ready) {
       await gone;
     },
   };
-}
-
-// ---- the comments both systems get ----
-
-const WORDS = ('the a comment thread reader server page script browser time first visible paint layout node '
-  + 'style request answer reply quite agree think really good point about this that with from when which would '
-  + 'could more less some every long short fast slow test measure number result people blog post write read')
-  .split(' ');
-/** Deterministic pseudo-random numbers, so every run seeds the same text. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-/** The i-th comment: one to three paragraphs, now and then a link or emphasis. */
-function commentText(rand) {
-  const sentence = () => {
-    const words = Array.from({ length: 6 + Math.floor(rand() * 14) }, () => WORDS[Math.floor(rand() * WORDS.length)]);
-    if (rand() < 0.15) words[1] = `*${words[1]}*`;
-    if (rand() < 0.1) words[3] = `[${words[3]}](https://example.com/${words[3]})`;
-    return words.join(' ').replace(/^./, c => c.toUpperCase()) + '.';
-  };
-  const paragraphs = 1 + Math.floor(rand() * rand() * 3);
-  return Array.from({ length: paragraphs }, () => Array.from({ length: 1 + Math.floor(rand() * 3) }, sentence).join(' '))
-    .join('\n\n');
-}
-
-/**
- * Posts `count` comments to Isso's thread `uri`: every fourth one top-level, the others replies
- * to the latest top-level comment (Isso keeps one level of replies).
- */
-async function seedIsso(issoBase, uri, count) {
-  const rand = random(count);
-  let parent = null;
-  for (let i = 0; i < count; i++) {
-    const topLevel = i % 4 == 0;
-    const body = {
-      text: commentText(rand),
-      author: `Reader ${i % 97}`,
-      email: `reader${i % 97}@example.com`,
-      website: i % 5 == 0 ? `https://reader${i % 97}.example.com/` : null,
-      parent: topLevel ? null : parent,
-      title: `A post with ${count} comments`,
-    };
-    const response = await fetch(`${issoBase}/new?uri=${encodeURIComponent(uri)}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
-    if (response.status != 201 && response.status != 202) throw new Error(`Isso answered ${response.status}: ${await response.text()}`);
-    const { id } = await response.json();
-    if (topLevel) parent = id;
-  }
 }
 
 // ---- the host page, on its own origin ----
@@ -309,6 +262,7 @@ function printTable(count, results) {
   });
   const range = (system, key = 'firstComment', digits = 0) => {
     const times = results[system].map(r => r[key]);
+    if (!times.length) return '–';
     return `${Math.min(...times).toFixed(digits)}-${Math.max(...times).toFixed(digits)}`;
   };
   console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms;`
@@ -376,9 +330,9 @@ try {
     const results = { isso: [], kith: [] };
     const scripts = { kith: `${kithBase}/embed.js`, isso: `${issoBase}/js/embed.min.js` };
     // One unmeasured load of each first (the server's and the browser's first-time costs).
-    for (const system of ['isso', 'kith']) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
+    for (const system of SYSTEMS) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
     for (let run = 0; run < RUNS; run++) {
-      for (const system of ['isso', 'kith']) {
+      for (const system of SYSTEMS) {
         results[system].push(await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]));
       }
     }

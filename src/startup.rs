@@ -8,9 +8,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
+use crate::changes::ChangeBus;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::http::page_cache::PageCache;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
@@ -40,6 +42,7 @@ pub struct Application {
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
     webmention_worker: Option<crate::webmention::worker::WorkerHandle>,
+    webhook_worker: Option<crate::notify::webhooks::WorkerHandle>,
 }
 
 /// Why the application could not start.
@@ -118,10 +121,19 @@ impl Application {
         })?
         .run();
         start_workers(state.clone());
+        if db::Backend::of(&state.config.database.url) == Some(db::Backend::Postgres) {
+            db::changes::spawn_listener(state.config.database.url.clone(), &state.changes)
+                .map_err(AppError::internal)?;
+        }
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
         let webmention_worker = crate::webmention::worker::spawn(state.clone());
+        let webhook_worker = crate::notify::webhooks::spawn(
+            state.pool.clone(),
+            state.config.webhooks.clone(),
+            state.keys.clone(),
+        );
         Ok(Self {
             port,
             server,
@@ -130,6 +142,7 @@ impl Application {
             state,
             mail_worker,
             webmention_worker,
+            webhook_worker,
         })
     }
 
@@ -167,12 +180,14 @@ impl Application {
             }
             None => self.server.await,
         };
+        let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
         if let Some(worker) = self.webmention_worker {
-            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
             worker.stop_within(grace).await;
         }
         if let Some(worker) = self.mail_worker {
-            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+            worker.stop_within(grace).await;
+        }
+        if let Some(worker) = self.webhook_worker {
             worker.stop_within(grace).await;
         }
         result
@@ -238,6 +253,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let pages = PageCache::new(&config.cache);
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -252,6 +268,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
+        pages,
+        changes: ChangeBus::new(),
     })
 }
 

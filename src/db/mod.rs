@@ -3,6 +3,7 @@
 pub mod admins;
 pub mod backup;
 pub mod bans;
+pub mod changes;
 pub mod columns;
 pub mod comments;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod sites;
 pub mod spam;
 pub mod threads;
 pub mod votes;
+pub mod webhooks;
 pub mod webmentions;
 
 pub use pool::{Backend, DbConn, DbPool, connect, run_migrations, write_tx};

@@ -10,4 +10,5 @@ pub mod moderation;
 pub mod site;
 pub mod thread;
 pub mod tree;
+pub mod webhook;
 pub mod webmention;

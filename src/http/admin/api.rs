@@ -300,8 +300,10 @@ pub(super) async fn delete_by_author(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = CommentId(path.into_inner());
-    let deleted =
-        service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    let deleted = service::blocking(&state, move |state, conn| {
+        moderate::delete_by_author(state, conn, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
 
@@ -401,8 +403,8 @@ async fn set_closed(
     id: ThreadId,
     closed: bool,
 ) -> Result<HttpResponse, AppError> {
-    service::blocking(&state, move |_, conn| {
-        moderate::set_thread_closed(conn, id, closed)
+    service::blocking(&state, move |state, conn| {
+        moderate::set_thread_closed(state, conn, id, closed)
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "closed": closed })))

@@ -456,7 +456,10 @@ pub(super) async fn delete_by_author(
     path: web::Path<i64>,
 ) -> PageResult {
     let id = CommentId(path.into_inner());
-    service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    service::blocking(&state, move |state, conn| {
+        moderate::delete_by_author(state, conn, id)
+    })
+    .await?;
     Ok(see_other("/admin/comments?status=deleted&done=purge"))
 }
 
@@ -608,8 +611,8 @@ pub(super) async fn set_thread_closed(
         _ => return Err(FieldError::new("closed", "must be true or false").into()),
     };
     let id = ThreadId(path.into_inner());
-    service::blocking(&state, move |_, conn| {
-        moderate::set_thread_closed(conn, id, closed)
+    service::blocking(&state, move |state, conn| {
+        moderate::set_thread_closed(state, conn, id, closed)
     })
     .await?;
     Ok(see_other(&with_done(
