@@ -1029,7 +1029,7 @@ fn a_cli_dry_run_writes_no_file_no_site_and_no_row() {
     let out = cli(&db, &["import", &other, "--site", "default", "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("1 comments to add"),
+        text(&out.stdout).contains("1 comment to add"),
         "{}",
         text(&out.stdout)
     );
