@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::now;
+use crate::changes::Changes;
+use crate::db::changes::{comments_changed, write_tx as write_tx_announced};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{BodyFormat, CommentId, CommentKind, CommentStatus};
 use crate::domain::moderation::{self, AuthorHistory, Verdict};
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadKey, ThreadMeta};
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::webmention::{Mention, MentionRequest};
 use crate::error::{AppError, ErrorKind};
 use crate::render::SafeHtml;
@@ -81,7 +84,7 @@ pub fn record(
     verified: Verified,
 ) -> Result<Recorded, AppError> {
     let now = now();
-    write_tx(conn, |conn| {
+    write_tx_announced(conn, &state.changes, |conn, changes| {
         let site = db::sites::find_by_id(conn, mention.site_id)?
             .ok_or_else(|| AppError::new(ErrorKind::SiteNotFound, "the site is gone"))?;
         // The comment this mention made earlier, if it is still there.
@@ -94,6 +97,8 @@ pub fn record(
         let (recorded, comment) = match verified {
             Verified::Gone | Verified::NoLink => {
                 if let Some(comment) = &existing {
+                    comments_changed(conn, changes, &[comment.id], false)?;
+                    super::webhooks::emit(state, conn, WebhookEvent::Deleted, &comment.deleted())?;
                     remove(conn, comment.id)?;
                 }
                 let recorded = if existing.is_some() {
@@ -127,6 +132,7 @@ pub fn record(
                             reason: comment.held_reason.clone(),
                         }
                         .and(verdict);
+                        comments_changed(conn, changes, &[comment.id], false)?;
                         if after.status != comment.status {
                             let reason = after.reason.map(|r| format!("after an update: {r}"));
                             db::queue::update_status(
@@ -140,7 +146,8 @@ pub fn record(
                     }
                     None => {
                         let comment = insert(
-                            state, conn, &site, mention, &content, source, &html, verdict, now,
+                            state, conn, changes, &site, mention, &content, source, &html, verdict,
+                            now,
                         )?;
                         (Recorded::Stored(comment.1), Some(comment.0))
                     }
@@ -242,6 +249,7 @@ fn judge(
 fn insert(
     state: &AppState,
     conn: &mut DbConn,
+    changes: &mut Changes,
     site: &Site,
     mention: &Mention,
     content: &MentionContent,
@@ -288,6 +296,21 @@ fn insert(
         },
     )?;
     super::notifications::comment_posted(state, conn, site, &thread, &comment, false)?;
+    // What readers see changes only when it is published (as for a comment); hooks hear of
+    // every mention but spam.
+    let visible = comment.status == CommentStatus::Approved;
+    changes.thread(
+        site.id,
+        thread.id,
+        &thread.key,
+        visible.then_some(comment.id),
+    );
+    if comment.status != CommentStatus::Spam {
+        super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
+    }
+    if comment.status == CommentStatus::Pending {
+        super::webhooks::emit(state, conn, WebhookEvent::Held, &comment)?;
+    }
     state.metrics.comment_posted(comment.status);
     Ok((comment.id, comment.status))
 }
