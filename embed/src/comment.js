@@ -7,6 +7,41 @@ import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
+// Bodies parsed ahead by parseBodies: comment object → its body's nodes (a DocumentFragment).
+const parsed = new WeakMap();
+
+/**
+ * Parses the bodies of `comments` (a page, with their replies) in one go: one parse of all the
+ * bodies, each in its own `<template>` (which also stops an unclosed `<b>` or `<a>` from being
+ * re-opened in the next body), rather than one `innerHTML` per comment. The bodies are the
+ * server's sanitized HTML, but one comment's markup must never reach into another's card: the
+ * parse is used only when it gives exactly one wrapper per body, in order, each at the top level
+ * and carrying a marker no body can know (a random number drawn now) and its index. Otherwise
+ * (a stray `</template>`, an unclosed comment or `<textarea>`…) nothing of it is used and each
+ * body is parsed on its own. Returns whether the joined parse is used.
+ */
+export function parseBodies(comments) {
+  const all = [], walk = list => list.forEach(item => {
+    if (item.html) all.push(item);
+    walk(item.replies || []);
+  });
+  walk(comments);
+  const mark = Math.random(), holder = document.createElement('template');
+  holder.innerHTML = all.map((item, i) => `<template data-k=${mark}-${i}>${item.html.trim()}</template>`).join('');
+  const nodes = holder.content.childNodes;
+  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].localName == 'template' && nodes[i].dataset.k == mark + '-' + i);
+  if (ok) all.forEach((item, i) => parsed.set(item, nodes[i].content));
+  return ok;
+}
+
+/** Puts `item`'s sanitized HTML into `element`: parsed ahead by parseBodies, else now. */
+function fillBody(element, item) {
+  const nodes = parsed.get(item);
+  parsed.delete(item);
+  if (nodes) element.append(nodes);
+  else element.innerHTML = item.html.trim();  // (a trailing newline would be one more node)
+}
+
 /**
  * A pingback or trackback: the linking page's title (linked), the excerpt it sent and the date;
  * no replies and no actions.
@@ -15,7 +50,7 @@ export function renderLinkback(view, linkback) {
   const { t, ago } = view.i18n;
   const website = isWebUrl(linkback.website) ? linkback.website : null;
   const excerpt = el('div', { className: 'kith-body kith-excerpt' });
-  excerpt.innerHTML = linkback.html;  // sanitized by the server
+  fillBody(excerpt, linkback);  // sanitized by the server
   return el('li', { className: 'kith-linkback', id: 'comment-' + linkback.id },
     el('div', { className: 'kith-meta' },
       el(website ? 'a' : 'span', { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
@@ -42,7 +77,7 @@ export function renderComment(view, comment) {
   const body = el('div', { className: 'kith-body' });
   // The server's sanitized HTML: the only thing that ever goes into innerHTML.
   if (deleted) body.append(el('em', {}, t('deleted')));
-  else body.innerHTML = comment.html.trim();  // (a trailing newline would be one more node)
+  else fillBody(body, comment);
   const replies = el('ol', { className: 'kith-replies' });
   const website = isWebUrl(comment.website) ? comment.website : null;
   const article = el('article', { className: 'kith-card', tabIndex: -1 },

@@ -3,7 +3,7 @@ import { el } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
 import { load, ownComments, likedComments } from './storage.js';
-import { renderComment, renderLinkback } from './comment.js';
+import { renderComment, renderLinkback, parseBodies } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
 import styles from './embed.css';
@@ -199,6 +199,7 @@ export async function mountThread(container, serverBase) {
   const linkbackSection = el('div', {},
     el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
   const appendAll = comments => {
+    parseBodies(comments);
     for (const comment of comments) {
       if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
       else list.append(renderComment(view, comment));
