@@ -7,40 +7,36 @@ import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
-// Bodies parsed ahead by parseBodies: comment object → its body's nodes (a DocumentFragment).
-const parsed = new WeakMap();
+// While parseBodies renders a page: its comments' bodies, as [element, html], to be parsed at once.
+let queue;
 
 /**
- * Parses the bodies of `comments` (a page, with their replies) in one go: one parse of all the
- * bodies, each in its own `<template>` (which also stops an unclosed `<b>` or `<a>` from being
- * re-opened in the next body), rather than one `innerHTML` per comment. The bodies are the
- * server's sanitized HTML, but one comment's markup must never reach into another's card: the
- * parse is used only when it gives exactly one wrapper per body, in order, each at the top level
- * and carrying a marker no body can know (a random number drawn now) and its index. Otherwise
- * (a stray `</template>`, an unclosed comment or `<textarea>`…) nothing of it is used and each
- * body is parsed on its own. Returns whether the joined parse is used.
+ * Runs `render` (which renders a page of comments) and parses the bodies of the comments it
+ * rendered in one go: one parse of all the bodies, each in its own `<template>` (which also stops
+ * an unclosed `<b>` or `<a>` from being re-opened in the next body), rather than one `innerHTML`
+ * per comment. The bodies are the server's sanitized HTML, but one comment's markup must never
+ * reach into another's card: the parse is used only when it gives exactly one top-level node per
+ * body, in order, each carrying a marker no body can forge (a random number drawn now, plus the
+ * body's index), so each is the wrapper made for that body and none is nested in another.
+ * Otherwise (a stray `</template>`, an unclosed comment or `<textarea>`…) nothing of it is used
+ * and each body is parsed on its own. Returns whether the joined parse is used.
  */
-export function parseBodies(comments) {
-  const all = [], walk = list => list.forEach(item => {
-    if (item.html) all.push(item);
-    walk(item.replies || []);
-  });
-  walk(comments);
-  const mark = Math.random(), holder = document.createElement('template');
-  holder.innerHTML = all.map((item, i) => `<template data-k=${mark}-${i}>${item.html.trim()}</template>`).join('');
+export function parseBodies(render) {
+  const all = queue = [], mark = Math.random(), holder = document.createElement('template');
+  render();
+  queue = null;
+  holder.innerHTML = all.map(([, html], i) => `<template data-k=${mark + i}>${html}</template>`).join('');
   const nodes = holder.content.childNodes;
-  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].localName == 'template' && nodes[i].dataset.k == mark + '-' + i);
-  if (ok) all.forEach((item, i) => parsed.set(item, nodes[i].content));
+  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].dataset?.k == mark + i);
+  all.map(([body, html], i) => (ok ? body.append(nodes[i].content) : body.innerHTML = html));
   return ok;
 }
 
-/** Puts `item`'s sanitized HTML into `element`: parsed ahead by parseBodies, else now. */
-function fillBody(element, item) {
-  const nodes = parsed.get(item);
-  parsed.delete(item);
-  if (nodes) element.append(nodes);
-  else element.innerHTML = item.html.trim();  // (a trailing newline would be one more node)
-}
+/** Puts sanitized `html` into `body`: now, or with the page's other bodies (parseBodies). */
+const fillBody = (body, { html }) => {
+  html = html.trim();  // (a trailing newline would be one more node)
+  queue ? queue.push([body, html]) : body.innerHTML = html;
+};
 
 /**
  * A pingback or trackback: the linking page's title (linked), the excerpt it sent and the date;

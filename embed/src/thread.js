@@ -199,11 +199,12 @@ export async function mountThread(container, serverBase) {
   const linkbackSection = el('div', {},
     el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
   const appendAll = comments => {
-    parseBodies(comments);
-    for (const comment of comments) {
-      if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
-      else list.append(renderComment(view, comment));
-    }
+    parseBodies(() => {
+      for (const comment of comments) {
+        if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
+        else list.append(renderComment(view, comment));
+      }
+    });
     if (linkbacks.children.length) loadMore.after(linkbackSection);
     else linkbackSection.remove();
   };

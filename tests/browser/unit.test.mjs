@@ -130,10 +130,11 @@ test('a page of bodies is parsed in one go, or each alone when one would break o
       const page = [comments[0], comments[3], ...comments.slice(6)];
       comments[0].replies = [comments[1], comments[2]];
       comments[3].replies = [comments[4], comments[5]];
-      const joined = parseBodies(page);
       const list = document.getElementById('list');
       list.textContent = '';
-      for (const item of page) list.append(renderComment(view, item));
+      const joined = parseBodies(() => {
+        for (const item of page) list.append(renderComment(view, item));
+      });
       return {
         joined,
         cards: comments.map(c => {
@@ -151,7 +152,7 @@ test('a page of bodies is parsed in one go, or each alone when one would break o
     // Each of these, as the third body, would move markup across the joined string's wrappers.
     const breakers = [
       '<p>x</p></template><p>escaped</p>',
-      '<p>x</p></div></template></template><template data-k=0-3><p>forged</p>',
+      '<p>x</p></div></template></template><template data-k=3><p>forged</p>',
       '<textarea><p>x</p>',
       '<!-- <p>x</p>',
       '<p title="x>',
