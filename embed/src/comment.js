@@ -2,8 +2,6 @@
 // delete for the comment's own author while the edit window is open).
 import { el, button } from './dom.js';
 import { identicon } from './avatar.js';
-import { openDialog } from './dialogs.js';
-import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
@@ -128,9 +126,10 @@ function likeButton(view, comment) {
   return like;
 }
 
+// Dialogs and the edit box come with the posting UI (embed-form.js, loaded on demand: view.ui).
 function reportComment(view, comment) {
   const { t } = view.i18n;
-  openDialog(view, {
+  view.ui(ui => ui.openDialog(view, {
     title: t('report'),
     field: { label: t('report_q'), rows: 3 },
     confirmLabel: t('report'),
@@ -138,7 +137,7 @@ function reportComment(view, comment) {
       await view.api(`comments/${comment.id}/report`, { method: 'POST', body: { reason } });
       return t('reported');
     },
-  });
+  }));
 }
 
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
@@ -147,40 +146,9 @@ function addOwnerActions(view, { comment, own, item, article, body }) {
   const ownerHeaders = { 'X-Edit-Token': own.edit_token };
   const timeLeft = el('span', { className: 'kith-time-left' });
 
-  // The edit box: as roomy as the post box, with the same preview.
-  const edit = button(t('edit'), () => {
-    const text = el('textarea', { className: 'kith-input', rows: 6, value: own.body || body.textContent, 'aria-label': t('body') });
-    const error = el('p', { className: 'kith-field-error', role: 'alert' });
-    const showError = failure => { error.textContent = view.errorMessage(failure); };
-    const { preview, toggle } = markdownPreview(view, text, showError);
-    const close = () => {
-      editor.remove();
-      article.classList.remove('kith-editing');
-      edit.focus();
-    };
-    const save = async () => {
-      try {
-        const result = await view.api('comments/' + comment.id, { method: 'PATCH', body: { body: text.value }, headers: ownerHeaders });
-        Object.assign(own, { comment: result.comment, body: text.value, editable_until: result.editable_until || own.editable_until });
-        view.own.persist();
-        view.replaceComment(item, result.comment).firstChild.focus();
-        view.announce(t('saved'));
-      } catch (failure) {
-        showError(failure);
-      }
-    };
-    const editor = el('div', { className: 'kith-edit' }, text, preview, error,
-      el('div', { className: 'kith-buttons' },
-        button(t('save'), save, 'kith-button'),
-        toggle,
-        button(t('cancel'), close, 'kith-button kith-secondary')));
-    // While editing, the body and the actions are hidden (embed.css: .kith-editing).
-    article.classList.add('kith-editing');
-    body.after(editor);
-    text.focus();
-  });
+  const edit = button(t('edit'), () => view.ui(ui => ui.editBox(view, { comment, own, item, article, body, edit, ownerHeaders })));
 
-  const remove = button(t('del'), () => openDialog(view, {
+  const remove = button(t('del'), () => view.ui(ui => ui.openDialog(view, {
     title: t('del'),
     text: t('del_q'),
     confirmLabel: t('del'),
@@ -198,7 +166,7 @@ function addOwnerActions(view, { comment, own, item, article, body }) {
       view.setTotal(view.total - (comment.status != 'pending'));
       return t('removed');
     },
-  }));
+  })));
 
   const end = new Date(own.editable_until);
   const update = () => {
