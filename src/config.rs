@@ -26,6 +26,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -349,6 +350,26 @@ pub struct MetricsConfig {
     pub listen: String,
 }
 
+/// The cache of rendered thread pages (`GET …/thread` and `…/thread.html`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Most pages kept (each variant of sort, page size, cursor and format counts); 0 turns
+    /// the cache off.
+    pub pages_max_entries: u64,
+    /// Most bytes kept for pages, all encodings counted (identity, gzip and brotli).
+    pub pages_max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            pages_max_entries: 1000,
+            pages_max_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -485,6 +506,12 @@ impl Config {
                     "`{url}` must start with sqlite:// or postgres:// (e.g. sqlite://data/kith.db)"
                 ),
             });
+        }
+        if self.cache.pages_max_entries > 0 && self.cache.pages_max_bytes < 65_536 {
+            return Err(invalid(
+                "cache.pages_max_bytes",
+                "must be at least 65536 (or set cache.pages_max_entries = 0 to turn the cache off)",
+            ));
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));

@@ -8,9 +8,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
+use crate::changes::ChangeBus;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::http::page_cache::PageCache;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
@@ -118,6 +120,10 @@ impl Application {
         })?
         .run();
         start_workers(state.clone());
+        if db::Backend::of(&state.config.database.url) == Some(db::Backend::Postgres) {
+            db::changes::spawn_listener(state.config.database.url.clone(), &state.changes)
+                .map_err(AppError::internal)?;
+        }
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
@@ -241,6 +247,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let pages = PageCache::new(&config.cache);
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -255,6 +262,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
+        pages,
+        changes: ChangeBus::new(),
     })
 }
 

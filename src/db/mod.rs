@@ -3,6 +3,7 @@
 pub mod admins;
 pub mod backup;
 pub mod bans;
+pub mod changes;
 pub mod columns;
 pub mod comments;
 pub mod keys;

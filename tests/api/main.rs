@@ -34,6 +34,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod outage;
+mod page_cache;
 mod pagination;
 mod rate_limits;
 mod reading;

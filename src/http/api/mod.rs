@@ -22,6 +22,7 @@ crate::route_table! {
     post "/preview" => comments::preview_comment, Anonymous;
     post "/comments" => comments::create_comment, Anonymous;
     patch "/comments/{id}" => comments::update_comment, EditToken;
+    get "/comments/{id}/source" => comments::get_comment_source, Read;
     delete "/comments/{id}" => comments::delete_comment, EditToken;
     post "/comments/{id}/like" => votes::like_comment, Anonymous;
     post "/comments/{id}/report" => votes::report_comment, Anonymous;

@@ -32,6 +32,7 @@ use super::{comments, feeds, mail, sites, threads, views, votes};
         comments::preview_comment,
         comments::create_comment,
         comments::update_comment,
+        comments::get_comment_source,
         comments::delete_comment,
         votes::like_comment,
         votes::report_comment,
