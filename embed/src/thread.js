@@ -206,12 +206,16 @@ export async function mountThread(container, serverBase) {
   const linkbackSection = el('div', {},
     el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
   const appendAll = comments => {
+    // Built off the page and added once their bodies are in: the page changes once per list.
+    const items = [], links = [];
     parseBodies(() => {
       for (const comment of comments) {
-        if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
-        else list.append(renderComment(view, comment));
+        if (comment.kind && comment.kind != 'comment') links.push(renderLinkback(view, comment));
+        else items.push(renderComment(view, comment));
       }
     });
+    list.append(...items);
+    linkbacks.append(...links);
     if (linkbacks.children.length) loadMore.after(linkbackSection);
     else linkbackSection.remove();
   };
