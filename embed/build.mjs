@@ -1,10 +1,12 @@
 // Bundles and minifies embed/src into the files the kith binary embeds: embed.js (with the styles
-// inside), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
+// inside; what the first paint needs), embed-form.js (the posting UI, an ES module embed.js loads on
+// demand), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
 // count.js (next to this file). `--check` builds in memory and fails when the committed files
 // differ from what the source gives (tests/run uses it); `--watch` rebuilds on every change.
 // The output depends only on the source and the pinned esbuild version.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +23,19 @@ const inlineCss = {
       const { code } = await esbuild.transform(await fs.promises.readFile(args.path, 'utf8'), { loader: 'css', minify: true, target: options.target });
       return { contents: `export default ${JSON.stringify(code.trim())}`, loader: 'js', watchFiles: [args.path] };
     });
+  },
+};
+
+// In embed-form.js, the helpers embed.js already has (dom.js, storage.js) are not bundled again:
+// their imports resolve to `kith:base`, whose bindings embed.js fills with its own (`provide`).
+const fromBase = {
+  name: 'from-base',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\/(dom|storage)\.js|kith:base)$/ }, () => ({ path: 'base', namespace: 'kith' }));
+    build.onLoad({ filter: /.*/, namespace: 'kith' }, () => ({
+      contents: 'export let el, button, load, save; export const provide = base => ({ el, button, load, save } = base);',
+      loader: 'js',
+    }));
   },
 };
 
@@ -44,17 +59,36 @@ const options = {
   plugins: [inlineCss],
 };
 
+const formOptions = {
+  ...options,
+  entryPoints: [{ in: 'src/embed-form.js', out: 'embed-form' }],
+  format: 'esm',
+  plugins: [fromBase],
+};
+
+/** Both builds, in memory: the form first, its hash goes into embed.js as FORM_VERSION. */
+async function buildAll() {
+  const form = await esbuild.build({ ...formOptions, write: false });
+  const version = crypto.createHash('sha256').update(form.outputFiles[0].contents).digest('hex').slice(0, 10);
+  const base = await esbuild.build({ ...options, write: false, define: { FORM_VERSION: JSON.stringify(version) } });
+  return [...base.outputFiles, ...form.outputFiles];
+}
+
 if (process.argv.includes('--watch')) {
-  const context = await esbuild.context(options);
+  // Rebuilds both on any change (the form's hash goes into embed.js).
+  const context = await esbuild.context({ ...formOptions, write: false, plugins: [...formOptions.plugins, {
+    name: 'rebuild-all',
+    setup: build => build.onEnd(async () => { for (const file of await buildAll()) fs.writeFileSync(file.path, file.contents); }),
+  }] });
   await context.watch();
   console.log('watching embed/src');
 } else if (process.argv.includes('--check')) {
-  const { outputFiles } = await esbuild.build({ ...options, write: false });
+  const outputFiles = await buildAll();
   const stale = outputFiles.filter(file => !fs.existsSync(file.path) || !fs.readFileSync(file.path).equals(Buffer.from(file.contents)));
   for (const file of stale) console.error(`embed/${path.relative(here, file.path)} differs from its source: run \`npm run build\` in embed/ and commit the result`);
   process.exit(stale.length ? 1 : 0);
 } else {
-  const { outputFiles } = await esbuild.build({ ...options, write: false });
+  const outputFiles = await buildAll();
   for (const file of outputFiles) fs.writeFileSync(file.path, file.contents);
   console.log(outputFiles.map(file => `${path.relative(here, file.path)} ${file.contents.length} bytes`).join('\n'));
 }

@@ -2,10 +2,39 @@
 // delete for the comment's own author while the edit window is open).
 import { el, button } from './dom.js';
 import { identicon } from './avatar.js';
-import { openDialog } from './dialogs.js';
-import { markdownPreview } from './editor.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
+
+// While parseBodies renders a page: its comments' bodies, as [element, html], to be parsed at once.
+let queue;
+
+/**
+ * Runs `render` (which renders a page of comments) and parses the bodies of the comments it
+ * rendered in one go: one parse of all the bodies, each in its own `<template>` (which also stops
+ * an unclosed `<b>` or `<a>` from being re-opened in the next body), rather than one `innerHTML`
+ * per comment. The bodies are the server's sanitized HTML, but one comment's markup must never
+ * reach into another's card: the parse is used only when it gives exactly one top-level node per
+ * body, in order, each carrying a marker no body can forge (a random number drawn now, plus the
+ * body's index), so each is the wrapper made for that body and none is nested in another.
+ * Otherwise (a stray `</template>`, an unclosed comment or `<textarea>`…) nothing of it is used
+ * and each body is parsed on its own. Returns whether the joined parse is used.
+ */
+export function parseBodies(render) {
+  const all = queue = [], mark = Math.random(), holder = document.createElement('template');
+  render();
+  queue = null;
+  holder.innerHTML = all.map(([, html], i) => `<template data-k=${mark + i}>${html}</template>`).join('');
+  const nodes = holder.content.childNodes;
+  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].dataset?.k == mark + i);
+  all.map(([body, html], i) => (ok ? body.append(nodes[i].content) : body.innerHTML = html));
+  return ok;
+}
+
+/** Puts sanitized `html` into `body`: now, or with the page's other bodies (parseBodies). */
+const fillBody = (body, { html }) => {
+  html = html.trim();  // (a trailing newline would be one more node)
+  queue ? queue.push([body, html]) : body.innerHTML = html;
+};
 
 /**
  * A pingback or trackback: the linking page's title (linked), the excerpt it sent and the date;
@@ -15,7 +44,7 @@ export function renderLinkback(view, linkback) {
   const { t, ago } = view.i18n;
   const website = isWebUrl(linkback.website) ? linkback.website : null;
   const excerpt = el('div', { className: 'kith-body kith-excerpt' });
-  excerpt.innerHTML = linkback.html;  // sanitized by the server
+  fillBody(excerpt, linkback);  // sanitized by the server
   return el('li', { className: 'kith-linkback', id: 'comment-' + linkback.id },
     el('div', { className: 'kith-meta' },
       el(website ? 'a' : 'span', { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
@@ -42,7 +71,7 @@ export function renderComment(view, comment) {
   const body = el('div', { className: 'kith-body' });
   // The server's sanitized HTML: the only thing that ever goes into innerHTML.
   if (deleted) body.append(el('em', {}, t('deleted')));
-  else body.innerHTML = comment.html.trim();  // (a trailing newline would be one more node)
+  else fillBody(body, comment);
   const replies = el('ol', { className: 'kith-replies' });
   const website = isWebUrl(comment.website) ? comment.website : null;
   const article = el('article', { className: 'kith-card', tabIndex: -1 },
@@ -97,9 +126,10 @@ function likeButton(view, comment) {
   return like;
 }
 
+// Dialogs and the edit box come with the posting UI (embed-form.js, loaded on demand: view.ui).
 function reportComment(view, comment) {
   const { t } = view.i18n;
-  openDialog(view, {
+  view.ui(ui => ui.openDialog(view, {
     title: t('report'),
     field: { label: t('report_q'), rows: 3 },
     confirmLabel: t('report'),
@@ -107,7 +137,7 @@ function reportComment(view, comment) {
       await view.api(`comments/${comment.id}/report`, { method: 'POST', body: { reason } });
       return t('reported');
     },
-  });
+  }));
 }
 
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
@@ -116,40 +146,9 @@ function addOwnerActions(view, { comment, own, item, article, body }) {
   const ownerHeaders = { 'X-Edit-Token': own.edit_token };
   const timeLeft = el('span', { className: 'kith-time-left' });
 
-  // The edit box: as roomy as the post box, with the same preview.
-  const edit = button(t('edit'), () => {
-    const text = el('textarea', { className: 'kith-input', rows: 6, value: own.body || body.textContent, 'aria-label': t('body') });
-    const error = el('p', { className: 'kith-field-error', role: 'alert' });
-    const showError = failure => { error.textContent = view.errorMessage(failure); };
-    const { preview, toggle } = markdownPreview(view, text, showError);
-    const close = () => {
-      editor.remove();
-      article.classList.remove('kith-editing');
-      edit.focus();
-    };
-    const save = async () => {
-      try {
-        const result = await view.api('comments/' + comment.id, { method: 'PATCH', body: { body: text.value }, headers: ownerHeaders });
-        Object.assign(own, { comment: result.comment, body: text.value, editable_until: result.editable_until || own.editable_until });
-        view.own.persist();
-        view.replaceComment(item, result.comment).firstChild.focus();
-        view.announce(t('saved'));
-      } catch (failure) {
-        showError(failure);
-      }
-    };
-    const editor = el('div', { className: 'kith-edit' }, text, preview, error,
-      el('div', { className: 'kith-buttons' },
-        button(t('save'), save, 'kith-button'),
-        toggle,
-        button(t('cancel'), close, 'kith-button kith-secondary')));
-    // While editing, the body and the actions are hidden (embed.css: .kith-editing).
-    article.classList.add('kith-editing');
-    body.after(editor);
-    text.focus();
-  });
+  const edit = button(t('edit'), () => view.ui(ui => ui.editBox(view, { comment, own, item, article, body, edit, ownerHeaders })));
 
-  const remove = button(t('del'), () => openDialog(view, {
+  const remove = button(t('del'), () => view.ui(ui => ui.openDialog(view, {
     title: t('del'),
     text: t('del_q'),
     confirmLabel: t('del'),
@@ -167,7 +166,7 @@ function addOwnerActions(view, { comment, own, item, article, body }) {
       view.setTotal(view.total - (comment.status != 'pending'));
       return t('removed');
     },
-  }));
+  })));
 
   const end = new Date(own.editable_until);
   const update = () => {

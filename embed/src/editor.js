@@ -25,3 +25,40 @@ export function markdownPreview(view, textarea, onError) {
   }, 'kith-button kith-secondary');
   return { preview, toggle, write: () => show(false) };
 }
+
+/**
+ * The edit box of the reader's own comment (`edit` is its Edit button): as roomy as the post
+ * box, with the same preview. While editing, the body and the actions are hidden (embed.css:
+ * .kith-editing).
+ */
+export function editBox(view, { comment, own, item, article, body, edit, ownerHeaders }) {
+  const { t } = view.i18n;
+  const text = el('textarea', { className: 'kith-input', rows: 6, value: own.body || body.textContent, 'aria-label': t('body') });
+  const error = el('p', { className: 'kith-field-error', role: 'alert' });
+  const showError = failure => { error.textContent = view.errorMessage(failure); };
+  const { preview, toggle } = markdownPreview(view, text, showError);
+  const close = () => {
+    editor.remove();
+    article.classList.remove('kith-editing');
+    edit.focus();
+  };
+  const save = async () => {
+    try {
+      const result = await view.api('comments/' + comment.id, { method: 'PATCH', body: { body: text.value }, headers: ownerHeaders });
+      Object.assign(own, { comment: result.comment, body: text.value, editable_until: result.editable_until || own.editable_until });
+      view.own.persist();
+      view.replaceComment(item, result.comment).firstChild.focus();
+      view.announce(t('saved'));
+    } catch (failure) {
+      showError(failure);
+    }
+  };
+  const editor = el('div', { className: 'kith-edit' }, text, preview, error,
+    el('div', { className: 'kith-buttons' },
+      button(t('save'), save, 'kith-button'),
+      toggle,
+      button(t('cancel'), close, 'kith-button kith-secondary')));
+  article.classList.add('kith-editing');
+  body.after(editor);
+  text.focus();
+}

@@ -1,10 +1,9 @@
 // The thread view: heading with the count, sort order, the comments, "Load more", and the form.
-import { el } from './dom.js';
+import { el, button } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
-import { load, ownComments, likedComments } from './storage.js';
-import { renderComment, renderLinkback } from './comment.js';
-import { createForm } from './form.js';
+import { load, save, ownComments, likedComments } from './storage.js';
+import { renderComment, renderLinkback, parseBodies } from './comment.js';
 import { applyTheme } from './theme.js';
 import styles from './embed.css';
 
@@ -182,16 +181,24 @@ export async function mountThread(container, serverBase) {
     return item;
   };
 
-  // The form (and its dialogs and editor) is built after the first frame with the comments in it:
-  // nothing the first paint does not need runs before it. Until then, Reply builds it at once.
-  const buildForm = () => {
+  // The posting UI (form, editor, dialogs: embed-form.js) is a second file, loaded after the
+  // first frame with the comments in it (nothing the first paint does not need is fetched or
+  // runs before it), or at once when the reader presses Reply, Report, Edit or Delete before
+  // then. `view.ui(use)` calls `use` with the module once it is there (a failed load is
+  // announced and tried again next time). FORM_VERSION (build.mjs: a hash of embed-form.js)
+  // keeps a cached embed.js from loading another build's module.
+  let ui;
+  view.ui = use => (ui ||= import(`${serverBase}embed-form.js?v=${FORM_VERSION}`)
+    .then(module => (module.provide({ el, button, load, save }), module), error => { ui = null; throw error; }))
+    .then(use, error => view.announce(view.errorMessage(error)));
+  const buildForm = () => view.ui(({ createForm }) => {
     if (!view.form.home) {
       view.form = createForm(view);
       section.append(view.form.home);
     }
     return view.form;
-  };
-  view.form = { open: (comment, item) => buildForm().open(comment, item), rescueFrom() {} };
+  });
+  view.form = { open: (comment, item) => buildForm().then(form => form?.open(comment, item)), rescueFrom() {} };
 
   // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
   // when the first one arrives).
@@ -199,10 +206,16 @@ export async function mountThread(container, serverBase) {
   const linkbackSection = el('div', {},
     el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
   const appendAll = comments => {
-    for (const comment of comments) {
-      if (comment.kind && comment.kind != 'comment') linkbacks.append(renderLinkback(view, comment));
-      else list.append(renderComment(view, comment));
-    }
+    // Built off the page and added once their bodies are in: the page changes once per list.
+    const items = [], links = [];
+    parseBodies(() => {
+      for (const comment of comments) {
+        if (comment.kind && comment.kind != 'comment') links.push(renderLinkback(view, comment));
+        else items.push(renderComment(view, comment));
+      }
+    });
+    list.append(...items);
+    linkbacks.append(...links);
     if (linkbacks.children.length) loadMore.after(linkbackSection);
     else linkbackSection.remove();
   };

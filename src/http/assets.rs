@@ -1,4 +1,5 @@
-//! The embed's files, built from `embed/src` by `npm run build` in `embed/` (the built files are
+//! The embed's files (embed.js, the on-demand embed-form.js, count.js, embed.css, the language
+//! files), built from `embed/src` by `npm run build` in `embed/` (the built files are
 //! committed): compiled into the binary (or read from `server.assets_dir` while developing),
 //! served gzip-compressed with an ETag and long-lived cache headers.
 
@@ -30,6 +31,9 @@ macro_rules! asset {
 
 static ASSETS: &[Asset] = &[
     asset!("embed.js", "text/javascript; charset=utf-8"),
+    // The posting UI, an ES module embed.js imports on demand (cross-origin: needs the CORS
+    // header below, like every file here).
+    asset!("embed-form.js", "text/javascript; charset=utf-8"),
     asset!("embed.css", "text/css; charset=utf-8"),
     asset!("count.js", "text/javascript; charset=utf-8"),
     asset!("locales/en.json", "application/json; charset=utf-8"),
@@ -46,6 +50,7 @@ static ASSETS: &[Asset] = &[
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/embed.js", web::get().to(get_asset))
+        .route("/embed-form.js", web::get().to(get_asset))
         .route("/embed.css", web::get().to(get_asset))
         .route("/count.js", web::get().to(get_asset))
         .route("/locales/{lang}.json", web::get().to(get_asset));

@@ -1,7 +1,8 @@
 // Long threads stay light: few DOM nodes per comment, "Load more" appends without re-rendering,
 // off-screen comments skip rendering and their avatars are drawn only near the screen, and the
 // styles come with the script (no stylesheet request, even under a host CSP that names no style
-// source), and nothing the first paint does not need runs before it. Behaviour, not timings:
+// source), nothing the first paint does not need runs before it, and the posting UI is a second
+// file loaded on demand. Behaviour, not timings:
 // benches/browser.mjs measures those.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,7 +112,7 @@ test('comments far off screen skip rendering; their avatars are drawn when scrol
   await context.close();
 });
 
-test('the styles come with the script: no stylesheet request, styled under a CSP without style sources', async () => {
+test('the styles come with the script: no stylesheet request, styled under a CSP without style sources; the form loads under it too', async () => {
   const key = freshKey('styles');
   await apiPost(env.kith, key, { body: 'Styled from the first frame' });
   // A host page whose policy allows the kith server for scripts and API calls, and no styles.
@@ -134,10 +135,41 @@ test('the styles come with the script: no stylesheet request, styled under a CSP
   await card.waitFor();
   assert.equal(await card.evaluate(element => getComputedStyle(element).position), 'relative', 'embed.css rules apply');
   assert.deepEqual(requests.filter(path => /\.css$/.test(path)), [], 'no stylesheet requested');
+  // The posting UI (embed-form.js, imported from the kith server) loads under the same policy.
+  await kithEl(page, 'form.kith-form').waitFor();
   assert.deepEqual(violations, [], 'no CSP violation');
   await page.close();
   server.closeAllConnections();
   await new Promise(resolve => server.close(resolve));
+});
+
+test('the posting UI is a second file, fetched once the comments are on screen; Reply pressed before it arrives opens the form when it comes', async () => {
+  const key = freshKey('on-demand');
+  const { comment } = await apiPost(env.kith, key, { author: 'Early', body: 'Answer me before the form is here' });
+  const page = await newPage(env.browser);
+  const requests = [];
+  page.on('request', request => requests.push(new URL(request.url()).pathname));
+  // Hold embed-form.js (from the kith server, another origin than the page) until released,
+  // noting whether the comment was already in the page when the embed asked for it.
+  let release, asked;
+  const held = new Promise(resolve => { release = resolve; });
+  const requested = new Promise(resolve => { asked = resolve; });
+  await page.route('**/embed-form.js*', async route => {
+    asked(await page.evaluate(() => !!document.querySelector('#kith-thread').shadowRoot?.querySelector('.kith-comment')));
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${env.host.origin}${key}`);
+  await expectCount(kithEl(page, 'li.kith-comment'), 1);
+  assert.equal(await requested, true, 'embed-form.js is requested after the comments are in the page');
+  assert.equal(await kithEl(page, 'form.kith-form').count(), 0, 'no form before embed-form.js arrives');
+  await kithEl(page, `#comment-${comment.id} > article input:text-is("Reply")`).click();
+  release();
+  await expectText(kithEl(page, `#comment-${comment.id} form h3`), 'Reply to Early');
+  assert.equal(await kithEl(page, 'form.kith-form').count(), 1, 'one form');
+  assert.equal(await kithEl(page, `#comment-${comment.id} form textarea`).evaluate(text => text.getRootNode().activeElement == text), true, 'the reply box has the focus');
+  assert.equal(requests.filter(path => path == '/embed-form.js').length, 1, 'embed-form.js fetched once');
+  await page.close();
 });
 
 /** Leading zero bits of SHA-256(text), as the server counts them for proof of work. */

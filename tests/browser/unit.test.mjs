@@ -1,11 +1,12 @@
-// Checks without a browser: locale files complete and used, proof-of-work solver correct, the
-// committed bundle built from the source and within its size budget.
+// Checks of the embed's parts: locale files complete and used, proof-of-work solver correct, the
+// committed bundle built from the source and within its size budget, and (in Chromium) the one
+// parse of a page's comment bodies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './harness.mjs';
+import { repoRoot, launchBrowser } from './harness.mjs';
 import { solveChallenge } from '../../embed/src/pow.js';
 import { createTranslator } from '../../embed/src/locale.js';
 
@@ -99,5 +100,86 @@ test('the committed bundle is what embed/src builds to (npm ci in embed/ first)'
 
 test('the bundle is within its size budget (benches/embed-size.sh)', () => {
   const out = execFileSync('bash', [path.join(repoRoot, 'benches', 'embed-size.sh')], { encoding: 'utf8' });
-  assert.match(out, /embed\.js \(script and styles\): \d+ bytes gzipped/);
+  assert.match(out, /embed\.js \(first paint: script and styles\): \d+ bytes gzipped/);
+  assert.match(out, /embed-form\.js \(posting UI, on demand\): +\d+ bytes gzipped/);
+});
+
+// The one parse of a page's comment bodies (embed/src/comment.js: parseBodies), in Chromium:
+// bodies that would break a joined parse make every body be parsed on its own, and each
+// comment's body stays in its own card either way.
+test('a page of bodies is parsed in one go, or each alone when one would break out (Chromium)', async () => {
+  const esbuild = await import(path.join(embedDir, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  const { outputFiles } = await esbuild.build({
+    stdin: { contents: "import { parseBodies, renderComment } from './src/comment.js'; window.kith = { parseBodies, renderComment };", resolveDir: embedDir },
+    bundle: true, write: false, format: 'iife', logLevel: 'silent',
+  });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><ol id="list"></ol>');
+    await page.addScriptTag({ content: outputFiles[0].text });
+    const render = bodies => page.evaluate(bodies => {
+      const { parseBodies, renderComment } = window.kith;
+      const view = {
+        i18n: { t: key => key, ago: () => 'now' },
+        own: { entries: {} }, liked: { ids: {} }, closed: false,
+      };
+      // Two top-level comments with two replies each, then the rest top-level.
+      let id = 0;
+      const comment = html => ({ id: ++id, html, author: 'A' + id, avatar: 'abcdef', created_at: '2026-01-01T00:00:00Z', status: 'approved', likes: 0, replies: [] });
+      const comments = bodies.map(comment);
+      const page = [comments[0], comments[3], ...comments.slice(6)];
+      comments[0].replies = [comments[1], comments[2]];
+      comments[3].replies = [comments[4], comments[5]];
+      const list = document.getElementById('list');
+      list.textContent = '';
+      const joined = parseBodies(() => {
+        for (const item of page) list.append(renderComment(view, item));
+      });
+      return {
+        joined,
+        cards: comments.map(c => {
+          const card = document.getElementById('comment-' + c.id).firstChild;
+          return { body: card.querySelector(':scope > .kith-body').innerHTML, bold: card.querySelectorAll('b').length };
+        }),
+      };
+    }, bodies);
+
+    const good = Array.from({ length: 8 }, (_, i) => `<p>body ${i} <a href="https://example.com/${i}">link</a></p>`);
+    const plain = await render(good);
+    assert.equal(plain.joined, true, 'well-formed bodies are parsed in one go');
+    plain.cards.forEach((card, i) => assert.equal(card.body, good[i], `body ${i} in its own card`));
+
+    // Each of these, as the third body, would move markup across the joined string's wrappers.
+    const breakers = [
+      '<p>x</p></template><p>escaped</p>',
+      '<p>x</p></div></template></template><template data-k=3><p>forged</p>',
+      '<textarea><p>x</p>',
+      '<!-- <p>x</p>',
+      '<p title="x>',
+      '<template><p>x</p>',
+      '<plaintext>',
+    ];
+    for (const breaker of breakers) {
+      const bodies = good.slice();
+      bodies[2] = breaker;
+      const result = await render(bodies);
+      assert.equal(result.joined, false, `falls back for ${breaker}`);
+      result.cards.forEach((card, i) => {
+        if (i != 2) assert.equal(card.body, good[i], `with ${breaker}: body ${i} in its own card, untouched`);
+      });
+    }
+
+    // An unclosed <b> is parsed in one go, but its bold does not carry on into the next body.
+    const bodies = good.slice();
+    bodies[2] = '<p><b>bold';
+    const unclosed = await render(bodies);
+    assert.equal(unclosed.joined, true);
+    assert.equal(unclosed.cards[2].bold, 1);
+    unclosed.cards.forEach((card, i) => {
+      if (i != 2) assert.equal(card.body, good[i], `body ${i} untouched by an unclosed <b>`);
+    });
+  } finally {
+    await browser.close();
+  }
 });
