@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { seedIsso } from './isso/seed.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -79,56 +80,6 @@ async function startChild(name, command, args, env, ready) {
       await gone;
     },
   };
-}
-
-// ---- the comments both systems get ----
-
-const WORDS = ('the a comment thread reader server page script browser time first visible paint layout node '
-  + 'style request answer reply quite agree think really good point about this that with from when which would '
-  + 'could more less some every long short fast slow test measure number result people blog post write read')
-  .split(' ');
-/** Deterministic pseudo-random numbers, so every run seeds the same text. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-/** The i-th comment: one to three paragraphs, now and then a link or emphasis. */
-function commentText(rand) {
-  const sentence = () => {
-    const words = Array.from({ length: 6 + Math.floor(rand() * 14) }, () => WORDS[Math.floor(rand() * WORDS.length)]);
-    if (rand() < 0.15) words[1] = `*${words[1]}*`;
-    if (rand() < 0.1) words[3] = `[${words[3]}](https://example.com/${words[3]})`;
-    return words.join(' ').replace(/^./, c => c.toUpperCase()) + '.';
-  };
-  const paragraphs = 1 + Math.floor(rand() * rand() * 3);
-  return Array.from({ length: paragraphs }, () => Array.from({ length: 1 + Math.floor(rand() * 3) }, sentence).join(' '))
-    .join('\n\n');
-}
-
-/**
- * Posts `count` comments to Isso's thread `uri`: every fourth one top-level, the others replies
- * to the latest top-level comment (Isso keeps one level of replies).
- */
-async function seedIsso(issoBase, uri, count) {
-  const rand = random(count);
-  let parent = null;
-  for (let i = 0; i < count; i++) {
-    const topLevel = i % 4 == 0;
-    const body = {
-      text: commentText(rand),
-      author: `Reader ${i % 97}`,
-      email: `reader${i % 97}@example.com`,
-      website: i % 5 == 0 ? `https://reader${i % 97}.example.com/` : null,
-      parent: topLevel ? null : parent,
-      title: `A post with ${count} comments`,
-    };
-    const response = await fetch(`${issoBase}/new?uri=${encodeURIComponent(uri)}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
-    if (response.status != 201 && response.status != 202) throw new Error(`Isso answered ${response.status}: ${await response.text()}`);
-    const { id } = await response.json();
-    if (topLevel) parent = id;
-  }
 }
 
 // ---- the host page, on its own origin ----
