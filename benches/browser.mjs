@@ -172,6 +172,8 @@ async function measure(browser, url, system, scriptUrl) {
   // Settled: no DOM change for a second (the embed may still fill avatars, times, counts).
   await page.waitForFunction(() => performance.now() - window.__bench.lastMutation > 1000, null, { timeout: 60_000, polling: 100 });
   const bench = await page.evaluate(() => window.__bench);
+  // The embed's own measure of building its first page (kith only; Isso has none).
+  const render = await page.evaluate(() => performance.getEntriesByName('kith-render', 'measure')[0]?.toJSON() || null);
   const requests = await page.evaluate(() => [
     ...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource'),
   ].map(entry => ({ url: entry.name, start: entry.startTime, end: entry.responseEnd })));
@@ -186,11 +188,13 @@ async function measure(browser, url, system, scriptUrl) {
   if (process.env.BENCH_VERBOSE) {
     console.error(`${system} ${url}: first comment at ${bench.firstComment.toFixed(0)} ms`);
     for (const entry of requests) console.error(`  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)} ms  ${entry.url}`);
+    if (render) console.error(`  ${render.startTime.toFixed(0).padStart(6)} → ${(render.startTime + render.duration).toFixed(0).padStart(6)} ms  building the first page`);
   }
   return {
     firstComment: bench.firstComment,
     settled: Math.max(bench.lastMutation, bench.firstComment),
     script: metrics.ScriptDuration * 1000,
+    render: render ? render.duration : NaN,
     layout: (metrics.LayoutDuration + metrics.RecalcStyleDuration) * 1000,
     nodes,
     comments,
@@ -211,6 +215,7 @@ const MEASURES = [
   ['firstComment', 'time to first comment visible (ms)', 0],
   ['settled', 'time until the page settles (ms)', 0],
   ['script', 'main-thread script time (ms)', 1],
+  ['render', 'script building the first page of comments (ms, the embed\'s `kith-render` measure)', 1],
   ['layout', 'style and layout time (ms)', 1],
   ['comments', 'comments on the page', 0],
   ['nodes', 'DOM nodes (shadow roots included)', 0],
@@ -223,14 +228,17 @@ const MEASURES = [
 function printTable(count, results) {
   const rows = MEASURES.map(([key, label, digits]) => {
     const isso = median(results.isso.map(r => r[key])), kith = median(results.kith.map(r => r[key]));
-    const ratio = isso ? (kith / isso).toFixed(2) + 'x' : '';
-    return [label, isso.toFixed(digits), kith.toFixed(digits), ratio];
+    // NaN: a measure one system does not have.
+    const ratio = isso && !Number.isNaN(isso) ? (kith / isso).toFixed(2) + 'x' : '';
+    const cell = value => (Number.isNaN(value) ? '–' : value.toFixed(digits));
+    return [label, cell(isso), cell(kith), ratio];
   });
-  const range = system => {
-    const times = results[system].map(r => r.firstComment);
-    return `${Math.min(...times).toFixed(0)}-${Math.max(...times).toFixed(0)}`;
+  const range = (system, key = 'firstComment', digits = 0) => {
+    const times = results[system].map(r => r[key]);
+    return `${Math.min(...times).toFixed(digits)}-${Math.max(...times).toFixed(digits)}`;
   };
-  console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms)\n`);
+  console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms;`
+    + ` kith's first page built in ${range('kith', 'render', 1)} ms)\n`);
   console.log('| measure | Isso 0.14 | kith | kith / Isso |\n|---|--:|--:|--:|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 }

@@ -31,7 +31,7 @@ export function renderLinkback(view, linkback) {
  * element, and Like, Reply and Report are `<input type=button>`, whose label needs no text node.
  */
 export function renderComment(view, comment) {
-  const { t, ago, exactTime } = view.i18n;
+  const { t, ago } = view.i18n;
   const own = view.own.entries[comment.id];
   const deleted = comment.status == 'deleted', pending = comment.status == 'pending';
   if (own && comment.status == 'approved') {
@@ -53,7 +53,7 @@ export function renderComment(view, comment) {
     comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
     comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
     el('a', { className: 'kith-time', href: '#comment-' + comment.id },
-      el('time', { dateTime: comment.created_at, title: exactTime(comment.created_at) }, ago(comment.created_at))),
+      el('time', { dateTime: comment.created_at }, ago(comment.created_at))),
     comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
     pending && el('p', { className: 'kith-pending' }, t('pending')),
     body);

@@ -7,16 +7,27 @@ import { fillCounts } from './counts.js';
 
 const server = findServer(/\/embed\.js([?#]|$)/);
 
-async function start() {
-  const options = server.script.dataset;
+/**
+ * Mounts the thread if its container is on the page; false when there is none yet, or when it is
+ * mounted already (the script was included twice).
+ */
+const mount = () => {
   const container = document.getElementById('kith-thread');
-  if (container?.shadowRoot) return;  // already mounted (the script was included twice)
-  const threadI18n = container && await mountThread(container, server.base);
+  return !!container && !container.shadowRoot && mountThread(container, server.base);
+};
+// The usual place for the script is after the container: then the thread's requests leave at
+// once, without waiting for the rest of the page to be parsed.
+let thread = mount();
+
+async function start() {
+  thread ||= mount();
+  const threadI18n = await thread;
   if (!document.querySelector('[data-kith-count]')) return;
+  const options = server.script.dataset;
   const strings = !threadI18n && await loadStrings(server.base, options.kithLang || 'en');
   const i18n = threadI18n || (strings && createTranslator(strings));
   if (!i18n) return;
-  const site = container?.dataset.kithSite || options.kithSite || 'default';
+  const site = document.getElementById('kith-thread')?.dataset.kithSite || options.kithSite || 'default';
   fillCounts(server.base, site, n => i18n.t('comments', { n }));
 }
 

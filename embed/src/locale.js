@@ -22,41 +22,49 @@ export async function loadStrings(serverBase, lang) {
  * `t(key, values)` fills `{name}` placeholders; a string given as plural forms
  * (`{ one, other, … }`) picks the form for `values.n`. `ago(date)` says "5 minutes ago",
  * `exactTime(date)` the date and time.
+ *
+ * Only Intl.PluralRules is made up front: the browser's relative-time and date formatters load
+ * ICU data that costs tens of milliseconds before the first comment could show. "5 minutes ago"
+ * comes from the language file (`ago`, written by relative-time.mjs from CLDR), the exact time's
+ * formatter is made the first time a reader points at a time.
  */
 export function createTranslator({ lang, strings }) {
-  // Made once: toLocaleString() per comment would build a new formatter for each.
-  let plurals, relativeTime, dateTime;
-  const makeFormatters = () => {
-    plurals = new Intl.PluralRules(lang);
-    relativeTime = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
-    dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-  };
+  let plurals, dateTime;
   try {
-    makeFormatters();
+    plurals = new Intl.PluralRules(lang);
   } catch {
     // an invalid language tag
     lang = 'en';
-    makeFormatters();
+    plurals = new Intl.PluralRules(lang);
   }
 
-  const t = (key, values = {}) => {
-    let text = strings[key];
+  const fill = (text, values) => {
     if (typeof text == 'object') text = text[plurals.select(values.n)] || text.other;
     return text.replace(/\{(\w+)\}/g, (_, name) => values[name]);
   };
+  // Labels without values (Reply, Report… on every comment) are filled once.
+  const labels = {};
+  const t = (key, values) => (values ? fill(strings[key], values) : labels[key] ??= fill(strings[key], {}));
 
-  // Each unit's size in the next smaller one; under 45 seconds is "now".
-  const UNITS = [[60, 'minute'], [60, 'hour'], [24, 'day'], [7, 'week'], [4.35, 'month'], [12, 'year']];
+  // Each unit's size in the next smaller one, from minutes; under a minute is "now".
+  const UNITS = [[60, 'hour'], [24, 'day'], [7, 'week'], [4.35, 'month'], [12, 'year']];
   const ago = date => {
-    let amount = (new Date(date) - Date.now()) / 1000;
-    let unit = 'second';
+    const words = strings.ago;
+    let amount = (Date.now() - new Date(date)) / 60000, unit = 'minute';
+    if (!(amount >= 1)) return words.now;
     for (const [size, larger] of UNITS) {
-      if (Math.abs(amount) < size) break;
+      if (amount < size) break;
       amount /= size;
       unit = larger;
     }
-    return relativeTime.format(unit == 'second' && amount > -45 ? 0 : Math.round(amount), unit);
+    const n = Math.round(amount);
+    // "yesterday" rather than "1 day ago", where the language has such a word.
+    return words[unit + n] || fill(words[unit], { n });
   };
 
-  return { lang, t, ago, exactTime: date => dateTime.format(new Date(date)) };
+  const exactTime = date => {
+    dateTime ||= new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    return dateTime.format(new Date(date));
+  };
+  return { lang, t, ago, exactTime };
 }

@@ -43,12 +43,7 @@ export async function mountThread(container, serverBase) {
   let sort = 'oldest';
   const fetchPage = cursor =>
     api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
-      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
-      // Older servers answer an empty thread with 404.
-      .catch(error => {
-        if (error.error == 'thread_not_found') return { total: 0, comments: [], next_cursor: null };
-        throw error;
-      });
+      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
 
   // The language is the container's, else the site's (known with the settings). Start fetching
   // the likely one (the container's, else the page's) alongside the settings and the thread,
@@ -67,6 +62,10 @@ export async function mountThread(container, serverBase) {
   const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
   root.append(section);
   applyTheme(container, root);
+
+  // The reader's own comments and likes, read while the requests travel (the first read of
+  // localStorage waits for the browser to load it).
+  const own = ownComments(site), liked = likedComments(site);
 
   let settings, firstPage, strings;
   try {
@@ -88,14 +87,18 @@ export async function mountThread(container, serverBase) {
   const i18n = createTranslator(strings);
   const { t } = i18n;
   section.lang = i18n.lang;
+  // A time's exact date and time, as its tooltip: made when pointed at, not for every comment.
+  section.addEventListener('mouseover', ({ target }) => {
+    if (target.localName == 'time' && !target.title) target.title = i18n.exactTime(target.dateTime);
+  });
 
   // Shared state and helpers for the comment and form modules.
   const view = {
     api, site, threadKey, root, section, settings, i18n,
     threadTitle: options.kithTitle || pageTitle(),
     closed: !!firstPage.thread?.closed,
-    own: ownComments(site),
-    liked: likedComments(site),
+    own,
+    liked,
     total: 0,
     announce: message => { announcer.textContent = message; },
     errorMessage: error => (error.status && error.message) || t('error'),
@@ -173,7 +176,16 @@ export async function mountThread(container, serverBase) {
     return item;
   };
 
-  view.form = createForm(view);
+  // The form (and its dialogs and editor) is built after the first frame with the comments in it:
+  // nothing the first paint does not need runs before it. Until then, Reply builds it at once.
+  const buildForm = () => {
+    if (!view.form.home) {
+      view.form = createForm(view);
+      section.append(view.form.home);
+    }
+    return view.form;
+  };
+  view.form = { open: (comment, item) => buildForm().open(comment, item), rescueFrom() {} };
 
   // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
   // when the first one arrives).
@@ -206,9 +218,12 @@ export async function mountThread(container, serverBase) {
   section.append(
     el('div', { className: 'kith-header' }, heading, el('label', { className: 'kith-sort' }, t('sort') + ' ', sortSelect)),
     list,
-    loadMore,
-    view.form.home);
+    loadMore);
+  // The first page's build, as a User Timing measure (benches/browser.mjs reads it).
+  performance.mark('kith-render');
   fill(firstPage);
+  performance.measure('kith-render', 'kith-render');
+  requestAnimationFrame(() => setTimeout(buildForm));
 
   // A permalink (#comment-123) scrolls to and highlights its comment.
   const highlight = () => {

@@ -152,17 +152,19 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.by_status;
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{}{}: {} threads ({} new), {} comments {} ({} replies, max depth {}): {} approved, \
+            "{}{}: {} ({} new), {} {} ({}, max depth {}): {} approved, \
              {} pending, {} spam, {} deleted; {} pingbacks/trackbacks; {} already present; {} skipped",
             if self.dry_run { "dry run, " } else { "" },
             self.format,
-            self.threads,
+            count(self.threads, "thread", "threads"),
             self.new_threads,
-            self.comments,
+            count(self.comments, "comment", "comments"),
             if self.dry_run { "to add" } else { "added" },
-            self.replies,
+            count(self.replies, "reply", "replies"),
             self.max_depth,
             s.approved,
             s.pending,

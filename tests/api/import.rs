@@ -749,7 +749,7 @@ fn the_cli_imports_an_isso_database_file_as_is() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
-    assert!(report.starts_with("isso: 1 threads (1 new), 3 comments added (2 replies, max depth 2): 2 approved, 1 pending"), "{report}");
+    assert!(report.starts_with("isso: 1 thread (1 new), 3 comments added (2 replies, max depth 2): 2 approved, 1 pending"), "{report}");
     let out = cli(&db, &["export", "--site", "default"]);
     let value: Value = serde_json::from_slice(&out.stdout).unwrap();
     let comments = value["threads"][0]["comments"].as_array().unwrap();

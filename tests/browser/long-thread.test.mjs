@@ -1,11 +1,14 @@
 // Long threads stay light: few DOM nodes per comment, "Load more" appends without re-rendering,
 // off-screen comments skip rendering and their avatars are drawn only near the screen, and the
 // styles come with the script (no stylesheet request, even under a host CSP that names no style
-// source). Behaviour, not timings: benches/browser.mjs measures those.
+// source), and nothing the first paint does not need runs before it. Behaviour, not timings:
+// benches/browser.mjs measures those.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { setup, newPage, freshKey, kithEl, expectCount, until, apiPost } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectCount, expectText, until, apiPost, postViaForm } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -135,4 +138,81 @@ test('the styles come with the script: no stylesheet request, styled under a CSP
   await page.close();
   server.closeAllConnections();
   await new Promise(resolve => server.close(resolve));
+});
+
+/** Leading zero bits of SHA-256(text), as the server counts them for proof of work. */
+function zeroBits(text) {
+  let bits = 0;
+  for (const byte of createHash('sha256').update(text).digest()) {
+    bits += byte ? Math.clz32(byte) - 24 : 8;
+    if (byte) break;
+  }
+  return bits;
+}
+
+test('nothing the first paint does not need runs before it: the form comes a frame after the comments, the proof-of-work worker only when posting', async () => {
+  // A site of its own that asks for proof of work (made with the CLI, as an owner would).
+  const slug = `paint${process.pid}`;
+  execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
+    ['site', 'create', slug, '--allowed-origins', 'http://localhost:*', '--moderation', 'none', '--min-post-secs', '0', '--pow-difficulty', '8'],
+    { env: { ...process.env, KITH_DATABASE__URL: env.kith.dbUrl }, stdio: 'pipe' });
+  const api = `${env.kith.base}/api/v1/sites/${slug}`;
+  const key = freshKey('first-paint');
+  for (let i = 0; i < 3; i++) {
+    const settings = await (await fetch(`${api}/settings`)).json();
+    assert.equal(settings.pow?.difficulty, 8, 'the site asks for proof of work');
+    let nonce = 0;
+    while (zeroBits(`${settings.pow.challenge}:${nonce}`) < 8) nonce++;
+    const response = await fetch(`${api}/comments`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        thread_key: key, thread_title: 'A post', thread_url: `http://localhost${key}`, parent_id: null,
+        author: `Reader ${i}`, email: `paint${i}@example.com`, website: null, body: `Comment ${i}, painted first.`,
+        notify_replies: false, notify_thread: false, form_token: settings.form_token, hp: '',
+        pow: { challenge: settings.pow.challenge, nonce: String(nonce) },
+      }),
+    });
+    assert.equal(response.status, 201, await response.text());
+  }
+
+  const page = await newPage(env.browser);
+  // Before any page script: count animation frames, note each change inside the embed's shadow
+  // root with the frame it happened in, and count the Web Workers made.
+  await page.addInitScript(() => {
+    const seen = window.firstPaint = { frame: 0, commentFrame: null, formFrame: null, formWithoutComment: false, workers: 0 };
+    const frame = () => { seen.frame++; requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+    const attachShadow = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const root = attachShadow.call(this, init);
+      new MutationObserver(() => {
+        const comment = root.querySelector('.kith-comment'), form = root.querySelector('form.kith-form');
+        if (comment && seen.commentFrame === null) seen.commentFrame = seen.frame;
+        if (form && seen.formFrame === null) {
+          seen.formFrame = seen.frame;
+          seen.formWithoutComment = !comment;
+        }
+      }).observe(root, { childList: true, subtree: true });
+      return root;
+    };
+    const NativeWorker = window.Worker;
+    window.Worker = function (...args) {
+      seen.workers++;
+      return new NativeWorker(...args);
+    };
+  });
+  await page.goto(`${env.host.origin}${key}?site=${slug}`);
+  await expectCount(kithEl(page, 'li.kith-comment'), 3);
+  await kithEl(page, 'form.kith-form').waitFor();
+  const order = await page.evaluate(() => window.firstPaint);
+  assert.equal(order.formWithoutComment, false, 'the comments are in the page before the form');
+  assert.ok(order.formFrame > order.commentFrame, `the form is built in a later frame than the comments (${JSON.stringify(order)})`);
+  assert.equal(order.workers, 0, 'no worker before posting');
+
+  // Posting asks for proof of work: now, and only now, the worker is made.
+  await postViaForm(page, { body: 'Posted with proof of work', author: 'Pow Reader' });
+  await expectCount(kithEl(page, 'li.kith-comment'), 4);
+  await expectText(kithEl(page, 'h2'), '4 comments');
+  assert.equal(await page.evaluate(() => window.firstPaint.workers), 1, 'one worker, for the post');
+  await page.close();
 });
