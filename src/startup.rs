@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
@@ -203,6 +204,10 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let live = Arc::new(LiveHub::new(config.live.clone()));
+    if db::Backend::of(&config.database.url) == Some(db::Backend::Postgres) {
+        start_live_listener_later(&live, config.database.url.clone());
+    }
     Ok(AppState {
         pool,
         config: Arc::new(config),
@@ -215,7 +220,38 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
+        live,
     })
+}
+
+/// On PostgreSQL, comments published by other processes reach this one's live streams through
+/// a listening connection, opened when the first stream opens (see [`LiveHub::set_listener`]).
+/// The thread ends once the hub is gone or closed.
+fn start_live_listener_later(live: &Arc<LiveHub>, url: String) {
+    let hub = Arc::downgrade(live);
+    live.set_listener(Box::new(move || {
+        let started = std::thread::Builder::new()
+            .name("kith-live".into())
+            .spawn(move || {
+                let stopped = || hub.upgrade().is_none_or(|hub| hub.is_closed());
+                let deliver = |payload: &str| {
+                    if let (Some(hub), Some(event)) =
+                        (hub.upgrade(), crate::live::Published::decode(payload))
+                    {
+                        hub.publish(event);
+                    }
+                };
+                let listening = |up: bool| {
+                    if let Some(hub) = hub.upgrade() {
+                        hub.set_listening(up);
+                    }
+                };
+                db::live::listen(&url, &stopped, &deliver, &listening);
+            });
+        if let Err(error) = started {
+            tracing::error!(%error, "live updates: cannot start the listening thread");
+        }
+    }));
 }
 
 fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {

@@ -33,6 +33,8 @@ pub struct AppState {
     pub log_once: LogOnce,
     /// Prometheus counters and gauges (served only when `metrics.enabled`).
     pub metrics: Arc<Metrics>,
+    /// Live updates: published comments told to the streams open on this process.
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

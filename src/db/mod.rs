@@ -6,6 +6,7 @@ pub mod bans;
 pub mod columns;
 pub mod comments;
 pub mod keys;
+pub mod live;
 pub mod mail;
 pub mod pool;
 pub mod queue;

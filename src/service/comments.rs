@@ -129,6 +129,17 @@ pub fn post(
         )?;
         Ok(comment)
     })?;
+    if comment.status == CommentStatus::Approved {
+        super::live::announce(
+            state,
+            conn,
+            crate::live::Published {
+                site: site.id,
+                thread_key: new.thread_key.as_str().to_owned(),
+                comment: comment.id,
+            },
+        );
+    }
     let editable_until = editable_until(site, &comment);
     Ok(Posted {
         comment,

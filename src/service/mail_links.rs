@@ -114,7 +114,7 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
     else {
         return Err(forged());
     };
-    write_tx(conn, |conn| {
+    let done = write_tx(conn, |conn| {
         if !db::mail::insert_used_link(conn, &nonce, now().naive_utc())? {
             return Err(AppError::new(
                 ErrorKind::LinkUsed,
@@ -136,7 +136,11 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
         // The same decision as in the admin area: mails, reports and the spam score follow.
         moderate::apply_in_tx(state, conn, &[comment], admin_action)?;
         Ok(action)
-    })
+    })?;
+    if done == ModAction::Approve {
+        super::live::published(state, conn, &[comment]);
+    }
+    Ok(done)
 }
 
 /// Bans a comment's author for the ban link: by e-mail address, or by IP address when the

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod comments;
 pub mod export;
 pub mod import;
+pub mod live;
 pub mod mail_links;
 pub mod notifications;
 pub mod sites;

@@ -21,6 +21,7 @@ mod faults;
 mod fuzz_corpus;
 mod import;
 mod links;
+mod live;
 mod logs;
 mod mail;
 mod mail_delivery;

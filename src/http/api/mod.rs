@@ -1,6 +1,7 @@
 //! The public JSON API under `/api/v1`.
 
 mod comments;
+mod live;
 mod mail;
 pub mod openapi;
 mod sites;
@@ -15,6 +16,7 @@ crate::route_table! {
     get "/settings" => sites::get_settings, Read;
     get "/thread" => threads::get_thread, Read;
     get "/thread.html" => threads::get_thread_html, Read;
+    get "/thread/events" => live::thread_events, Read;
     post "/counts" => threads::get_counts, Anonymous;
     post "/preview" => comments::preview_comment, Anonymous;
     post "/comments" => comments::create_comment, Anonymous;

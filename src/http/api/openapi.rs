@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, mail, sites, threads, views, votes};
+use super::{comments, live, mail, sites, threads, views, votes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use super::{comments, mail, sites, threads, views, votes};
         threads::get_thread,
         threads::get_thread_html,
         threads::get_counts,
+        live::thread_events,
         comments::preview_comment,
         comments::create_comment,
         comments::update_comment,

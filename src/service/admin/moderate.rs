@@ -406,7 +406,11 @@ pub fn apply(
     if ids.len() > MAX_BULK {
         return Err(FieldError::new("ids", format!("at most {MAX_BULK} at once")).into());
     }
-    write_tx(conn, |conn| apply_in_tx(state, conn, ids, action))
+    let changed = write_tx(conn, |conn| apply_in_tx(state, conn, ids, action))?;
+    if matches!(action, Action::Approve | Action::Restore) {
+        crate::service::live::published(state, conn, ids);
+    }
+    Ok(changed)
 }
 
 /// [`apply`] inside the caller's write transaction. Publishing a comment sends the reply and
@@ -496,7 +500,7 @@ pub fn reply_as_owner(
     let now = now();
     // Nobody ever holds this token: the owner edits through the admin area.
     let token_hash = secrets::hash_token(&secrets::random_token());
-    write_tx(conn, |conn| {
+    let reply = write_tx(conn, |conn| {
         let parent = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         if matches!(parent.status, CommentStatus::Deleted | CommentStatus::Spam) {
             return Err(AppError::new(
@@ -553,7 +557,10 @@ pub fn reply_as_owner(
         // by the same path as every other comment that becomes visible.
         crate::service::notifications::comment_published(state, conn, reply.id)?;
         Ok(reply)
-    })
+    })?;
+    // The parent too: replying to a held comment published it.
+    crate::service::live::published(state, conn, &[id, reply.id]);
+    Ok(reply)
 }
 
 /// Deletes every comment of the site by the author of comment `id` (same e-mail address, or
