@@ -160,6 +160,11 @@ async function measure(browser, url, system, scriptUrl) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
   await cdp.send('Network.enable');
+  // A trace of the page's tasks with their CPU time, to tell the build's own cost from time spent
+  // waiting for a CPU on a loaded machine.
+  const trace = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => trace.push(...value));
+  await cdp.send('Tracing.start', { categories: 'toplevel,blink.user_timing', transferMode: 'ReportEvents' });
   let bytes = 0;
   cdp.on('Network.loadingFinished', event => { bytes += event.encodedDataLength; });
   await page.addInitScript(watchPage, system);
@@ -174,6 +179,9 @@ async function measure(browser, url, system, scriptUrl) {
   const bench = await page.evaluate(() => window.__bench);
   // The embed's own measure of building its first page (kith only; Isso has none).
   const render = await page.evaluate(() => performance.getEntriesByName('kith-render', 'measure')[0]?.toJSON() || null);
+  const traced = new Promise(resolve => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.end');
+  await traced;
   const requests = await page.evaluate(() => [
     ...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource'),
   ].map(entry => ({ url: entry.name, start: entry.startTime, end: entry.responseEnd })));
@@ -195,6 +203,7 @@ async function measure(browser, url, system, scriptUrl) {
     settled: Math.max(bench.lastMutation, bench.firstComment),
     script: metrics.ScriptDuration * 1000,
     render: render ? render.duration : NaN,
+    renderCpu: buildTaskCpu(trace),
     layout: (metrics.LayoutDuration + metrics.RecalcStyleDuration) * 1000,
     nodes,
     comments,
@@ -203,6 +212,21 @@ async function measure(browser, url, system, scriptUrl) {
     requests: beforeFirst.length,
     roundTrips: roundTrips(relevant, scriptUrl, bench.firstComment),
   };
+}
+
+/**
+ * The CPU time (thread time, not wall-clock) of the renderer task in which the embed built its
+ * first page: the top-level task around the `kith-render` measure. It holds the build and the
+ * little the embed does just before it (setting up the view from the answers) and after it.
+ * NaN without the measure (Isso).
+ */
+function buildTaskCpu(trace) {
+  const begin = trace.find(event => event.name == 'kith-render' && event.ph == 'b');
+  const end = trace.find(event => event.name == 'kith-render' && event.ph == 'e');
+  if (!begin || !end) return NaN;
+  const task = trace.find(event => event.ph == 'X' && event.cat == 'toplevel' && event.tid == begin.tid
+    && event.ts <= begin.ts && event.ts + event.dur >= end.ts && event.tdur !== undefined);
+  return task ? task.tdur / 1000 : NaN;
 }
 
 const median = values => {
@@ -216,6 +240,7 @@ const MEASURES = [
   ['settled', 'time until the page settles (ms)', 0],
   ['script', 'main-thread script time (ms)', 1],
   ['render', 'script building the first page of comments (ms, the embed\'s `kith-render` measure)', 1],
+  ['renderCpu', 'CPU time of the task that builds the first page (ms, from a Chromium trace)', 1],
   ['layout', 'style and layout time (ms)', 1],
   ['comments', 'comments on the page', 0],
   ['nodes', 'DOM nodes (shadow roots included)', 0],

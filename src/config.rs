@@ -66,6 +66,14 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// Seconds a request waits for a pool connection before it gets 503 database_unavailable.
     pub acquire_timeout_secs: u64,
+    /// PostgreSQL streaming replicas (`postgres://…`) for public reads: threads, thread.html,
+    /// counts and site settings, taken in turn. Writes, the admin area and a reader's reads
+    /// just after their own write use the primary (`url`). Empty: everything reads `url`.
+    pub replica_urls: Vec<String>,
+    /// Seconds after a comment is posted, edited or deleted during which its author's reads go
+    /// to the primary (the write's answer carries a signed `read_marker` the embed sends back),
+    /// so a lagging replica never hides a reader's own comment from them.
+    pub read_your_writes_secs: u32,
 }
 
 impl DatabaseConfig {
@@ -351,6 +359,8 @@ impl Default for DatabaseConfig {
             url: "sqlite://data/kith.db".into(),
             pool_size: 8,
             acquire_timeout_secs: 2,
+            replica_urls: Vec::new(),
+            read_your_writes_secs: 10,
         }
     }
 }
@@ -473,6 +483,26 @@ impl Config {
         }
         if self.live.heartbeat_secs == 0 {
             return Err(invalid("live.heartbeat_secs", "must be at least 1"));
+        }
+        for replica in &self.database.replica_urls {
+            if !url.starts_with("postgres") {
+                return Err(invalid(
+                    "database.replica_urls",
+                    "replicas need PostgreSQL: database.url must be a postgres:// URL too",
+                ));
+            }
+            if !(replica.starts_with("postgres://") || replica.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid {
+                    key: "database.replica_urls",
+                    message: format!("`{}` must start with postgres://", masked_url(replica)),
+                });
+            }
+        }
+        if self.database.read_your_writes_secs == 0 {
+            return Err(invalid(
+                "database.read_your_writes_secs",
+                "must be at least 1",
+            ));
         }
         if self.server.body_timeout_secs == 0 {
             return Err(invalid("server.body_timeout_secs", "must be at least 1"));

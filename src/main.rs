@@ -51,7 +51,8 @@ enum Command {
     /// List, show, create and change sites (name, allowed origins, moderation, spam defences).
     #[command(subcommand)]
     Site(cli::site::SiteCommand),
-    /// Import comments from WordPress, Disqus, Isso, Commento/Comentario or a kith export.
+    /// Import comments from WordPress, Disqus, Isso, Commento/Comentario, Remark42, Artalk, Cusdis
+    /// or a kith export.
     Import(ImportArgs),
     /// Write every thread and comment of a site to standard output.
     Export(ExportArgs),
@@ -85,7 +86,8 @@ struct ImportArgs {
     /// The site to import into.
     #[arg(long)]
     site: String,
-    /// wordpress, disqus, isso, commento or kith; detected from the content when left out.
+    /// wordpress, disqus, isso, commento, remark42, artalk, cusdis or kith; detected from the
+    /// content when left out.
     #[arg(long)]
     format: Option<String>,
     /// Read the file and report what would be imported; write nothing.
@@ -108,7 +110,7 @@ struct ExportArgs {
     /// The site to export.
     #[arg(long)]
     site: String,
-    /// kith (lossless JSON) or wordpress (WXR 1.2).
+    /// kith (lossless JSON), wordpress (WXR 1.2) or disqus (Disqus XML).
     #[arg(long, default_value = "kith")]
     format: String,
 }

@@ -25,6 +25,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     rate_limited: IntCounterVec,
+    public_reads: IntCounterVec,
     comments_posted: IntCounterVec,
     pool_waiting: IntGauge,
     pool_connections: IntGaugeVec,
@@ -64,6 +65,14 @@ impl Metrics {
             ),
             &["action"],
         )?;
+        let public_reads = IntCounterVec::new(
+            Opts::new(
+                "kith_db_public_reads_total",
+                "Public reads (threads, counts, settings) by the database that answered: \
+                 replica, primary, or fresh (the primary, for a reader's own recent write)",
+            ),
+            &["source"],
+        )?;
         let comments_posted = IntCounterVec::new(
             Opts::new(
                 "kith_comments_posted_total",
@@ -98,6 +107,7 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(public_reads.clone()))?;
         registry.register(Box::new(comments_posted.clone()))?;
         registry.register(Box::new(pool_waiting.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
@@ -109,6 +119,7 @@ impl Metrics {
             requests,
             latency,
             rate_limited,
+            public_reads,
             comments_posted,
             pool_waiting,
             pool_connections,
@@ -131,6 +142,11 @@ impl Metrics {
 
     pub fn rate_limited(&self, action: &str) {
         self.rate_limited.with_label_values(&[action]).inc();
+    }
+
+    /// Counts one public read by where it was answered: `replica`, `primary` or `fresh`.
+    pub fn public_read(&self, source: &str) {
+        self.public_reads.with_label_values(&[source]).inc();
     }
 
     pub fn comment_posted(&self, status: CommentStatus) {

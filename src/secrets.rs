@@ -55,6 +55,9 @@ pub enum Purpose {
     /// A site's name in the import keys of its exports (`kith@{slug}.{tag}#{id}`,
     /// [`crate::service::import::own_source`]): stable per site, different per installation.
     ExportSource,
+    /// A reader's "read your writes" marker ([`crate::service::reads`]): for a few seconds
+    /// after their own write, their reads go to the primary database instead of a replica.
+    ReadMarker,
 }
 
 /// Which key a purpose's MAC is keyed with.
@@ -112,6 +115,11 @@ impl Purpose {
                 key: KeySource::Derived("export-source"),
                 prefix: b"kith/export-source/v1\n",
                 tag_bytes: 6,
+            },
+            Self::ReadMarker => Layout {
+                key: KeySource::Derived("read-marker"),
+                prefix: b"kith/read-marker/v1\n",
+                tag_bytes: 16,
             },
         }
     }
@@ -383,6 +391,7 @@ mod tests {
             Purpose::AdminCsrf,
             Purpose::Avatar,
             Purpose::Voter,
+            Purpose::ReadMarker,
         ];
         let other = Keys::new(vec![8; 32]).unwrap();
         for purpose in all {

@@ -20,6 +20,9 @@ use crate::service;
 use crate::spam::limiter::Limiters;
 use crate::state::{AppState, Keys, LogOnce, SiteCache};
 
+/// How long an idle HTTP/1.1 connection is kept open (nginx's `keepalive_timeout` default).
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// How long a cached site may be stale when another process changed it.
 const SITE_CACHE_TTL: Duration = Duration::from_secs(30);
 /// How often the rate limiters forget idle addresses (bounding their memory).
@@ -103,6 +106,10 @@ impl Application {
         // kith handles SIGTERM and SIGINT itself (`kith serve`), so that tests running many
         // applications in one process do not install signal handlers.
         .disable_signals()
+        // Idle keep-alive connections live longer than clients' own idle timeouts (browsers,
+        // Node's fetch: 4-5 s; nginx upstreams: 60 s), so the client always closes first and
+        // never sends a request on a connection the server is closing at that moment.
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(state.config.server.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|source| StartError::Bind {
@@ -201,6 +208,27 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         Duration::from_secs(config.database.acquire_timeout_secs),
     )?;
     let keys = setup_database(&pool, &config)?;
+    let replica_urls: Vec<(String, String)> = config
+        .database
+        .replica_urls
+        .iter()
+        .map(|url| (url.clone(), crate::config::masked_url(url)))
+        .collect();
+    let replicas = db::replicas::Replicas::connect(&replica_urls, config.database.pool_size)?;
+    if !replicas.is_empty() {
+        tracing::info!(
+            replicas = ?replicas,
+            "public reads go to {} read replica(s)",
+            replicas.len()
+        );
+    }
+    let shared_quota = if config.rate_limits.shared
+        && db::Backend::of(&config.database.url) == Some(db::Backend::Postgres)
+    {
+        db::rate_limits::SharedQuota::postgres(&config.database.url)
+    } else {
+        db::rate_limits::SharedQuota::off()
+    };
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
@@ -210,11 +238,13 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     }
     Ok(AppState {
         pool,
+        replicas: Arc::new(replicas),
         config: Arc::new(config),
         renderer: Arc::new(Renderer::new()),
         keys: Arc::new(keys),
         sites: SiteCache::new(SITE_CACHE_TTL),
         limiters: Arc::new(limiters),
+        shared_quota: Arc::new(shared_quota),
         trusted_proxies: Arc::new(trusted_proxies),
         texts: Arc::new(texts),
         mail_layout: Arc::new(mail_layout),
@@ -290,7 +320,11 @@ fn start_workers(state: AppState) {
         loop {
             interval.tick().await;
             limiter_state.limiters.retain_recent();
-            let _ = service::blocking(&limiter_state, |_, conn| {
+            let _ = service::blocking(&limiter_state, |state, conn| {
+                if state.shared_quota.enabled() {
+                    // A failure here is not worth a log line: the next minute sweeps again.
+                    let _ = service::rate_limits::sweep(conn);
+                }
                 db::spam::delete_expired_pow(conn, service::now().naive_utc())
             })
             .await;

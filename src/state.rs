@@ -7,6 +7,8 @@ use moka::sync::Cache;
 
 use crate::config::Config;
 use crate::db::DbPool;
+use crate::db::rate_limits::SharedQuota;
+use crate::db::replicas::Replicas;
 use crate::domain::site::Site;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
@@ -19,12 +21,17 @@ use crate::spam::limiter::Limiters;
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary database: every write, the admin area, and reads that must be current.
     pub pool: DbPool,
+    /// PostgreSQL streaming replicas for public reads (`database.replica_urls`; often none).
+    pub replicas: Arc<Replicas>,
     pub config: Arc<Config>,
     pub renderer: Arc<Renderer>,
     pub keys: Arc<Keys>,
     pub sites: SiteCache,
     pub limiters: Arc<Limiters>,
+    /// Whether (and when not) requests also spend from the quota shared through PostgreSQL.
+    pub shared_quota: Arc<SharedQuota>,
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Server texts (mails, mail-link pages) in every language, parsed at start.
     pub texts: Arc<Locales>,

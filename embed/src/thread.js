@@ -2,7 +2,7 @@
 import { el } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
-import { ownComments, likedComments } from './storage.js';
+import { load, ownComments, likedComments } from './storage.js';
 import { renderComment, renderLinkback } from './comment.js';
 import { createForm } from './form.js';
 import { applyTheme } from './theme.js';
@@ -41,9 +41,15 @@ export async function mountThread(container, serverBase) {
   const api = createApi(serverBase, site);
 
   let sort = 'oldest';
-  const fetchPage = cursor =>
+  // Reading one's own writes: after this reader posted, edited or deleted a comment, the answer's
+  // `read_marker` (`<until_ms>.<tag>`, kept by api.js) goes back as `fresh=` until it expires, so
+  // that thread reads come from the primary database and show the reader's own comment even when
+  // the server reads from a replica that lags behind (docs/deploy.md). A query parameter, because
+  // a cookie would not travel (the API is on another site) and a header would cost a preflight.
+  const fetchPage = (cursor, marker = load('fresh:' + site)) =>
     api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
-      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+      + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')
+      + (parseInt(marker) > Date.now() ? '&fresh=' + marker : ''));
 
   // The language is the container's, else the site's (known with the settings). Start fetching
   // the likely one (the container's, else the page's) alongside the settings and the thread,

@@ -352,6 +352,50 @@ pub fn list_replies_of_roots(
         .collect())
 }
 
+/// An approved comment for a feed, with the page it is on.
+#[derive(Debug, Clone)]
+pub struct FeedItem {
+    pub comment: Comment,
+    pub thread_key: String,
+    pub thread_title: String,
+    pub thread_url: String,
+}
+
+/// The newest `limit` approved comments of a site, or of one of its threads, newest first.
+pub fn list_newest_approved(
+    conn: &mut DbConn,
+    site: SiteId,
+    thread: Option<ThreadId>,
+    limit: i64,
+) -> Result<Vec<FeedItem>, AppError> {
+    let mut query = comments::table
+        .inner_join(threads::table)
+        .filter(threads::site_id.eq(site.0))
+        .filter(comments::status.eq(CommentStatus::Approved))
+        .order((comments::created_at.desc(), comments::id.desc()))
+        .select((
+            CommentRow::as_select(),
+            threads::key,
+            threads::title,
+            threads::url,
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(thread) = thread {
+        query = query.filter(comments::thread_id.eq(thread.0));
+    }
+    Ok(query
+        .load::<(CommentRow, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(row, thread_key, thread_title, thread_url)| FeedItem {
+            comment: Comment::from(row),
+            thread_key,
+            thread_title,
+            thread_url,
+        })
+        .collect())
+}
+
 pub fn count_approved(conn: &mut DbConn, thread: ThreadId) -> Result<i64, AppError> {
     Ok(comments::table
         .filter(comments::thread_id.eq(thread.0))

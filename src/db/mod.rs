@@ -10,6 +10,8 @@ pub mod live;
 pub mod mail;
 pub mod pool;
 pub mod queue;
+pub mod rate_limits;
+pub mod replicas;
 pub mod schema;
 pub mod sites;
 pub mod spam;

@@ -50,6 +50,16 @@ pub struct Manager {
     target: String,
 }
 
+impl Manager {
+    /// A manager for a PostgreSQL URL (read replicas).
+    pub(super) fn postgres(url: &str) -> Self {
+        Self {
+            backend: Backend::Postgres,
+            target: url.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("{0}")]
@@ -90,6 +100,8 @@ impl ManageConnection for Manager {
 pub enum OpenError {
     #[error("database URL `{0}` must start with sqlite:// or postgres://")]
     Scheme(String),
+    #[error("database.replica_urls: `{0}` must start with postgres://, like database.url")]
+    ReplicaScheme(String),
     #[error("cannot create the folder for the SQLite file {path}: {source}")]
     Folder {
         path: String,

@@ -2,6 +2,7 @@
 //!
 //! The caller fills `ImportData` from the database; these functions only write.
 
+pub mod disqus;
 pub mod kith;
 pub mod wordpress;
 

@@ -93,7 +93,7 @@ fn markdown_to_html(md: &str) -> String {
     out.trim_end().to_string()
 }
 
-fn body_html(c: &ImportComment) -> String {
+pub(crate) fn body_html(c: &ImportComment) -> String {
     if let Some(html) = &c.rendered_html {
         return html.clone();
     }
@@ -162,7 +162,7 @@ fn post_name(key: &str, n: usize) -> String {
 /// Replaces characters that XML 1.0 forbids even as references (most C0 controls, lone
 /// surrogates cannot occur in a `str`, U+FFFE/U+FFFF) with U+FFFD, so strict readers such as
 /// WordPress's libxml2-based importer accept the file.
-fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r')
             || ('\u{20}'..='\u{D7FF}').contains(&c)

@@ -45,10 +45,12 @@ impl FromRequest for Client {
     }
 }
 
-/// Applies the rate limit of `action` to the client (its address and its /24 or /64).
-pub fn rate_limit(state: &AppState, action: Action, client: &ClientInfo) -> Result<(), AppError> {
-    state.limiters.check(action, client.ip).map_err(|retry| {
-        state.metrics.rate_limited(action.as_str());
-        AppError::rate_limited(retry.secs())
-    })
+/// Applies the rate limit of `action` to the client (its address and its /24 or /64): this
+/// process's limiters, then the quota shared by every process on a PostgreSQL database.
+pub async fn rate_limit(
+    state: &AppState,
+    action: Action,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    crate::service::rate_limits::check(state, action, client.ip).await
 }

@@ -10,7 +10,11 @@
 //! - a post with an unusable date or boolean is skipped with a reason;
 //! - a post without `dsq:id` is kept under a made-up id `post-N` (N = its position), with a note;
 //! - posts of a deleted thread are imported as deleted (spam stays spam), with a note;
-//! - threads without posts are not listed.
+//! - threads without posts are not listed;
+//! - `<isApproved>false</isApproved>` (kith's Disqus export writes it for held comments) →
+//!   pending, unless the post is deleted or spam;
+//! - a post whose `<id>` is a kith import key (kith's Disqus export writes them) keeps that
+//!   key, so a kith export imported again adds nothing.
 
 use std::collections::HashMap;
 
@@ -19,7 +23,7 @@ use chrono::{DateTime, Utc};
 use super::xml::{self, Element};
 use super::{
     CommentKind, CommentStatus, ImportBody, ImportComment, ImportData, ImportError, ImportThread,
-    Skipped, non_empty,
+    Skipped, non_empty, split_key,
 };
 
 const WHAT: &str = "Disqus XML";
@@ -86,6 +90,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
 
     // Group posts by thread, in document order of first use.
     let mut order: Vec<String> = Vec::new();
+    // Per thread: (dsq:id, carried import key).
+    let mut keys: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut grouped: HashMap<String, Vec<ImportComment>> = HashMap::new();
     for (n, p) in root.children_named("post").enumerate() {
         let source_id = match p.attr("id").map(str::trim) {
@@ -129,6 +135,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         if info.deleted && comment.status != CommentStatus::Spam {
             comment.status = CommentStatus::Deleted;
         }
+        let carried = p.child_text("id").trim();
+        if split_key(carried).is_some() || super::is_legacy_key(carried) {
+            keys.entry(thread_id.to_string())
+                .or_default()
+                .push((comment.source_id.clone(), carried.to_string()));
+        }
         if !grouped.contains_key(thread_id) {
             order.push(thread_id.to_string());
         }
@@ -139,10 +151,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     }
 
     for thread_id in order {
-        let (Some(info), Some(comments)) = (threads.get(&thread_id), grouped.remove(&thread_id))
+        let (Some(info), Some(mut comments)) =
+            (threads.get(&thread_id), grouped.remove(&thread_id))
         else {
             continue;
         };
+        if let Some(renames) = keys.remove(&thread_id) {
+            use_carried_keys(&mut comments, renames);
+        }
         let Some(key) = info.key.clone() else {
             continue;
         };
@@ -162,6 +178,30 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     Ok(data)
 }
 
+/// Renames posts to the import keys they carry (when each key is used once in the thread and
+/// names no other post), and their replies' parents with them.
+fn use_carried_keys(comments: &mut [ImportComment], renames: Vec<(String, String)>) {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for (_, key) in &renames {
+        *count.entry(key.as_str()).or_default() += 1;
+    }
+    let ids: std::collections::HashSet<&str> =
+        comments.iter().map(|c| c.source_id.as_str()).collect();
+    let map: HashMap<String, String> = renames
+        .iter()
+        .filter(|(_, key)| count.get(key.as_str()) == Some(&1) && !ids.contains(key.as_str()))
+        .map(|(id, key)| (id.clone(), key.clone()))
+        .collect();
+    for c in comments.iter_mut() {
+        if let Some(key) = map.get(&c.source_id) {
+            c.source_id = key.clone();
+        }
+        if let Some(key) = c.parent_source_id.as_ref().and_then(|p| map.get(p)) {
+            c.parent_source_id = Some(key.clone());
+        }
+    }
+}
+
 fn post(p: &Element, source_id: String) -> Result<ImportComment, String> {
     let created_raw = p.child_text("createdAt");
     let created_at = DateTime::parse_from_rfc3339(created_raw)
@@ -169,10 +209,15 @@ fn post(p: &Element, source_id: String) -> Result<ImportComment, String> {
         .map_err(|_| format!("<createdAt> '{created_raw}' is not a date"))?;
     let deleted = parse_bool(p.child_text("isDeleted"), "isDeleted")?;
     let spam = parse_bool(p.child_text("isSpam"), "isSpam")?;
+    // absent means approved: Disqus's own exports list published posts
+    let approved = p.child_text("isApproved").trim().is_empty()
+        || parse_bool(p.child_text("isApproved"), "isApproved")?;
     let status = if deleted {
         CommentStatus::Deleted
     } else if spam {
         CommentStatus::Spam
+    } else if !approved {
+        CommentStatus::Pending
     } else {
         CommentStatus::Approved
     };

@@ -9,10 +9,14 @@
 //! described in [`ImportData::notes`].
 
 mod archive;
+mod artalk;
 mod commento;
+mod cusdis;
 mod disqus;
+mod flex;
 mod isso;
 pub(crate) mod kith;
+mod remark42;
 mod wordpress;
 pub(crate) mod xml;
 
@@ -40,7 +44,25 @@ pub enum Format {
     Commento,
     /// kith's own lossless JSON format.
     Kith,
+    /// Remark42 backup (header line, then one JSON comment per line).
+    Remark42,
+    /// Artalk's Artrans JSON.
+    Artalk,
+    /// Cusdis: a JSON dump of its `pages` and `comments` tables.
+    Cusdis,
 }
+
+/// Every format, in the order help texts list them.
+pub const FORMATS: [Format; 8] = [
+    Format::WordPress,
+    Format::Disqus,
+    Format::Isso,
+    Format::Commento,
+    Format::Remark42,
+    Format::Artalk,
+    Format::Cusdis,
+    Format::Kith,
+];
 
 impl Format {
     /// The name used on the command line.
@@ -51,7 +73,15 @@ impl Format {
             Format::Isso => "isso",
             Format::Commento => "commento",
             Format::Kith => "kith",
+            Format::Remark42 => "remark42",
+            Format::Artalk => "artalk",
+            Format::Cusdis => "cusdis",
         }
+    }
+
+    /// `wordpress, disqus, …, kith`: for messages.
+    pub fn list() -> String {
+        FORMATS.map(Format::name).join(", ")
     }
 }
 
@@ -71,8 +101,12 @@ impl FromStr for Format {
             "isso" => Ok(Format::Isso),
             "commento" | "comentario" => Ok(Format::Commento),
             "kith" => Ok(Format::Kith),
+            "remark42" | "remark" => Ok(Format::Remark42),
+            "artalk" | "artrans" => Ok(Format::Artalk),
+            "cusdis" => Ok(Format::Cusdis),
             other => Err(ImportError::new(format!(
-                "unknown import format '{other}': expected one of wordpress, disqus, isso, commento, kith"
+                "unknown import format '{other}': expected one of {}",
+                Format::list()
             ))),
         }
     }
@@ -258,6 +292,16 @@ fn sniff_json(bytes: &[u8], head: &str) -> Option<Format> {
             if map.get("format").and_then(|v| v.as_str()) == Some("kith") {
                 Some(Format::Kith)
             } else if map.contains_key("version")
+                && (map.contains_key("users") || map.contains_key("posts"))
+            {
+                // a Remark42 backup without comments is its header alone
+                Some(Format::Remark42)
+            } else if !map.contains_key("version")
+                && map.contains_key("comments")
+                && map.contains_key("pages")
+            {
+                Some(Format::Cusdis)
+            } else if map.contains_key("version")
                 && (map.len() == 1
                     || map.contains_key("comments")
                     || map.contains_key("commenters")
@@ -269,6 +313,14 @@ fn sniff_json(bytes: &[u8], head: &str) -> Option<Format> {
             }
         }
         Ok(serde_json::Value::Array(items)) => {
+            let artalk_like = !items.is_empty()
+                && items.iter().all(|t| {
+                    t.as_object()
+                        .is_some_and(|o| o.contains_key("page_key") && !o.contains_key("comments"))
+                });
+            if artalk_like {
+                return Some(Format::Artalk);
+            }
             let isso_like = items.iter().all(|t| {
                 t.as_object()
                     .is_some_and(|o| o.contains_key("id") && o.contains_key("comments"))
@@ -278,6 +330,9 @@ fn sniff_json(bytes: &[u8], head: &str) -> Option<Format> {
         Ok(_) => None,
         // Not valid JSON: guess from the head so that parse() can name the problem.
         Err(_) => {
+            if remark42_header(bytes) {
+                return Some(Format::Remark42);
+            }
             let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
             if compact.contains("\"format\":\"kith\"") {
                 Some(Format::Kith)
@@ -290,6 +345,18 @@ fn sniff_json(bytes: &[u8], head: &str) -> Option<Format> {
     }
 }
 
+/// Whether the first JSON value of `bytes` is a Remark42 backup header (`version` with `users`
+/// or `posts`) followed by more values.
+fn remark42_header(bytes: &[u8]) -> bool {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>();
+    match stream.next() {
+        Some(Ok(serde_json::Value::Object(map))) => {
+            map.contains_key("version") && (map.contains_key("users") || map.contains_key("posts"))
+        }
+        _ => false,
+    }
+}
+
 /// Parses a whole export file (gzip and zip archives are unpacked transparently).
 pub fn parse(bytes: &[u8], format: Format) -> Result<ImportData, ImportError> {
     let unpacked = archive::unpack(bytes)?;
@@ -298,6 +365,9 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<ImportData, ImportError> {
         Format::Disqus => disqus::parse(&unpacked)?,
         Format::Isso => isso::parse(&unpacked)?,
         Format::Commento => commento::parse(&unpacked)?,
+        Format::Remark42 => remark42::parse(&unpacked)?,
+        Format::Artalk => artalk::parse(&unpacked)?,
+        Format::Cusdis => cusdis::parse(&unpacked)?,
         Format::Kith => return kith::parse(&unpacked),
     };
     for thread in &mut data.threads {
@@ -624,6 +694,9 @@ pub fn split_key(key: &str) -> Option<(Format, &str, &str)> {
         "isso" => Format::Isso,
         "commento" => Format::Commento,
         "kith" => Format::Kith,
+        "remark42" => Format::Remark42,
+        "artalk" => Format::Artalk,
+        "cusdis" => Format::Cusdis,
         _ => return None,
     };
     let (source, id) = rest.split_once('#')?;
@@ -633,9 +706,8 @@ pub fn split_key(key: &str) -> Option<(Format, &str, &str)> {
 /// Keys written by kith before 0.2 (`wordpress:42`, `kith:17`): no blog in them. Still
 /// recognized, so re-importing a file into a database filled by an older kith adds nothing.
 pub fn is_legacy_key(key: &str) -> bool {
-    key.split_once(':').is_some_and(|(format, id)| {
-        !id.is_empty() && ["wordpress", "disqus", "isso", "commento", "kith"].contains(&format)
-    })
+    key.split_once(':')
+        .is_some_and(|(format, id)| !id.is_empty() && FORMATS.iter().any(|f| f.name() == format))
 }
 
 /// Shared helpers for the parsers.
@@ -960,14 +1032,12 @@ mod tests {
 
     #[test]
     fn format_names_parse() {
-        for f in [
-            Format::WordPress,
-            Format::Disqus,
-            Format::Isso,
-            Format::Commento,
-            Format::Kith,
-        ] {
+        for f in FORMATS {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
+            assert_eq!(
+                split_key(&make_key(f, Some("blog.example"), "7")),
+                Some((f, "blog.example", "7"))
+            );
         }
         let err = "blogger".parse::<Format>().unwrap_err();
         assert!(err.message.contains("blogger"));

@@ -1,5 +1,6 @@
 //! Exporting a site: its threads and comments back into [`ImportData`], written as kith JSON
-//! (lossless: importing it into an empty site gives the same content) or WordPress WXR.
+//! (lossless: importing it into an empty site gives the same content), WordPress WXR or Disqus
+//! XML.
 //!
 //! Source ids in the file are import keys (`wordpress@blog.example#42`): a comment imported
 //! earlier keeps the key it was imported under, a comment written here is
@@ -25,6 +26,7 @@ pub enum ExportFormat {
     #[default]
     Kith,
     WordPress,
+    Disqus,
 }
 
 impl std::str::FromStr for ExportFormat {
@@ -34,8 +36,9 @@ impl std::str::FromStr for ExportFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "kith" => Ok(Self::Kith),
             "wordpress" | "wxr" => Ok(Self::WordPress),
+            "disqus" => Ok(Self::Disqus),
             other => Err(format!(
-                "unknown export format `{other}`: expected kith or wordpress"
+                "unknown export format `{other}`: expected kith, wordpress or disqus"
             )),
         }
     }
@@ -56,6 +59,7 @@ pub fn export_site(
         ExportFormat::WordPress => {
             crate::export::wordpress::write(&data, &site.name, &site_link(&data), out)
         }
+        ExportFormat::Disqus => crate::export::disqus::write(&data, &site.slug, out),
     };
     written.map_err(|e| AppError::internal(anyhow::anyhow!("cannot write the export: {e}")))
 }

@@ -223,7 +223,10 @@ pub fn detect(bytes: &[u8]) -> Result<Format, AppError> {
     import::detect(bytes).ok_or_else(|| {
         AppError::new(
             ErrorKind::InvalidImport,
-            "cannot tell the format of this file; name it (wordpress, disqus, isso, commento, kith)",
+            format!(
+                "cannot tell the format of this file; name it ({})",
+                Format::list()
+            ),
         )
     })
 }
@@ -750,7 +753,12 @@ fn add_comments(
 fn text_field(format: Format, value: &str) -> std::borrow::Cow<'_, str> {
     match format {
         Format::WordPress | Format::Disqus => import::decode_entities(value),
-        Format::Isso | Format::Commento | Format::Kith => std::borrow::Cow::Borrowed(value),
+        Format::Isso
+        | Format::Commento
+        | Format::Kith
+        | Format::Remark42
+        | Format::Artalk
+        | Format::Cusdis => std::borrow::Cow::Borrowed(value),
     }
 }
 
@@ -765,8 +773,10 @@ fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Pl
         (ImportBody::Markdown(md), None) => {
             let md = clean(md);
             let html = match format {
-                // as Isso and Commento showed it: bare addresses are links
-                Format::Isso | Format::Commento => r.markdown_autolinked(&md),
+                // as Isso, Commento, Artalk and Cusdis showed it: bare addresses are links
+                Format::Isso | Format::Commento | Format::Artalk | Format::Cusdis => {
+                    r.markdown_autolinked(&md)
+                }
                 _ => r.markdown(&md),
             };
             (md, BodyFormat::Markdown, html.into_inner())

@@ -3,10 +3,13 @@
 pub mod admin;
 pub mod comments;
 pub mod export;
+pub mod feeds;
 pub mod import;
 pub mod live;
 pub mod mail_links;
 pub mod notifications;
+pub mod rate_limits;
+pub mod reads;
 pub mod sites;
 pub mod spam;
 pub mod threads;

@@ -164,6 +164,10 @@ pub struct LimitsConfig {
     pub mail: Quota,
     /// How many times the per-address quota a whole /24 or /64 may use (default 4, at least 1).
     pub prefix_multiplier: u32,
+    /// On PostgreSQL, also count every request that passed this process's limiter in the
+    /// database, so that all kith processes on one database share one quota (default on).
+    /// Ignored on SQLite, which has one process.
+    pub shared: bool,
 }
 
 impl Default for LimitsConfig {
@@ -178,6 +182,7 @@ impl Default for LimitsConfig {
             counts: Quota::new(120, 60),
             mail: Quota::new(2, 3),
             prefix_multiplier: 4,
+            shared: true,
         }
     }
 }
@@ -211,6 +216,90 @@ impl LimitsConfig {
             quota.scaled(self.prefix_multiplier).to_governor(action)?;
         }
         Ok(())
+    }
+}
+
+/// One bucket of the quota shared through the database: a GCRA (generic cell rate algorithm)
+/// bucket, the same algorithm governor runs in memory, kept as one row per key.
+///
+/// A bucket holds a theoretical arrival time `tat`. A request at `now` is let through when
+/// `max(tat, now) + emission - now <= burst_span`, and then moves `tat` to
+/// `max(tat, now) + emission`; otherwise it waits `tat + emission - burst_span - now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedBucket {
+    /// The row's key: `post:192.0.2.7` for an address, `post:192.0.2.0/24` for its network.
+    pub key: String,
+    /// Microseconds per cell at the sustained rate.
+    pub emission_us: i64,
+    /// `emission_us` times the burst: how far ahead of now `tat` may run.
+    pub burst_us: i64,
+}
+
+impl SharedBucket {
+    fn new(key: String, quota: Quota) -> Self {
+        let per_minute = i64::from(quota.per_minute.max(1));
+        let emission_us = (60_000_000 / per_minute).max(1);
+        Self {
+            key,
+            emission_us,
+            burst_us: emission_us.saturating_mul(i64::from(quota.burst.max(1))),
+        }
+    }
+}
+
+/// What the shared buckets said about one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedVerdict {
+    Allowed,
+    /// Over quota: wait this many microseconds.
+    Refused {
+        wait_us: i64,
+    },
+}
+
+impl SharedVerdict {
+    /// The verdict of one bucket, from the row it returned: `tat_us` after the request, and
+    /// whether the request was let through.
+    pub fn of_bucket(now_us: i64, tat_us: i64, bucket: &SharedBucket, allowed: bool) -> Self {
+        if allowed {
+            SharedVerdict::Allowed
+        } else {
+            let wait_us = tat_us
+                .saturating_add(bucket.emission_us)
+                .saturating_sub(bucket.burst_us)
+                .saturating_sub(now_us);
+            SharedVerdict::Refused {
+                wait_us: wait_us.max(0),
+            }
+        }
+    }
+
+    /// The refusal as a [`RetryAfter`], or `None` when allowed.
+    pub fn retry_after(self) -> Option<RetryAfter> {
+        match self {
+            SharedVerdict::Allowed => None,
+            SharedVerdict::Refused { wait_us } => Some(RetryAfter::from_wait(
+                Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)),
+            )),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The two shared buckets a request of `action` from `ip` spends from: its address's and
+    /// its network's (/24 or /64, with the quota times `prefix_multiplier`). Same keys and
+    /// numbers in every process with the same configuration.
+    pub fn shared_buckets(&self, action: Action, ip: IpAddr) -> (SharedBucket, SharedBucket) {
+        let ip = ip.to_canonical();
+        let quota = self.quota(action);
+        let prefix_len = if ip.is_ipv4() { 24 } else { 64 };
+        (
+            SharedBucket::new(format!("{action}:{ip}"), quota),
+            SharedBucket::new(
+                format!("{action}:{}/{prefix_len}", ip_prefix(ip)),
+                quota.scaled(self.prefix_multiplier.max(1)),
+            ),
+        )
     }
 }
 
@@ -539,6 +628,48 @@ mod tests {
                 .is_err()
         );
         assert!(serde_json::from_str::<LimitsConfig>(r#"{"post": {"per_minute": 2}}"#).is_err());
+    }
+
+    #[test]
+    fn shared_buckets_are_keyed_on_the_address_and_its_network() {
+        let config = LimitsConfig::default();
+        let (exact, prefix) = config.shared_buckets(Action::Post, ip("::ffff:192.0.2.7"));
+        assert_eq!(exact.key, "post:192.0.2.7");
+        assert_eq!(prefix.key, "post:192.0.2.0/24");
+        // 5 a minute: one cell every 12 s, a burst of 3; the /24 gets 4 times both.
+        assert_eq!(
+            (exact.emission_us, exact.burst_us),
+            (12_000_000, 36_000_000)
+        );
+        assert_eq!(
+            (prefix.emission_us, prefix.burst_us),
+            (3_000_000, 36_000_000)
+        );
+        let (exact, prefix) = config.shared_buckets(Action::Like, ip("2001:db8:1:2::9"));
+        assert_eq!(exact.key, "like:2001:db8:1:2::9");
+        assert_eq!(prefix.key, "like:2001:db8:1:2::/64");
+    }
+
+    #[test]
+    fn a_refused_shared_bucket_says_how_long_to_wait() {
+        let (exact, _) = LimitsConfig::default().shared_buckets(Action::Post, ip("192.0.2.1"));
+        // Three posts at t = 0 left tat at 36 s; the fourth may come when tat + 12 s - 36 s
+        // has passed, i.e. at 12 s.
+        let refused = SharedVerdict::of_bucket(2_000_000, 36_000_000, &exact, false);
+        assert_eq!(
+            refused,
+            SharedVerdict::Refused {
+                wait_us: 10_000_000
+            }
+        );
+        assert_eq!(
+            refused.retry_after(),
+            Some(RetryAfter(Duration::from_secs(10)))
+        );
+        assert_eq!(
+            SharedVerdict::of_bucket(2_000_000, 36_000_000, &exact, true).retry_after(),
+            None
+        );
     }
 
     /// Memory: every distinct address costs one entry in the exact map and (for new prefixes)

@@ -3,6 +3,7 @@
 
 mod admin_support;
 mod helpers;
+mod pg_cluster;
 mod process;
 mod smtp;
 
@@ -18,8 +19,10 @@ mod cors;
 mod csrf;
 mod edit;
 mod faults;
+mod feeds;
 mod fuzz_corpus;
 mod import;
+mod importers;
 mod links;
 mod live;
 mod logs;
@@ -36,7 +39,9 @@ mod pagination;
 mod rate_limits;
 mod reading;
 mod readme;
+mod replicas;
 mod sanitizer;
+mod shared_quota;
 mod shutdown;
 mod site_cli;
 mod spam;

@@ -91,6 +91,12 @@ const FILL: &[(&str, &str)] = &[
            (1, 'word:buy', 3, 0), (1, 'word:thanks', 0, 4);
          INSERT INTO used_pow (digest, expires_at) VALUES ('pow-1', '2099-01-01 00:00:00');",
     ),
+    (
+        "rate_limit_buckets",
+        "INSERT INTO rate_limit_buckets (bucket, tat_us, emission_us, burst_us, allowed) VALUES
+           ('post:192.0.2.1', 4102444800000000, 12000000, 36000000, TRUE),
+           ('post:192.0.2.0/24', 4102444800000000, 3000000, 36000000, FALSE);",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

@@ -109,8 +109,11 @@ test('author links from a hostile import never run script in the page that inclu
   await page.goto(hostOrigin + '/');
   const authors = await page.locator('.kith-comment header').allTextContents();
   assert.equal(authors.filter(a => a.includes('Mallory')).length, HOSTILE.length + 1, authors.join('|'));
-  const protocols = await page.locator('a[href]').evaluateAll(links => links.map(a => a.protocol));
+  const protocols = await page.locator('.kith-comments a[href]').evaluateAll(links => links.map(a => a.protocol));
   assert.deepEqual(protocols, ['https:'], 'only the one real website is a link');
+  // the only other link is kith's own: the thread's Atom feed
+  const others = await page.locator('a[href]:not(.kith-comments a)').evaluateAll(links => links.map(a => a.href));
+  assert.deepEqual(others, [`${kith.api}/thread.atom?key=%2Fhostile%2F`]);
   await page.close();
   const hrefs = await clickEveryLink(context, hostOrigin + '/', '.kith-comment header a, .kith-comment header strong');
   assert.ok(hrefs.length >= HOSTILE.length, 'every author was clicked');

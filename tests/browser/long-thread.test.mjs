@@ -150,7 +150,7 @@ function zeroBits(text) {
   return bits;
 }
 
-test('nothing the first paint does not need runs before it: the form comes a frame after the comments, the proof-of-work worker only when posting', async () => {
+test('nothing the first paint does not need runs before it: the form comes a frame after the comments, no date formatter, the proof-of-work worker only when posting', async () => {
   // A site of its own that asks for proof of work (made with the CLI, as an owner would).
   const slug = `paint${process.pid}`;
   execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
@@ -200,6 +200,15 @@ test('nothing the first paint does not need runs before it: the form comes a fra
       seen.workers++;
       return new NativeWorker(...args);
     };
+    // The browser's date and relative-time formatters load ICU data when first made.
+    seen.formatters = [];
+    for (const name of ['DateTimeFormat', 'RelativeTimeFormat']) {
+      const Native = Intl[name];
+      Intl[name] = function (...args) {
+        seen.formatters.push(name);
+        return new Native(...args);
+      };
+    }
   });
   await page.goto(`${env.host.origin}${key}?site=${slug}`);
   await expectCount(kithEl(page, 'li.kith-comment'), 3);
@@ -208,6 +217,10 @@ test('nothing the first paint does not need runs before it: the form comes a fra
   assert.equal(order.formWithoutComment, false, 'the comments are in the page before the form');
   assert.ok(order.formFrame > order.commentFrame, `the form is built in a later frame than the comments (${JSON.stringify(order)})`);
   assert.equal(order.workers, 0, 'no worker before posting');
+  assert.deepEqual(order.formatters, [], 'no Intl date or relative-time formatter made for the first paint');
+  // The exact time is formatted when a reader points at a time.
+  await kithEl(page, 'li.kith-comment time').first().hover();
+  await until(() => page.evaluate(() => window.firstPaint.formatters.includes('DateTimeFormat')), 'the date formatter made on hover');
 
   // Posting asks for proof of work: now, and only now, the worker is made.
   await postViaForm(page, { body: 'Posted with proof of work', author: 'Pow Reader' });

@@ -36,6 +36,8 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   const page = await newPage(env.browser);
   const origins = new Set();
   page.on('request', r => origins.add(new URL(r.url()).origin));
+  const threadReads = [];
+  page.on('request', r => r.url().includes('/thread?') && threadReads.push(r.url()));
   await page.goto(env.host.origin + key);
   await kithEl(page, 'h2').waitFor();
   await postViaForm(page, { body: 'Thank you for *this* essay.', author: 'Ann Reader', website: 'https://ann.example/' });
@@ -65,6 +67,10 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   await expectText(kithEl(page, 'h2'), '1 comment');
   await expectText(kithEl(page, `#${id} .kith-body`), 'Thank you for this essay.');
   assert.equal(await kithEl(page, `#${id} button:text-is("Edit")`).count(), 1, 'author can still edit after reload');
+  // The reload carried the post's read marker, so it reads the primary database, never a replica
+  // that may lag (docs/deploy.md); the first visit had none.
+  assert.doesNotMatch(threadReads[0], /fresh=/);
+  assert.match(threadReads.at(-1), /&fresh=\d+\.[0-9a-f]{32}$/);
   assert.deepEqual([...origins].sort(), [env.host.origin, env.kith.base].sort(), 'no third-party request (avatars drawn locally)');
   assert.deepEqual(page.errors, []);
   await page.close();

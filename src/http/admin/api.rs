@@ -39,7 +39,7 @@ pub(super) async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { name, password } = body.into_inner();
-    crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client)?;
+    crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client).await?;
     let login_state = state.get_ref().clone();
     let logged_in =
         web::block(move || auth::login(&login_state, &name, &password, client.ip)).await??;
@@ -539,7 +539,7 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /admin/api/sites/{slug}/export?format=kith|wordpress`: the site as a file download.
+/// `GET /admin/api/sites/{slug}/export?format=kith|wordpress|disqus`: the site as a file download.
 pub(super) async fn export_site(
     state: web::Data<AppState>,
     _admin: ApiAdmin,

@@ -117,6 +117,7 @@ pub(super) async fn login(
     let login_state = state.get_ref().clone();
     let result =
         match crate::http::client::rate_limit(&state, crate::spam::limiter::Action::Login, &client)
+            .await
         {
             Ok(()) => web::block(move || auth::login(&login_state, &who, &password, client.ip))
                 .await
@@ -872,7 +873,7 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /admin/sites/{slug}/export?format=kith|wordpress`: the download.
+/// `GET /admin/sites/{slug}/export?format=kith|wordpress|disqus`: the download.
 pub(super) async fn export_download(
     state: web::Data<AppState>,
     PageAdmin(_session): PageAdmin,

@@ -165,6 +165,10 @@ pub async fn export(
             "application/xml; charset=utf-8",
             format!("kith-{file_slug}-{date}-wordpress.xml"),
         ),
+        ExportFormat::Disqus => (
+            "application/xml; charset=utf-8",
+            format!("kith-{file_slug}-{date}-disqus.xml"),
+        ),
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)

@@ -298,12 +298,15 @@ pub enum ImportOutcome {
 }
 
 /// Import formats offered by the upload form: value and label.
-pub const IMPORT_FORMATS: [(&str, &str); 6] = [
+pub const IMPORT_FORMATS: [(&str, &str); 9] = [
     ("", "Detect from the file"),
     ("wordpress", "WordPress (WXR)"),
     ("disqus", "Disqus"),
     ("isso", "Isso (database file or JSON)"),
     ("commento", "Commento / Comentario"),
+    ("remark42", "Remark42 backup"),
+    ("artalk", "Artalk (Artrans JSON)"),
+    ("cusdis", "Cusdis (JSON dump of its tables)"),
     ("kith", "kith JSON"),
 ];
 

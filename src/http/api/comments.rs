@@ -11,7 +11,7 @@ use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
 use crate::render::SafeHtml;
-use crate::service::{self, comments, sites};
+use crate::service::{self, comments, reads, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -69,6 +69,10 @@ pub struct CreatedResponse {
     comment: CommentResponse,
     edit_token: String,
     editable_until: DateTime<Utc>,
+    /// Send this back as `fresh=` on thread reads for a few seconds (see docs/performance.md):
+    /// they then come from the primary database, so the new comment is there even when a read
+    /// replica lags.
+    read_marker: String,
 }
 
 /// `POST /api/v1/sites/{site}/comments`
@@ -83,7 +87,7 @@ pub async fn create_comment(
     body: web::Json<CreateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    rate_limit(&state, Action::Post, &client)?;
+    rate_limit(&state, Action::Post, &client).await?;
     let request = body.into_inner();
     let posted = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
@@ -94,6 +98,7 @@ pub async fn create_comment(
             comment: CommentResponse::from_comment(posted.comment, &state.keys),
             edit_token: posted.edit_token,
             editable_until: posted.editable_until,
+            read_marker: reads::issue_marker(state, service::now()),
         })
     })
     .await?;
@@ -109,6 +114,8 @@ pub struct UpdateCommentRequest {
 pub struct UpdatedResponse {
     comment: CommentResponse,
     editable_until: DateTime<Utc>,
+    /// As in [`CreatedResponse`]: `fresh=` on thread reads shows the edit at once.
+    read_marker: String,
 }
 
 /// The comment's edit token, as returned when it was posted.
@@ -141,7 +148,7 @@ pub async fn update_comment(
     body: web::Json<UpdateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Edit, &client)?;
+    rate_limit(&state, Action::Edit, &client).await?;
     let token = edit_token(&req)?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let updated = service::blocking(&state, move |state, conn| {
@@ -150,16 +157,24 @@ pub async fn update_comment(
         Ok(UpdatedResponse {
             comment: CommentResponse::from_comment(comment, &state.keys),
             editable_until: until,
+            read_marker: reads::issue_marker(state, service::now()),
         })
     })
     .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeletedResponse {
+    deleted: bool,
+    /// As in [`CreatedResponse`]: `fresh=` on thread reads shows the deletion at once.
+    read_marker: String,
+}
+
 /// `DELETE /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
 #[utoipa::path(delete, path = "/api/v1/sites/{site}/comments/{id}", tag = "comments",
     params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"), EditTokenHeader),
-    responses((status = 200, description = "Deleted", body = crate::http::api::openapi::Deleted)))]
+    responses((status = 200, description = "Deleted", body = DeletedResponse)))]
 pub async fn delete_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -167,14 +182,17 @@ pub async fn delete_comment(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Edit, &client)?;
+    rate_limit(&state, Action::Edit, &client).await?;
     let token = edit_token(&req)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         comments::delete(conn, &site, CommentId(id), &token)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": true })))
+    Ok(HttpResponse::Ok().json(DeletedResponse {
+        deleted: true,
+        read_marker: reads::issue_marker(&state, service::now()),
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -199,7 +217,7 @@ pub async fn preview_comment(
     body: web::Json<PreviewRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    rate_limit(&state, Action::Preview, &client)?;
+    rate_limit(&state, Action::Preview, &client).await?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let html = service::blocking(&state, move |state, conn| {
         sites::find(state, conn, &slug)?;

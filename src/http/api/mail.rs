@@ -26,7 +26,7 @@ pub async fn request_manage_link(
     body: web::Json<ManageLinkRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    rate_limit(&state, Action::Mail, &client)?;
+    rate_limit(&state, Action::Mail, &client).await?;
     let email = Email::parse(body.into_inner().email, state.config.limits.email)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;

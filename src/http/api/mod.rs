@@ -1,6 +1,7 @@
 //! The public JSON API under `/api/v1`.
 
 mod comments;
+pub mod feeds;
 mod live;
 mod mail;
 pub mod openapi;
@@ -17,6 +18,8 @@ crate::route_table! {
     get "/thread" => threads::get_thread, Read;
     get "/thread.html" => threads::get_thread_html, Read;
     get "/thread/events" => live::thread_events, Read;
+    get "/thread.atom" => feeds::get_thread_feed, Read;
+    get "/feed.atom" => feeds::get_site_feed, Read;
     post "/counts" => threads::get_counts, Anonymous;
     post "/preview" => comments::preview_comment, Anonymous;
     post "/comments" => comments::create_comment, Anonymous;

@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, live, mail, sites, threads, views, votes};
+use super::{comments, feeds, live, mail, sites, threads, views, votes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,8 @@ use super::{comments, live, mail, sites, threads, views, votes};
         sites::get_settings,
         threads::get_thread,
         threads::get_thread_html,
+        feeds::get_thread_feed,
+        feeds::get_site_feed,
         threads::get_counts,
         live::thread_events,
         comments::preview_comment,

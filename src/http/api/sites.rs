@@ -1,6 +1,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
+use crate::service::reads::{self, ReadFrom};
 use crate::service::{self, sites};
 use crate::state::AppState;
 
@@ -14,7 +15,7 @@ pub async fn get_settings(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let settings = service::blocking(&state, move |state, conn| {
+    let settings = reads::read(&state, ReadFrom::Replica, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         let now = service::now();
         let mut settings = sites::public_settings(&site, &state.config.limits);

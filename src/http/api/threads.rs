@@ -9,6 +9,7 @@ use crate::domain::thread::{Cursor, Sort, ThreadKey};
 use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
+use crate::service::reads::{self, ReadFrom};
 use crate::service::{self, sites, threads};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
@@ -28,6 +29,9 @@ pub struct ThreadQuery {
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// The `read_marker` of this reader's latest comment write, while it lasts: the read then
+    /// comes from the primary database, never from a replica that may lag behind.
+    fresh: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -102,9 +106,10 @@ pub async fn get_thread(
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let (key, sort, cursor, limit) =
-        parse_query(query.into_inner(), state.config.limits.thread_key)?;
-    let response = service::blocking(&state, move |state, conn| {
+    let query = query.into_inner();
+    let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
+    let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    let response = reads::read(&state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         let page = match threads::list(conn, &site, &key, sort, cursor, limit) {
             Ok(page) => page,
@@ -163,6 +168,8 @@ pub struct HtmlComment {
 #[template(path = "thread.html", config = "src/templates/askama.toml")]
 struct ThreadFragment {
     heading: String,
+    /// The thread's Atom feed.
+    feed_url: String,
     events: Vec<Event>,
     /// Pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
@@ -206,13 +213,20 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
         content_type = "text/html", body = String)))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let (key, sort, cursor, limit) =
-        parse_query(query.into_inner(), state.config.limits.thread_key)?;
-    let page = service::blocking(&state, move |state, conn| {
+    let query = query.into_inner();
+    let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
+    let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
+    let feed_url = super::feeds::thread_feed_url(
+        &super::feeds::public_base(&state, &req),
+        &slug,
+        key.as_str(),
+    );
+    let page = reads::read(&state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         match threads::list(conn, &site, &key, sort, cursor, limit) {
             Ok(page) => Ok(Some((page.total, page.comments))),
@@ -231,6 +245,7 @@ pub async fn get_thread_html(
     };
     let html = ThreadFragment {
         heading,
+        feed_url,
         events,
         linkbacks,
     }
@@ -269,9 +284,9 @@ pub async fn get_counts(
     body: web::Json<CountsRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    rate_limit(&state, Action::Counts, &client)?;
+    rate_limit(&state, Action::Counts, &client).await?;
     let keys = body.into_inner().keys;
-    let counts = service::blocking(&state, move |state, conn| {
+    let counts = reads::read(&state, ReadFrom::Replica, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         threads::counts(conn, &site, &keys, state.config.limits.thread_key)
     })

@@ -19,7 +19,7 @@ pub async fn like_comment(
     Client(client): Client,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Like, &client)?;
+    rate_limit(&state, Action::Like, &client).await?;
     let likes = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         votes::like(state, conn, &site, CommentId(id), &client)
@@ -44,7 +44,7 @@ pub async fn report_comment(
     body: web::Json<ReportRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Report, &client)?;
+    rate_limit(&state, Action::Report, &client).await?;
     let reason = Reason::parse(body.into_inner().reason)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
