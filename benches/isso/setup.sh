@@ -11,7 +11,8 @@
 #                                         # gunicorn's master, its workers are its children
 #
 # Environment: ISSO_VENV (default /var/tmp/kith-isso-venv), ISSO_VERSION (default 0.14.0),
-# GUNICORN_VERSION (default 27.0.1),
+# GUNICORN_VERSION (default 27.0.1), GUNICORN_TIMEOUT (seconds a worker may take for one request,
+# default 600),
 # ISSO_ORIGIN (the host page's origin, which Isso answers with CORS headers; default
 # http://localhost:8000).
 # The config is benches/isso/isso.cfg with the database path, port and origin filled in.
@@ -44,7 +45,9 @@ if [ "$mode" = gunicorn ]; then
   # --preload: the app (and its database setup) is made once in the master, as Isso's docs
   # show; Isso reads its config from ISSO_SETTINGS. The config file must outlive this shell.
   trap - EXIT
+  # --timeout: gunicorn kills a worker busy for longer (30 s by default), which a 2,000-comment
+  # thread on a loaded machine exceeds; killed workers would leave the benchmark nothing to measure.
   ISSO_SETTINGS="$cfg" exec "$venv/bin/gunicorn" --bind "127.0.0.1:$port" --workers "${4:-2}" \
-    --preload --log-level warning isso.run
+    --timeout "${GUNICORN_TIMEOUT:-600}" --preload --log-level warning isso.run
 fi
 exec "$venv/bin/isso" -c "$cfg" run
