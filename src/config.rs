@@ -23,6 +23,7 @@ pub struct Config {
     pub rate_limits: LimitsConfig,
     pub privacy: PrivacyConfig,
     pub mail: MailConfig,
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub live: LiveConfig,
@@ -239,6 +240,45 @@ impl Default for MailConfig {
             retry_base_ms: 60_000,
             max_attempts: 8,
             timeout_secs: 20,
+        }
+    }
+}
+
+/// Webhook deliveries (`docs/webhooks.md`): where they may go and how they are retried.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Deliver to private, loopback, link-local and other non-public addresses too (an
+    /// endpoint on the same machine or network). Off: such addresses are refused at delivery
+    /// time, after resolving the host, and on every redirect.
+    pub allow_private: bool,
+    /// Run the delivery worker in this process (several processes may all run it).
+    pub worker: bool,
+    /// Milliseconds between looks at the webhook outbox.
+    pub poll_interval_ms: u64,
+    /// Delay before the first retry, in milliseconds; it doubles with every further attempt.
+    pub retry_base_ms: u64,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+    /// Seconds one attempt may take, connecting and reading the whole answer included.
+    pub timeout_secs: u64,
+    /// Bytes of the receiver's answer read at most; a longer answer fails the attempt.
+    pub max_response_bytes: u64,
+    /// Redirects followed at most (each target is checked like the first address).
+    pub max_redirects: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            worker: true,
+            poll_interval_ms: 2000,
+            retry_base_ms: 60_000,
+            max_attempts: 8,
+            timeout_secs: 10,
+            max_response_bytes: 65_536,
+            max_redirects: 3,
         }
     }
 }
@@ -557,7 +597,22 @@ impl Config {
         if self.limits.body == 0 || self.limits.author == 0 {
             return Err(invalid("limits", "limits must be positive"));
         }
+        self.validate_webhooks()?;
         self.validate_mail()
+    }
+
+    fn validate_webhooks(&self) -> Result<(), ConfigError> {
+        let hooks = &self.webhooks;
+        if hooks.max_attempts == 0 {
+            return Err(invalid("webhooks.max_attempts", "must be at least 1"));
+        }
+        if hooks.timeout_secs == 0 {
+            return Err(invalid("webhooks.timeout_secs", "must be at least 1"));
+        }
+        if hooks.max_redirects > 10 {
+            return Err(invalid("webhooks.max_redirects", "must be at most 10"));
+        }
+        Ok(())
     }
 
     fn validate_mail(&self) -> Result<(), ConfigError> {

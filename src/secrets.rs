@@ -55,6 +55,9 @@ pub enum Purpose {
     /// A site's name in the import keys of its exports (`kith@{slug}.{tag}#{id}`,
     /// [`crate::service::import::own_source`]): stable per site, different per installation.
     ExportSource,
+    /// A webhook endpoint's signing secret, derived from the endpoint's random salt so it is
+    /// never stored and can be shown again to an admin ([`Keys::webhook_secret`]).
+    WebhookSecret,
     /// A reader's "read your writes" marker ([`crate::service::reads`]): for a few seconds
     /// after their own write, their reads go to the primary database instead of a replica.
     ReadMarker,
@@ -115,6 +118,11 @@ impl Purpose {
                 key: KeySource::Derived("export-source"),
                 prefix: b"kith/export-source/v1\n",
                 tag_bytes: 6,
+            },
+            Self::WebhookSecret => Layout {
+                key: KeySource::Derived("webhook-secret"),
+                prefix: b"kith/webhook-secret/v1\n",
+                tag_bytes: FULL_TAG,
             },
             Self::ReadMarker => Layout {
                 key: KeySource::Derived("read-marker"),
@@ -201,6 +209,31 @@ impl Keys {
             mac.verify_truncated_left(&tag).is_ok()
         }
     }
+}
+
+/// What a webhook endpoint's secret starts with, so a leaked one is recognisable.
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+
+impl Keys {
+    /// The signing secret of the webhook endpoint whose stored salt is `salt`: the same in
+    /// every process sharing the database, changed by giving the endpoint a new salt.
+    pub fn webhook_secret(&self, salt: &str) -> String {
+        format!(
+            "{WEBHOOK_SECRET_PREFIX}{}",
+            self.sign(Purpose::WebhookSecret, salt)
+        )
+    }
+}
+
+/// The `v1` signature of a webhook delivery: lowercase hex of
+/// `HMAC-SHA256(secret, timestamp + "." + body)`, keyed with the secret's bytes as shown to the
+/// admin (prefix included). `docs/webhooks.md` shows receivers how to check it.
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = mac_with(secret.as_bytes());
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 impl std::fmt::Debug for Keys {

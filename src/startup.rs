@@ -40,6 +40,7 @@ pub struct Application {
     metrics_server: Option<(u16, Server)>,
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
+    webhook_worker: Option<crate::notify::webhooks::WorkerHandle>,
 }
 
 /// Why the application could not start.
@@ -121,6 +122,11 @@ impl Application {
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
+        let webhook_worker = crate::notify::webhooks::spawn(
+            state.pool.clone(),
+            state.config.webhooks.clone(),
+            state.keys.clone(),
+        );
         Ok(Self {
             port,
             server,
@@ -128,6 +134,7 @@ impl Application {
             _serving_lock: serving_lock,
             state,
             mail_worker,
+            webhook_worker,
         })
     }
 
@@ -165,8 +172,11 @@ impl Application {
             }
             None => self.server.await,
         };
+        let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
         if let Some(worker) = self.mail_worker {
-            let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+            worker.stop_within(grace).await;
+        }
+        if let Some(worker) = self.webhook_worker {
             worker.stop_within(grace).await;
         }
         result

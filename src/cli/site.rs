@@ -2,7 +2,9 @@
 //! without a browser. The same checks as the admin area's site form ([`SiteForm`]).
 
 use kith::config::Config;
+use kith::domain::webhook::{EndpointUrl, PayloadFormat, WebhookEvent};
 use kith::service::admin::site_admin::{self, SiteForm};
+use kith::service::webhooks;
 use kith::startup;
 
 #[derive(clap::Subcommand)]
@@ -23,6 +25,27 @@ pub enum SiteCommand {
         #[command(flatten)]
         settings: Box<SiteSettingsArgs>,
     },
+    /// List a site's webhook endpoints: id, format, events, URL.
+    Webhooks { slug: String },
+    /// Add a webhook endpoint; prints its id and its signing secret (see docs/webhooks.md).
+    WebhookAdd {
+        slug: String,
+        /// Where deliveries are POSTed (http or https).
+        #[arg(long)]
+        url: String,
+        /// Events, comma separated: posted, held, approved, deleted, reported.
+        #[arg(long, default_value = "posted,held,approved,deleted,reported")]
+        events: String,
+        /// kith (signed JSON), slack or discord.
+        #[arg(long, default_value = "kith")]
+        format: String,
+    },
+    /// Print a webhook endpoint's signing secret.
+    WebhookSecret { slug: String, id: i64 },
+    /// Give a webhook endpoint a new secret (the old one stops verifying) and print it.
+    WebhookRotate { slug: String, id: i64 },
+    /// Remove a webhook endpoint and its deliveries.
+    WebhookRemove { slug: String, id: i64 },
 }
 
 /// Every setting of the admin area's site form; lists are comma separated.
@@ -150,6 +173,52 @@ pub fn run(config: Config, command: SiteCommand) -> Result<(), String> {
             let form = settings.apply(SiteForm::of(&site));
             let site = site_admin::update(&state, &mut conn, &slug, &form).map_err(message)?;
             println!("{}", site_json(&site));
+        }
+        SiteCommand::Webhooks { slug } => {
+            let site = site_admin::find(&mut conn, &slug).map_err(message)?;
+            let overview = webhooks::overview(&mut conn, site.id).map_err(message)?;
+            for e in overview.endpoints {
+                let events: Vec<&str> = e.events.iter().map(|e| e.label()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    e.id,
+                    e.format.as_str(),
+                    events.join(","),
+                    e.url
+                );
+            }
+        }
+        SiteCommand::WebhookAdd {
+            slug,
+            url,
+            events,
+            format,
+        } => {
+            let url = EndpointUrl::parse(&url).map_err(|e| message(e.into()))?;
+            let format = PayloadFormat::parse(&format).map_err(|e| message(e.into()))?;
+            let events = WebhookEvent::parse_list(&events).map_err(|e| message(e.into()))?;
+            let site = site_admin::find(&mut conn, &slug).map_err(message)?;
+            let (endpoint, secret) =
+                webhooks::create(&state, &mut conn, site.id, &url, format, &events)
+                    .map_err(message)?;
+            println!("{}\t{secret}", endpoint.id);
+        }
+        SiteCommand::WebhookSecret { slug, id } => {
+            let site = site_admin::find(&mut conn, &slug).map_err(message)?;
+            println!(
+                "{}",
+                webhooks::secret(&state, &mut conn, site.id, id).map_err(message)?
+            );
+        }
+        SiteCommand::WebhookRotate { slug, id } => {
+            let site = site_admin::find(&mut conn, &slug).map_err(message)?;
+            let secret =
+                webhooks::rotate_secret(&state, &mut conn, site.id, id).map_err(message)?;
+            println!("{secret}");
+        }
+        SiteCommand::WebhookRemove { slug, id } => {
+            let site = site_admin::find(&mut conn, &slug).map_err(message)?;
+            webhooks::delete(&mut conn, site.id, id).map_err(message)?;
         }
     }
     Ok(())

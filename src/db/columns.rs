@@ -16,6 +16,7 @@ use diesel::sql_types::{Nullable, Text};
 use crate::domain::ban::BanKind;
 use crate::domain::comment::{BodyFormat, CommentKind, CommentStatus};
 use crate::domain::link;
+use crate::domain::webhook::{DeliveryStatus, PayloadFormat};
 
 /// Gives a domain enum with `as_str()` a `Text` column spelling: `ToSql` writes `as_str()`,
 /// `FromSql` reads it back through `$parse` (an unknown word is an error).
@@ -57,6 +58,12 @@ text_enum_column!(CommentStatus, CommentStatusColumn, CommentStatus::parse);
 text_enum_column!(CommentKind, CommentKindColumn, CommentKind::parse);
 text_enum_column!(BodyFormat, BodyFormatColumn, BodyFormat::parse);
 text_enum_column!(BanKind, BanKindColumn, |word| BanKind::parse(word).ok());
+text_enum_column!(PayloadFormat, PayloadFormatColumn, |word| {
+    PayloadFormat::parse(word).ok()
+});
+text_enum_column!(DeliveryStatus, DeliveryStatusColumn, |word| {
+    DeliveryStatus::parse(word).ok()
+});
 
 /// A URL column that is empty unless the stored value passes the link check.
 #[derive(FromSqlRow)]

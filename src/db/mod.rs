@@ -17,5 +17,6 @@ pub mod sites;
 pub mod spam;
 pub mod threads;
 pub mod votes;
+pub mod webhooks;
 
 pub use pool::{Backend, DbConn, DbPool, connect, run_migrations, write_tx};

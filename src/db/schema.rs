@@ -224,3 +224,36 @@ diesel::allow_tables_to_appear_in_same_query!(mail_addresses, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, threads);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, comments);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        url -> Text,
+        format -> Text,
+        events -> Text,
+        secret_salt -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        event -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_status -> Nullable<Integer>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_endpoints -> sites (site_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_deliveries, sites);

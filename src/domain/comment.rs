@@ -133,6 +133,16 @@ pub struct Comment {
     pub import_key: Option<String>,
 }
 
+impl Comment {
+    /// The comment as it stands once deleted (for announcing a deletion that removes the row).
+    pub fn deleted(&self) -> Comment {
+        Comment {
+            status: CommentStatus::Deleted,
+            ..self.clone()
+        }
+    }
+}
+
 /// Where a new reply goes, given its requested parent's chain of ancestors.
 ///
 /// `ancestors` lists the parent first, then its parent, and so on up to the top level, each as

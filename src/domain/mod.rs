@@ -10,3 +10,4 @@ pub mod moderation;
 pub mod site;
 pub mod thread;
 pub mod tree;
+pub mod webhook;

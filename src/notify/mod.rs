@@ -7,6 +7,7 @@
 //!   `mail.templates_dir` folder's (read once at start)
 //! - `links`: signed links in mails
 //! - `mailer`, `worker`: sending, with retries
+//! - `webhooks`: webhook deliveries from their own outbox, with the same lease and retries
 
 pub mod compose;
 pub mod layout;
@@ -16,6 +17,7 @@ pub mod overrides;
 pub mod templates;
 pub mod texts;
 pub mod view;
+pub mod webhooks;
 pub mod worker;
 
 pub use mailer::{Mailer, Outgoing};

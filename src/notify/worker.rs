@@ -251,8 +251,8 @@ async fn step_until(
     Ok(attempted)
 }
 
-/// When to try again after `attempts` failures, or `None` to give up.
-fn next_attempt(
+/// When to try again after `attempts` failures, or `None` to give up (mail and webhooks).
+pub(crate) fn next_attempt(
     now: NaiveDateTime,
     attempts: i32,
     max_attempts: u32,

@@ -8,6 +8,7 @@ use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::site::Site;
+use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::secrets;
 use crate::state::AppState;
@@ -127,6 +128,13 @@ pub fn post(
             &comment,
             new.notify_thread,
         )?;
+        // Like mail, spam caught by the defences announces nothing (no chat message per bot).
+        if comment.status != CommentStatus::Spam {
+            super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
+        }
+        if comment.status == CommentStatus::Pending {
+            super::webhooks::emit(state, conn, WebhookEvent::Held, &comment)?;
+        }
         Ok(comment)
     })?;
     if comment.status == CommentStatus::Approved {
@@ -176,8 +184,12 @@ pub fn edit(
         }
         let reason = after.reason.map(|r| format!("after an edit: {r}"));
         db::queue::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
-        db::comments::find(conn, comment.id)?
-            .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
+        let comment = db::comments::find(conn, comment.id)?
+            .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
+        if comment.status == CommentStatus::Pending {
+            super::webhooks::emit(state, conn, WebhookEvent::Held, &comment)?;
+        }
+        Ok(comment)
     })?;
     let until = editable_until(site, &comment);
     Ok((comment, until))
@@ -185,10 +197,17 @@ pub fn edit(
 
 /// Deletes the author's own comment inside the edit window. A comment with replies becomes a
 /// contentless placeholder so the replies keep their place.
-pub fn delete(conn: &mut DbConn, site: &Site, id: CommentId, token: &str) -> Result<(), AppError> {
+pub fn delete(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    token: &str,
+) -> Result<(), AppError> {
     let now = now();
     write_tx(conn, |conn| {
-        authorize(conn, site, id, token, now)?;
+        let comment = authorize(conn, site, id, token, now)?;
+        super::webhooks::emit(state, conn, WebhookEvent::Deleted, &comment.deleted())?;
         if db::comments::has_replies(conn, id)? {
             db::comments::update_to_placeholder(conn, id)
         } else {

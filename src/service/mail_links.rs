@@ -9,6 +9,7 @@ use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::mail::MailAddress;
 use crate::domain::site::Site;
 use crate::domain::thread::Thread;
+use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::links::{Link, LinkError, ModAction};
 use crate::service::admin::moderate::{self, Action};
@@ -283,6 +284,14 @@ pub fn delete_managed(
         }
         // Newest first, so a reply goes before its parent is checked for replies.
         for id in targets.iter().rev() {
+            if let Some((comment, _)) = mine.iter().find(|(c, _)| c.id == *id) {
+                crate::service::webhooks::emit(
+                    state,
+                    conn,
+                    WebhookEvent::Deleted,
+                    &comment.deleted(),
+                )?;
+            }
             if db::comments::has_replies(conn, *id)? {
                 db::comments::update_to_placeholder(conn, *id)?;
             } else {

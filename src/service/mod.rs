@@ -14,6 +14,7 @@ pub mod sites;
 pub mod spam;
 pub mod threads;
 pub mod votes;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 

@@ -6,6 +6,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::{ClientInfo, CommentId, CommentStatus};
 use crate::domain::fields::Reason;
 use crate::domain::site::Site;
+use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::secrets::Purpose;
 use crate::state::AppState;
@@ -65,10 +66,15 @@ pub fn report(
             now().naive_utc(),
         )?;
         if fresh {
+            crate::service::webhooks::emit_for(state, conn, WebhookEvent::Reported, id)?;
             let reporters = db::queue::count_unreviewed_reports(conn, id)?;
             if reporters >= i64::from(site.settings.report_threshold.max(1)) {
                 let reason = format!("reported by {reporters} readers");
+                let was = db::comments::find(conn, id)?.map(|c| c.status);
                 db::queue::update_status(conn, &[id], CommentStatus::Pending, Some(&reason))?;
+                if was != Some(CommentStatus::Pending) {
+                    crate::service::webhooks::emit_for(state, conn, WebhookEvent::Held, id)?;
+                }
             }
         }
         Ok(())

@@ -47,3 +47,4 @@ mod site_cli;
 mod spam;
 mod transfer;
 mod validation;
+mod webhooks;

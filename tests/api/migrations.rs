@@ -97,6 +97,16 @@ const FILL: &[(&str, &str)] = &[
            ('post:192.0.2.1', 4102444800000000, 12000000, 36000000, TRUE),
            ('post:192.0.2.0/24', 4102444800000000, 3000000, 36000000, FALSE);",
     ),
+    (
+        "webhooks",
+        "INSERT INTO webhook_endpoints (site_id, url, format, events, secret_salt, created_at) VALUES
+           (1, 'https://hooks.example/kith', 'kith', 'comment.posted,comment.held', 'salt-1',
+            '2024-01-01 09:00:00');
+         INSERT INTO webhook_deliveries (endpoint_id, event, body, status, attempts, next_attempt_at,
+             locked_until, last_error, last_status, created_at, sent_at) VALUES
+           (1, 'comment.posted', '{\"event\":\"comment.posted\"}', 'failed', 8,
+            '2024-01-01 10:00:00', NULL, 'HTTP 500', 500, '2024-01-01 09:30:00', NULL);",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

@@ -300,8 +300,10 @@ pub(super) async fn delete_by_author(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = CommentId(path.into_inner());
-    let deleted =
-        service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    let deleted = service::blocking(&state, move |state, conn| {
+        moderate::delete_by_author(state, conn, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": deleted })))
 }
 

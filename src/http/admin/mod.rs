@@ -13,6 +13,7 @@ mod pages;
 pub mod session;
 mod transfer;
 mod views;
+mod webhooks;
 
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
@@ -54,6 +55,11 @@ route_table! {
     get "/sites/{slug}/import" => pages::transfer_page, Read;
     post "/sites/{slug}/import" => pages::import_upload, FormCsrf;
     get "/sites/{slug}/export" => pages::export_download, Read;
+    get "/sites/{slug}/webhooks" => webhooks::page, Read;
+    post "/sites/{slug}/webhooks" => webhooks::create, FormCsrf;
+    post "/sites/{slug}/webhooks/{id}/secret" => webhooks::reveal_secret, FormCsrf;
+    post "/sites/{slug}/webhooks/{id}/rotate" => webhooks::rotate_secret, FormCsrf;
+    post "/sites/{slug}/webhooks/{id}/delete" => webhooks::delete, FormCsrf;
 }
 
 route_table! {

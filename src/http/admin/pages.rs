@@ -456,7 +456,10 @@ pub(super) async fn delete_by_author(
     path: web::Path<i64>,
 ) -> PageResult {
     let id = CommentId(path.into_inner());
-    service::blocking(&state, move |_, conn| moderate::delete_by_author(conn, id)).await?;
+    service::blocking(&state, move |state, conn| {
+        moderate::delete_by_author(state, conn, id)
+    })
+    .await?;
     Ok(see_other("/admin/comments?status=deleted&done=purge"))
 }
 

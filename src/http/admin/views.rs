@@ -212,6 +212,29 @@ pub struct AccountPage {
 }
 
 #[derive(Template)]
+#[template(path = "admin/webhooks.html", config = "src/templates/askama.toml")]
+pub struct WebhooksPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub endpoints: Vec<crate::domain::webhook::WebhookEndpoint>,
+    pub deliveries: Vec<crate::domain::webhook::Delivery>,
+    /// An endpoint's secret, shown after creating it or when asked for.
+    pub secret: Option<(i64, String)>,
+    pub error: Option<String>,
+    /// The URL typed in a refused form.
+    pub url: String,
+}
+
+impl WebhooksPage {
+    pub fn event_choices(&self) -> Vec<(&'static str, &'static str)> {
+        crate::domain::webhook::WebhookEvent::ALL
+            .iter()
+            .map(|e| (e.label(), e.label()))
+            .collect()
+    }
+}
+
+#[derive(Template)]
 #[template(path = "admin/bans.html", config = "src/templates/askama.toml")]
 pub struct BansPage {
     pub layout: Layout,

@@ -186,7 +186,7 @@ pub async fn delete_comment(
     let token = edit_token(&req)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        comments::delete(conn, &site, CommentId(id), &token)
+        comments::delete(state, conn, &site, CommentId(id), &token)
     })
     .await?;
     Ok(HttpResponse::Ok().json(DeletedResponse {

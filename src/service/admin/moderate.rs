@@ -11,9 +11,10 @@ use crate::domain::comment::{self, BodyFormat, Comment, CommentId, CommentStatus
 use crate::domain::fields::{CommentBody, FieldError};
 use crate::domain::site::SiteId;
 use crate::domain::thread::ThreadId;
+use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::secrets;
-use crate::service::now;
+use crate::service::{now, webhooks};
 use crate::state::AppState;
 
 /// Rows on one queue page.
@@ -467,6 +468,15 @@ pub fn apply_in_tx(
             }
             _ => {}
         }
+        match action {
+            Action::Approve | Action::Restore if was != CommentStatus::Approved => {
+                webhooks::emit_for(state, conn, WebhookEvent::Approved, comment.id)?;
+            }
+            Action::Delete if was != CommentStatus::Deleted => {
+                webhooks::emit_for(state, conn, WebhookEvent::Deleted, comment.id)?;
+            }
+            _ => {}
+        }
     }
     Ok(changed)
 }
@@ -556,6 +566,7 @@ pub fn reply_as_owner(
         // Published at once: whoever asked to hear about replies or follows the page is told,
         // by the same path as every other comment that becomes visible.
         crate::service::notifications::comment_published(state, conn, reply.id)?;
+        webhooks::emit(state, conn, WebhookEvent::Posted, &reply)?;
         Ok(reply)
     })?;
     // The parent too: replying to a held comment published it.
@@ -565,12 +576,27 @@ pub fn reply_as_owner(
 
 /// Deletes every comment of the site by the author of comment `id` (same e-mail address, or
 /// the same name when the comment has no address); returns how many.
-pub fn delete_by_author(conn: &mut DbConn, id: CommentId) -> Result<usize, AppError> {
+pub fn delete_by_author(
+    state: &AppState,
+    conn: &mut DbConn,
+    id: CommentId,
+) -> Result<usize, AppError> {
     let now = now().naive_utc();
     write_tx(conn, |conn| {
         let c = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         let thread = db::threads::find_by_id(conn, c.thread_id)?.ok_or_else(not_found)?;
         let ids = db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author)?;
+        let mut newly_deleted = Vec::new();
+        for id in &ids {
+            if let Some(comment) = db::comments::find(conn, *id)?
+                && comment.status != CommentStatus::Deleted
+            {
+                newly_deleted.push(comment.deleted());
+            }
+        }
+        for comment in &newly_deleted {
+            webhooks::emit(state, conn, WebhookEvent::Deleted, comment)?;
+        }
         let n = db::queue::update_status(
             conn,
             &ids,

@@ -1,0 +1,180 @@
+//! The admin page of a site's webhooks: endpoints, their secrets, recent deliveries.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::forms::{PageError, see_other};
+use super::session::{PageAdmin, PageWriter};
+use super::views::{self, Layout};
+use crate::domain::webhook::{EndpointUrl, PayloadFormat, WebhookEvent};
+use crate::error::ErrorKind;
+use crate::service::admin::auth::AdminSession;
+use crate::service::admin::site_admin;
+use crate::service::{self, webhooks};
+use crate::state::AppState;
+
+type PageResult = Result<HttpResponse, PageError>;
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// The page, with an optional secret to show, error and typed URL.
+async fn render(
+    state: &web::Data<AppState>,
+    session: &AdminSession,
+    slug: String,
+    status: StatusCode,
+    extra: (Option<(i64, String)>, Option<String>, String),
+    notice: Option<String>,
+) -> PageResult {
+    let s = slug.clone();
+    let overview = service::blocking(state, move |_, conn| {
+        let site = site_admin::find(conn, &s)?;
+        webhooks::overview(conn, site.id)
+    })
+    .await?;
+    let (secret, error, url) = extra;
+    Ok(views::html(
+        status,
+        &views::WebhooksPage {
+            layout: Layout::new(format!("Webhooks of {slug}"), "sites", session)
+                .with_notice(notice),
+            slug,
+            endpoints: overview.endpoints,
+            deliveries: overview.deliveries,
+            secret,
+            error,
+            url,
+        },
+    ))
+}
+
+pub(super) async fn page(
+    state: web::Data<AppState>,
+    PageAdmin(session): PageAdmin,
+    path: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> PageResult {
+    let notice = match query.done.as_deref() {
+        Some("deleted") => Some("The endpoint was deleted.".to_string()),
+        _ => None,
+    };
+    let extra = (None, None, String::new());
+    render(
+        &state,
+        &session,
+        path.into_inner(),
+        StatusCode::OK,
+        extra,
+        notice,
+    )
+    .await
+}
+
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    PageWriter { session, form }: PageWriter,
+    path: web::Path<String>,
+) -> PageResult {
+    let slug = path.into_inner();
+    let url_text = form.text("url");
+    let parsed = EndpointUrl::parse(&url_text).and_then(|url| {
+        let format = PayloadFormat::parse(&form.text("format"))?;
+        let events = WebhookEvent::parse_list(&form.all("events").join(","))?;
+        Ok((url, format, events))
+    });
+    let (url, format, events) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let extra = (None, Some(e.message), url_text);
+            return render(
+                &state,
+                &session,
+                slug,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                extra,
+                None,
+            )
+            .await;
+        }
+    };
+    let s = slug.clone();
+    let created = service::blocking(&state, move |state, conn| {
+        let site = site_admin::find(conn, &s)?;
+        webhooks::create(state, conn, site.id, &url, format, &events)
+    })
+    .await;
+    match created {
+        Ok((endpoint, secret)) => {
+            let extra = (Some((endpoint.id, secret)), None, String::new());
+            let notice = Some("The endpoint was added.".to_string());
+            render(&state, &session, slug, StatusCode::OK, extra, notice).await
+        }
+        Err(e) if e.kind == ErrorKind::InvalidField => {
+            let extra = (None, Some(e.to_string()), url_text);
+            render(
+                &state,
+                &session,
+                slug,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                extra,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn reveal_secret(
+    state: web::Data<AppState>,
+    PageWriter { session, .. }: PageWriter,
+    path: web::Path<(String, i64)>,
+) -> PageResult {
+    let (slug, id) = path.into_inner();
+    let s = slug.clone();
+    let secret = service::blocking(&state, move |state, conn| {
+        let site = site_admin::find(conn, &s)?;
+        webhooks::secret(state, conn, site.id, id)
+    })
+    .await?;
+    let extra = (Some((id, secret)), None, String::new());
+    render(&state, &session, slug, StatusCode::OK, extra, None).await
+}
+
+pub(super) async fn rotate_secret(
+    state: web::Data<AppState>,
+    PageWriter { session, .. }: PageWriter,
+    path: web::Path<(String, i64)>,
+) -> PageResult {
+    let (slug, id) = path.into_inner();
+    let s = slug.clone();
+    let secret = service::blocking(&state, move |state, conn| {
+        let site = site_admin::find(conn, &s)?;
+        webhooks::rotate_secret(state, conn, site.id, id)
+    })
+    .await?;
+    let extra = (Some((id, secret)), None, String::new());
+    let notice = Some("The endpoint has a new secret; the old one no longer verifies.".into());
+    render(&state, &session, slug, StatusCode::OK, extra, notice).await
+}
+
+pub(super) async fn delete(
+    state: web::Data<AppState>,
+    _: PageWriter,
+    path: web::Path<(String, i64)>,
+) -> PageResult {
+    let (slug, id) = path.into_inner();
+    let s = slug.clone();
+    service::blocking(&state, move |_, conn| {
+        let site = site_admin::find(conn, &s)?;
+        webhooks::delete(conn, site.id, id)
+    })
+    .await?;
+    Ok(see_other(&format!(
+        "/admin/sites/{slug}/webhooks?done=deleted"
+    )))
+}
