@@ -13,8 +13,9 @@
 // KITH_ASSETS (default embed/ of this checkout: the bundle in the working tree is measured),
 // BENCH_RUNS (default 7), BENCH_THREADS (default 100,2000), CHROMIUM_PATH (default /usr/bin/chromium),
 // BENCH_SEED_DIR (default /var/tmp/kith-bench-browser: the seeded Isso database is kept there),
-// BENCH_RESEED=1 (seed again), ISSO_VENV (see benches/isso/setup.sh). The first run takes a few
-// minutes, most of them seeding Isso.
+// BENCH_RESEED=1 (seed again), BENCH_SYSTEMS (default isso,kith; `kith` alone when Isso's
+// 2,000-comment page times out on a busy machine: no ratios then), ISSO_VENV (see
+// benches/isso/setup.sh). The first run takes a few minutes, most of them seeding Isso.
 // A benchmark, not a test: nothing here asserts a timing.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +33,7 @@ const { chromium } = createRequire(path.join(repo, 'tests/browser/package.json')
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const THREADS = (process.env.BENCH_THREADS || '100,2000').split(',').map(Number);
+const SYSTEMS = (process.env.BENCH_SYSTEMS || 'isso,kith').split(',');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target');
 const KITH_BIN = process.env.KITH_BIN
   || [path.join(targetDir, 'release/kith'), path.join(targetDir, 'debug/kith')].find(f => fs.existsSync(f));
@@ -260,6 +262,7 @@ function printTable(count, results) {
   });
   const range = (system, key = 'firstComment', digits = 0) => {
     const times = results[system].map(r => r[key]);
+    if (!times.length) return '–';
     return `${Math.min(...times).toFixed(digits)}-${Math.max(...times).toFixed(digits)}`;
   };
   console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms;`
@@ -327,9 +330,9 @@ try {
     const results = { isso: [], kith: [] };
     const scripts = { kith: `${kithBase}/embed.js`, isso: `${issoBase}/js/embed.min.js` };
     // One unmeasured load of each first (the server's and the browser's first-time costs).
-    for (const system of ['isso', 'kith']) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
+    for (const system of SYSTEMS) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
     for (let run = 0; run < RUNS; run++) {
-      for (const system of ['isso', 'kith']) {
+      for (const system of SYSTEMS) {
         results[system].push(await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]));
       }
     }

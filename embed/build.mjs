@@ -36,7 +36,7 @@ const options = {
   bundle: true,
   minify: true,
   format: 'iife',
-  target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+  target: ['es2021', 'chrome100', 'firefox100', 'safari15'],
   charset: 'utf8',
   legalComments: 'none',
   banner: { js: banner, css: banner },

@@ -27,6 +27,8 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub live: LiveConfig,
+    pub webmention: WebmentionConfig,
+    pub cache: CacheConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -375,6 +377,68 @@ impl Default for LiveConfig {
     }
 }
 
+/// Receiving Webmentions: the endpoint, and the worker that fetches and verifies source pages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebmentionConfig {
+    /// Accept Webmentions at `POST /api/v1/sites/{site}/webmention`.
+    pub enabled: bool,
+    /// Run the verification worker in this process (several processes may: each mention is
+    /// leased by one).
+    pub worker: bool,
+    /// Milliseconds between looks for mentions to verify.
+    pub poll_interval_ms: u64,
+    /// Seconds one fetch of a source page may take in all (connect, headers, body).
+    pub timeout_secs: u64,
+    /// Largest source page read, in bytes; a larger one is refused.
+    pub max_bytes: usize,
+    /// Redirects followed from the source URL.
+    pub max_redirects: u8,
+    /// Attempts before a mention whose source could not be fetched is given up.
+    pub max_attempts: u32,
+    /// Milliseconds before the first retry; doubles with each further attempt.
+    pub retry_base_ms: u64,
+    /// Fetch sources on loopback, private, link-local and other non-public addresses (for
+    /// tests and closed networks only: otherwise anyone could make kith probe the local net).
+    pub allow_private_addresses: bool,
+}
+
+impl Default for WebmentionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            worker: true,
+            poll_interval_ms: 2000,
+            timeout_secs: 10,
+            max_bytes: 1_048_576,
+            max_redirects: 5,
+            max_attempts: 5,
+            retry_base_ms: 60_000,
+            allow_private_addresses: false,
+        }
+    }
+}
+
+/// The cache of rendered thread pages (`GET …/thread` and `…/thread.html`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Most pages kept (each variant of sort, page size, cursor and format counts); 0 turns
+    /// the cache off.
+    pub pages_max_entries: u64,
+    /// Most bytes kept for pages, all encodings counted (identity, gzip and brotli).
+    pub pages_max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            pages_max_entries: 1000,
+            pages_max_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -512,6 +576,12 @@ impl Config {
                 ),
             });
         }
+        if self.cache.pages_max_entries > 0 && self.cache.pages_max_bytes < 65_536 {
+            return Err(invalid(
+                "cache.pages_max_bytes",
+                "must be at least 65536 (or set cache.pages_max_entries = 0 to turn the cache off)",
+            ));
+        }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
         }
@@ -523,6 +593,15 @@ impl Config {
         }
         if self.live.heartbeat_secs == 0 {
             return Err(invalid("live.heartbeat_secs", "must be at least 1"));
+        }
+        if self.webmention.timeout_secs == 0 {
+            return Err(invalid("webmention.timeout_secs", "must be at least 1"));
+        }
+        if self.webmention.max_bytes < 1024 {
+            return Err(invalid("webmention.max_bytes", "must be at least 1024"));
+        }
+        if self.webmention.max_attempts == 0 {
+            return Err(invalid("webmention.max_attempts", "must be at least 1"));
         }
         for replica in &self.database.replica_urls {
             if !url.starts_with("postgres") {

@@ -37,6 +37,7 @@ pub enum ErrorKind {
     PowInvalid,
     DuplicateComment,
     InvalidLink,
+    InvalidWebmention,
     LinkExpired,
     LinkUsed,
     MailDisabled,
@@ -81,6 +82,7 @@ impl ErrorKind {
             Self::PowInvalid => "pow_invalid",
             Self::DuplicateComment => "duplicate_comment",
             Self::InvalidLink => "invalid_link",
+            Self::InvalidWebmention => "invalid_webmention",
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
@@ -99,9 +101,10 @@ impl ErrorKind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Self::MalformedJson | Self::MalformedQuery | Self::BadRequest => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::MalformedJson
+            | Self::MalformedQuery
+            | Self::BadRequest
+            | Self::InvalidWebmention => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,

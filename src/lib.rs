@@ -2,6 +2,7 @@
 //!
 //! A request flows one way: `http` → `service` → (`domain`, `render`, `db`).
 
+pub mod changes;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -18,3 +19,4 @@ pub mod service;
 pub mod spam;
 pub mod startup;
 pub mod state;
+pub mod webmention;

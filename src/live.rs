@@ -1,59 +1,24 @@
 //! Live updates: readers who have a thread open hear about each comment published in it, as
 //! Server-Sent Events (`GET /api/v1/sites/{site}/thread/events`, see `http::api::live`).
 //!
-//! One broadcast channel per process carries every published comment (its site, thread key and
-//! id, nothing a reader may not see); each stream keeps those of its own thread. Comments this
-//! process publishes are sent once their transaction has committed; on PostgreSQL, those of
-//! other processes arrive through the change bus. Open streams are counted per process and per
-//! client address, within `live.max_streams` and `live.max_streams_per_ip`; `close()` (at
-//! shutdown) ends every stream.
+//! Streams listen to the change bus ([`crate::changes`]): a [`Change::Thread`] that names a
+//! comment (one that has just become visible: posted and approved, approved, restored; never a
+//! held or spam one) reaches the streams of that thread once its transaction has committed, on
+//! every process sharing one PostgreSQL (the bus's own listening connection carries it; live
+//! updates open none of their own). Open streams are counted per process and per client
+//! address, within `live.max_streams` and `live.max_streams_per_ip`; `close()` (at shutdown)
+//! ends every stream.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
+use crate::changes::{Change, ChangeBus};
 use crate::config::LiveConfig;
 use crate::domain::comment::CommentId;
 use crate::domain::site::SiteId;
-
-/// Published comments a slow stream may fall behind by before it skips some.
-const CHANNEL_CAPACITY: usize = 256;
-
-/// A comment that became visible to readers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    pub site: SiteId,
-    pub thread_key: String,
-    pub comment: CommentId,
-}
-
-/// [`Published`] as it travels between processes (a PostgreSQL notification's payload).
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    site: i64,
-    key: String,
-    id: i64,
-}
-
-impl Published {
-    pub fn encode(&self) -> String {
-        serde_json::json!({"site": self.site.0, "key": self.thread_key, "id": self.comment.0})
-            .to_string()
-    }
-
-    /// None for a payload that is not one (a notification from something else).
-    pub fn decode(payload: &str) -> Option<Self> {
-        let wire: Wire = serde_json::from_str(payload).ok()?;
-        Some(Self {
-            site: SiteId(wire.site),
-            thread_key: wire.key,
-            comment: CommentId(wire.id),
-        })
-    }
-}
 
 /// Why a stream was not opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,18 +31,35 @@ pub enum Refusal {
     AddressFull,
 }
 
+/// What a stream of one thread is told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A comment of the thread became visible.
+    Comment(CommentId),
+    /// Announcements may have been missed: the client should fetch the thread again.
+    Resync,
+}
+
+/// What `change` means for the stream of thread `key` of `site`, if anything.
+pub fn event_for(change: &Change, site: SiteId, key: &str) -> Option<Event> {
+    match change {
+        Change::Thread {
+            site: changed,
+            key: changed_key,
+            comment: Some(comment),
+            ..
+        } if *changed == site && changed_key == key => Some(Event::Comment(*comment)),
+        Change::Resync => Some(Event::Resync),
+        Change::Thread { .. } | Change::Site { .. } => None,
+    }
+}
+
 /// The process's live-update hub. Cheap to share (`Arc`).
 pub struct LiveHub {
     config: LiveConfig,
-    sender: broadcast::Sender<Published>,
+    changes: ChangeBus,
     open: Mutex<OpenStreams>,
     closed: watch::Sender<bool>,
-    /// Starts listening for other processes' comments; run when the first stream opens, so
-    /// that a process nobody streams from holds no listening connection.
-    listener: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-    /// Whether other processes' comments arrive: always with no listener (SQLite), else while
-    /// the listening connection is up.
-    listening: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -87,31 +69,14 @@ struct OpenStreams {
 }
 
 impl LiveHub {
-    pub fn new(config: LiveConfig) -> Self {
-        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+    pub fn new(config: LiveConfig, changes: ChangeBus) -> Self {
         let (closed, _) = watch::channel(false);
         Self {
             config,
-            sender,
+            changes,
             open: Mutex::new(OpenStreams::default()),
             closed,
-            listener: Mutex::new(None),
-            listening: watch::channel(true).0,
         }
-    }
-
-    /// Sets what starts the listener for other processes' comments (see the field); until it
-    /// reports [`LiveHub::set_listening`], new streams wait.
-    pub fn set_listener(&self, start: Box<dyn FnOnce() + Send>) {
-        if let Ok(mut listener) = self.listener.lock() {
-            *listener = Some(start);
-            self.listening.send_replace(false);
-        }
-    }
-
-    /// The listener says whether it is listening now.
-    pub fn set_listening(&self, listening: bool) {
-        self.listening.send_replace(listening);
     }
 
     /// Whether the hub is closed (the server is shutting down).
@@ -121,11 +86,6 @@ impl LiveHub {
 
     pub fn config(&self) -> &LiveConfig {
         &self.config
-    }
-
-    /// Tells this process's streams about a published comment (nobody listening is fine).
-    pub fn publish(&self, event: Published) {
-        let _ = self.sender.send(event);
     }
 
     /// Opens a stream for `ip`, counted until the [`Subscription`] is dropped.
@@ -144,13 +104,9 @@ impl LiveHub {
         *of_ip += 1;
         open.total += 1;
         drop(open);
-        if let Some(start) = self.listener.lock().ok().and_then(|mut l| l.take()) {
-            start();
-        }
         Ok(Subscription {
-            events: self.sender.subscribe(),
+            changes: self.changes.subscribe(),
             closed: self.closed.subscribe(),
-            listening: self.listening.subscribe(),
             slot: Slot {
                 hub: Arc::clone(self),
                 ip,
@@ -169,23 +125,15 @@ impl LiveHub {
     }
 }
 
-/// One open stream's share of the hub: its events, the shutdown signal, and its slot.
+/// One open stream's share of the hub: the change bus, the shutdown signal, and its slot.
 pub struct Subscription {
-    pub events: broadcast::Receiver<Published>,
+    /// Read with [`crate::changes::next`] (a stream that fell behind gets a resync).
+    pub changes: broadcast::Receiver<Change>,
     pub closed: watch::Receiver<bool>,
-    listening: watch::Receiver<bool>,
     slot: Slot,
 }
 
 impl Subscription {
-    /// Resolves once comments from every process reach this stream (at once on SQLite; on
-    /// PostgreSQL once the listening connection is up); false if that took longer than `within`.
-    pub async fn ready(&mut self, within: std::time::Duration) -> bool {
-        tokio::time::timeout(within, self.listening.wait_for(|listening| *listening))
-            .await
-            .is_ok_and(|result| result.is_ok())
-    }
-
     /// The hub's settings (heartbeat interval).
     pub fn config(&self) -> &LiveConfig {
         &self.slot.hub.config
@@ -219,11 +167,14 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn hub(max_streams: usize, max_streams_per_ip: usize) -> Arc<LiveHub> {
-        Arc::new(LiveHub::new(LiveConfig {
-            max_streams,
-            max_streams_per_ip,
-            ..LiveConfig::default()
-        }))
+        Arc::new(LiveHub::new(
+            LiveConfig {
+                max_streams,
+                max_streams_per_ip,
+                ..LiveConfig::default()
+            },
+            ChangeBus::new(),
+        ))
     }
 
     const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -258,27 +209,36 @@ mod tests {
         assert_eq!(hub.subscribe(B).err(), Some(Refusal::Off));
     }
 
-    #[test]
-    fn a_published_comment_survives_the_trip_between_processes() {
-        let event = Published {
-            site: SiteId(3),
-            thread_key: "/a \"b\"/".into(),
-            comment: CommentId(42),
-        };
-        assert_eq!(Published::decode(&event.encode()), Some(event));
-        assert_eq!(Published::decode("cache:site:1"), None);
+    fn thread(site: i64, key: &str, comment: Option<i64>) -> Change {
+        Change::Thread {
+            site: SiteId(site),
+            thread: crate::domain::thread::ThreadId(9),
+            key: key.into(),
+            comment: comment.map(CommentId),
+        }
     }
 
     #[test]
-    fn subscribers_receive_what_is_published_after_they_subscribed() {
-        let hub = hub(10, 10);
+    fn a_stream_hears_only_comments_made_visible_in_its_own_thread() {
+        let site = SiteId(1);
+        assert_eq!(
+            event_for(&thread(1, "/a/", Some(7)), site, "/a/"),
+            Some(Event::Comment(CommentId(7)))
+        );
+        // Edits, votes, hidden comments: no id, nothing to announce.
+        assert_eq!(event_for(&thread(1, "/a/", None), site, "/a/"), None);
+        assert_eq!(event_for(&thread(1, "/b/", Some(7)), site, "/a/"), None);
+        assert_eq!(event_for(&thread(2, "/a/", Some(7)), site, "/a/"), None);
+        assert_eq!(event_for(&Change::Site { site }, site, "/a/"), None);
+        assert_eq!(event_for(&Change::Resync, site, "/a/"), Some(Event::Resync));
+    }
+
+    #[test]
+    fn subscribers_receive_what_the_bus_publishes_after_they_subscribed() {
+        let bus = ChangeBus::new();
+        let hub = Arc::new(LiveHub::new(LiveConfig::default(), bus.clone()));
         let mut open = hub.subscribe(A).unwrap();
-        let event = Published {
-            site: SiteId(1),
-            thread_key: "/a/".into(),
-            comment: CommentId(7),
-        };
-        hub.publish(event.clone());
-        assert_eq!(open.events.try_recv().unwrap(), event);
+        bus.publish(thread(1, "/a/", Some(7)));
+        assert_eq!(open.changes.try_recv().unwrap(), thread(1, "/a/", Some(7)));
     }
 }

@@ -8,9 +8,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
+use crate::changes::ChangeBus;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::http::page_cache::PageCache;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
@@ -40,6 +42,7 @@ pub struct Application {
     metrics_server: Option<(u16, Server)>,
     state: AppState,
     mail_worker: Option<crate::notify::worker::WorkerHandle>,
+    webmention_worker: Option<crate::webmention::worker::WorkerHandle>,
     webhook_worker: Option<crate::notify::webhooks::WorkerHandle>,
 }
 
@@ -119,9 +122,14 @@ impl Application {
         })?
         .run();
         start_workers(state.clone());
+        if db::Backend::of(&state.config.database.url) == Some(db::Backend::Postgres) {
+            db::changes::spawn_listener(state.config.database.url.clone(), &state.changes)
+                .map_err(AppError::internal)?;
+        }
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
+        let webmention_worker = crate::webmention::worker::spawn(state.clone());
         let webhook_worker = crate::notify::webhooks::spawn(
             state.pool.clone(),
             state.config.webhooks.clone(),
@@ -134,6 +142,7 @@ impl Application {
             _serving_lock: serving_lock,
             state,
             mail_worker,
+            webmention_worker,
             webhook_worker,
         })
     }
@@ -173,6 +182,9 @@ impl Application {
             None => self.server.await,
         };
         let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_secs);
+        if let Some(worker) = self.webmention_worker {
+            worker.stop_within(grace).await;
+        }
         if let Some(worker) = self.mail_worker {
             worker.stop_within(grace).await;
         }
@@ -242,10 +254,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let texts = Locales::load().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let live = Arc::new(LiveHub::new(config.live.clone()));
-    if db::Backend::of(&config.database.url) == Some(db::Backend::Postgres) {
-        start_live_listener_later(&live, config.database.url.clone());
-    }
+    let pages = PageCache::new(&config.cache);
+    let changes = ChangeBus::new();
+    let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -261,37 +272,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         log_once: LogOnce::new(Duration::from_secs(3600)),
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
         live,
+        pages,
+        changes,
     })
-}
-
-/// On PostgreSQL, comments published by other processes reach this one's live streams through
-/// a listening connection, opened when the first stream opens (see [`LiveHub::set_listener`]).
-/// The thread ends once the hub is gone or closed.
-fn start_live_listener_later(live: &Arc<LiveHub>, url: String) {
-    let hub = Arc::downgrade(live);
-    live.set_listener(Box::new(move || {
-        let started = std::thread::Builder::new()
-            .name("kith-live".into())
-            .spawn(move || {
-                let stopped = || hub.upgrade().is_none_or(|hub| hub.is_closed());
-                let deliver = |payload: &str| {
-                    if let (Some(hub), Some(event)) =
-                        (hub.upgrade(), crate::live::Published::decode(payload))
-                    {
-                        hub.publish(event);
-                    }
-                };
-                let listening = |up: bool| {
-                    if let Some(hub) = hub.upgrade() {
-                        hub.set_listening(up);
-                    }
-                };
-                db::live::listen(&url, &stopped, &deliver, &listening);
-            });
-        if let Err(error) = started {
-            tracing::error!(%error, "live updates: cannot start the listening thread");
-        }
-    }));
 }
 
 fn setup_database(pool: &DbPool, config: &Config) -> Result<Keys, AppError> {
@@ -347,7 +330,9 @@ fn start_workers(state: AppState) {
             let days = i64::from(state.config.privacy.ip_retention_days);
             let result = service::blocking(&state, move |_, conn| {
                 let before = service::now() - chrono::Duration::days(days);
-                db::comments::erase_client_data_before(conn, before.naive_utc())
+                let erased = db::comments::erase_client_data_before(conn, before.naive_utc())?;
+                db::webmentions::erase_client_ips_before(conn, before.naive_utc())?;
+                Ok(erased)
             })
             .await;
             match result {

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
+use crate::changes::ChangeBus;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::db::rate_limits::SharedQuota;
 use crate::db::replicas::Replicas;
 use crate::domain::site::Site;
+use crate::http::page_cache::PageCache;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
@@ -42,6 +44,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Live updates: published comments told to the streams open on this process.
     pub live: Arc<crate::live::LiveHub>,
+    /// Announcements of what changed for readers (this process's writes and, on PostgreSQL,
+    /// the other processes').
+    pub changes: ChangeBus,
+    /// Rendered thread pages, current while the bus says their thread has not changed.
+    pub pages: PageCache,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every
@@ -68,11 +75,12 @@ impl LogOnce {
     }
 }
 
-/// Sites by slug, cached briefly: another process's change is seen within the TTL, and this
-/// process's own changes invalidate at once.
+/// Sites by slug, cached briefly, and dropped as soon as the change bus announces a change of
+/// a site (from this process or, on PostgreSQL, another): each entry keeps the bus's epoch of
+/// when it was read, and is stale once the epoch moved.
 #[derive(Clone)]
 pub struct SiteCache {
-    cache: Cache<String, Arc<Site>>,
+    cache: Cache<String, (Arc<Site>, u64)>,
 }
 
 impl SiteCache {
@@ -85,12 +93,17 @@ impl SiteCache {
         }
     }
 
-    pub fn get(&self, slug: &str) -> Option<Arc<Site>> {
-        self.cache.get(slug)
+    /// The site, if it was read since the last announced site change (`epoch`).
+    pub fn get_current(&self, slug: &str, epoch: u64) -> Option<Arc<Site>> {
+        self.cache
+            .get(slug)
+            .filter(|(_, read_at)| *read_at == epoch)
+            .map(|(site, _)| site)
     }
 
-    pub fn put(&self, site: Arc<Site>) {
-        self.cache.insert(site.slug.clone(), site);
+    /// `epoch`: the bus's epoch taken before the site was read.
+    pub fn put(&self, site: Arc<Site>, epoch: u64) {
+        self.cache.insert(site.slug.clone(), (site, epoch));
     }
 
     pub fn invalidate(&self, slug: &str) {

@@ -17,6 +17,7 @@ use crate::domain::ban::BanKind;
 use crate::domain::comment::{BodyFormat, CommentKind, CommentStatus};
 use crate::domain::link;
 use crate::domain::webhook::{DeliveryStatus, PayloadFormat};
+use crate::domain::webmention::MentionStatus;
 
 /// Gives a domain enum with `as_str()` a `Text` column spelling: `ToSql` writes `as_str()`,
 /// `FromSql` reads it back through `$parse` (an unknown word is an error).
@@ -57,6 +58,7 @@ macro_rules! text_enum_column {
 text_enum_column!(CommentStatus, CommentStatusColumn, CommentStatus::parse);
 text_enum_column!(CommentKind, CommentKindColumn, CommentKind::parse);
 text_enum_column!(BodyFormat, BodyFormatColumn, BodyFormat::parse);
+text_enum_column!(MentionStatus, MentionStatusColumn, MentionStatus::parse);
 text_enum_column!(BanKind, BanKindColumn, |word| BanKind::parse(word).ok());
 text_enum_column!(PayloadFormat, PayloadFormatColumn, |word| {
     PayloadFormat::parse(word).ok()

@@ -498,3 +498,44 @@ pub fn erase_client_data_before(
     ))
     .execute(conn)?)
 }
+
+/// Stores a comment of another kind than a written one (a received Webmention), whose source
+/// is HTML or text from elsewhere.
+pub fn insert_of_kind(
+    conn: &mut DbConn,
+    row: &NewCommentRow<'_>,
+    kind: CommentKind,
+    format: BodyFormat,
+) -> Result<Comment, AppError> {
+    let id: i64 = diesel::insert_into(comments::table)
+        .values((
+            row,
+            comments::kind.eq(kind),
+            comments::body_format.eq(format),
+        ))
+        .returning(comments::id)
+        .get_result(conn)?;
+    find_existing(conn, id)
+}
+
+/// Replaces what a received mention says (its source page changed); the status is set apart.
+pub fn update_mention(
+    conn: &mut DbConn,
+    id: CommentId,
+    author: &str,
+    website: Option<&str>,
+    source: &str,
+    html: &SafeHtml,
+    edited_at: NaiveDateTime,
+) -> Result<Comment, AppError> {
+    diesel::update(comments::table.find(id.0))
+        .set((
+            comments::author_name.eq(author),
+            comments::website.eq(website),
+            comments::body_markdown.eq(source),
+            comments::body_html.eq(html.as_str()),
+            comments::edited_at.eq(Some(edited_at)),
+        ))
+        .execute(conn)?;
+    find_existing(conn, id.0)
+}

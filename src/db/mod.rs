@@ -3,10 +3,10 @@
 pub mod admins;
 pub mod backup;
 pub mod bans;
+pub mod changes;
 pub mod columns;
 pub mod comments;
 pub mod keys;
-pub mod live;
 pub mod mail;
 pub mod pool;
 pub mod queue;
@@ -18,5 +18,6 @@ pub mod spam;
 pub mod threads;
 pub mod votes;
 pub mod webhooks;
+pub mod webmentions;
 
 pub use pool::{Backend, DbConn, DbPool, connect, run_migrations, write_tx};

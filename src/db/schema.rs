@@ -257,3 +257,23 @@ diesel::table! {
 diesel::joinable!(webhook_endpoints -> sites (site_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_deliveries, sites);
+
+diesel::table! {
+    webmentions (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        source -> Text,
+        target -> Text,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        requests -> Integer,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        comment_id -> Nullable<BigInt>,
+        client_ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -139,3 +139,15 @@ pub fn update_closed(conn: &mut DbConn, id: ThreadId, closed: bool) -> Result<()
         .execute(conn)?;
     Ok(())
 }
+
+/// The oldest thread of a site whose page URL is `url`.
+pub fn find_by_url(conn: &mut DbConn, site: SiteId, url: &str) -> Result<Option<Thread>, AppError> {
+    Ok(threads::table
+        .filter(threads::site_id.eq(site.0))
+        .filter(threads::url.eq(url))
+        .order(threads::id.asc())
+        .select(ThreadRow::as_select())
+        .first::<ThreadRow>(conn)
+        .optional()?
+        .map(Thread::from))
+}

@@ -41,7 +41,8 @@ impl CommentStatus {
     }
 }
 
-/// What a comment is: written here or imported as one, or an imported pingback or trackback.
+/// What a comment is: written here or imported as one, an imported pingback or trackback, or a
+/// received Webmention (another page that links here).
 #[derive(
     Debug,
     Clone,
@@ -60,16 +61,23 @@ pub enum CommentKind {
     Comment,
     Pingback,
     Trackback,
+    Webmention,
 }
 
 impl CommentKind {
-    pub const ALL: [Self; 3] = [Self::Comment, Self::Pingback, Self::Trackback];
+    pub const ALL: [Self; 4] = [
+        Self::Comment,
+        Self::Pingback,
+        Self::Trackback,
+        Self::Webmention,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Comment => "comment",
             Self::Pingback => "pingback",
             Self::Trackback => "trackback",
+            Self::Webmention => "webmention",
         }
     }
 

@@ -11,3 +11,4 @@ pub mod site;
 pub mod thread;
 pub mod tree;
 pub mod webhook;
+pub mod webmention;

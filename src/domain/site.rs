@@ -115,8 +115,16 @@ impl SiteSettings {
         created: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        self.auto_close_days > 0
-            && now >= created + chrono::Duration::days(i64::from(self.auto_close_days))
+        self.auto_close_at(created).is_some_and(|at| now >= at)
+    }
+
+    /// When a thread created at `created` closes by age (never when `auto_close_days` is 0).
+    pub fn auto_close_at(
+        &self,
+        created: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        (self.auto_close_days > 0)
+            .then(|| created + chrono::Duration::days(i64::from(self.auto_close_days)))
     }
 }
 

@@ -287,6 +287,8 @@ pub fn write(
                 CommentKind::Comment => "comment",
                 CommentKind::Pingback => "pingback",
                 CommentKind::Trackback => "trackback",
+                // The type the WordPress Webmention plugin gives received mentions.
+                CommentKind::Webmention => "webmention",
             };
             let i = "\t\t\t";
             writeln!(out, "\t\t<wp:comment>")?;

@@ -69,7 +69,7 @@ pub async fn cors(
     let mut response = next.call(req).await?.map_into_boxed_body();
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin_value);
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("Retry-After"),
@@ -102,7 +102,7 @@ fn refuse(req: ServiceRequest, origin: &str) -> ServiceResponse<BoxBody> {
     {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     req.into_response(response)
 }
@@ -137,7 +137,7 @@ async fn site_allows(state: AppState, slug: &str, origin: String) -> Verdict {
             Verdict::Refused
         }
     };
-    if let Some(site) = state.sites.get(slug) {
+    if let Some(site) = service::sites::cached(&state, slug) {
         return verdict(site.allows_origin(&origin));
     }
     let slug = slug.to_string();

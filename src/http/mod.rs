@@ -13,6 +13,7 @@ pub mod headers;
 pub mod health;
 pub mod mail;
 pub mod metrics;
+pub mod page_cache;
 pub mod request_id;
 pub mod route_table;
 

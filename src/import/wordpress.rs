@@ -210,6 +210,7 @@ fn comment(c: &Element, post_date: DateTime<Utc>) -> Result<(ImportComment, bool
         "" | "comment" | "review" => CommentKind::Comment,
         "pingback" => CommentKind::Pingback,
         "trackback" => CommentKind::Trackback,
+        "webmention" => CommentKind::Webmention,
         other => return Err(format!("comment_type '{other}' is not a public comment")),
     };
     let own_date = parse_wp_date(wp_text(c, "comment_date_gmt"))

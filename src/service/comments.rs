@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::now;
-use crate::db::{self, DbConn, write_tx};
+use crate::db::changes::{comments_changed, write_tx};
+use crate::db::{self, DbConn};
 use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
@@ -32,7 +33,7 @@ pub fn post(
     let token = secrets::random_token();
     let token_hash = secrets::hash_token(&token);
     let html = state.renderer.markdown(new.body.as_str());
-    let comment = write_tx(conn, |conn| {
+    let comment = write_tx(conn, &state.changes, |conn, changes| {
         let thread = db::threads::find_or_insert(
             conn,
             site.id,
@@ -128,6 +129,15 @@ pub fn post(
             &comment,
             new.notify_thread,
         )?;
+        // A held comment changes nothing readers see but the thread's title and address
+        // (the first comment creates the thread).
+        let visible = comment.status == CommentStatus::Approved;
+        changes.thread(
+            site.id,
+            thread.id,
+            &thread.key,
+            visible.then_some(comment.id),
+        );
         // Like mail, spam caught by the defences announces nothing (no chat message per bot).
         if comment.status != CommentStatus::Spam {
             super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
@@ -137,17 +147,6 @@ pub fn post(
         }
         Ok(comment)
     })?;
-    if comment.status == CommentStatus::Approved {
-        super::live::announce(
-            state,
-            conn,
-            crate::live::Published {
-                site: site.id,
-                thread_key: new.thread_key.as_str().to_owned(),
-                comment: comment.id,
-            },
-        );
-    }
     let editable_until = editable_until(site, &comment);
     Ok(Posted {
         comment,
@@ -167,8 +166,9 @@ pub fn edit(
 ) -> Result<(Comment, DateTime<Utc>), AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    let comment = write_tx(conn, |conn| {
+    let comment = write_tx(conn, &state.changes, |conn, changes| {
         let current = authorize(conn, site, id, token, now)?;
+        comments_changed(conn, changes, &[current.id], false)?;
         let verdict = judge_edit(conn, site, &current, body.as_str())?;
         let comment =
             db::comments::update_body(conn, current.id, body.as_str(), &html, now.naive_utc())?;
@@ -195,6 +195,17 @@ pub fn edit(
     Ok((comment, until))
 }
 
+/// The markdown source of the author's own comment, for its edit form (inside the edit
+/// window; the thread pages carry only the rendered HTML).
+pub fn source(
+    conn: &mut DbConn,
+    site: &Site,
+    id: CommentId,
+    token: &str,
+) -> Result<String, AppError> {
+    Ok(authorize(conn, site, id, token, now())?.body_markdown)
+}
+
 /// Deletes the author's own comment inside the edit window. A comment with replies becomes a
 /// contentless placeholder so the replies keep their place.
 pub fn delete(
@@ -205,8 +216,9 @@ pub fn delete(
     token: &str,
 ) -> Result<(), AppError> {
     let now = now();
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
         let comment = authorize(conn, site, id, token, now)?;
+        comments_changed(conn, changes, &[id], false)?;
         super::webhooks::emit(state, conn, WebhookEvent::Deleted, &comment.deleted())?;
         if db::comments::has_replies(conn, id)? {
             db::comments::update_to_placeholder(conn, id)

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, DbConn, write_tx};
+use crate::db::changes::write_tx;
+use crate::db::{self, DbConn};
 use crate::domain::comment::{BodyFormat, truncate_to_micros};
 use crate::domain::link;
 use crate::domain::site::Site;
@@ -253,7 +254,9 @@ pub fn import_data(
         plan.reconcile(conn, site, false)?;
         return Ok(plan.summary(format, true));
     }
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
+        // Many threads at once: the whole site reads anew.
+        changes.site(site.id);
         plan.reconcile(conn, site, true)?;
         plan.write(conn, options.progress.as_ref())
     })?;

@@ -3,6 +3,7 @@
 //! decision (`service::admin::moderate`), so its mails, reports and spam score follow.
 
 use super::now;
+use crate::db::changes::{comments_changed, write_tx as announcing_tx};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::BanKind;
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
@@ -115,7 +116,7 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
     else {
         return Err(forged());
     };
-    let done = write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         if !db::mail::insert_used_link(conn, &nonce, now().naive_utc())? {
             return Err(AppError::new(
                 ErrorKind::LinkUsed,
@@ -135,13 +136,9 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
             }
         };
         // The same decision as in the admin area: mails, reports and the spam score follow.
-        moderate::apply_in_tx(state, conn, &[comment], admin_action)?;
+        moderate::apply_in_tx(state, conn, changes, &[comment], admin_action)?;
         Ok(action)
-    })?;
-    if done == ModAction::Approve {
-        super::live::published(state, conn, &[comment]);
-    }
-    Ok(done)
+    })
 }
 
 /// Bans a comment's author for the ban link: by e-mail address, or by IP address when the
@@ -272,7 +269,7 @@ pub fn delete_managed(
     which: Option<CommentId>,
 ) -> Result<usize, AppError> {
     let address = manage_address(state, conn, token)?;
-    write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         let mine = db::mail::list_comments_by_email(conn, address.site_id, &address.email)?;
         let targets: Vec<CommentId> = mine
             .iter()
@@ -282,6 +279,7 @@ pub fn delete_managed(
         if which.is_some() && targets.is_empty() {
             return Err(AppError::new(ErrorKind::CommentNotFound, "no such comment"));
         }
+        comments_changed(conn, changes, &targets, false)?;
         // Newest first, so a reply goes before its parent is checked for replies.
         for id in targets.iter().rev() {
             if let Some((comment, _)) = mine.iter().find(|(c, _)| c.id == *id) {

@@ -5,7 +5,6 @@ pub mod comments;
 pub mod export;
 pub mod feeds;
 pub mod import;
-pub mod live;
 pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
@@ -15,6 +14,7 @@ pub mod spam;
 pub mod threads;
 pub mod votes;
 pub mod webhooks;
+pub mod webmentions;
 
 use chrono::{DateTime, Utc};
 

@@ -13,14 +13,20 @@ use crate::state::AppState;
 
 /// The site with this slug, or 404 `site_not_found`.
 pub fn find(state: &AppState, conn: &mut DbConn, slug: &str) -> Result<Arc<Site>, AppError> {
-    if let Some(site) = state.sites.get(slug) {
+    let epoch = state.changes.epoch();
+    if let Some(site) = state.sites.get_current(slug, epoch) {
         return Ok(site);
     }
     let site = db::sites::find_by_slug(conn, slug)?
         .ok_or_else(|| AppError::new(ErrorKind::SiteNotFound, format!("no site named `{slug}`")))?;
     let site = Arc::new(site);
-    state.sites.put(site.clone());
+    state.sites.put(site.clone(), epoch);
     Ok(site)
+}
+
+/// The cached site with this slug, if it is current (no database access).
+pub fn cached(state: &AppState, slug: &str) -> Option<Arc<Site>> {
+    state.sites.get_current(slug, state.changes.epoch())
 }
 
 /// Creates the configured default site on first start; an existing one is left alone.
@@ -59,7 +65,10 @@ pub fn update_settings(
     settings: &SiteSettings,
 ) -> Result<(), AppError> {
     let site = find(state, conn, slug)?;
-    db::sites::update_settings(conn, site.id, settings)?;
+    db::changes::write_tx(conn, &state.changes, |conn, changes| {
+        changes.site(site.id);
+        db::sites::update_settings(conn, site.id, settings)
+    })?;
     state.sites.invalidate(slug);
     Ok(())
 }

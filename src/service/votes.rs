@@ -1,8 +1,9 @@
 //! Likes and reports from readers, one per reader and comment.
 
 use super::now;
+use crate::db::changes::{comments_changed, write_tx};
 use crate::db::votes::VoteKind;
-use crate::db::{self, DbConn, write_tx};
+use crate::db::{self, DbConn};
 use crate::domain::comment::{ClientInfo, CommentId, CommentStatus};
 use crate::domain::fields::Reason;
 use crate::domain::site::Site;
@@ -32,9 +33,10 @@ pub fn like(
     client: &ClientInfo,
 ) -> Result<i64, AppError> {
     let voter = voter(state, client);
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
         find_public(conn, site, id)?;
         if db::votes::insert_if_absent(conn, id, VoteKind::Like, &voter, None, now().naive_utc())? {
+            comments_changed(conn, changes, &[id], false)?;
             db::comments::update_like_count(conn, id, 1)
         } else {
             Ok(db::comments::find(conn, id)?
@@ -55,7 +57,7 @@ pub fn report(
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let voter = voter(state, client);
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
         find_public(conn, site, id)?;
         let fresh = db::votes::insert_if_absent(
             conn,
@@ -70,6 +72,7 @@ pub fn report(
             let reporters = db::queue::count_unreviewed_reports(conn, id)?;
             if reporters >= i64::from(site.settings.report_threshold.max(1)) {
                 let reason = format!("reported by {reporters} readers");
+                comments_changed(conn, changes, &[id], false)?;
                 let was = db::comments::find(conn, id)?.map(|c| c.status);
                 db::queue::update_status(conn, &[id], CommentStatus::Pending, Some(&reason))?;
                 if was != Some(CommentStatus::Pending) {

@@ -34,7 +34,7 @@ both_backends! {
             let body: Value = response.json().await.unwrap();
             assert!(status < 500, "line {i} {s:?} gave {status}: {body}");
             if status == 201 {
-                accepted.push((body["comment"]["id"].as_i64().unwrap(), s));
+                accepted.push((body["comment"]["id"].as_i64().unwrap(), s, body["edit_token"].as_str().unwrap().to_string()));
             } else {
                 assert!((400..500).contains(&status));
                 assert!(body["error"].is_string());
@@ -47,14 +47,24 @@ both_backends! {
         loop {
             let page: Value = app.get_thread(&format!("key=/blns/&limit=100&cursor={cursor}")).await.json().await.unwrap();
             for c in page["comments"].as_array().unwrap() {
-                stored.insert(c["id"].as_i64().unwrap(), (c["author"].as_str().unwrap().to_string(), c["body"].as_str().unwrap().to_string()));
+                stored.insert(c["id"].as_i64().unwrap(), c["author"].as_str().unwrap().to_string());
             }
             match page["next_cursor"].as_str() { Some(n) => cursor = n.to_string(), None => break }
         }
-        for (id, s) in accepted {
-            let (author, body) = &stored[&id];
-            assert_eq!(author, &s, "author of {id}");
-            assert_eq!(body, &s, "body of {id}");
+        for (id, s, token) in accepted {
+            assert_eq!(&stored[&id], &s, "author of {id}");
+            // The markdown source, as the author's edit form gets it.
+            let source: Value = app
+                .client
+                .get(format!("{}/comments/{id}/source", app.api))
+                .header("x-edit-token", token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(source["body"], s.as_str(), "body of {id}");
         }
     }
 }

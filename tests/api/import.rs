@@ -857,7 +857,7 @@ both_backends! {
         assert_eq!(thread["total"], 6, "{thread}");
         // thread.html: the linkbacks listed apart, names escaped once
         let html = app.client.get(format!("{}/thread.html?key=%2F%3Fp%3D12", app.api)).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("Pingbacks and trackbacks"), "{html}");
+        assert!(html.contains("Mentions, pingbacks and trackbacks"), "{html}");
         assert!(html.contains(r#"data-kind="pingback""#) && html.contains(r#"data-kind="trackback""#), "{html}");
         assert!(html.contains("Ping 1 « What’s up"), "{html}");
         // `&` escaped once when the page is made (askama writes `&#38;`)
@@ -1029,7 +1029,7 @@ fn a_cli_dry_run_writes_no_file_no_site_and_no_row() {
     let out = cli(&db, &["import", &other, "--site", "default", "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("1 comments to add"),
+        text(&out.stdout).contains("1 comment to add"),
         "{}",
         text(&out.stdout)
     );

@@ -107,6 +107,22 @@ const FILL: &[(&str, &str)] = &[
            (1, 'comment.posted', '{\"event\":\"comment.posted\"}', 'failed', 8,
             '2024-01-01 10:00:00', NULL, 'HTTP 500', 500, '2024-01-01 09:30:00', NULL);",
     ),
+    (
+        "webmentions",
+        "INSERT INTO comments (thread_id, parent_id, root_id, depth, author_name, email, website,
+             body_markdown, body_html, status, held_reason, created_at, edited_at, client_ip,
+             user_agent, edit_token_hash, like_count, notify_replies, pinned, is_owner,
+             import_key, kind, body_format) VALUES
+           (1, NULL, NULL, 0, 'Mentioner', NULL, 'https://mention.example/a/', 'Mentioned',
+            '<p>Mentioned</p>', 'approved', NULL, '2024-01-03 15:00:00', NULL, NULL, NULL, 'hash-6', 0,
+            FALSE, FALSE, FALSE, NULL, 'webmention', 'html');
+         INSERT INTO webmentions (site_id, source, target, status, outcome, requests, attempts,
+             next_attempt_at, locked_until, last_error, comment_id, client_ip, created_at, updated_at) VALUES
+           (1, 'https://mention.example/a/', 'https://blog.example/old-post/', 'done', 'stored', 1, 1,
+            '2024-01-03 14:59:00', NULL, NULL, (SELECT id FROM comments WHERE edit_token_hash = 'hash-6'), '192.0.2.9', '2024-01-03 14:59:00', '2024-01-03 15:00:00'),
+           (1, 'https://mention.example/b/', 'https://blog.example/old-post/', 'pending', NULL, 2, 0,
+            '2024-01-03 16:00:00', NULL, NULL, NULL, NULL, '2024-01-03 16:00:00', '2024-01-03 16:00:00');",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

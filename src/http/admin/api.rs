@@ -403,8 +403,8 @@ async fn set_closed(
     id: ThreadId,
     closed: bool,
 ) -> Result<HttpResponse, AppError> {
-    service::blocking(&state, move |_, conn| {
-        moderate::set_thread_closed(conn, id, closed)
+    service::blocking(&state, move |state, conn| {
+        moderate::set_thread_closed(state, conn, id, closed)
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "closed": closed })))

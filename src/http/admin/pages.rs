@@ -611,8 +611,8 @@ pub(super) async fn set_thread_closed(
         _ => return Err(FieldError::new("closed", "must be true or false").into()),
     };
     let id = ThreadId(path.into_inner());
-    service::blocking(&state, move |_, conn| {
-        moderate::set_thread_closed(conn, id, closed)
+    service::blocking(&state, move |state, conn| {
+        moderate::set_thread_closed(state, conn, id, closed)
     })
     .await?;
     Ok(see_other(&with_done(

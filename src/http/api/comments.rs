@@ -165,6 +165,36 @@ pub async fn update_comment(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceResponse {
+    /// The comment's markdown source, as its author wrote it.
+    body: String,
+}
+
+/// `GET /api/v1/sites/{site}/comments/{id}/source` with header `X-Edit-Token`: the markdown
+/// source for the author's edit form (thread pages carry only the HTML).
+#[utoipa::path(get, path = "/api/v1/sites/{site}/comments/{id}/source", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"), EditTokenHeader),
+    responses((status = 200, description = "The comment's markdown source (never cached)", body = SourceResponse)))]
+pub async fn get_comment_source(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Client(client): Client,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    rate_limit(&state, Action::Edit, &client).await?;
+    let token = edit_token(&req)?;
+    let body = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        comments::source(conn, &site, CommentId(id), &token)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(SourceResponse { body }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeletedResponse {
     deleted: bool,
     /// As in [`CreatedResponse`]: `fresh=` on thread reads shows the deletion at once.

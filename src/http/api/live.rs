@@ -13,19 +13,16 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::domain::thread::ThreadKey;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::Client;
-use crate::live::{Refusal, Subscription};
+use crate::live::{Event, Refusal, Subscription};
 use crate::service::{self, sites};
 use crate::state::AppState;
 
 /// Milliseconds a browser waits before reconnecting a stream that dropped.
 const RETRY_MS: u64 = 10_000;
-/// How long a new stream waits for the process to listen to the database (PostgreSQL).
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Seconds a refused client is asked to wait.
 const REFUSED_RETRY_AFTER_SECS: u64 = 60;
 
@@ -42,7 +39,8 @@ pub struct EventsQuery {
     responses(
         (status = 200, description = "A Server-Sent Events stream (`text/event-stream`): \
             `event: comment` with `data: {\"id\": n}` for each comment published in the thread \
-            from now on (held and spam comments never), comment lines as heartbeats", 
+            from now on (held and spam comments never), `event: resync` when some may have \
+            been missed (fetch the thread again), comment lines as heartbeats",
             content_type = "text/event-stream", body = String),
         (status = 429, description = "This address has `live.max_streams_per_ip` streams open \
             (`too_many_streams`); see Retry-After"),
@@ -59,7 +57,7 @@ pub async fn thread_events(
         .map_err(|e| AppError::from(e).with_field("key"))?;
     let site =
         service::blocking(&state, move |state, conn| sites::find(state, conn, &slug)).await?;
-    let mut subscription = state.live.subscribe(client.ip).map_err(|refusal| {
+    let subscription = state.live.subscribe(client.ip).map_err(|refusal| {
         let (kind, message) = match refusal {
             Refusal::Off => (ErrorKind::LiveUnavailable, "live updates are not available"),
             Refusal::ProcessFull => (
@@ -75,16 +73,9 @@ pub async fn thread_events(
         error.retry_after_secs = Some(REFUSED_RETRY_AFTER_SECS);
         error
     })?;
-    // Once the answer starts, every comment published from then on reaches the stream, on
-    // whichever process it was posted.
-    if !subscription.ready(LISTEN_TIMEOUT).await {
-        let mut error = AppError::new(
-            ErrorKind::LiveUnavailable,
-            "live updates are not available right now",
-        );
-        error.retry_after_secs = Some(REFUSED_RETRY_AFTER_SECS);
-        return Err(error);
-    }
+    // Subscribed to the change bus before the answer starts: every comment published from then
+    // on reaches the stream, on whichever process it was posted (the bus listens to PostgreSQL
+    // from startup on).
     let stream = events(subscription, site.id, key.as_str().to_owned());
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
@@ -136,13 +127,20 @@ fn events(
                     let _ = changed;
                     return None;
                 }
-                received = open.subscription.events.recv() => match received {
-                    Ok(event) if event.site == open.site && event.thread_key == open.key => {
-                        let message = format!("event: comment\ndata: {{\"id\":{}}}\n\n", event.comment.0);
-                        return Some((Ok(Bytes::from(message)), open));
-                    }
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return None,
+                received = crate::changes::next(&mut open.subscription.changes) => match received {
+                    Some(change) => match crate::live::event_for(&change, open.site, &open.key) {
+                        Some(Event::Comment(id)) => {
+                            let message = format!("event: comment\ndata: {{\"id\":{}}}\n\n", id.0);
+                            return Some((Ok(Bytes::from(message)), open));
+                        }
+                        Some(Event::Resync) => {
+                            // Some announcements may have been missed: the client fetches the
+                            // thread again.
+                            return Some((Ok(Bytes::from_static(b"event: resync\ndata: {}\n\n")), open));
+                        }
+                        None => {}
+                    },
+                    None => return None,
                 },
                 _ = open.heartbeat.tick() => {
                     return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), open));

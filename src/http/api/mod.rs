@@ -9,6 +9,7 @@ mod sites;
 mod threads;
 pub mod views;
 mod votes;
+mod webmentions;
 
 use actix_web::web;
 
@@ -24,10 +25,12 @@ crate::route_table! {
     post "/preview" => comments::preview_comment, Anonymous;
     post "/comments" => comments::create_comment, Anonymous;
     patch "/comments/{id}" => comments::update_comment, EditToken;
+    get "/comments/{id}/source" => comments::get_comment_source, Read;
     delete "/comments/{id}" => comments::delete_comment, EditToken;
     post "/comments/{id}/like" => votes::like_comment, Anonymous;
     post "/comments/{id}/report" => votes::report_comment, Anonymous;
     post "/mail/manage" => mail::request_manage_link, Anonymous;
+    post "/webmention" => webmentions::receive_webmention, Anonymous;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, feeds, live, mail, sites, threads, views, votes};
+use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,10 +33,12 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes};
         comments::preview_comment,
         comments::create_comment,
         comments::update_comment,
+        comments::get_comment_source,
         comments::delete_comment,
         votes::like_comment,
         votes::report_comment,
         mail::request_manage_link,
+        webmentions::receive_webmention,
     ),
     components(schemas(ErrorResponse, views::CommentResponse)),
     modifiers(&ErrorResponses),
@@ -45,6 +47,7 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes};
         (name = "threads", description = "Reading threads and counts"),
         (name = "comments", description = "Posting, editing, deleting, liking, reporting"),
         (name = "mail", description = "Mail a reader asks for"),
+        (name = "webmentions", description = "Receiving Webmentions from other sites"),
     )
 )]
 pub struct ApiDoc;

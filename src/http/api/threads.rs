@@ -1,14 +1,20 @@
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::views::CommentResponse;
+use crate::domain::site::Site;
 use crate::domain::thread::{Cursor, Sort, ThreadKey};
 use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
+use crate::http::page_cache::{Format, Page, PageKey};
+use crate::secrets::Keys;
 use crate::service::reads::{self, ReadFrom};
 use crate::service::{self, sites, threads};
 use crate::spam::limiter::Action;
@@ -99,50 +105,126 @@ fn parse_query(
 #[utoipa::path(get, path = "/api/v1/sites/{site}/thread", tag = "threads",
     params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
     responses((status = 200, description = "One page of the thread's comments as a tree \
-        (an empty thread when none was posted yet)", body = ThreadResponse)))]
+        (an empty thread when none was posted yet); gzip or brotli by `Accept-Encoding`, with \
+        a strong `ETag`", body = ThreadResponse),
+        (status = 304, description = "Not modified: `If-None-Match` named the current page")))]
 pub async fn get_thread(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = path.into_inner();
-    let query = query.into_inner();
-    let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
+    let page = cached_page(&state, Format::Json, path.into_inner(), query.into_inner()).await?;
+    Ok(page.respond(&req, &[]))
+}
+
+/// The page for a thread request: from the cache when it is current, else rendered (on the
+/// blocking pool) and kept.
+async fn cached_page(
+    state: &AppState,
+    format: Format,
+    slug: String,
+    query: ThreadQuery,
+) -> Result<Arc<Page>, AppError> {
+    let raw_cursor = query.cursor.clone().filter(|c| !c.is_empty());
+    let now = service::now();
+    let from = reads::read_from(&state.keys, query.fresh.as_deref(), now);
     let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
-    let response = reads::read(&state, from, move |state, conn| {
+    // A replica may lag the announcements (they leave the primary at commit): pages read from
+    // replicas are kept apart from the primary's (a reader who just wrote reads the primary's)
+    // and only for `read_your_writes_secs`, the lag the replicas are trusted with.
+    let from_primary = from == ReadFrom::Primary || state.replicas.is_empty();
+    let replica_lifetime =
+        chrono::Duration::seconds(i64::from(state.config.database.read_your_writes_secs));
+    let page_key = PageKey {
+        format: format.clone(),
+        site: slug,
+        thread_key: key.as_str().to_owned(),
+        sort,
+        limit,
+        cursor: raw_cursor,
+        primary: from_primary,
+    };
+    if let Some(site) = sites::cached(state, &page_key.site) {
+        let stamp = state.changes.stamp(site.id, key.as_str());
+        if let Some(page) = state.pages.get(&page_key, stamp, &site, now) {
+            return Ok(page);
+        }
+    }
+    let slug = page_key.site.clone();
+    let page = reads::read(state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let page = match threads::list(conn, &site, &key, sort, cursor, limit) {
-            Ok(page) => page,
+        // Before reading: a change committed from here on makes this page stale.
+        let stamp = state.changes.stamp(site.id, key.as_str());
+        let listed = match threads::list(conn, &site, &key, sort, cursor, limit) {
+            Ok(page) => Some(page),
             // A page nobody has commented on yet is an empty thread, not an error: every
             // page without comments would otherwise log a failed request in the console.
-            Err(e) if e.kind == ErrorKind::ThreadNotFound => {
-                return Ok(ThreadResponse::empty(key.as_str()));
-            }
+            Err(e) if e.kind == ErrorKind::ThreadNotFound => None,
             Err(e) => return Err(e),
         };
-        Ok(ThreadResponse {
+        let now = service::now();
+        let closes = listed.as_ref().and_then(|page| {
+            site.settings
+                .auto_close_at(page.thread.created_at)
+                .filter(|at| *at > now && !page.thread.closed)
+        });
+        let valid_until = match (from_primary, closes) {
+            (true, closes) => closes,
+            (false, Some(at)) => Some(at.min(now + replica_lifetime)),
+            (false, None) => Some(now + replica_lifetime),
+        };
+        let (content_type, body) = match &format {
+            Format::Json => {
+                let response = match listed {
+                    Some(page) => ThreadResponse::of(page, &site, &state.keys, now),
+                    None => ThreadResponse::empty(key.as_str()),
+                };
+                let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
+                ("application/json", body)
+            }
+            Format::Html { base } => {
+                let (total, nodes) = listed.map(|p| (p.total, p.comments)).unwrap_or_default();
+                let feed_url = super::feeds::thread_feed_url(base, &slug, key.as_str());
+                let webmention = state.config.webmention.enabled.then(|| {
+                    format!(
+                        "{base}/api/v1/sites/{}/webmention",
+                        url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
+                    )
+                });
+                (
+                    "text/html; charset=utf-8",
+                    render_fragment(total, nodes, feed_url, webmention)?.into_bytes(),
+                )
+            }
+        };
+        Ok(Page::new(stamp, site, valid_until, content_type, body))
+    })
+    .await?;
+    let page = Arc::new(page);
+    state.pages.put(page_key, page.clone());
+    Ok(page)
+}
+
+impl ThreadResponse {
+    fn of(page: threads::ThreadPage, site: &Site, keys: &Keys, now: DateTime<Utc>) -> Self {
+        ThreadResponse {
             thread: ThreadInfo {
                 key: page.thread.key,
                 title: page.thread.title,
                 url: page.thread.url,
                 closed: page.thread.closed
-                    || site
-                        .settings
-                        .auto_closed(page.thread.created_at, service::now()),
+                    || site.settings.auto_closed(page.thread.created_at, now),
             },
             total: page.total,
             comments: page
                 .comments
                 .into_iter()
-                .map(|n| CommentResponse::from_node(n, &state.keys))
+                .map(|n| CommentResponse::from_node(n, keys))
                 .collect(),
             next_cursor: page.next_cursor.map(|c| c.encode()),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-cache"))
-        .json(response))
+        }
+    }
 }
 
 /// One step through the tree for the HTML fragment: open a comment, or close it.
@@ -153,7 +235,7 @@ pub enum Event {
 
 pub struct HtmlComment {
     id: i64,
-    /// `comment`, `pingback` or `trackback`.
+    /// `comment`, `pingback`, `trackback` or `webmention`.
     kind: &'static str,
     author: String,
     website: Option<String>,
@@ -171,8 +253,10 @@ struct ThreadFragment {
     /// The thread's Atom feed.
     feed_url: String,
     events: Vec<Event>,
-    /// Pingbacks and trackbacks: listed after the comments, without replies.
+    /// Webmentions, pingbacks and trackbacks: listed after the comments, without replies.
     linkbacks: Vec<HtmlComment>,
+    /// The site's Webmention endpoint, advertised with `<link rel="webmention">`.
+    webmention: Option<String>,
 }
 
 fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlComment>) {
@@ -209,33 +293,40 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
 /// JavaScript (a static site can include it at build time).
 #[utoipa::path(get, path = "/api/v1/sites/{site}/thread.html", tag = "threads",
     params(("site" = String, Path, description = "The site's slug"), ThreadQuery),
-    responses((status = 200, description = "The thread as an HTML fragment",
-        content_type = "text/html", body = String)))]
+    responses((status = 200, description = "The thread as an HTML fragment; gzip or brotli by \
+        `Accept-Encoding`, with a strong `ETag`", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified: `If-None-Match` named the current page")))]
 pub async fn get_thread_html(
     state: web::Data<AppState>,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = path.into_inner();
-    let query = query.into_inner();
-    let from = reads::read_from(&state.keys, query.fresh.as_deref(), service::now());
-    let (key, sort, cursor, limit) = parse_query(query, state.config.limits.thread_key)?;
-    let feed_url = super::feeds::thread_feed_url(
-        &super::feeds::public_base(&state, &req),
-        &slug,
-        key.as_str(),
-    );
-    let page = reads::read(&state, from, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        match threads::list(conn, &site, &key, sort, cursor, limit) {
-            Ok(page) => Ok(Some((page.total, page.comments))),
-            Err(e) if e.kind == ErrorKind::ThreadNotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    })
+    // The feed link names this server as the reader reached it (unless `server.public_url`
+    // says), so it is part of what the page is kept by.
+    let base = super::feeds::public_base(&state, &req);
+    let page = cached_page(
+        &state,
+        Format::Html { base },
+        path.into_inner(),
+        query.into_inner(),
+    )
     .await?;
-    let (total, nodes) = page.unwrap_or_default();
+    Ok(page.respond(
+        &req,
+        &[(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            crate::http::headers::FRAGMENT_CSP,
+        )],
+    ))
+}
+
+fn render_fragment(
+    total: i64,
+    nodes: Vec<Node>,
+    feed_url: String,
+    webmention: Option<String>,
+) -> Result<String, AppError> {
     let mut events = Vec::new();
     let mut linkbacks = Vec::new();
     flatten(nodes, &mut events, &mut linkbacks);
@@ -243,21 +334,15 @@ pub async fn get_thread_html(
         1 => "1 comment".to_string(),
         n => format!("{n} comments"),
     };
-    let html = ThreadFragment {
+    ThreadFragment {
         heading,
         feed_url,
         events,
         linkbacks,
+        webmention,
     }
     .render()
-    .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            actix_web::http::header::CONTENT_SECURITY_POLICY,
-            crate::http::headers::FRAGMENT_CSP,
-        ))
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    .map_err(AppError::internal)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

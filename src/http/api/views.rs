@@ -13,14 +13,19 @@ use crate::secrets::{Keys, Purpose};
 pub struct CommentResponse {
     pub id: i64,
     pub parent_id: Option<i64>,
-    pub depth: i32,
+    /// Only in answers to the comment's author (posting, editing); thread pages nest replies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<i32>,
     pub author: String,
     pub website: Option<String>,
     pub avatar: String,
     /// The sanitized HTML of the body.
     #[schema(value_type = String)]
     pub html: SafeHtml,
-    pub body: String,
+    /// The markdown source: only in answers to the comment's author (posting, editing);
+    /// thread pages leave it out (the edit form asks `GET …/comments/{id}/source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub likes: i64,
@@ -29,7 +34,7 @@ pub struct CommentResponse {
     pub status: &'static str,
     pub pinned: bool,
     pub owner: bool,
-    /// `comment`, `pingback` or `trackback` (imported from WordPress).
+    /// `comment`, `pingback` or `trackback` (imported from WordPress), or `webmention` (received).
     pub kind: CommentKind,
     #[schema(no_recursion)]
     pub replies: Vec<CommentResponse>,
@@ -46,7 +51,7 @@ impl CommentResponse {
         Self {
             id: comment.id.0,
             parent_id: comment.parent_id.map(|p| p.0),
-            depth: comment.depth,
+            depth: Some(comment.depth),
             author: if deleted {
                 String::new()
             } else {
@@ -59,11 +64,11 @@ impl CommentResponse {
             } else {
                 comment.body_html
             },
-            body: if deleted {
+            body: Some(if deleted {
                 String::new()
             } else {
                 comment.body_markdown
-            },
+            }),
             created_at: comment.created_at,
             edited_at: comment.edited_at,
             likes: comment.like_count,
@@ -79,8 +84,11 @@ impl CommentResponse {
         }
     }
 
+    /// A comment of a thread page, as every reader sees it: without its source.
     pub fn from_node(node: Node, keys: &Keys) -> Self {
         let mut response = Self::from_comment(node.comment, keys);
+        response.body = None;
+        response.depth = None;
         response.replies = node
             .replies
             .into_iter()

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 
+use crate::changes::Changes;
+use crate::db::changes::{comments_changed, thread_changed, write_tx as announcing_tx};
 use crate::db::queue::{QueueFilter, QueuedComment, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Ban, BanKind, BanRule};
@@ -407,11 +409,9 @@ pub fn apply(
     if ids.len() > MAX_BULK {
         return Err(FieldError::new("ids", format!("at most {MAX_BULK} at once")).into());
     }
-    let changed = write_tx(conn, |conn| apply_in_tx(state, conn, ids, action))?;
-    if matches!(action, Action::Approve | Action::Restore) {
-        crate::service::live::published(state, conn, ids);
-    }
-    Ok(changed)
+    announcing_tx(conn, &state.changes, |conn, changes| {
+        apply_in_tx(state, conn, changes, ids, action)
+    })
 }
 
 /// [`apply`] inside the caller's write transaction. Publishing a comment sends the reply and
@@ -420,6 +420,7 @@ pub fn apply(
 pub fn apply_in_tx(
     state: &AppState,
     conn: &mut DbConn,
+    changes: &mut Changes,
     ids: &[CommentId],
     action: Action,
 ) -> Result<usize, AppError> {
@@ -427,6 +428,15 @@ pub fn apply_in_tx(
         .iter()
         .filter_map(|id| db::comments::find(conn, *id).transpose())
         .collect::<Result<_, _>>()?;
+    // Readers see every decision but one: spam or deletion of a comment they never saw.
+    let published: Vec<CommentId> = before
+        .iter()
+        .filter(|c| c.status != CommentStatus::Approved)
+        .filter(|_| matches!(action, Action::Approve | Action::Restore))
+        .map(|c| c.id)
+        .collect();
+    comments_changed(conn, changes, ids, false)?;
+    comments_changed(conn, changes, &published, true)?;
     let changed = match action {
         Action::Approve | Action::Restore => {
             db::queue::update_status(conn, ids, CommentStatus::Approved, None)?
@@ -490,8 +500,9 @@ pub fn edit(
 ) -> Result<Comment, AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
-    write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         db::comments::find(conn, id)?.ok_or_else(not_found)?;
+        comments_changed(conn, changes, &[id], false)?;
         db::comments::update_body(conn, id, body.as_str(), &html, now.naive_utc())
     })
 }
@@ -510,7 +521,7 @@ pub fn reply_as_owner(
     let now = now();
     // Nobody ever holds this token: the owner edits through the admin area.
     let token_hash = secrets::hash_token(&secrets::random_token());
-    let reply = write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         let parent = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         if matches!(parent.status, CommentStatus::Deleted | CommentStatus::Spam) {
             return Err(AppError::new(
@@ -520,7 +531,7 @@ pub fn reply_as_owner(
         }
         if parent.status == CommentStatus::Pending {
             // The same decision as "Approve" in the queue: its mails and spam score follow.
-            apply_in_tx(state, conn, &[id], Action::Approve)?;
+            apply_in_tx(state, conn, changes, &[id], Action::Approve)?;
         }
         let thread = db::threads::find_by_id(conn, parent.thread_id)?.ok_or_else(not_found)?;
         let site = db::sites::find_by_id(conn, thread.site_id)?.ok_or_else(not_found)?;
@@ -566,12 +577,10 @@ pub fn reply_as_owner(
         // Published at once: whoever asked to hear about replies or follows the page is told,
         // by the same path as every other comment that becomes visible.
         crate::service::notifications::comment_published(state, conn, reply.id)?;
+        comments_changed(conn, changes, &[reply.id], true)?;
         webhooks::emit(state, conn, WebhookEvent::Posted, &reply)?;
         Ok(reply)
-    })?;
-    // The parent too: replying to a held comment published it.
-    crate::service::live::published(state, conn, &[id, reply.id]);
-    Ok(reply)
+    })
 }
 
 /// Deletes every comment of the site by the author of comment `id` (same e-mail address, or
@@ -582,10 +591,11 @@ pub fn delete_by_author(
     id: CommentId,
 ) -> Result<usize, AppError> {
     let now = now().naive_utc();
-    write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         let c = db::comments::find(conn, id)?.ok_or_else(not_found)?;
         let thread = db::threads::find_by_id(conn, c.thread_id)?.ok_or_else(not_found)?;
         let ids = db::queue::ids_by_author(conn, thread.site_id, c.email.as_deref(), &c.author)?;
+        comments_changed(conn, changes, &ids, false)?;
         let mut newly_deleted = Vec::new();
         for id in &ids {
             if let Some(comment) = db::comments::find(conn, *id)?
@@ -650,13 +660,15 @@ pub fn list_threads(
 
 /// Closes or reopens a thread to new comments.
 pub fn set_thread_closed(
+    state: &AppState,
     conn: &mut DbConn,
     thread_id: ThreadId,
     closed: bool,
 ) -> Result<(), AppError> {
-    write_tx(conn, |conn| {
+    announcing_tx(conn, &state.changes, |conn, changes| {
         db::threads::find_by_id(conn, thread_id)?
             .ok_or_else(|| AppError::new(ErrorKind::ThreadNotFound, "no such thread"))?;
+        thread_changed(conn, changes, thread_id)?;
         db::threads::update_closed(conn, thread_id, closed)
     })
 }

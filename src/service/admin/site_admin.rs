@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::db::{self, DbConn, write_tx};
+use crate::db::changes::write_tx;
+use crate::db::{self, DbConn};
 use crate::domain::fields::FieldError;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
 use crate::error::{AppError, ErrorKind};
@@ -286,7 +287,8 @@ pub fn apply_first_run(
     {
         origins.push(origin.clone());
     }
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
+        changes.site(site.id);
         db::sites::update(
             conn,
             site.id,
@@ -312,7 +314,7 @@ pub fn find(conn: &mut DbConn, slug: &str) -> Result<Site, AppError> {
 pub fn create(state: &AppState, conn: &mut DbConn, form: &SiteForm) -> Result<Site, AppError> {
     let slug = SiteSlug::parse(form.slug.trim()).map_err(|e| FieldError::new("slug", e.message))?;
     let parsed = form.parse(&SiteSettings::default())?;
-    let site = write_tx(conn, |conn| {
+    let site = write_tx(conn, &state.changes, |conn, _| {
         db::sites::insert(
             conn,
             slug.as_str(),
@@ -342,7 +344,8 @@ pub fn update(
 ) -> Result<Arc<Site>, AppError> {
     let site = find(conn, slug)?;
     let parsed = form.parse(&site.settings)?;
-    write_tx(conn, |conn| {
+    write_tx(conn, &state.changes, |conn, changes| {
+        changes.site(site.id);
         db::sites::update(
             conn,
             site.id,

@@ -1,0 +1,313 @@
+//! The change bus across processes (see `crate::changes`): a write transaction that changes
+//! what readers see sends its changes with `NOTIFY` before it commits (PostgreSQL delivers a
+//! notification only if, and when, its transaction commits, to every listening connection),
+//! and publishes them on this process's bus once it has committed. A listener thread in every
+//! serving process (one dedicated connection, outside the pool) publishes what the other
+//! processes wrote, and a resync after every (re)connection, since notifications sent while
+//! it was away are lost.
+//!
+//! The listener uses diesel's `PgConnection::notifications_iter`, which reads what has
+//! arrived without waiting (`PQconsumeInput`, then `PQnotifies`): the thread looks every
+//! [`LISTEN_POLL`] and sleeps in between. That keeps one PostgreSQL client (libpq, with the
+//! same URL, TLS and authentication options as the pool) instead of adding an async one for a
+//! single connection; the cost is at most [`LISTEN_POLL`] of delay and a non-blocking read
+//! per poll.
+//!
+//! SQLite: one process per database file, so the bus stays in the process.
+
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{comments, threads};
+use super::{DbConn, write_tx as plain_write_tx};
+use crate::changes::{Change, ChangeBus, Changes, WeakBus};
+use crate::domain::comment::CommentId;
+use crate::domain::site::SiteId;
+use crate::domain::thread::ThreadId;
+use crate::error::AppError;
+
+/// The PostgreSQL channel every kith process listens on.
+pub const CHANNEL: &str = "kith_changes";
+
+/// How often the listener looks for notifications.
+pub const LISTEN_POLL: Duration = Duration::from_millis(5);
+
+/// How often the listener checks that its connection still works when nothing arrives.
+const LISTEN_CHECK: Duration = Duration::from_secs(5);
+
+/// Waits between reconnection attempts, doubling up to the last.
+const RECONNECT_BACKOFF: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
+/// Runs `f` in one write transaction (`db::write_tx`) and announces the changes it collected:
+/// with `NOTIFY` inside the transaction on PostgreSQL, and on `bus` after the commit.
+/// Nothing is announced when `f` fails (the transaction rolls back).
+pub fn write_tx<T>(
+    conn: &mut DbConn,
+    bus: &ChangeBus,
+    f: impl FnOnce(&mut DbConn, &mut Changes) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut changes = Changes::default();
+    let value = plain_write_tx(conn, |conn| {
+        let value = f(conn, &mut changes)?;
+        notify(conn, bus.origin(), changes.as_slice())?;
+        Ok(value)
+    })?;
+    for change in changes.into_vec() {
+        bus.publish(change);
+    }
+    Ok(value)
+}
+
+/// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only).
+fn notify(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(), AppError> {
+    if !matches!(conn, DbConn::Pg(_)) || changes.is_empty() {
+        return Ok(());
+    }
+    for change in changes {
+        let payload =
+            serde_json::to_string(&Wire::of(origin, change)).map_err(AppError::internal)?;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Announces that what readers see of the threads holding `ids` changed. With
+/// `visible = true` each comment is announced as newly visible. Call it while the comments
+/// still exist (before deleting them).
+pub fn comments_changed(
+    conn: &mut DbConn,
+    changes: &mut Changes,
+    ids: &[CommentId],
+    visible: bool,
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows: Vec<(i64, i64, i64, String)> = comments::table
+        .inner_join(threads::table)
+        .filter(comments::id.eq_any(&raw))
+        .select((comments::id, threads::site_id, threads::id, threads::key))
+        .load(conn)?;
+    for (comment, site, thread, key) in rows {
+        changes.thread(
+            SiteId(site),
+            ThreadId(thread),
+            &key,
+            visible.then_some(CommentId(comment)),
+        );
+    }
+    Ok(())
+}
+
+/// Announces that what readers see of thread `id` changed (closed, reopened, …).
+pub fn thread_changed(
+    conn: &mut DbConn,
+    changes: &mut Changes,
+    id: ThreadId,
+) -> Result<(), AppError> {
+    let found: Option<(i64, String)> = threads::table
+        .find(id.0)
+        .select((threads::site_id, threads::key))
+        .first(conn)
+        .optional()?;
+    if let Some((site, key)) = found {
+        changes.thread(SiteId(site), id, &key, None);
+    }
+    Ok(())
+}
+
+/// A change as it travels in a notification's payload (at most 8000 bytes: a thread key is
+/// far shorter).
+#[derive(Debug, Serialize, Deserialize)]
+struct Wire {
+    /// The sending process ([`ChangeBus::origin`]).
+    o: u64,
+    /// `t` thread, `s` site.
+    w: char,
+    s: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: Option<i64>,
+}
+
+impl Wire {
+    fn of(origin: u64, change: &Change) -> Self {
+        match change {
+            Change::Thread {
+                site,
+                thread,
+                key,
+                comment,
+            } => Wire {
+                o: origin,
+                w: 't',
+                s: site.0,
+                t: Some(thread.0),
+                k: Some(key.clone()),
+                c: comment.map(|c| c.0),
+            },
+            Change::Site { site } => Wire {
+                o: origin,
+                w: 's',
+                s: site.0,
+                t: None,
+                k: None,
+                c: None,
+            },
+            // Never sent: a resync is each listener's own conclusion.
+            Change::Resync => Wire {
+                o: origin,
+                w: 'r',
+                s: 0,
+                t: None,
+                k: None,
+                c: None,
+            },
+        }
+    }
+
+    fn change(self) -> Change {
+        match (self.w, self.t, self.k) {
+            ('t', Some(thread), Some(key)) => Change::Thread {
+                site: SiteId(self.s),
+                thread: ThreadId(thread),
+                key,
+                comment: self.c.map(CommentId),
+            },
+            ('s', _, _) => Change::Site {
+                site: SiteId(self.s),
+            },
+            // Something this version does not understand: safest to drop everything.
+            _ => Change::Resync,
+        }
+    }
+}
+
+/// Starts listening for a PostgreSQL `url`: connects at once (so that nothing announced from
+/// then on is missed), then a thread publishes on `bus` what other processes announce, and
+/// stops once the application that owns `bus` is gone. When the first connection fails, the
+/// thread keeps trying (and resyncs once connected).
+pub fn spawn_listener(url: String, bus: &ChangeBus) -> std::io::Result<()> {
+    let weak = bus.downgrade();
+    let first = match connect(&url) {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for changes from other processes; retrying");
+            None
+        }
+    };
+    std::thread::Builder::new()
+        .name("kith-changes".into())
+        .spawn(move || listen(&url, first, &weak))?;
+    Ok(())
+}
+
+fn listen(url: &str, mut first: Option<PgConnection>, weak: &WeakBus) {
+    let mut failures = 0usize;
+    loop {
+        let Some(origin) = weak.upgrade().map(|bus| bus.origin()) else {
+            return;
+        };
+        let connected = match first.take() {
+            Some(conn) => Ok(conn),
+            None => connect(url).inspect(|_| {
+                // Whatever was announced while no connection listened is lost.
+                if let Some(bus) = weak.upgrade() {
+                    bus.publish(Change::Resync);
+                }
+            }),
+        };
+        match connected {
+            Ok(mut conn) => {
+                failures = 0;
+                if let Err(e) = receive(&mut conn, origin, weak) {
+                    tracing::warn!(error = %e, "lost the connection that listens for changes; reconnecting");
+                }
+            }
+            Err(e) => {
+                if failures == 0 {
+                    tracing::warn!(error = %e, "cannot listen for changes from other processes; retrying");
+                }
+                let wait = RECONNECT_BACKOFF[failures.min(RECONNECT_BACKOFF.len() - 1)];
+                failures += 1;
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+fn connect(url: &str) -> Result<PgConnection, AppError> {
+    let mut conn =
+        PgConnection::establish(url).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(conn)
+}
+
+/// Publishes notifications until the connection fails (`Err`) or the bus is gone (`Ok`).
+fn receive(conn: &mut PgConnection, origin: u64, weak: &WeakBus) -> Result<(), AppError> {
+    let mut checked = Instant::now();
+    loop {
+        let Some(bus) = weak.upgrade() else {
+            return Ok(());
+        };
+        let mut any = false;
+        for notification in conn.notifications_iter() {
+            let notification = notification?;
+            any = true;
+            let wire: Option<Wire> = serde_json::from_str(&notification.payload).ok();
+            match wire {
+                Some(wire) if wire.o == origin => {}
+                Some(wire) => bus.publish_remote(wire.change()),
+                None => bus.publish_remote(Change::Resync),
+            }
+        }
+        drop(bus);
+        if any {
+            checked = Instant::now();
+        } else if checked.elapsed() >= LISTEN_CHECK {
+            conn.batch_execute("SELECT 1")?;
+            checked = Instant::now();
+        }
+        std::thread::sleep(LISTEN_POLL);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_survives_the_payload_round_trip() {
+        let change = Change::Thread {
+            site: SiteId(3),
+            thread: ThreadId(9),
+            key: "/a \"quoted\" päth/".into(),
+            comment: Some(CommentId(12)),
+        };
+        let text = serde_json::to_string(&Wire::of(5, &change)).unwrap();
+        let wire: Wire = serde_json::from_str(&text).unwrap();
+        assert_eq!(wire.o, 5);
+        assert_eq!(wire.change(), change);
+        let site = Change::Site { site: SiteId(4) };
+        let text = serde_json::to_string(&Wire::of(5, &site)).unwrap();
+        let wire: Wire = serde_json::from_str(&text).unwrap();
+        assert_eq!(wire.change(), site);
+    }
+}
