@@ -26,6 +26,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub live: LiveConfig,
     pub webmention: WebmentionConfig,
     pub cache: CacheConfig,
 }
@@ -351,6 +352,31 @@ pub struct MetricsConfig {
     pub listen: String,
 }
 
+/// Live updates: a Server-Sent Events stream per thread (`GET /api/v1/sites/{site}/thread/events`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveConfig {
+    /// Serve the streams at all; off answers them with 503 `live_unavailable`.
+    pub enabled: bool,
+    /// Streams one process keeps open at most; more get 503 `live_unavailable`.
+    pub max_streams: usize,
+    /// Streams one client address keeps open at most; more get 429 `too_many_streams`.
+    pub max_streams_per_ip: usize,
+    /// Seconds between the comment lines that keep idle streams open through proxies.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_streams: 1000,
+            max_streams_per_ip: 16,
+            heartbeat_secs: 25,
+        }
+    }
+}
+
 /// Receiving Webmentions: the endpoint, and the worker that fetches and verifies source pages.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -564,6 +590,9 @@ impl Config {
                 "database.acquire_timeout_secs",
                 "must be at least 1",
             ));
+        }
+        if self.live.heartbeat_secs == 0 {
+            return Err(invalid("live.heartbeat_secs", "must be at least 1"));
         }
         if self.webmention.timeout_secs == 0 {
             return Err(invalid("webmention.timeout_secs", "must be at least 1"));

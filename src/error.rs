@@ -48,6 +48,8 @@ pub enum ErrorKind {
     HeadersTooLarge,
     DatabaseUnavailable,
     MigrationsPending,
+    TooManyStreams,
+    LiveUnavailable,
     Internal,
 }
 
@@ -91,6 +93,8 @@ impl ErrorKind {
             Self::HeadersTooLarge => "headers_too_large",
             Self::DatabaseUnavailable => "database_unavailable",
             Self::MigrationsPending => "migrations_pending",
+            Self::TooManyStreams => "too_many_streams",
+            Self::LiveUnavailable => "live_unavailable",
             Self::Internal => "internal_error",
         }
     }
@@ -125,10 +129,13 @@ impl ErrorKind {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
-            Self::MailDisabled | Self::DatabaseUnavailable | Self::MigrationsPending => {
-                StatusCode::SERVICE_UNAVAILABLE
+            Self::MailDisabled
+            | Self::DatabaseUnavailable
+            | Self::MigrationsPending
+            | Self::LiveUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited | Self::LoginThrottled | Self::TooManyStreams => {
+                StatusCode::TOO_MANY_REQUESTS
             }
-            Self::RateLimited | Self::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

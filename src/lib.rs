@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod render;

@@ -331,12 +331,15 @@ fn serve(config: Config) -> Result<(), String> {
             app.state().config.database.describe()
         );
         let handle = app.stop_handle();
+        let live = app.state().live.clone();
         let grace = app.state().config.server.shutdown_timeout_secs;
         actix_web::rt::spawn(async move {
             let signal = shutdown_signal().await;
             tracing::info!(
                 "{signal} received: no new connections; finishing requests in flight (for up to {grace} s)"
             );
+            // Live-update streams never finish by themselves: end them now.
+            live.close();
             handle.stop(true).await;
         });
         app.run_until_stopped().await.map_err(|e| e.to_string())?;

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::http::page_cache::PageCache;
+use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::notify::layout::MailLayout;
 use crate::notify::texts::Locales;
@@ -254,6 +255,8 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let pages = PageCache::new(&config.cache);
+    let changes = ChangeBus::new();
+    let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -268,8 +271,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         mail_layout: Arc::new(mail_layout),
         log_once: LogOnce::new(Duration::from_secs(3600)),
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
+        live,
         pages,
-        changes: ChangeBus::new(),
+        changes,
     })
 }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub log_once: LogOnce,
     /// Prometheus counters and gauges (served only when `metrics.enabled`).
     pub metrics: Arc<Metrics>,
+    /// Live updates: published comments told to the streams open on this process.
+    pub live: Arc<crate::live::LiveHub>,
     /// Announcements of what changed for readers (this process's writes and, on PostgreSQL,
     /// the other processes').
     pub changes: ChangeBus,

@@ -24,6 +24,7 @@ mod fuzz_corpus;
 mod import;
 mod importers;
 mod links;
+mod live;
 mod logs;
 mod mail;
 mod mail_delivery;

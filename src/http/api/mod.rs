@@ -2,6 +2,7 @@
 
 mod comments;
 pub mod feeds;
+mod live;
 mod mail;
 pub mod openapi;
 mod sites;
@@ -17,6 +18,7 @@ crate::route_table! {
     get "/settings" => sites::get_settings, Read;
     get "/thread" => threads::get_thread, Read;
     get "/thread.html" => threads::get_thread_html, Read;
+    get "/thread/events" => live::thread_events, Read;
     get "/thread.atom" => feeds::get_thread_feed, Read;
     get "/feed.atom" => feeds::get_site_feed, Read;
     post "/counts" => threads::get_counts, Anonymous;

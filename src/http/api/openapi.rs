@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, feeds, mail, sites, threads, views, votes, webmentions};
+use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,7 @@ use super::{comments, feeds, mail, sites, threads, views, votes, webmentions};
         feeds::get_thread_feed,
         feeds::get_site_feed,
         threads::get_counts,
+        live::thread_events,
         comments::preview_comment,
         comments::create_comment,
         comments::update_comment,
