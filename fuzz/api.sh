@@ -25,8 +25,10 @@ BACKENDS="${FUZZ_BACKENDS:-sqlite postgres}"
 # Python 3.11.7's ast.parse can fail inside hypothesis ("AST constructor recursion depth
 # mismatch", a CPython bug fixed later), so a newer interpreter is preferred where there is one.
 python_for_venv() {
-  for candidate in python3.13 python3.12 /root/.pyenv/versions/3.13*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3 python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return; fi
+  # A pyenv shim answers `command -v` for versions it will then refuse to run, so each
+  # candidate is asked to run before it is chosen.
+  for candidate in /root/.pyenv/versions/3.13*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3 python3.13 python3.12 python3; do
+    if "$candidate" -c 'import venv' >/dev/null 2>&1; then command -v "$candidate"; return; fi
   done
 }
 if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
