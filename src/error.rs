@@ -41,6 +41,11 @@ pub enum ErrorKind {
     LinkExpired,
     LinkUsed,
     MailDisabled,
+    ProviderNotFound,
+    InvalidSigninState,
+    SigninExpired,
+    SigninFailed,
+    ProviderUnavailable,
     BadRequest,
     MethodNotAllowed,
     RequestTimeout,
@@ -86,6 +91,11 @@ impl ErrorKind {
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
+            Self::ProviderNotFound => "provider_not_found",
+            Self::InvalidSigninState => "invalid_signin_state",
+            Self::SigninExpired => "signin_expired",
+            Self::SigninFailed => "signin_failed",
+            Self::ProviderUnavailable => "provider_unavailable",
             Self::BadRequest => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
@@ -114,9 +124,11 @@ impl ErrorKind {
             Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::NotFound
+            | Self::SiteNotFound
+            | Self::ThreadNotFound
+            | Self::CommentNotFound
+            | Self::ProviderNotFound => StatusCode::NOT_FOUND,
             Self::ThreadClosed
             | Self::InvalidEditToken
             | Self::EditWindowClosed
@@ -125,10 +137,14 @@ impl ErrorKind {
             | Self::InvalidSetupToken
             | Self::PowRequired
             | Self::PowInvalid
-            | Self::InvalidLink => StatusCode::FORBIDDEN,
+            | Self::InvalidLink
+            | Self::InvalidSigninState
+            | Self::SigninFailed => StatusCode::FORBIDDEN,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
-            Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
+            Self::LinkExpired | Self::LinkUsed | Self::SigninExpired => StatusCode::GONE,
+            // The provider, not kith and not the request, failed.
+            Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
             Self::MailDisabled
             | Self::DatabaseUnavailable
             | Self::MigrationsPending

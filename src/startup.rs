@@ -257,6 +257,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let pages = PageCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
+    let config_signin = config.signin.clone();
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -274,6 +275,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         live,
         pages,
         changes,
+        signin: Arc::new(crate::oidc::Providers::new(&config_signin).map_err(AppError::internal)?),
     })
 }
 

@@ -49,6 +49,8 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// Rendered thread pages, current while the bus says their thread has not changed.
     pub pages: PageCache,
+    /// The configured sign-in providers (OpenID Connect, GitHub) and their cached metadata.
+    pub signin: Arc<crate::oidc::Providers>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

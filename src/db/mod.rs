@@ -8,6 +8,7 @@ pub mod columns;
 pub mod comments;
 pub mod keys;
 pub mod mail;
+pub mod oidc_flows;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;

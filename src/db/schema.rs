@@ -277,3 +277,16 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    oidc_flows (state_hash) {
+        state_hash -> Text,
+        site_id -> BigInt,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        origin -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

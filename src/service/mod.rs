@@ -9,6 +9,7 @@ pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
 pub mod reads;
+pub mod signin;
 pub mod sites;
 pub mod spam;
 pub mod threads;

@@ -123,6 +123,14 @@ const FILL: &[(&str, &str)] = &[
            (1, 'https://mention.example/b/', 'https://blog.example/old-post/', 'pending', NULL, 2, 0,
             '2024-01-03 16:00:00', NULL, NULL, NULL, NULL, '2024-01-03 16:00:00', '2024-01-03 16:00:00');",
     ),
+    (
+        "oidc",
+        "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
+             created_at, expires_at) VALUES
+           ('5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8', 1, 'myidp',
+            'nonce-1', 'verifier-1', 'https://blog.example', '2024-01-04 09:00:00',
+            '2024-01-04 09:10:00');",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

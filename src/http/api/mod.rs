@@ -5,6 +5,7 @@ pub mod feeds;
 mod live;
 mod mail;
 pub mod openapi;
+mod signin;
 mod sites;
 mod threads;
 pub mod views;
@@ -31,6 +32,8 @@ crate::route_table! {
     post "/comments/{id}/report" => votes::report_comment, Anonymous;
     post "/mail/manage" => mail::request_manage_link, Anonymous;
     post "/webmention" => webmentions::receive_webmention, Anonymous;
+    get "/auth/oidc/{provider}/start" => signin::start_signin, Read;
+    get "/auth/oidc/{provider}/callback" => signin::finish_signin, Read;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentions};
+use super::{comments, feeds, live, mail, signin, sites, threads, views, votes, webmentions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,8 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         votes::report_comment,
         mail::request_manage_link,
         webmentions::receive_webmention,
+        signin::start_signin,
+        signin::finish_signin,
     ),
     components(schemas(ErrorResponse, views::CommentResponse)),
     modifiers(&ErrorResponses),
@@ -48,6 +50,7 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         (name = "comments", description = "Posting, editing, deleting, liking, reporting"),
         (name = "mail", description = "Mail a reader asks for"),
         (name = "webmentions", description = "Receiving Webmentions from other sites"),
+        (name = "sign-in", description = "Optional reader sign-in with OpenID Connect providers and GitHub (docs/signin.md)"),
     )
 )]
 pub struct ApiDoc;
