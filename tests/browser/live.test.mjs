@@ -2,7 +2,7 @@
 // while a reader has the thread open gather behind a "1 new comment" button and go into their
 // places when it is pressed; held ones only once approved; across two kith processes on one
 // PostgreSQL; a stream that fails or is refused is opened again with a growing wait, never in a
-// loop; a page hidden a long time lets its stream go and catches up when shown again.
+// loop; a resync, or a page hidden a long time and shown again, catches up from the first page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -143,7 +143,7 @@ async function adminApi(method, p, body) {
   return text ? JSON.parse(text) : null;
 }
 
-test('a held comment never shows until it is approved in the admin API; then it comes, in its place', async () => {
+test('a held comment never shows until it is approved in the admin API; then it comes, in its place; the reader\'s own held one loses its mark in place', async () => {
   // A site of its own that holds every comment (made with the CLI, as an owner would).
   const slug = `held${process.pid}`;
   execFileSync(bin(), ['site', 'create', slug, '--allowed-origins', 'http://localhost:*', '--moderation', 'all', '--min-post-secs', '0'],
@@ -168,6 +168,17 @@ test('a held comment never shows until it is approved in the admin API; then it 
   await newButton(page).click();
   assert.deepEqual(await ids(page, 'ol.kith-list > li'), [`comment-${first.id}`, `comment-${second.id}`]);
   await expectText(kithEl(page, 'h2'), '2 comments');
+
+  // The reader's own comment, held: approved while the page is open, its mark goes, in place.
+  await postViaForm(page, { body: 'mine, held', author: 'Reader' });
+  const mine = kithEl(page, 'ol.kith-list > li.kith-comment').last();
+  await expectText(mine.locator('.kith-pending'), 'Your comment is awaiting moderation.');
+  const mineId = Number((await mine.getAttribute('id')).slice('comment-'.length));
+  await adminApi('POST', '/comments/moderate', { ids: [mineId], action: 'approve' });
+  await expectText(kithEl(page, 'h2'), '3 comments');
+  assert.equal(await kithEl(page, `#comment-${mineId} .kith-pending`).count(), 0, 'no longer marked as held');
+  assert.deepEqual(await ids(page, 'ol.kith-list > li'), [first, second, { id: mineId }].map(x => `comment-${x.id}`), 'where it was, once');
+  assert.equal(await newButton(page).isHidden(), true, 'not offered as new');
   await page.close();
 });
 
@@ -232,6 +243,30 @@ test('a refused or ended stream is opened again after 10 to 20 s, then twice tha
   assert.equal((await state()).length, 2, 'no new stream within 19 s');
   await page.clock.runFor(21_500);
   await until(async () => requests == 3 && (await state()).join() == '2,2,2', 'the third stream within 40 s');
+  await page.close();
+});
+
+test('a resync event makes the embed fetch the first page again and offer what it missed', async () => {
+  const key = freshKey('live-resync');
+  const shown = (await apiPost(env.kith, key, { author: 'Shown', body: 'on the first page' })).comment;
+  const page = await newPage(env.browser);
+  // The stream, when the embed opens it, tells of nothing but a resync (as the server does when
+  // it may have missed announcements); what it missed was posted after the first page was read.
+  let missed;
+  await page.route('**/thread/events?*', async route => {
+    missed = (await apiPost(env.kith, key, { author: 'Missed', body: 'never announced' })).comment;
+    await route.fulfill({
+      status: 200, contentType: 'text/event-stream',
+      headers: { 'Access-Control-Allow-Origin': env.host.origin, 'Cache-Control': 'no-cache' },
+      body: 'retry: 60000\n\nevent: resync\ndata: {}\n\n',
+    });
+  });
+  await page.goto(`${env.host.origin}${key}`);
+  await expectCount(kithEl(page, 'li.kith-comment'), 1);
+  await expectText(newButton(page), '1 new comment');
+  await newButton(page).click();
+  assert.deepEqual(await ids(page, 'ol.kith-list > li'), [`comment-${shown.id}`, `comment-${missed.id}`]);
+  await expectText(kithEl(page, 'h2'), '2 comments');
   await page.close();
 });
 
