@@ -270,6 +270,26 @@ test('a resync event makes the embed fetch the first page again and offer what i
   await page.close();
 });
 
+test('with live updates off (settings say "live": false) the embed neither loads embed-live.js nor opens a stream', async () => {
+  const key = freshKey('live-off');
+  await apiPost(env.kith, key, { body: 'a quiet thread' });
+  const page = await newPage(env.browser);
+  // The settings as a server with `live.enabled = false` answers them.
+  await page.route('**/settings', async route => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), live: false } });
+  });
+  const asked = [];
+  page.on('request', request => asked.push(new URL(request.url()).pathname));
+  await page.goto(`${env.host.origin}${key}`);
+  await expectCount(kithEl(page, 'li.kith-comment'), 1);
+  // The form is built in the task that would load live updates.
+  await kithEl(page, 'form.kith-form').waitFor();
+  assert.deepEqual(asked.filter(path => path == '/embed-live.js' || path.endsWith('/thread/events')), []);
+  assert.equal(await kithEl(page, '[aria-live=polite]').count(), 0, 'no live region either');
+  await page.close();
+});
+
 test('a page hidden for a minute lets its stream go; shown again, it reopens and catches up with what came meanwhile', async () => {
   const key = freshKey('live-hidden');
   await apiPost(env.kith, key, { body: 'before' });
