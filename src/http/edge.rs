@@ -53,7 +53,7 @@ impl Area {
 }
 
 /// Whether a request is a browser's navigation to a sign-in page under the API (the popup the
-/// embed opens: `/api/v1/sites/{site}/auth/…`, asking for HTML): its errors are pages, for the
+/// embed opens: `/api/v1/sites/{site}/auth/oidc/…`, asking for HTML): its errors are pages, for the
 /// person looking at the popup, while a program asking for JSON gets JSON.
 pub fn wants_page(req: &actix_web::HttpRequest) -> bool {
     is_signin_page(req.path(), req.headers())
@@ -63,7 +63,7 @@ fn is_signin_page(path: &str, headers: &header::HeaderMap) -> bool {
     let popup = path
         .strip_prefix("/api/v1/sites/")
         .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(_, rest)| rest.starts_with("auth/"));
+        .is_some_and(|(_, rest)| rest.starts_with("auth/oidc/"));
     popup
         && headers
             .get(header::ACCEPT)
