@@ -115,6 +115,7 @@ function build(redirectUri, alg) {
       email: ['email', 'email_verified'],
     },
     cookies: { keys: ['kith-test-cookie-key-0123456789'] },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx, id) {
