@@ -93,6 +93,9 @@ pub struct PublicSettings {
     pub mail: bool,
     /// How readers may sign in (optional unless `anonymous_allowed` is false).
     pub signin: PublicSignin,
+    /// Whether this server streams live updates (`live.enabled`): the embed then opens
+    /// `GET …/thread/events` once the thread is painted.
+    pub live: bool,
 }
 
 /// The sign-in the site offers its readers (docs/signin.md).
@@ -154,5 +157,6 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
             anonymous_allowed: s.anonymous_allowed,
             signed_in_edit_secs: s.signed_in_edit_secs,
         },
+        live: false,
     }
 }

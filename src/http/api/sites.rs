@@ -24,6 +24,7 @@ pub async fn get_settings(
         settings.mail = state.config.mail.enabled();
         settings.signin.email &= settings.mail;
         settings.signin.providers = service::readers::offered_providers(state, &site);
+        settings.live = state.config.live.enabled;
         Ok(settings)
     })
     .await?;
