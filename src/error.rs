@@ -41,6 +41,11 @@ pub enum ErrorKind {
     LinkExpired,
     LinkUsed,
     MailDisabled,
+    SessionExpired,
+    SignInRequired,
+    SignInNotOffered,
+    ReaderBanned,
+    InvalidSignInCode,
     ProviderNotFound,
     InvalidSigninState,
     SigninExpired,
@@ -91,6 +96,11 @@ impl ErrorKind {
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
+            Self::SessionExpired => "session_expired",
+            Self::SignInRequired => "sign_in_required",
+            Self::SignInNotOffered => "sign_in_not_offered",
+            Self::ReaderBanned => "reader_banned",
+            Self::InvalidSignInCode => "invalid_sign_in_code",
             Self::ProviderNotFound => "provider_not_found",
             Self::InvalidSigninState => "invalid_signin_state",
             Self::SigninExpired => "signin_expired",
@@ -138,9 +148,15 @@ impl ErrorKind {
             | Self::PowRequired
             | Self::PowInvalid
             | Self::InvalidLink
+            | Self::SignInRequired
+            | Self::SignInNotOffered
+            | Self::ReaderBanned
+            | Self::InvalidSignInCode
             | Self::InvalidSigninState
             | Self::SigninFailed => StatusCode::FORBIDDEN,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidCredentials | Self::SessionExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed | Self::SigninExpired => StatusCode::GONE,
             // The provider, not kith and not the request, failed.

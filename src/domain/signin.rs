@@ -1,5 +1,6 @@
 //! Sign-in with OpenID Connect providers and GitHub: the flow kept between the reader leaving
-//! for the provider and coming back, and the identity a provider vouched for.
+//! for the provider and coming back (what the provider vouches for is a
+//! [`VerifiedIdentity`](super::reader::VerifiedIdentity)).
 
 use chrono::{DateTime, Utc};
 
@@ -20,18 +21,4 @@ pub struct SigninFlow {
     pub origin: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-}
-
-/// Who the provider says the reader is, after every check passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderIdentity {
-    /// The configured provider's id (`github`, `google`, …).
-    pub provider: String,
-    /// The provider's stable id for the account: the `sub` claim, GitHub's numeric user id.
-    pub subject: String,
-    /// The account's e-mail address, only when the provider says it is verified. Private.
-    pub email: Option<String>,
-    pub email_verified: bool,
-    /// The name to show: the provider's `name`, else `preferred_username`, else the login.
-    pub display_name: String,
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{ProviderError, display_name, send_json};
 use crate::config::SigninProvider;
-use crate::domain::signin::ProviderIdentity;
+use crate::domain::reader::VerifiedIdentity;
 
 const AUTHORIZE_URL: &str = "https://github.com/login/oauth/authorize";
 const TOKEN_URL: &str = "https://github.com/login/oauth/access_token";
@@ -52,7 +52,7 @@ pub async fn identify(
     redirect_uri: &str,
     code: &str,
     pkce_verifier: &str,
-) -> Result<ProviderIdentity, ProviderError> {
+) -> Result<VerifiedIdentity, ProviderError> {
     let token_url = or_default(&provider.token_url, TOKEN_URL);
     let request = client
         .post(token_url)
@@ -100,7 +100,7 @@ pub async fn identify(
         _ => None,
     };
     let login = Some(user.login);
-    Ok(ProviderIdentity {
+    Ok(VerifiedIdentity {
         provider: provider.id.clone(),
         subject: user.id.to_string(),
         email_verified: email.is_some(),

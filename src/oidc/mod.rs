@@ -22,7 +22,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::{ProviderKind, SigninConfig, SigninProvider};
-use crate::domain::signin::ProviderIdentity;
+use crate::domain::reader::VerifiedIdentity;
 
 /// Largest answer read from a provider.
 const MAX_ANSWER_BYTES: usize = 512 * 1024;
@@ -171,7 +171,7 @@ impl Providers {
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
-    ) -> Result<ProviderIdentity, ProviderError> {
+    ) -> Result<VerifiedIdentity, ProviderError> {
         match provider.kind {
             ProviderKind::Oidc => {
                 self.identify_oidc(provider, redirect_uri, code, pkce_verifier, nonce)
@@ -198,7 +198,7 @@ impl Providers {
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
-    ) -> Result<ProviderIdentity, ProviderError> {
+    ) -> Result<VerifiedIdentity, ProviderError> {
         let discovery = self.discover(provider).await?;
         let secret = self.secret(provider);
         let form = [
@@ -266,7 +266,7 @@ impl Providers {
             [&claims.name, &claims.preferred_username, &claims.nickname],
             &provider.label,
         );
-        Ok(ProviderIdentity {
+        Ok(VerifiedIdentity {
             provider: provider.id.clone(),
             subject: claims.sub,
             email: claims

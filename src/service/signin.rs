@@ -7,12 +7,13 @@ use chrono::Duration;
 use super::{blocking, now};
 use crate::config::SigninProvider;
 use crate::db;
-use crate::domain::signin::{ProviderIdentity, SigninFlow};
+use crate::domain::reader::VerifiedIdentity;
+use crate::domain::signin::SigninFlow;
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
 use crate::oidc::{FlowSecrets, ProviderError};
 use crate::secrets;
-use crate::service::sites;
+use crate::service::{readers, sites};
 use crate::state::AppState;
 
 /// The session handed to the page that started the sign-in.
@@ -64,10 +65,11 @@ pub fn redirect_uri(state: &AppState, site: &str, provider: &str) -> String {
     )
 }
 
-/// The provider the site offers under this id, or 404 `provider_not_found`.
+/// The provider the site offers under this id (configured on the server and named in the site's
+/// `signin_methods`), or 404 `provider_not_found`.
 fn offered(state: &AppState, site: &Site, id: &str) -> Result<SigninProvider, AppError> {
-    let _ = site;
-    state.signin.get(id).cloned().ok_or_else(|| {
+    let offered = state.signin.get(id).filter(|_| readers::offers(site, id));
+    offered.cloned().ok_or_else(|| {
         AppError::new(
             ErrorKind::ProviderNotFound,
             format!("this site offers no sign-in provider `{id}`"),
@@ -207,7 +209,9 @@ pub async fn finish(
         )
         .await
         .map_err(|e| fail(provider_failure(&provider, e)))?;
-    let signed_in = open_session(state, &site, identity).await.map_err(fail)?;
+    let signed_in = open_session(state, site.clone(), identity)
+        .await
+        .map_err(fail)?;
     Ok(SignedIn {
         origin: flow.origin,
         language: site.settings.language.clone(),
@@ -218,15 +222,19 @@ pub async fn finish(
 /// Signs the identified reader in (the reader model's `sign_in`: upsert, bans, session).
 async fn open_session(
     state: &AppState,
-    site: &Site,
-    identity: ProviderIdentity,
+    site: std::sync::Arc<Site>,
+    identity: VerifiedIdentity,
 ) -> Result<SignedIn, AppError> {
-    let _ = (state, site);
+    let (reader, token) = blocking(state, move |state, conn| {
+        readers::sign_in(state, conn, &site, identity)
+    })
+    .await?;
+    tracing::info!(provider = %reader.identity.provider, reader = reader.id.0, "reader signed in");
     Ok(SignedIn {
         origin: String::new(),
-        token: secrets::random_token(),
-        name: identity.display_name,
-        provider: identity.provider,
+        token: token.0,
+        name: reader.display_name,
+        provider: reader.identity.provider.as_str().to_string(),
         language: String::new(),
     })
 }

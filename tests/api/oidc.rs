@@ -108,6 +108,8 @@ async fn setup(db: Db, alg: &str) -> (TestApp, Idp) {
         }];
     })
     .await;
+    app.set_settings(|s| s.signin_methods = vec!["email".into(), "myidp".into()])
+        .await;
     idp.register(&app, alg).await;
     (app, idp)
 }
@@ -275,6 +277,118 @@ async fn signing_in_hands_a_session_to_the_opening_origin(db: Db) {
         !page.contains("alice@example.org"),
         "the address stays private"
     );
+    // The token is a session of the reader the provider vouched for.
+    let response = app
+        .client
+        .get(format!("{}/auth/session", app.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(session["reader"]["name"], "Alice Example");
+    assert_eq!(session["reader"]["provider"], "myidp");
+    assert_eq!(session["reader"]["provider_label"], "MyIdP");
+    // Posting with it: the provider's name, the verified mark, never the address.
+    let response = app
+        .client
+        .post(format!("{}/comments", app.api))
+        .bearer_auth(&token)
+        .json(&json!({"thread_key": "/p/", "author": "Mallory", "email": "m@evil.example", "body": "Hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let thread = app.thread("/p/").await;
+    let comment = &thread["comments"][0];
+    assert_eq!(comment["author"], "Alice Example");
+    assert_eq!(comment["verified"], true);
+    assert_eq!(comment["provider"], "myidp");
+    assert!(
+        !thread.to_string().contains("alice@example.org"),
+        "{thread}"
+    );
+    // The reader is stored under the provider's subject, with the verified address (private).
+    let stored = stored_reader(&app, "alice").await;
+    assert_eq!(stored.email.as_deref(), Some("alice@example.org"));
+    // The site lists the provider for the embed's button, with the configured label.
+    let settings: Value = app
+        .client
+        .get(format!("{}/settings", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        settings["signin"]["providers"],
+        json!([{"id": "myidp", "label": "MyIdP"}])
+    );
+}
+
+async fn stored_reader(app: &TestApp, subject: &'static str) -> kith::domain::reader::Reader {
+    kith::service::blocking(&app.state, move |_, conn| {
+        let identity = kith::domain::reader::Identity::parse("myidp", subject)?;
+        kith::db::readers::find_by_identity(conn, kith::domain::site::SiteId(1), &identity)
+    })
+    .await
+    .unwrap()
+    .expect("the reader is stored")
+}
+
+async fn an_unverified_address_from_the_provider_is_not_kept(db: Db) {
+    let (app, idp) = setup(db, "RS256").await;
+    idp.control(
+        "account",
+        json!({"sub": "bob", "name": "Bob", "email": "bob@example.org", "email_verified": false}),
+    )
+    .await;
+    let page = sign_in(&app, &mut Browser::new()).await;
+    assert_eq!(data(&page, "name"), "Bob");
+    assert_eq!(stored_reader(&app, "bob").await.email, None);
+}
+
+async fn a_banned_identity_cannot_sign_in(db: Db) {
+    let (app, _idp) = setup(db, "RS256").await;
+    kith::service::blocking(&app.state, |_, conn| {
+        kith::service::admin::moderate::add_ban(conn, "reader", "myidp:alice", "test")
+    })
+    .await
+    .unwrap();
+    let mut browser = Browser::new();
+    let url = browser.callback_url(&app).await;
+    callback_error(&app, &url, 403, "reader_banned").await;
+}
+
+async fn a_provider_the_site_does_not_offer_is_refused(db: Db) {
+    let (app, _idp) = setup(db, "RS256").await;
+    app.set_settings(|s| s.signin_methods = vec!["email".into()])
+        .await;
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/auth/oidc/myidp/start?origin={}",
+            app.api,
+            urlencode(ORIGIN)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 404, "provider_not_found").await;
+    let settings: Value = app
+        .client
+        .get(format!("{}/settings", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["signin"]["providers"], json!([]));
 }
 
 async fn id_tokens_signed_with_es256_are_accepted(db: Db) {
@@ -476,6 +590,9 @@ async fn start_refuses_unknown_providers_and_origins(db: Db) {
 
 crate::on_both!(
     signing_in_hands_a_session_to_the_opening_origin,
+    an_unverified_address_from_the_provider_is_not_kept,
+    a_banned_identity_cannot_sign_in,
+    a_provider_the_site_does_not_offer_is_refused,
     id_tokens_signed_with_es256_are_accepted,
     a_replayed_callback_is_refused,
     a_replayed_code_is_refused_by_the_provider,
@@ -616,6 +733,8 @@ async fn github_sign_in_reads_the_account_from_the_api(db: Db) {
         }];
     })
     .await;
+    app.set_settings(|s| s.signin_methods = vec!["github".into()])
+        .await;
     let mut browser = Browser::new();
     let start = format!(
         "{}/auth/oidc/github/start?origin={}",
