@@ -127,6 +127,24 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   const token = await page.evaluate(() => Object.entries(localStorage)
     .find(([k]) => k.startsWith('kith:session:'))?.[1]).then(v => JSON.parse(v).token);
   const whoami = () => fetch(`${env.kith.api}/auth/session`, { headers: { Authorization: `Bearer ${token}` } });
+
+  // The same reader in another browser (the session copied there): their comment has Edit and
+  // Delete, which go through the session (no edit token in that browser).
+  const stored = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('kith:session:')));
+  const other = await env.browser.newContext();
+  const otherPage = await newPage(other);
+  await otherPage.goto(`${env.host.origin}${key}`);
+  await kithEl(otherPage, 'li.kith-comment').waitFor();
+  await otherPage.evaluate(([k, v]) => localStorage.setItem(k, v), stored);
+  await otherPage.reload();
+  const theirs = kithEl(otherPage, 'li.kith-comment');
+  await theirs.locator('button:text-is("Edit")').waitFor();
+  await theirs.locator('button:text-is("Delete")').click();
+  await otherPage.getByRole('dialog', { name: 'Delete' }).getByRole('button', { name: 'Delete' }).click();
+  await expectCount(kithEl(otherPage, 'li.kith-comment'), 0);
+  await other.close();
+  const after = await (await fetch(`${env.kith.api}/thread?key=${encodeURIComponent(key)}`)).json();
+  assert.equal(after.total, 0, 'deleted on the server through the session');
   assert.equal((await whoami()).status, 200);
   await kithEl(page, '.kith-signin button:text-is("Sign out")').click();
   await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
