@@ -175,3 +175,40 @@ test('a site that takes comments only from signed-in readers shows the sign-in l
   assert.equal((await refused.json()).error, 'sign_in_required');
   await page.close();
 });
+
+test('the admin queue says how each author was identified', async () => {
+  // A signed-in reader's comment, through the API as the embed does it (the link from the mail).
+  const api = env.kith.api, json = { 'Content-Type': 'application/json' };
+  const before = smtp.messages.length;
+  const asked = await (await fetch(`${api}/auth/email`, { method: 'POST', headers: json,
+    body: JSON.stringify({ email: 'zoe@example.com', name: 'Zoe', origin: env.host.origin }) })).json();
+  await until(() => smtp.messages.length > before, 'the sign-in mail');
+  const link = decoded(smtp.messages[smtp.messages.length - 1]).match(/https?:\/\/[^\s"<>]+\/mail\/signin\/[A-Za-z0-9.-]+/)[0];
+  const page = await (await fetch(link, { method: 'POST' })).text();
+  const code = page.match(/id="code">([A-Z2-9]{8})</)[1];
+  const { token } = await (await fetch(`${api}/auth/email/exchange`, { method: 'POST', headers: json,
+    body: JSON.stringify({ request: asked.request, code }) })).json();
+  const settings = await (await fetch(`${api}/settings`)).json();
+  const posted = await fetch(`${api}/comments`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ thread_key: freshKey('queue'), body: 'Signed in, for the queue', form_token: settings.form_token }) });
+  assert.equal(posted.status, 201);
+
+  // The first admin, from the one-time setup link in the log; then the queue.
+  const setup = [...env.kith.log().matchAll(/(\/admin\/setup\?token=[0-9a-f]{64})/g)].pop()[1];
+  const context = await env.browser.newContext();
+  const admin = await newPage(context);
+  await admin.goto(env.kith.base + setup);
+  await admin.getByLabel("Your site's name").fill('Quiet Corner');
+  await admin.getByLabel("Your blog's address").fill(env.host.origin);
+  await admin.getByLabel('Login name').fill('owner');
+  await admin.getByLabel('Password', { exact: true }).fill('a long enough password 16');
+  await admin.getByLabel('Password again').fill('a long enough password 16');
+  await admin.getByRole('button', { name: 'Create admin' }).click();
+  await expectText(admin.locator('h1'), 'Dashboard');
+  await admin.goto(`${env.kith.base}/admin/comments?status=approved`);
+  const row = admin.locator('article', { hasText: 'Signed in, for the queue' });
+  await expectText(row.locator('.identified'), 'signed in by e-mail link (email:zoe@example.com)');
+  const result = await runAxe(admin);
+  assert.deepEqual(result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id), [], 'axe: the queue');
+  await context.close();
+});
