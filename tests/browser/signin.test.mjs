@@ -1,7 +1,8 @@
 // Reader sign-in by e-mail link (issue 16), end to end in Chromium with the host page on another
 // origin than the API: the link goes through a real SMTP conversation with a tiny server here,
 // the code from the link's page goes into the embed, the reader posts with the locked name and
-// the verified mark, and signs out. axe checks the sign-in panel and the signed-in form.
+// the verified mark, and signs out. axe checks the sign-in panel, the signed-in form and the admin
+// queue, which says how each author was identified.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
