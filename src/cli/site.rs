@@ -96,6 +96,9 @@ pub struct SiteSettingsArgs {
     pow_difficulty: Option<String>,
     #[arg(long)]
     spam_threshold_percent: Option<String>,
+    /// How often the owner gets alerts about the site's comments: instant, daily or weekly.
+    #[arg(long)]
+    owner_frequency: Option<String>,
 }
 
 impl SiteSettingsArgs {
@@ -131,6 +134,7 @@ impl SiteSettingsArgs {
         form.duplicate_window_secs = self.duplicate_window_secs.or(form.duplicate_window_secs);
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
+        form.owner_frequency = self.owner_frequency.or(form.owner_frequency);
         form
     }
 }

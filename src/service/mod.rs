@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod comments;
+pub mod digests;
 pub mod export;
 pub mod feeds;
 pub mod import;

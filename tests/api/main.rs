@@ -17,6 +17,7 @@ mod config;
 mod control_chars;
 mod cors;
 mod csrf;
+mod digests;
 mod edit;
 mod faults;
 mod feeds;
