@@ -99,6 +99,19 @@ pub struct SiteSettingsArgs {
     /// How often the owner gets alerts about the site's comments: instant, daily or weekly.
     #[arg(long)]
     owner_frequency: Option<String>,
+    /// How readers may sign in, comma separated: `email` and provider ids (`github`);
+    /// replaces the list (an empty string: sign-in not offered).
+    #[arg(long)]
+    signin_methods: Option<String>,
+    /// Whether readers may comment without signing in.
+    #[arg(long)]
+    anonymous_allowed: Option<bool>,
+    /// Whether signed-in readers skip first-time moderation.
+    #[arg(long)]
+    signed_in_skip_moderation: Option<bool>,
+    /// Seconds signed-in readers may edit or delete their comments (0: always).
+    #[arg(long)]
+    signed_in_edit_secs: Option<String>,
 }
 
 impl SiteSettingsArgs {
@@ -135,6 +148,12 @@ impl SiteSettingsArgs {
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
         form.owner_frequency = self.owner_frequency.or(form.owner_frequency);
+        form.signin_methods = self.signin_methods.or(form.signin_methods);
+        form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);
+        form.signed_in_skip_moderation = self
+            .signed_in_skip_moderation
+            .or(form.signed_in_skip_moderation);
+        form.signed_in_edit_secs = self.signed_in_edit_secs.or(form.signed_in_edit_secs);
         form
     }
 }

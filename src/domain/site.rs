@@ -86,6 +86,15 @@ pub struct SiteSettings {
     /// How often the owner gets alerts about this site's new comments: one mail each, or a
     /// daily or weekly digest (`mail.owner_notifications` says which comments).
     pub owner_frequency: Frequency,
+    /// How readers may sign in: `email` (a link mailed to them) and ids of the server's
+    /// configured OpenID Connect / OAuth providers. Empty: sign-in is not offered.
+    pub signin_methods: Vec<String>,
+    /// Whether readers may comment without signing in (the default; `false` requires sign-in).
+    pub anonymous_allowed: bool,
+    /// Signed-in readers' comments skip first-time moderation (the other rules still apply).
+    pub signed_in_skip_moderation: bool,
+    /// Seconds during which signed-in readers may edit or delete their own comments; 0: always.
+    pub signed_in_edit_secs: u32,
 }
 
 impl Default for SiteSettings {
@@ -109,6 +118,10 @@ impl Default for SiteSettings {
             pow_difficulty: 0,
             spam_threshold_percent: 90,
             owner_frequency: Frequency::Instant,
+            signin_methods: Vec::new(),
+            anonymous_allowed: true,
+            signed_in_skip_moderation: false,
+            signed_in_edit_secs: 0,
         }
     }
 }

@@ -17,6 +17,7 @@ pub enum MailKind {
     Manage,
     Digest,
     OwnerDigest,
+    SignIn,
 }
 
 impl MailKind {
@@ -29,6 +30,7 @@ impl MailKind {
             Self::Manage => "manage",
             Self::Digest => "digest",
             Self::OwnerDigest => "owner_digest",
+            Self::SignIn => "signin",
         }
     }
 }
@@ -86,6 +88,8 @@ pub enum Mail {
         manage_url: String,
         unsubscribe_all_url: String,
     },
+    /// A reader's sign-in link (valid for `minutes`, once).
+    SignIn { signin_url: String, minutes: u32 },
     /// A reply to the recipient's comment.
     Reply {
         about: About,
@@ -125,6 +129,7 @@ impl Mail {
         match self {
             Self::Confirm { .. } => MailKind::Confirm,
             Self::Manage { .. } => MailKind::Manage,
+            Self::SignIn { .. } => MailKind::SignIn,
             Self::Reply { .. } => MailKind::Reply,
             Self::Thread { .. } => MailKind::Thread,
             Self::Owner { .. } => MailKind::Owner,
@@ -137,6 +142,10 @@ impl Mail {
 /// Builds a mail's view in the sender's language.
 pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
     let days = sender.link_days.to_string();
+    let minutes = match &mail {
+        Mail::SignIn { minutes, .. } => minutes.to_string(),
+        _ => String::new(),
+    };
     let title = mail_about(&mail)
         .map(|about| quote_safe(t, &about.title))
         .unwrap_or_default();
@@ -156,6 +165,7 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
         ("site", sender.site_name),
         ("days", days.as_str()),
         ("count", count.as_str()),
+        ("minutes", minutes.as_str()),
     ];
     let mut digest = Vec::new();
     let unsubscribe_all = |url: String| (fill(&t.unsubscribe_all, &values), url);
@@ -190,6 +200,15 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
             Vec::new(),
             vec![(t.manage_action.clone(), manage_url)],
             Some(unsubscribe_all(unsubscribe_all_url)),
+        ),
+        Mail::SignIn { signin_url, .. } => (
+            &t.signin_subject,
+            &t.signin_intro,
+            &t.signin_footer,
+            None,
+            Vec::new(),
+            vec![(t.signin_action.clone(), signin_url)],
+            None,
         ),
         Mail::Reply {
             about,
@@ -379,6 +398,7 @@ fn mail_about(mail: &Mail) -> Option<&About> {
         }
         Mail::Confirm { .. }
         | Mail::Manage { .. }
+        | Mail::SignIn { .. }
         | Mail::Digest { .. }
         | Mail::OwnerDigest { .. } => None,
     }

@@ -77,6 +77,11 @@ pub struct MailTexts {
     pub owner_digest_footer: String,
     /// A digest's link to a comment, to answer it.
     pub reply_link: String,
+    pub signin_subject: String,
+    pub signin_intro: String,
+    pub signin_action: String,
+    /// `{minutes}` is filled in.
+    pub signin_footer: String,
     /// The quotation marks that replace a title's own, inside the language's quotes around
     /// `{title}` (so subjects never nest the same marks).
     pub inner_quote_open: String,
@@ -124,6 +129,13 @@ pub struct PageTexts {
     pub frequency_weekly: String,
     pub frequency_saved_title: String,
     pub frequency_saved: String,
+    pub signin_title: String,
+    pub signin_text: String,
+    pub signin_button: String,
+    pub signed_in_title: String,
+    /// `{site}` is filled in.
+    pub signed_in_text: String,
+    pub signed_in_code: String,
 }
 
 /// The server texts of every language, parsed once at start.
@@ -223,8 +235,16 @@ mod tests {
     #[test]
     fn every_language_has_the_same_keys_and_placeholders_as_english() {
         let english = placeholders(FILES[0].1);
-        let known: BTreeSet<&str> =
-            ["author", "title", "site", "days", "count", "frequency"].into();
+        let known: BTreeSet<&str> = [
+            "author",
+            "title",
+            "site",
+            "days",
+            "count",
+            "frequency",
+            "minutes",
+        ]
+        .into();
         for (key, names) in &english {
             for name in names {
                 assert!(known.contains(name.as_str()), "{key}: unknown {{{name}}}");

@@ -567,6 +567,7 @@ async fn digest_owner_daily_alerts_group_new_and_held_comments(db: Db) {
                 ("report_threshold", "3"),
                 ("auto_close_days", "0"),
                 ("language", "en"),
+                ("anonymous_allowed", "on"),
                 ("owner_frequency", "daily"),
             ],
         )

@@ -39,6 +39,7 @@ mod outage;
 mod page_cache;
 mod pagination;
 mod rate_limits;
+mod readers;
 mod reading;
 mod readme;
 mod replicas;
