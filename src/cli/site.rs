@@ -96,6 +96,13 @@ pub struct SiteSettingsArgs {
     pow_difficulty: Option<String>,
     #[arg(long)]
     spam_threshold_percent: Option<String>,
+    /// Reactions (👍 ❤️ 😄 🎉 😕 👀) on comments.
+    #[arg(long)]
+    reactions: Option<bool>,
+    /// identicon (drawn by the embed, no third party), libravatar or gravatar (see
+    /// docs/embed.md, "Avatars", for what this tells those services).
+    #[arg(long)]
+    avatars: Option<String>,
 }
 
 impl SiteSettingsArgs {
@@ -131,6 +138,8 @@ impl SiteSettingsArgs {
         form.duplicate_window_secs = self.duplicate_window_secs.or(form.duplicate_window_secs);
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
+        form.reactions = self.reactions.or(form.reactions);
+        form.avatars = self.avatars.or(form.avatars);
         form
     }
 }

@@ -8,6 +8,7 @@ pub mod import;
 pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
+pub mod reactions;
 pub mod reads;
 pub mod sites;
 pub mod spam;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::now;
 use crate::config::{DefaultSiteConfig, FieldLimits};
 use crate::db::{self, DbConn};
+use crate::domain::avatar::AvatarSource;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -90,6 +91,11 @@ pub struct PublicSettings {
     pub pow: Option<PowChallenge>,
     /// Whether this server sends mail (reply notifications, "manage my comments").
     pub mail: bool,
+    /// Whether readers may add reactions to comments.
+    pub reactions: bool,
+    /// identicon, libravatar or gravatar (comments then carry `avatar_url`).
+    #[schema(value_type = String)]
+    pub avatars: AvatarSource,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -125,5 +131,7 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         form_token: String::new(),
         pow: None,
         mail: false,
+        reactions: s.reactions,
+        avatars: s.avatars,
     }
 }

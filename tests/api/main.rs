@@ -38,6 +38,7 @@ mod outage;
 mod page_cache;
 mod pagination;
 mod rate_limits;
+mod reactions;
 mod reading;
 mod readme;
 mod replicas;

@@ -683,6 +683,8 @@ fn site_form(form: &FormPairs) -> site_admin::SiteForm {
         duplicate_window_secs: form.get("duplicate_window_secs").map(str::to_owned),
         pow_difficulty: form.get("pow_difficulty").map(str::to_owned),
         spam_threshold_percent: form.get("spam_threshold_percent").map(str::to_owned),
+        reactions: Some(form.get("reactions").is_some()),
+        avatars: form.get("avatars").map(str::to_owned),
     }
 }
 
@@ -705,6 +707,7 @@ fn site_message(e: &AppError) -> String {
         Some("duplicate_window_secs") => "Refuse the same text within",
         Some("pow_difficulty") => "Proof of work",
         Some("spam_threshold_percent") => "Spam-score threshold",
+        Some("avatars") => "Avatars",
         _ => return e.message.clone(),
     };
     format!("{label}: {}", e.message)

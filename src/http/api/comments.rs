@@ -11,7 +11,7 @@ use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
 use crate::render::SafeHtml;
-use crate::service::{self, comments, reads, sites};
+use crate::service::{self, comments, reactions, reads, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -95,7 +95,11 @@ pub async fn create_comment(
         let posted = comments::post(state, conn, &site, new, &client)?;
         state.metrics.comment_posted(posted.comment.status);
         Ok(CreatedResponse {
-            comment: CommentResponse::from_comment(posted.comment, &state.keys),
+            comment: CommentResponse::from_comment(
+                posted.comment,
+                &state.keys,
+                site.settings.avatars,
+            ),
             edit_token: posted.edit_token,
             editable_until: posted.editable_until,
             read_marker: reads::issue_marker(state, service::now()),
@@ -154,8 +158,11 @@ pub async fn update_comment(
     let updated = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         let (comment, until) = comments::edit(state, conn, &site, CommentId(id), &token, &body)?;
+        let mut comment =
+            CommentResponse::from_comment(comment, &state.keys, site.settings.avatars);
+        comment.reactions = reactions::counts_of(conn, &site, CommentId(id))?;
         Ok(UpdatedResponse {
-            comment: CommentResponse::from_comment(comment, &state.keys),
+            comment,
             editable_until: until,
             read_marker: reads::issue_marker(state, service::now()),
         })

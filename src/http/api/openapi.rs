@@ -37,6 +37,8 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         comments::delete_comment,
         votes::like_comment,
         votes::report_comment,
+        votes::add_reaction,
+        votes::remove_reaction,
         mail::request_manage_link,
         webmentions::receive_webmention,
     ),

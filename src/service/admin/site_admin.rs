@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::db::changes::write_tx;
 use crate::db::{self, DbConn};
+use crate::domain::avatar::AvatarSource;
 use crate::domain::fields::FieldError;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
 use crate::error::{AppError, ErrorKind};
@@ -39,6 +40,10 @@ pub struct SiteForm {
     pub duplicate_window_secs: Option<String>,
     pub pow_difficulty: Option<String>,
     pub spam_threshold_percent: Option<String>,
+    /// Reactions on or off; `None` keeps the current value.
+    pub reactions: Option<bool>,
+    /// `identicon`, `libravatar` or `gravatar`; `None` keeps the current value.
+    pub avatars: Option<String>,
 }
 
 impl SiteForm {
@@ -71,6 +76,8 @@ impl SiteForm {
             duplicate_window_secs: Some(s.duplicate_window_secs.to_string()),
             pow_difficulty: Some(s.pow_difficulty.to_string()),
             spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
+            reactions: Some(s.reactions),
+            avatars: Some(s.avatars.as_str().to_string()),
         }
     }
 
@@ -126,6 +133,12 @@ impl SiteForm {
                 "must be a language tag like en",
             ));
         }
+        let avatars = match self.avatars.as_deref() {
+            None => base.avatars,
+            Some(value) => AvatarSource::parse(value).ok_or_else(|| {
+                FieldError::new("avatars", "must be identicon, libravatar or gravatar")
+            })?,
+        };
         let settings = SiteSettings {
             moderation,
             require_name: self.require_name,
@@ -170,6 +183,8 @@ impl SiteForm {
             )?
             .and_then(|n| u8::try_from(n).ok())
             .unwrap_or(base.spam_threshold_percent),
+            reactions: self.reactions.unwrap_or(base.reactions),
+            avatars,
             ..base.clone()
         };
         Ok(ParsedSite {
