@@ -96,6 +96,9 @@ pub struct PublicSettings {
     /// identicon, libravatar or gravatar (comments then carry `avatar_url`).
     #[schema(value_type = String)]
     pub avatars: AvatarSource,
+    /// Whether this server streams live updates (`live.enabled`): the embed then opens
+    /// `GET …/thread/events` once the thread is painted.
+    pub live: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -133,5 +136,6 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         mail: false,
         reactions: s.reactions,
         avatars: s.avatars,
+        live: false,
     }
 }
