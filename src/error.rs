@@ -43,6 +43,11 @@ pub enum ErrorKind {
     LinkExpired,
     LinkUsed,
     MailDisabled,
+    SessionExpired,
+    SignInRequired,
+    SignInNotOffered,
+    ReaderBanned,
+    InvalidSignInCode,
     BadRequest,
     MethodNotAllowed,
     RequestTimeout,
@@ -90,6 +95,11 @@ impl ErrorKind {
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
+            Self::SessionExpired => "session_expired",
+            Self::SignInRequired => "sign_in_required",
+            Self::SignInNotOffered => "sign_in_not_offered",
+            Self::ReaderBanned => "reader_banned",
+            Self::InvalidSignInCode => "invalid_sign_in_code",
             Self::BadRequest => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
@@ -131,8 +141,14 @@ impl ErrorKind {
             | Self::PowRequired
             | Self::PowInvalid
             | Self::InvalidLink
-            | Self::ReactionsDisabled => StatusCode::FORBIDDEN,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            | Self::ReactionsDisabled
+            | Self::SignInRequired
+            | Self::SignInNotOffered
+            | Self::ReaderBanned
+            | Self::InvalidSignInCode => StatusCode::FORBIDDEN,
+            Self::Unauthorized | Self::InvalidCredentials | Self::SessionExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
             Self::MailDisabled

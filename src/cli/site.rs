@@ -103,6 +103,19 @@ pub struct SiteSettingsArgs {
     /// docs/embed.md, "Avatars", for what this tells those services).
     #[arg(long)]
     avatars: Option<String>,
+    /// How readers may sign in, comma separated: `email` and provider ids (`github`);
+    /// replaces the list (an empty string: sign-in not offered).
+    #[arg(long)]
+    signin_methods: Option<String>,
+    /// Whether readers may comment without signing in.
+    #[arg(long)]
+    anonymous_allowed: Option<bool>,
+    /// Whether signed-in readers skip first-time moderation.
+    #[arg(long)]
+    signed_in_skip_moderation: Option<bool>,
+    /// Seconds signed-in readers may edit or delete their comments (0: always).
+    #[arg(long)]
+    signed_in_edit_secs: Option<String>,
 }
 
 impl SiteSettingsArgs {
@@ -140,6 +153,12 @@ impl SiteSettingsArgs {
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
         form.reactions = self.reactions.or(form.reactions);
         form.avatars = self.avatars.or(form.avatars);
+        form.signin_methods = self.signin_methods.or(form.signin_methods);
+        form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);
+        form.signed_in_skip_moderation = self
+            .signed_in_skip_moderation
+            .or(form.signed_in_skip_moderation);
+        form.signed_in_edit_secs = self.signed_in_edit_secs.or(form.signed_in_edit_secs);
         form
     }
 }

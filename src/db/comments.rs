@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{comments, threads};
 use crate::domain::comment::{BodyFormat, Comment, CommentId, CommentKind, CommentStatus};
+use crate::domain::reader::{Provider, ReaderId};
 use crate::domain::site::SiteId;
 use crate::domain::thread::{Cursor, Sort, ThreadId};
 use crate::error::AppError;
@@ -47,6 +48,10 @@ pub(super) struct CommentRow {
     pub kind: CommentKind,
     /// What `body_markdown` holds: Markdown (written here) or HTML (imported source HTML).
     pub body_format: BodyFormat,
+    /// The signed-in reader who wrote it.
+    pub reader_id: Option<i64>,
+    /// The provider that reader had signed in with (`email`, `github`, …).
+    pub signed_in_with: Option<String>,
 }
 
 /// A comment about to be stored; its HTML is already sanitized.
@@ -71,6 +76,10 @@ pub struct NewCommentRow<'a> {
     pub notify_replies: bool,
     pub is_owner: bool,
     pub fingerprint: Option<&'a str>,
+    /// The signed-in reader writing it (`None`: anonymous, the owner, a webmention).
+    pub reader_id: Option<i64>,
+    /// The provider that reader signed in with.
+    pub signed_in_with: Option<&'a str>,
 }
 
 /// An imported comment: every column is given (times, likes, pins come from the source).
@@ -182,6 +191,11 @@ impl From<CommentRow> for Comment {
             user_agent: row.user_agent,
             notify_replies: row.notify_replies,
             import_key: row.import_key,
+            reader_id: row.reader_id.map(ReaderId),
+            signed_in_with: row
+                .signed_in_with
+                .as_deref()
+                .and_then(|p| Provider::parse(p).ok()),
         }
     }
 }

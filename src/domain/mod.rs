@@ -9,6 +9,7 @@ pub mod link;
 pub mod mail;
 pub mod moderation;
 pub mod reaction;
+pub mod reader;
 pub mod site;
 pub mod thread;
 pub mod tree;

@@ -88,6 +88,15 @@ pub struct SiteSettings {
     /// Where commenters' pictures come from: kith's identicons (no third party), or, opted in,
     /// Libravatar or Gravatar.
     pub avatars: AvatarSource,
+    /// How readers may sign in: `email` (a link mailed to them) and ids of the server's
+    /// configured OpenID Connect / OAuth providers. Empty: sign-in is not offered.
+    pub signin_methods: Vec<String>,
+    /// Whether readers may comment without signing in (the default; `false` requires sign-in).
+    pub anonymous_allowed: bool,
+    /// Signed-in readers' comments skip first-time moderation (the other rules still apply).
+    pub signed_in_skip_moderation: bool,
+    /// Seconds during which signed-in readers may edit or delete their own comments; 0: always.
+    pub signed_in_edit_secs: u32,
 }
 
 impl Default for SiteSettings {
@@ -112,6 +121,10 @@ impl Default for SiteSettings {
             spam_threshold_percent: 90,
             reactions: true,
             avatars: AvatarSource::Identicon,
+            signin_methods: Vec::new(),
+            anonymous_allowed: true,
+            signed_in_skip_moderation: false,
+            signed_in_edit_secs: 0,
         }
     }
 }

@@ -224,6 +224,7 @@ fn judge(
             name: &content.author_name,
             email: None,
             ip,
+            reader: None,
         },
         website: content.author_url.as_deref(),
         body: &content.content_text,
@@ -287,6 +288,8 @@ fn insert(
             notify_replies: false,
             is_owner: false,
             fingerprint: None,
+            reader_id: None,
+            signed_in_with: None,
         },
         CommentKind::Webmention,
         if content.content_html.is_some() {

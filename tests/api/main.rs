@@ -39,6 +39,7 @@ mod page_cache;
 mod pagination;
 mod rate_limits;
 mod reactions;
+mod readers;
 mod reading;
 mod readme;
 mod replicas;

@@ -131,6 +131,21 @@ const FILL: &[(&str, &str)] = &[
          INSERT INTO comment_reaction_counts (comment_id, reaction, total) VALUES
            (1, 'heart', 1), (1, '+1', 1);",
     ),
+    (
+        "readers",
+        "INSERT INTO readers (site_id, provider, subject, email, display_name, created_at, last_seen_at) VALUES
+           (1, 'email', 'ann@example.com', 'ann@example.com', 'Ann', '2024-01-04 10:00:00', '2024-01-04 10:00:00'),
+           (1, 'github', '583231', NULL, 'Octo Cat', '2024-01-04 11:00:00', '2024-01-04 12:00:00');
+         INSERT INTO reader_sessions (token_hash, reader_id, created_at, expires_at) VALUES
+           ('reader-session-hash', 1, '2024-01-04 10:00:00', '2099-01-01 00:00:00');
+         INSERT INTO reader_signin_requests (site_id, email, display_name, origin, browser_hash,
+             code_hash, failures, created_at, expires_at) VALUES
+           (1, 'sam@example.com', 'Sam', 'https://blog.example', 'browser-hash', NULL, 0,
+            '2024-01-04 10:00:00', '2024-01-04 10:30:00');
+         UPDATE comments SET reader_id = 1, signed_in_with = 'email' WHERE author_name = 'Ann';
+         INSERT INTO bans (kind, value, note, created_at) VALUES
+           ('reader', 'github:666', 'troll', '2024-01-04 13:00:00');",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {
