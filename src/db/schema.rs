@@ -27,6 +27,7 @@ diesel::table! {
         url -> Text,
         created_at -> Timestamp,
         closed -> Bool,
+        approved_count -> BigInt,
     }
 }
 

@@ -209,7 +209,7 @@ pub fn edit(
             return Ok(comment);
         }
         let reason = after.reason.map(|r| format!("after an edit: {r}"));
-        db::queue::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
+        db::comments::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
         let comment = db::comments::find(conn, comment.id)?
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
         if comment.status == CommentStatus::Pending {
@@ -246,11 +246,7 @@ pub fn delete(
         let comment = authorize(conn, site, id, proof, now)?;
         comments_changed(conn, changes, &[id], false)?;
         super::webhooks::emit(state, conn, WebhookEvent::Deleted, &comment.deleted())?;
-        if db::comments::has_replies(conn, id)? {
-            db::comments::update_to_placeholder(conn, id)
-        } else {
-            db::comments::delete(conn, id)
-        }
+        db::comments::remove(conn, id)
     })
 }
 

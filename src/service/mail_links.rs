@@ -298,11 +298,7 @@ pub fn delete_managed(
                     &comment.deleted(),
                 )?;
             }
-            if db::comments::has_replies(conn, *id)? {
-                db::comments::update_to_placeholder(conn, *id)?;
-            } else {
-                db::comments::delete(conn, *id)?;
-            }
+            db::comments::remove(conn, *id)?;
         }
         Ok(targets.len())
     })

@@ -67,7 +67,7 @@ pub fn list(
     } else {
         HashMap::new()
     };
-    let total = db::comments::count_approved(conn, thread_id)?;
+    let total = thread.approved_count;
     Ok(ThreadPage {
         thread,
         total,

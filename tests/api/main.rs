@@ -16,6 +16,7 @@ mod concurrency;
 mod config;
 mod control_chars;
 mod cors;
+mod counters;
 mod csrf;
 mod edit;
 mod faults;

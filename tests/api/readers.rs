@@ -125,6 +125,16 @@ both_backends! {
         assert_error(whoami(&app, &token).await, 401, "session_expired").await;
         let purged = service::blocking(&app.state, |_, conn| readers::purge_expired(conn)).await.unwrap();
         assert_eq!(purged, 1);
+        // Signing in again clears what expired and opens a fresh session.
+        let (_, stale) = sign_in(&app, identity("email", "a@example.com", None, false, "A")).await.unwrap();
+        service::blocking(&app.state, move |_, conn| {
+            kith::db::readers::update_session_expiry(conn, reader, service::now().naive_utc())
+        }).await.unwrap();
+        let (_, fresh) = sign_in(&app, identity("email", "a@example.com", None, false, "A")).await.unwrap();
+        let left = service::blocking(&app.state, move |_, conn| kith::db::readers::count_sessions(conn, reader)).await.unwrap();
+        assert_eq!(left, 1, "only the fresh session is left");
+        assert_eq!(whoami(&app, &fresh).await.status(), 200);
+        assert_error(whoami(&app, &stale).await, 401, "session_expired").await;
     }
 
     async fn signing_out_deletes_the_session(app: TestApp) {
@@ -179,6 +189,7 @@ crate::each_on_both_backends!(
     signed_in_readers_skip_first_time_moderation_when_the_site_says_so,
     banned_signed_in_reader_cannot_post,
     manage_list_shows_only_the_readers_comments_on_the_site,
+    the_admin_sees_how_each_author_was_identified,
 );
 
 const ORIGIN: &str = "http://localhost:4000";
@@ -704,4 +715,64 @@ async fn manage_list_shows_only_the_readers_comments_on_the_site(db: Db) {
         .await
         .unwrap();
     assert_error(response, 401, "session_expired").await;
+}
+
+async fn the_admin_sees_how_each_author_was_identified(db: Db) {
+    let (app, smtp) = mail_app(db).await;
+    offer(&app, &["email", "github"]).await;
+    let by_mail = sign_in_by_mail(&app, &smtp, "ann@example.com", "Ann").await;
+    let (_, by_github) = sign_in(&app, identity("github", "583231", None, false, "Octo"))
+        .await
+        .unwrap();
+    let mail: Value = post_as(&app, &by_mail, &post_body("/p/", "", "", "by mail"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let github: Value = post_as(&app, &by_github, &post_body("/p/", "", "", "by github"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let anonymous = app.post_ok("/p/", "Bob", "anonymous", None).await;
+    let admin = crate::admin_support::Admin::login(&app).await;
+    let shown = |posted: &Value| posted["comment"]["id"].as_i64().unwrap();
+    let mail_row = admin.get(&format!("/comments/{}", shown(&mail))).await;
+    assert_eq!(mail_row["identified"], "email-link");
+    assert_eq!(mail_row["identified_as"], "signed in by e-mail link");
+    assert_eq!(mail_row["reader"], "email:ann@example.com");
+    let github_row = admin.get(&format!("/comments/{}", shown(&github))).await;
+    assert_eq!(github_row["identified_as"], "signed in with GitHub");
+    assert_eq!(github_row["signed_in_with"], "github");
+    assert_eq!(github_row["reader"], "github:583231");
+    let anonymous_row = admin.get(&format!("/comments/{}", shown(&anonymous))).await;
+    assert_eq!(anonymous_row["identified"], "anonymous");
+    // The queue page says the same in words, with the identity to ban.
+    let (status, page) = admin.page("/admin/comments?status=approved").await;
+    assert_eq!(status, 200);
+    for words in [
+        "signed in by e-mail link",
+        "signed in with GitHub",
+        "github:583231",
+        "anonymous",
+    ] {
+        assert!(page.contains(words), "{words} on the queue page");
+    }
+    let (_, page) = admin
+        .page(&format!("/admin/comments/{}", shown(&github)))
+        .await;
+    assert!(page.contains("signed in with GitHub"), "the comment page");
+    // A ban by identity from the admin API stops that reader.
+    admin
+        .post(
+            "/bans",
+            json!({ "kind": "reader", "value": "github:583231" }),
+        )
+        .await;
+    assert_error(
+        post_as(&app, &by_github, &post_body("/p/", "", "", "again")).await,
+        403,
+        "reader_banned",
+    )
+    .await;
 }

@@ -135,3 +135,25 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   assert.equal(await page.evaluate(() => Object.keys(localStorage).some(k => k.startsWith('kith:session:'))), false);
   await context.close();
 });
+
+test('a site that takes comments only from signed-in readers shows the sign-in link instead of the name fields', async () => {
+  execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
+    ['site', 'set', 'default', '--anonymous-allowed', 'false'],
+    { env: { PATH: process.env.PATH, KITH_DATABASE__URL: env.kith.dbUrl, KITH_LOG__LEVEL: 'warn' }, stdio: 'pipe' });
+  await env.kith.restart();
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('members')}`);
+  await expectText(kithEl(page, '.kith-signin'), 'This site takes comments from signed-in readers.');
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
+  assert.equal(await kithEl(page, 'input[name=author]').isVisible(), false, 'no name field');
+  assert.equal(await kithEl(page, 'button[type=submit]').isDisabled(), true, 'nothing to post anonymously');
+  assert.deepEqual(await axeSerious(page), [], 'axe: sign-in required');
+  // The server refuses an anonymous post whatever the page shows.
+  const settings = await (await fetch(`${env.kith.api}/settings`)).json();
+  assert.equal(settings.signin.anonymous_allowed, false);
+  const refused = await fetch(`${env.kith.api}/comments`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ thread_key: '/x/', author: 'Bob', email: 'bob@example.com', body: 'hi', form_token: settings.form_token }) });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error, 'sign_in_required');
+  await page.close();
+});

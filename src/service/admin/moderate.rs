@@ -506,15 +506,15 @@ pub fn apply_in_tx(
     comments_changed(conn, changes, &published, true)?;
     let changed = match action {
         Action::Approve | Action::Restore => {
-            db::queue::update_status(conn, ids, CommentStatus::Approved, None)?
+            db::comments::update_status(conn, ids, CommentStatus::Approved, None)?
         }
-        Action::Spam => db::queue::update_status(
+        Action::Spam => db::comments::update_status(
             conn,
             ids,
             CommentStatus::Spam,
             Some("marked as spam by an admin"),
         )?,
-        Action::Delete => db::queue::update_status(
+        Action::Delete => db::comments::update_status(
             conn,
             ids,
             CommentStatus::Deleted,
@@ -676,7 +676,7 @@ pub fn delete_by_author(
         for comment in &newly_deleted {
             webhooks::emit(state, conn, WebhookEvent::Deleted, comment)?;
         }
-        let n = db::queue::update_status(
+        let n = db::comments::update_status(
             conn,
             &ids,
             CommentStatus::Deleted,
