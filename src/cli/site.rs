@@ -103,6 +103,9 @@ pub struct SiteSettingsArgs {
     /// docs/embed.md, "Avatars", for what this tells those services).
     #[arg(long)]
     avatars: Option<String>,
+    /// How often the owner gets alerts about the site's comments: instant, daily or weekly.
+    #[arg(long)]
+    owner_frequency: Option<String>,
     /// How readers may sign in, comma separated: `email` and provider ids (`github`);
     /// replaces the list (an empty string: sign-in not offered).
     #[arg(long)]
@@ -153,6 +156,7 @@ impl SiteSettingsArgs {
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
         form.reactions = self.reactions.or(form.reactions);
         form.avatars = self.avatars.or(form.avatars);
+        form.owner_frequency = self.owner_frequency.or(form.owner_frequency);
         form.signin_methods = self.signin_methods.or(form.signin_methods);
         form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);
         form.signed_in_skip_moderation = self

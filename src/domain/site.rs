@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::avatar::AvatarSource;
 use super::fields::FieldError;
+use super::mail::Frequency;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SiteId(pub i64);
@@ -88,6 +89,9 @@ pub struct SiteSettings {
     /// Where commenters' pictures come from: kith's identicons (no third party), or, opted in,
     /// Libravatar or Gravatar.
     pub avatars: AvatarSource,
+    /// How often the owner gets alerts about this site's new comments: one mail each, or a
+    /// daily or weekly digest (`mail.owner_notifications` says which comments).
+    pub owner_frequency: Frequency,
     /// How readers may sign in: `email` (a link mailed to them) and ids of the server's
     /// configured OpenID Connect / OAuth providers. Empty: sign-in is not offered.
     pub signin_methods: Vec<String>,
@@ -121,6 +125,7 @@ impl Default for SiteSettings {
             spam_threshold_percent: 90,
             reactions: true,
             avatars: AvatarSource::Identicon,
+            owner_frequency: Frequency::Instant,
             signin_methods: Vec::new(),
             anonymous_allowed: true,
             signed_in_skip_moderation: false,

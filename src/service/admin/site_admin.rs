@@ -7,6 +7,7 @@ use crate::db::changes::write_tx;
 use crate::db::{self, DbConn};
 use crate::domain::avatar::AvatarSource;
 use crate::domain::fields::FieldError;
+use crate::domain::mail::Frequency;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
 use crate::error::{AppError, ErrorKind};
 use crate::service::now;
@@ -44,6 +45,8 @@ pub struct SiteForm {
     pub reactions: Option<bool>,
     /// `identicon`, `libravatar` or `gravatar`; `None` keeps the current value.
     pub avatars: Option<String>,
+    /// How often the owner gets alerts: instant, daily or weekly (`None` keeps the value).
+    pub owner_frequency: Option<String>,
     /// Reader sign-in (see [`SiteSettings`]); `None` keeps the current value. Methods are
     /// separated by commas, spaces or lines: `email` and provider ids.
     pub signin_methods: Option<String>,
@@ -84,6 +87,7 @@ impl SiteForm {
             spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
             reactions: Some(s.reactions),
             avatars: Some(s.avatars.as_str().to_string()),
+            owner_frequency: Some(s.owner_frequency.as_str().to_string()),
             signin_methods: Some(s.signin_methods.join(", ")),
             anonymous_allowed: Some(s.anonymous_allowed),
             signed_in_skip_moderation: Some(s.signed_in_skip_moderation),
@@ -195,6 +199,12 @@ impl SiteForm {
             .unwrap_or(base.spam_threshold_percent),
             reactions: self.reactions.unwrap_or(base.reactions),
             avatars,
+            owner_frequency: match self.owner_frequency.as_deref() {
+                Some(value) => Frequency::parse(value).map_err(|_| {
+                    FieldError::new("owner_frequency", "must be instant, daily or weekly")
+                })?,
+                None => base.owner_frequency,
+            },
             signin_methods: match self.signin_methods.as_deref() {
                 Some(value) => signin_methods(value)?,
                 None => base.signin_methods.clone(),
