@@ -13,6 +13,7 @@ pub mod oidc_flows;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;
+pub mod reactions;
 pub mod readers;
 pub mod replicas;
 pub mod schema;

@@ -10,6 +10,7 @@ pub mod import;
 pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
+pub mod reactions;
 pub mod readers;
 pub mod reads;
 pub mod signin;

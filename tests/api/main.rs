@@ -41,6 +41,7 @@ mod outage;
 mod page_cache;
 mod pagination;
 mod rate_limits;
+mod reactions;
 mod readers;
 mod reading;
 mod readme;
