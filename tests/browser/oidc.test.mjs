@@ -5,7 +5,7 @@
 // on a readable, axe-clean page and tells the opener why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setup, newPage, until, runAxe, repoRoot } from './harness.mjs';
@@ -39,6 +39,11 @@ before(async () => {
     },
   });
   await control('client', { redirect_uri: `${env.kith.api}/auth/oidc/myidp/callback`, alg: 'RS256' });
+  // The site offers the provider (set as an owner would, with `kith site set`).
+  execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
+    ['site', 'set', 'default', '--signin-methods', 'myidp'],
+    { env: { PATH: process.env.PATH, KITH_DATABASE__URL: env.kith.dbUrl, KITH_LOG__LEVEL: 'warn' }, stdio: 'pipe' });
+  await env.kith.restart();
 });
 
 after(async () => {
