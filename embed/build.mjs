@@ -1,6 +1,6 @@
 // Bundles and minifies embed/src into the files the kith binary embeds: embed.js (with the styles
 // inside; what the first paint needs), embed-form.js (the posting UI, an ES module embed.js loads on
-// demand), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
+// demand), embed-live.js (live updates, another such module), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
 // count.js (next to this file). `--check` builds in memory and fails when the committed files
 // differ from what the source gives (tests/run uses it); `--watch` rebuilds on every change.
 // The output depends only on the source and the pinned esbuild version.
@@ -26,7 +26,7 @@ const inlineCss = {
   },
 };
 
-// In embed-form.js, the helpers embed.js already has (dom.js, storage.js) are not bundled again:
+// In embed-form.js and embed-live.js, the helpers embed.js already has (dom.js, storage.js) are not bundled again:
 // their imports resolve to `kith:base`, whose bindings embed.js fills with its own (`provide`).
 const fromBase = {
   name: 'from-base',
@@ -66,12 +66,18 @@ const formOptions = {
   plugins: [fromBase],
 };
 
-/** Both builds, in memory: the form first, its hash goes into embed.js as FORM_VERSION. */
+// Live updates (embed-live.js): an ES module like the form, loaded after the first paint when the
+// server has them on.
+const liveOptions = { ...formOptions, entryPoints: [{ in: 'src/live.js', out: 'embed-live' }] };
+
+const hash = build => JSON.stringify(crypto.createHash('sha256').update(build.outputFiles[0].contents).digest('hex').slice(0, 10));
+
+/** All builds, in memory: the modules first, their hashes go into embed.js as FORM_VERSION and LIVE_VERSION. */
 async function buildAll() {
   const form = await esbuild.build({ ...formOptions, write: false });
-  const version = crypto.createHash('sha256').update(form.outputFiles[0].contents).digest('hex').slice(0, 10);
-  const base = await esbuild.build({ ...options, write: false, define: { FORM_VERSION: JSON.stringify(version) } });
-  return [...base.outputFiles, ...form.outputFiles];
+  const live = await esbuild.build({ ...liveOptions, write: false });
+  const base = await esbuild.build({ ...options, write: false, define: { FORM_VERSION: hash(form), LIVE_VERSION: hash(live) } });
+  return [...base.outputFiles, ...form.outputFiles, ...live.outputFiles];
 }
 
 if (process.argv.includes('--watch')) {

@@ -86,7 +86,8 @@ export function renderComment(view, comment) {
     comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
     pending && el('p', { className: 'kith-pending' }, t('pending')),
     body);
-  const item = el('li', { className: 'kith-comment', id: 'comment-' + comment.id }, article, replies);
+  // (kith-pinned: live updates put new top-level comments after the pinned ones.)
+  const item = el('li', { className: comment.pinned ? 'kith-comment kith-pinned' : 'kith-comment', id: 'comment-' + comment.id }, article, replies);
   for (const reply of comment.replies || []) replies.append(renderComment(view, reply));
   if (deleted) return item;
 

@@ -178,7 +178,29 @@ export async function mountThread(container, serverBase) {
     else if (sort == 'newest') list.prepend(item);
     else list.append(item);
     view.setTotal(view.total + (comment.status == 'approved'));
+    view.live?.();
     return item;
+  };
+
+  // For live updates (live.js): comments that arrive after the page was built.
+  view.list = list;
+  view.render = comment => renderComment(view, comment);
+  view.firstPage = () => fetchPage();
+  /**
+   * Where `comment` goes in the current order, as a function that puts its item there; null when
+   * that place is not on the page (its parent is not, or it belongs to a page not loaded yet).
+   * Replies come oldest first under their parent; top-level comments by date (newest: after the
+   * pinned ones), or last (top: a new comment has no likes yet).
+   */
+  view.spot = ({ parent_id, created_at }) => {
+    if (parent_id) {
+      const parent = root.getElementById('comment-' + parent_id);
+      return parent && (item => parent.lastChild.append(item));
+    }
+    const at = Date.parse(created_at), newest = sort == 'newest';
+    const next = sort != 'top' && [...list.children].find(other => !other.classList.contains('kith-pinned')
+      && newest == Date.parse(other.querySelector('time')?.dateTime) < at);
+    return next ? item => next.before(item) : cursor ? null : item => list.append(item);
   };
 
   // The posting UI (form, editor, dialogs: embed-form.js) is a second file, loaded after the
@@ -232,6 +254,7 @@ export async function mountThread(container, serverBase) {
       }
     }
     view.setTotal(page.total);
+    view.live?.();
   };
 
   section.append(
@@ -242,7 +265,18 @@ export async function mountThread(container, serverBase) {
   performance.mark('kith-render');
   fill(firstPage);
   performance.measure('kith-render', 'kith-render');
-  requestAnimationFrame(() => setTimeout(buildForm));
+  requestAnimationFrame(() => setTimeout(() => {
+    buildForm();
+    // Live updates (embed-live.js, on demand like the form; LIVE_VERSION as FORM_VERSION), when
+    // the server has them on. Without them, or when the file does not load, the thread simply
+    // stays as it is.
+    if (settings.live) {
+      import(`${serverBase}embed-live.js?v=${LIVE_VERSION}`).then(module => {
+        module.provide({ el, button, load, save });
+        module.startLive(view, `${serverBase}api/v1/sites/${encodeURIComponent(site)}/thread/events?key=${encodeURIComponent(threadKey)}`);
+      }, () => {});
+    }
+  }));
 
   // A permalink (#comment-123) scrolls to and highlights its comment.
   const highlight = () => {

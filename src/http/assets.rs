@@ -1,4 +1,4 @@
-//! The embed's files (embed.js, the on-demand embed-form.js, count.js, embed.css, the language
+//! The embed's files (embed.js, the on-demand embed-form.js and embed-live.js, count.js, embed.css, the language
 //! files), built from `embed/src` by `npm run build` in `embed/` (the built files are
 //! committed): compiled into the binary (or read from `server.assets_dir` while developing),
 //! served gzip-compressed with an ETag and long-lived cache headers.
@@ -34,6 +34,8 @@ static ASSETS: &[Asset] = &[
     // The posting UI, an ES module embed.js imports on demand (cross-origin: needs the CORS
     // header below, like every file here).
     asset!("embed-form.js", "text/javascript; charset=utf-8"),
+    // Live updates, another module embed.js imports after the first paint (when `live.enabled`).
+    asset!("embed-live.js", "text/javascript; charset=utf-8"),
     asset!("embed.css", "text/css; charset=utf-8"),
     asset!("count.js", "text/javascript; charset=utf-8"),
     asset!("locales/en.json", "application/json; charset=utf-8"),
@@ -51,6 +53,7 @@ static ASSETS: &[Asset] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/embed.js", web::get().to(get_asset))
         .route("/embed-form.js", web::get().to(get_asset))
+        .route("/embed-live.js", web::get().to(get_asset))
         .route("/embed.css", web::get().to(get_asset))
         .route("/count.js", web::get().to(get_asset))
         .route("/locales/{lang}.json", web::get().to(get_asset));

@@ -90,6 +90,9 @@ pub struct PublicSettings {
     pub pow: Option<PowChallenge>,
     /// Whether this server sends mail (reply notifications, "manage my comments").
     pub mail: bool,
+    /// Whether this server streams live updates (`live.enabled`): the embed then opens
+    /// `GET …/thread/events` once the thread is painted.
+    pub live: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -125,5 +128,6 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         form_token: String::new(),
         pow: None,
         mail: false,
+        live: false,
     }
 }

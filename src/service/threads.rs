@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::db::{self, DbConn};
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::site::Site;
 use crate::domain::thread::{Cursor, Sort, Thread, ThreadKey};
 use crate::domain::tree::{self, Node};
@@ -64,6 +64,15 @@ pub fn list(
         comments: tree::build(&order, comments),
         next_cursor,
     })
+}
+
+/// One published (approved) comment of `site`, as thread pages show it (without its replies):
+/// what the embed fetches when a thread's live stream announces a comment. Held, spam and
+/// deleted comments are not found, so asking by id reveals nothing a thread page would not.
+pub fn published(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<Comment, AppError> {
+    db::comments::find_in_site(conn, site.id, id)?
+        .filter(|comment| comment.status == CommentStatus::Approved)
+        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
 }
 
 /// Approved-comment counts for each requested key (as sent); unknown pages count 0.

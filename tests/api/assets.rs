@@ -5,7 +5,7 @@ use crate::helpers::TestApp;
 
 both_backends! {
     async fn embed_files_are_cached_with_etag_and_gzipped(app: TestApp) {
-        for (path, kind) in [("/embed.js", "javascript"), ("/embed-form.js", "javascript"), ("/embed.css", "css"), ("/count.js", "javascript"), ("/locales/de.json", "json")] {
+        for (path, kind) in [("/embed.js", "javascript"), ("/embed-form.js", "javascript"), ("/embed-live.js", "javascript"), ("/embed.css", "css"), ("/count.js", "javascript"), ("/locales/de.json", "json")] {
             let response = app.client.get(format!("{}{path}", app.address))
                 .header("accept-encoding", "gzip").send().await.unwrap();
             assert_eq!(response.status(), 200, "{path}");

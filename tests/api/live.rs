@@ -108,6 +108,52 @@ both_backends! {
         assert_eq!(stream.next_comment().await, held_id);
     }
 
+    async fn an_announced_comment_is_read_by_id_and_a_held_or_deleted_one_is_not_found(app: TestApp) {
+        let settings: serde_json::Value =
+            app.client.get(format!("{}/settings", app.api)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(settings["live"], true, "the embed learns that live updates are on");
+        let root = app.post_ok("/by-id/", "Root Writer", "the first word", None).await;
+        let root_id = root["comment"]["id"].as_i64().unwrap();
+        let reply = app.post_ok("/by-id/", "Reply Writer", "an *answer*", Some(root_id)).await;
+        let reply_id = reply["comment"]["id"].as_i64().unwrap();
+        let read = app.client.get(format!("{}/comments/{reply_id}", app.api)).send().await.unwrap();
+        assert_eq!(read.status(), 200);
+        let read: serde_json::Value = read.json().await.unwrap();
+        assert_eq!(read["id"], reply_id);
+        assert_eq!(read["parent_id"], root_id);
+        assert_eq!(read["author"], "Reply Writer");
+        assert!(read["html"].as_str().unwrap().contains("<em>answer</em>"), "{read}");
+        assert_eq!(read["status"], "approved");
+        // As on thread pages: no source, no e-mail.
+        assert!(read.get("body").is_none() && read.get("email").is_none(), "{read}");
+
+        app.set_settings(|s| s.moderation = ModerationMode::All).await;
+        let held = app.post_ok("/by-id/", "Held Writer", "not yet", None).await;
+        let held_id = held["comment"]["id"].as_i64().unwrap();
+        let unseen = app.client.get(format!("{}/comments/{held_id}", app.api)).send().await.unwrap();
+        assert_error(unseen, 404, "comment_not_found").await;
+        // Deleted by its author: gone too.
+        let token = reply["edit_token"].as_str().unwrap().to_owned();
+        let deleted = app
+            .client
+            .delete(format!("{}/comments/{reply_id}", app.api))
+            .header("X-Edit-Token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), 200);
+        let gone = app.client.get(format!("{}/comments/{reply_id}", app.api)).send().await.unwrap();
+        assert_error(gone, 404, "comment_not_found").await;
+        // Another site's id space is not this one's.
+        let other = app
+            .client
+            .get(format!("{}/api/v1/sites/nope/comments/{root_id}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_error(other, 404, "site_not_found").await;
+    }
+
     async fn a_stream_is_refused_for_a_bad_key_or_an_unknown_site(app: TestApp) {
         let bad = app.client.get(format!("{}/thread/events?key=no-slash", app.api)).send().await.unwrap();
         assert_error(bad, 422, "invalid_field").await;
@@ -169,6 +215,19 @@ async fn streams_are_capped_per_address_and_per_process(db: Db) {
 
 async fn no_stream_when_live_updates_are_off(db: Db) {
     let app = spawn_app_with(db, |c| c.live.enabled = false).await;
+    let settings: serde_json::Value = app
+        .client
+        .get(format!("{}/settings", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        settings["live"], false,
+        "the embed does not even try a stream"
+    );
     let refused = app
         .client
         .get(format!("{}/thread/events?key=/a/", app.api))

@@ -33,8 +33,10 @@ export const freshKey = name => `/p/${name}-${process.pid}-${++uniq}-${Date.now(
 /**
  * Start the kith binary on a free port with a fresh database.
  * opts.db: 'sqlite' (default) or 'postgres'; opts.moderation: 'none' (default) | 'all' | 'first-time'.
+ * opts.dbUrl: join that (PostgreSQL) database instead, as a second process of the same
+ * installation (it is neither made nor dropped here).
  */
-export async function startKith({ db = 'sqlite', moderation = 'none', env = {} } = {}) {
+export async function startKith({ db = 'sqlite', moderation = 'none', env = {}, dbUrl: joined = null } = {}) {
   const src = process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith';
   if (!fs.existsSync(src)) throw new Error(`kith binary not found at ${src} (set KITH_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-browser-'));
@@ -43,7 +45,9 @@ export async function startKith({ db = 'sqlite', moderation = 'none', env = {} }
   fs.copyFileSync(src, bin);
   fs.chmodSync(bin, 0o755);
   let dbUrl, pgName;
-  if (db === 'postgres') {
+  if (joined) {
+    dbUrl = joined;
+  } else if (db === 'postgres') {
     pgName = `kith_browser_${process.pid}_${Date.now()}`;
     execFileSync('psql', [pgAdmin, '-c', `CREATE DATABASE ${pgName}`], { stdio: 'pipe' });
     const u = new URL(pgAdmin);

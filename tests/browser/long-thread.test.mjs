@@ -182,7 +182,7 @@ function zeroBits(text) {
   return bits;
 }
 
-test('nothing the first paint does not need runs before it: the form comes a frame after the comments, no date formatter, the proof-of-work worker only when posting', async () => {
+test('nothing the first paint does not need runs before it: the form and the live stream come a frame after the comments, no date formatter, the proof-of-work worker only when posting', async () => {
   // A site of its own that asks for proof of work (made with the CLI, as an owner would).
   const slug = `paint${process.pid}`;
   execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
@@ -211,7 +211,7 @@ test('nothing the first paint does not need runs before it: the form comes a fra
   // Before any page script: count animation frames, note each change inside the embed's shadow
   // root with the frame it happened in, and count the Web Workers made.
   await page.addInitScript(() => {
-    const seen = window.firstPaint = { frame: 0, commentFrame: null, formFrame: null, formWithoutComment: false, workers: 0 };
+    const seen = window.firstPaint = { frame: 0, commentFrame: null, formFrame: null, formWithoutComment: false, workers: 0, streamFrame: null, streamWithoutComment: false };
     const frame = () => { seen.frame++; requestAnimationFrame(frame); };
     requestAnimationFrame(frame);
     const attachShadow = Element.prototype.attachShadow;
@@ -226,6 +226,13 @@ test('nothing the first paint does not need runs before it: the form comes a fra
         }
       }).observe(root, { childList: true, subtree: true });
       return root;
+    };
+    // The live-update stream (embed-live.js opens it).
+    const NativeEventSource = window.EventSource;
+    window.EventSource = function (...args) {
+      seen.streamFrame ??= seen.frame;
+      seen.streamWithoutComment ||= !document.querySelector('#kith-thread').shadowRoot?.querySelector('.kith-comment');
+      return new NativeEventSource(...args);
     };
     const NativeWorker = window.Worker;
     window.Worker = function (...args) {
@@ -242,12 +249,21 @@ test('nothing the first paint does not need runs before it: the form comes a fra
       };
     }
   });
+  // Whether the comments were in the page when the live-update module was asked for.
+  const liveAsked = [];
+  page.on('request', request => {
+    if (new URL(request.url()).pathname == '/embed-live.js') liveAsked.push(page.evaluate(() => !!document.querySelector('#kith-thread').shadowRoot?.querySelector('.kith-comment')));
+  });
   await page.goto(`${env.host.origin}${key}?site=${slug}`);
   await expectCount(kithEl(page, 'li.kith-comment'), 3);
   await kithEl(page, 'form.kith-form').waitFor();
+  await until(() => page.evaluate(() => window.firstPaint.streamFrame !== null), 'the live stream opened');
   const order = await page.evaluate(() => window.firstPaint);
   assert.equal(order.formWithoutComment, false, 'the comments are in the page before the form');
   assert.ok(order.formFrame > order.commentFrame, `the form is built in a later frame than the comments (${JSON.stringify(order)})`);
+  assert.equal(order.streamWithoutComment, false, 'the comments are in the page before the live stream opens');
+  assert.ok(order.streamFrame > order.commentFrame, `the stream opens in a later frame than the comments (${JSON.stringify(order)})`);
+  assert.deepEqual(await Promise.all(liveAsked), [true], 'embed-live.js is fetched once, after the comments are in the page');
   assert.equal(order.workers, 0, 'no worker before posting');
   assert.deepEqual(order.formatters, [], 'no Intl date or relative-time formatter made for the first paint');
   // The exact time is formatted when a reader points at a time.

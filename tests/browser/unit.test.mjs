@@ -21,15 +21,21 @@ test('all ten locale files have the same keys and placeholders as en.json', () =
   for (const l of langs) {
     const j = readJson(path.join(dir, `${l}.json`));
     assert.deepEqual(Object.keys(j).sort(), Object.keys(en).sort(), `${l}.json keys`);
+    // Strings with plural forms (`{ one, other, … }`), by the language's plural rules.
+    const plural = ['comments', 'new_comments'];
     for (const [k, v] of Object.entries(en)) {
-      if (k === 'comments' || k === 'ago') continue;
+      if (plural.includes(k) || k === 'ago') continue;
       assert.equal(typeof j[k], 'string', `${l}.${k} is a string`);
       assert.ok(j[k].trim().length > 0, `${l}.${k} is not empty`);
       assert.deepEqual(placeholders(j[k]), placeholders(v), `${l}.${k} placeholders`);
     }
     const pr = new Intl.PluralRules(l);
-    for (const n of [0, 1, 2, 5, 22, 1000]) assert.ok(j.comments[pr.select(n)] || j.comments.other, `${l} plural for ${n}`);
-    for (const form of Object.values(j.comments)) assert.ok(form.includes('{n}'), `${l} plural form has {n}`);
+    for (const k of plural) {
+      for (const n of [0, 1, 2, 5, 22, 1000]) assert.ok(j[k][pr.select(n)] || j[k].other, `${l}.${k} plural for ${n}`);
+      for (const form of Object.values(j[k])) assert.ok(form.includes('{n}'), `${l}.${k} plural form has {n}`);
+      // Every form the language has, so no count falls back to another form's grammar.
+      for (const n of [0, 1, 2, 3, 5, 22, 1000]) assert.ok(pr.select(n) in j[k], `${l}.${k} has the "${pr.select(n)}" form`);
+    }
   }
 });
 
@@ -102,6 +108,7 @@ test('the bundle is within its size budget (benches/embed-size.sh)', () => {
   const out = execFileSync('bash', [path.join(repoRoot, 'benches', 'embed-size.sh')], { encoding: 'utf8' });
   assert.match(out, /embed\.js \(first paint: script and styles\): \d+ bytes gzipped/);
   assert.match(out, /embed-form\.js \(posting UI, on demand\): +\d+ bytes gzipped/);
+  assert.match(out, /embed-live\.js \(live updates, on demand\): +\d+ bytes gzipped/);
 });
 
 // The one parse of a page's comment bodies (embed/src/comment.js: parseBodies), in Chromium:

@@ -170,6 +170,37 @@ pub struct SourceResponse {
     body: String,
 }
 
+/// `GET /api/v1/sites/{site}/comments/{id}`: one published comment, as thread pages show it.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/comments/{id}", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id")),
+    responses((status = 200, description = "The comment as thread pages show it, without its \
+        replies (`parent_id` says where it goes): what the embed fetches when the thread's live \
+        stream announces a comment. Read from the primary database, which announced it", body = CommentResponse),
+        (status = 404, description = "No published comment with this id in this site \
+        (`comment_not_found`): held, spam and deleted comments are never shown")))]
+pub async fn get_comment(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    // From the primary: the announcement left it at commit, a replica may not have the comment
+    // yet.
+    let comment = reads::read(&state, reads::ReadFrom::Primary, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        service::threads::published(conn, &site, CommentId(id))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(CommentResponse::from_node(
+            crate::domain::tree::Node {
+                comment,
+                replies: Vec::new(),
+            },
+            &state.keys,
+        )))
+}
+
 /// `GET /api/v1/sites/{site}/comments/{id}/source` with header `X-Edit-Token`: the markdown
 /// source for the author's edit form (thread pages carry only the HTML).
 #[utoipa::path(get, path = "/api/v1/sites/{site}/comments/{id}/source", tag = "comments",

@@ -24,6 +24,7 @@ crate::route_table! {
     post "/counts" => threads::get_counts, Anonymous;
     post "/preview" => comments::preview_comment, Anonymous;
     post "/comments" => comments::create_comment, Anonymous;
+    get "/comments/{id}" => comments::get_comment, Read;
     patch "/comments/{id}" => comments::update_comment, EditToken;
     get "/comments/{id}/source" => comments::get_comment_source, Read;
     delete "/comments/{id}" => comments::delete_comment, EditToken;

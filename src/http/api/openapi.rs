@@ -34,6 +34,7 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         comments::create_comment,
         comments::update_comment,
         comments::get_comment_source,
+        comments::get_comment,
         comments::delete_comment,
         votes::like_comment,
         votes::report_comment,

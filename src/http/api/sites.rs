@@ -22,6 +22,7 @@ pub async fn get_settings(
         settings.form_token = service::spam::issue_form_token(state, &site, now);
         settings.pow = service::spam::issue_pow(state, &site, now);
         settings.mail = state.config.mail.enabled();
+        settings.live = state.config.live.enabled;
         Ok(settings)
     })
     .await?;
