@@ -257,6 +257,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let pages = PageCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
+    let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -273,6 +274,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
         live,
         pages,
+        assets,
         changes,
     })
 }

@@ -49,6 +49,8 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// Rendered thread pages, current while the bus says their thread has not changed.
     pub pages: PageCache,
+    /// The embed's files, compressed once.
+    pub assets: Arc<crate::http::assets::EmbedFiles>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

@@ -67,14 +67,25 @@ async fn parallel_wrong_passwords_for_one_account_reach_the_check_only_up_to_the
     create_admin(&app, "admin").await;
     let attempts = (0..40).map(|i| {
         let app = &app;
-        async move { login_from(app, "admin", "wrong password", &format!("203.0.113.{}", i + 1)).await }
+        async move {
+            login_from(
+                app,
+                "admin",
+                "wrong password",
+                &format!("203.0.113.{}", i + 1),
+            )
+            .await
+        }
     });
     let statuses = join_all(attempts).await;
     let limit = usize::try_from(kith::service::admin::auth::ACCOUNT_LIMIT).unwrap();
     assert_eq!(count(&statuses, 401), limit, "{statuses:?}");
     assert_eq!(count(&statuses, 429), 40 - limit, "{statuses:?}");
     // The right password is throttled too now, from an address that never failed.
-    assert_eq!(login_from(&app, "admin", PASSWORD, "198.51.100.7").await, 429);
+    assert_eq!(
+        login_from(&app, "admin", PASSWORD, "198.51.100.7").await,
+        429
+    );
 }
 
 async fn parallel_wrong_passwords_from_one_address_reach_the_check_only_up_to_the_limit(db: Db) {
