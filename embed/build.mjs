@@ -1,7 +1,8 @@
 // Bundles and minifies embed/src into the files the kith binary embeds: embed.js (with the styles
 // inside; what the first paint needs), embed-form.js (the posting UI, an ES module embed.js loads on
-// demand), embed-live.js (live updates, another such module), embed.css (the same styles as a stylesheet; the embed itself does not load it) and
-// count.js (next to this file). `--check` builds in memory and fails when the committed files
+// demand), embed-live.js (live updates, another such module), embed-signin.js (the sign-in panel,
+// which embed-form.js loads on demand), embed.css (the same styles as a stylesheet; the embed itself
+// does not load it) and count.js (next to this file). `--check` builds in memory and fails when the committed files
 // differ from what the source gives (tests/run uses it); `--watch` rebuilds on every change.
 // The output depends only on the source and the pinned esbuild version.
 import * as esbuild from 'esbuild';
@@ -26,8 +27,9 @@ const inlineCss = {
   },
 };
 
-// In embed-form.js and embed-live.js, the helpers embed.js already has (dom.js, storage.js) are not bundled again:
-// their imports resolve to `kith:base`, whose bindings embed.js fills with its own (`provide`).
+// In embed-form.js, embed-live.js and embed-signin.js, the helpers embed.js already has (dom.js,
+// storage.js) are not bundled again: their imports resolve to `kith:base`, whose bindings are
+// filled with embed.js's own (`provide`).
 const fromBase = {
   name: 'from-base',
   setup(build) {
@@ -59,12 +61,14 @@ const options = {
   plugins: [inlineCss],
 };
 
-const formOptions = {
+const signinOptions = {
   ...options,
-  entryPoints: [{ in: 'src/embed-form.js', out: 'embed-form' }],
+  entryPoints: [{ in: 'src/embed-signin.js', out: 'embed-signin' }],
   format: 'esm',
   plugins: [fromBase],
 };
+
+const formOptions = { ...signinOptions, entryPoints: [{ in: 'src/embed-form.js', out: 'embed-form' }] };
 
 // Live updates (embed-live.js): an ES module like the form, loaded after the first paint when the
 // server has them on.
@@ -72,12 +76,17 @@ const liveOptions = { ...formOptions, entryPoints: [{ in: 'src/live.js', out: 'e
 
 const hash = build => JSON.stringify(crypto.createHash('sha256').update(build.outputFiles[0].contents).digest('hex').slice(0, 10));
 
-/** All builds, in memory: the modules first, their hashes go into embed.js as FORM_VERSION and LIVE_VERSION. */
+/**
+ * All builds, in memory: the sign-in panel first (its hash goes into embed-form.js as
+ * SIGNIN_VERSION), then the modules embed.js loads (their hashes go into embed.js as FORM_VERSION
+ * and LIVE_VERSION), then the rest.
+ */
 async function buildAll() {
-  const form = await esbuild.build({ ...formOptions, write: false });
+  const signin = await esbuild.build({ ...signinOptions, write: false });
+  const form = await esbuild.build({ ...formOptions, write: false, define: { SIGNIN_VERSION: hash(signin) } });
   const live = await esbuild.build({ ...liveOptions, write: false });
   const base = await esbuild.build({ ...options, write: false, define: { FORM_VERSION: hash(form), LIVE_VERSION: hash(live) } });
-  return [...base.outputFiles, ...form.outputFiles, ...live.outputFiles];
+  return [...base.outputFiles, ...form.outputFiles, ...live.outputFiles, ...signin.outputFiles];
 }
 
 if (process.argv.includes('--watch')) {

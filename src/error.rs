@@ -41,6 +41,11 @@ pub enum ErrorKind {
     LinkExpired,
     LinkUsed,
     MailDisabled,
+    SessionExpired,
+    SignInRequired,
+    SignInNotOffered,
+    ReaderBanned,
+    InvalidSignInCode,
     BadRequest,
     MethodNotAllowed,
     RequestTimeout,
@@ -86,6 +91,11 @@ impl ErrorKind {
             Self::LinkExpired => "link_expired",
             Self::LinkUsed => "link_used",
             Self::MailDisabled => "mail_disabled",
+            Self::SessionExpired => "session_expired",
+            Self::SignInRequired => "sign_in_required",
+            Self::SignInNotOffered => "sign_in_not_offered",
+            Self::ReaderBanned => "reader_banned",
+            Self::InvalidSignInCode => "invalid_sign_in_code",
             Self::BadRequest => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
@@ -125,8 +135,14 @@ impl ErrorKind {
             | Self::InvalidSetupToken
             | Self::PowRequired
             | Self::PowInvalid
-            | Self::InvalidLink => StatusCode::FORBIDDEN,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            | Self::InvalidLink
+            | Self::SignInRequired
+            | Self::SignInNotOffered
+            | Self::ReaderBanned
+            | Self::InvalidSignInCode => StatusCode::FORBIDDEN,
+            Self::Unauthorized | Self::InvalidCredentials | Self::SessionExpired => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
             Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
             Self::MailDisabled

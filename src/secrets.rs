@@ -272,6 +272,19 @@ pub fn random_token() -> String {
     random_hex::<32>()
 }
 
+/// Letters and digits of [`random_code`]: no 0/O, 1/I/L look-alikes.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A short one-time code a person types (a sign-in code): `len` characters drawn uniformly
+/// from [`CODE_ALPHABET`] by the CSPRNG. Store it like a token, with [`hash_token`].
+pub fn random_code(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
+        .collect()
+}
+
 /// What is stored for a bearer token: its SHA-256, lowercase hex. Unkeyed on purpose: the
 /// tokens are 256 random bits, so a leaked hash cannot be reversed, and stored hashes stay
 /// valid whatever happens to the master secret.

@@ -1,26 +1,37 @@
 // The JSON API client for one site. Every call is a plain CORS request; the server answers only
 // the origins configured for the site.
 
-import { save } from './storage.js';
+import { load, save } from './storage.js';
 
 /**
  * Returns `request(path, { method, body, headers })`, resolving to the parsed JSON answer. A
  * non-2xx answer is thrown as an Error carrying the server's `{ error, message, field }` and the
  * HTTP `status`; a network or CORS failure is thrown as the browser's TypeError (no `status`).
+ * `request.key` is where a signed-in reader's session is kept (per API origin and site: the API is
+ * on another site than the page, where a cookie would be a blocked third-party cookie; see
+ * docs/signin.md), `request.base` the site's API address.
  */
 export function createApi(serverBase, site) {
   const siteBase = `${serverBase}api/v1/sites/${encodeURIComponent(site)}/`;
-  return async (path, { method = 'GET', body, headers } = {}) => {
+  const key = 'session:' + siteBase;
+  const request = async (path, { method = 'GET', body, headers } = {}) => {
+    const session = load(key);
+    // The session token goes only with calls that act for the reader (posting, editing, their
+    // account); thread reads, likes and reports stay requests without a preflight.
+    if (session && /^(auth\/|comments($|\/\d+($|\/source)))/.test(path)) headers = { Authorization: 'Bearer ' + session.token, ...headers };
     const response = await fetch(siteBase + path, {
       method,
       headers: body ? { 'Content-Type': 'application/json', ...headers } : headers,
       body: body && JSON.stringify(body),
     });
     const json = await response.json().catch(() => ({}));
+    // An ended or expired session is forgotten: the form offers signing in again.
+    if (json.error == 'session_expired') save(key, null);
     if (!response.ok) throw Object.assign(new Error(json.message || ''), json, { status: response.status });
     // A comment write's `read_marker`: thread reads send it back (thread.js) to read this
     // reader's own writes from the primary database.
     if (json.read_marker) save('fresh:' + site, json.read_marker);
     return json;
   };
+  return Object.assign(request, { key, base: siteBase });
 }

@@ -79,6 +79,9 @@ export function renderComment(view, comment) {
     !deleted && el(website ? 'a' : 'span',
       { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
       comment.author || t('anon')),
+    // The author was signed in (e-mail link or a provider): a small mark, its words for screen readers.
+    comment.verified && el('span', { className: 'kith-verified', title: t('verified') },
+      el('span', { 'aria-hidden': 'true' }, '✓'), el('span', { className: 'kith-visually-hidden' }, t('verified'))),
     comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
     comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
     el('a', { className: 'kith-time', href: '#comment-' + comment.id },
@@ -170,6 +173,8 @@ function addOwnerActions(view, { comment, own, item, article, body }) {
   })));
 
   const end = new Date(own.editable_until);
+  // A signed-in reader on a site that lets them edit for good (the year 9999): no countdown.
+  if (end.getFullYear() > 9000) return article.append(edit, remove);
   const update = () => {
     const left = end - Date.now();
     if (left <= 0) {

@@ -25,6 +25,39 @@ export function createForm(view) {
   const checkbox = name => el('label', { className: 'kith-check' }, el('input', { type: 'checkbox', name }), ' ', t(name));
 
   const title = el('h3', { className: 'kith-form-title' }, t('leave'));
+  const person = el('div', { className: 'kith-row' },
+    field('author', view.settings.require_name, { autocomplete: 'name' }),
+    field('email', view.settings.require_email, { type: 'email', autocomplete: 'email' }),
+    field('website', false, { type: 'url', autocomplete: 'url' }));
+
+  // Optional sign-in (docs/signin.md): "Sign in" loads the panel (embed-signin.js) on demand;
+  // signed in, the name is the reader's and locked, the address field goes (the server has it).
+  const signin = view.settings.signin || {};
+  const signinBox = el('div', { className: 'kith-signin' });
+  const renderSignin = () => {
+    const session = load(view.api.key);
+    const blocked = !session && signin.anonymous_allowed === false;
+    const { author, email } = fields;
+    author.readOnly = !!session;
+    if (session) author.value = session.name;
+    author.required = !session && view.settings.require_name;
+    email.required = !session && view.settings.require_email;
+    email.parentNode.hidden = !!session;
+    person.hidden = submit.disabled = blocked;
+    signinBox.replaceChildren(...session
+      ? [t('signed_in_as', { name: session.name }), ' ', button(t('sign_out'), async () => {
+        await view.api('auth/session', { method: 'DELETE' }).catch(() => {});
+        save(view.api.key, null);
+        renderSignin();
+        view.announce(t('signed_out'));
+      })]
+      : signin.email || signin.providers?.length ? [blocked ? t('sign_in_needed') + ' ' : '', button(t('sign_in'), () =>
+        import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
+          module.provide({ el, button, load, save });
+          module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin);
+        }, showError))]
+      : []);
+  };
   const cancelReply = button(t('cancel'), () => open(null), 'kith-link-button kith-cancel-reply');
   cancelReply.hidden = true;
   const bodyField = field('body', true, { rows: 6 }, 'textarea');
@@ -48,12 +81,10 @@ export function createForm(view) {
   },
   el('div', { className: 'kith-form-header' }, title, cancelReply),
   el('p', { className: 'kith-note' }, t('note')),
+  signinBox,
   bodyField,
   preview,
-  el('div', { className: 'kith-row' },
-    field('author', view.settings.require_name, { autocomplete: 'name' }),
-    field('email', view.settings.require_email, { type: 'email', autocomplete: 'email' }),
-    field('website', false, { type: 'url', autocomplete: 'url' })),
+  person,
   // The honeypot: invisible to people and to assistive technology, filled in by naive bots.
   el('div', { className: 'kith-honeypot', 'aria-hidden': 'true' },
     el('label', {}, t('hp'), el('input', { name: 'hp', tabIndex: -1, autocomplete: 'off' }))),
@@ -85,6 +116,8 @@ export function createForm(view) {
     for (const name of PERSON_FIELDS) fields[name].value = remembered[name] || '';
     fields.remember.checked = true;
   }
+
+  renderSignin();
 
   let replyTo = null;
   /** Back to the bottom, as "Leave a Reply". */
@@ -167,6 +200,7 @@ export function createForm(view) {
       refreshSettings(true);
     } catch (error) {
       showError(error);
+      if (error.error == 'session_expired') renderSignin();
       if (view.settings.pow) refreshSettings(false);
     }
     submit.disabled = false;

@@ -99,7 +99,7 @@ export async function mountThread(container, serverBase) {
 
   // Shared state and helpers for the comment and form modules.
   const view = {
-    api, site, threadKey, root, section, settings, i18n,
+    api, site, threadKey, root, section, settings, i18n, serverBase,
     threadTitle: options.kithTitle || pageTitle(),
     closed: !!firstPage.thread?.closed,
     own,

@@ -96,6 +96,19 @@ pub struct SiteSettingsArgs {
     pow_difficulty: Option<String>,
     #[arg(long)]
     spam_threshold_percent: Option<String>,
+    /// How readers may sign in, comma separated: `email` and provider ids (`github`);
+    /// replaces the list (an empty string: sign-in not offered).
+    #[arg(long)]
+    signin_methods: Option<String>,
+    /// Whether readers may comment without signing in.
+    #[arg(long)]
+    anonymous_allowed: Option<bool>,
+    /// Whether signed-in readers skip first-time moderation.
+    #[arg(long)]
+    signed_in_skip_moderation: Option<bool>,
+    /// Seconds signed-in readers may edit or delete their comments (0: always).
+    #[arg(long)]
+    signed_in_edit_secs: Option<String>,
 }
 
 impl SiteSettingsArgs {
@@ -131,6 +144,12 @@ impl SiteSettingsArgs {
         form.duplicate_window_secs = self.duplicate_window_secs.or(form.duplicate_window_secs);
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
+        form.signin_methods = self.signin_methods.or(form.signin_methods);
+        form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);
+        form.signed_in_skip_moderation = self
+            .signed_in_skip_moderation
+            .or(form.signed_in_skip_moderation);
+        form.signed_in_edit_secs = self.signed_in_edit_secs.or(form.signed_in_edit_secs);
         form
     }
 }

@@ -1,4 +1,10 @@
 //! Comment rows.
+//!
+//! Every change of what a comment counts as (inserting, changing its status, removing it)
+//! happens here, and each adjusts its thread's approved-comment counter
+//! (`threads.approved_count`) in the same statement's transaction: [`insert`],
+//! [`insert_of_kind`], [`insert_imported_batch`], [`update_status`] and [`remove`]. Deleting a
+//! thread or a site takes its counter with it.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -6,6 +12,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{comments, threads};
 use crate::domain::comment::{BodyFormat, Comment, CommentId, CommentKind, CommentStatus};
+use crate::domain::reader::{Provider, ReaderId};
 use crate::domain::site::SiteId;
 use crate::domain::thread::{Cursor, Sort, ThreadId};
 use crate::error::AppError;
@@ -47,6 +54,10 @@ pub(super) struct CommentRow {
     pub kind: CommentKind,
     /// What `body_markdown` holds: Markdown (written here) or HTML (imported source HTML).
     pub body_format: BodyFormat,
+    /// The signed-in reader who wrote it.
+    pub reader_id: Option<i64>,
+    /// The provider that reader had signed in with (`email`, `github`, …).
+    pub signed_in_with: Option<String>,
 }
 
 /// A comment about to be stored; its HTML is already sanitized.
@@ -71,6 +82,10 @@ pub struct NewCommentRow<'a> {
     pub notify_replies: bool,
     pub is_owner: bool,
     pub fingerprint: Option<&'a str>,
+    /// The signed-in reader writing it (`None`: anonymous, the owner, a webmention).
+    pub reader_id: Option<i64>,
+    /// The provider that reader signed in with.
+    pub signed_in_with: Option<&'a str>,
 }
 
 /// An imported comment: every column is given (times, likes, pins come from the source).
@@ -114,7 +129,7 @@ pub fn insert_imported_batch(
     }
     let returning = (comments::id, comments::thread_id, comments::import_key);
     // Multi-row inserts do not go through the MultiConnection enum: the same DSL per backend.
-    Ok(match conn {
+    let inserted = match conn {
         DbConn::Pg(c) => diesel::insert_into(comments::table)
             .values(rows)
             .returning(returning)
@@ -123,7 +138,14 @@ pub fn insert_imported_batch(
             .values(rows)
             .returning(returning)
             .get_results(c)?,
-    })
+    };
+    super::threads::add_to_approved_counts(
+        conn,
+        rows.iter()
+            .filter(|r| r.status == CommentStatus::Approved)
+            .map(|r| (r.thread_id, 1)),
+    )?;
+    Ok(inserted)
 }
 
 /// Where a comment sits: `(import_key, id, root_id, depth)`.
@@ -182,6 +204,11 @@ impl From<CommentRow> for Comment {
             user_agent: row.user_agent,
             notify_replies: row.notify_replies,
             import_key: row.import_key,
+            reader_id: row.reader_id.map(ReaderId),
+            signed_in_with: row
+                .signed_in_with
+                .as_deref()
+                .and_then(|p| Provider::parse(p).ok()),
         }
     }
 }
@@ -195,7 +222,16 @@ pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, App
         .values(row)
         .returning(comments::id)
         .get_result(conn)?;
+    counted_insert(conn, row)?;
     find_existing(conn, id)
+}
+
+/// Counts a just inserted comment in its thread's counter.
+fn counted_insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<(), AppError> {
+    if row.status == CommentStatus::Approved {
+        super::threads::add_to_approved_counts(conn, [(row.thread_id, 1)])?;
+    }
+    Ok(())
 }
 
 fn find_existing(conn: &mut DbConn, id: i64) -> Result<Comment, AppError> {
@@ -396,14 +432,6 @@ pub fn list_newest_approved(
         .collect())
 }
 
-pub fn count_approved(conn: &mut DbConn, thread: ThreadId) -> Result<i64, AppError> {
-    Ok(comments::table
-        .filter(comments::thread_id.eq(thread.0))
-        .filter(comments::status.eq(CommentStatus::Approved))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Whether the address (compared case-insensitively) has an approved comment on the site.
 pub fn email_has_approved(
     conn: &mut DbConn,
@@ -448,27 +476,78 @@ pub fn update_body(
     find_existing(conn, id.0)
 }
 
-/// Turns a comment into a contentless "deleted" placeholder (its author asked for it to go).
-pub fn update_to_placeholder(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
-    diesel::update(comments::table.find(id.0))
-        .set((
-            comments::status.eq(CommentStatus::Deleted),
-            comments::author_name.eq(""),
-            comments::email.eq(None::<String>),
-            comments::website.eq(None::<String>),
-            comments::body_markdown.eq(""),
-            comments::body_html.eq(""),
-            comments::client_ip.eq(None::<String>),
-            comments::user_agent.eq(None::<String>),
-            comments::notify_replies.eq(false),
-        ))
-        .execute(conn)?;
+/// Takes a comment down (its author, or the page that mentioned, asked for it to go): deleted
+/// outright, or a contentless "deleted" placeholder when it has replies, so that they keep their
+/// place. Only a comment without replies is deleted, so no reply goes with it.
+pub fn remove(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
+    if has_replies(conn, id)? {
+        update_status(conn, &[id], CommentStatus::Deleted, None)?;
+        diesel::update(comments::table.find(id.0))
+            .set((
+                comments::author_name.eq(""),
+                comments::email.eq(None::<String>),
+                comments::website.eq(None::<String>),
+                comments::body_markdown.eq(""),
+                comments::body_html.eq(""),
+                comments::client_ip.eq(None::<String>),
+                comments::user_agent.eq(None::<String>),
+                comments::notify_replies.eq(false),
+            ))
+            .execute(conn)?;
+    } else {
+        let gone: Option<(i64, CommentStatus)> = diesel::delete(comments::table.find(id.0))
+            .returning((comments::thread_id, comments::status))
+            .get_result(conn)
+            .optional()?;
+        if let Some((thread, CommentStatus::Approved)) = gone {
+            super::threads::add_to_approved_counts(conn, [(thread, -1)])?;
+        }
+    }
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
-    diesel::delete(comments::table.find(id.0)).execute(conn)?;
-    Ok(())
+/// Sets the status (and the reason shown) of the given comments and adjusts their threads'
+/// counters; returns how many it found. Each statement picks rows by their current status,
+/// and PostgreSQL re-checks that condition on a row another transaction changed meanwhile, so
+/// two transactions approving (or deleting) the same comment count it once.
+pub fn update_status(
+    conn: &mut DbConn,
+    ids: &[CommentId],
+    status: CommentStatus,
+    held_reason: Option<&str>,
+) -> Result<usize, AppError> {
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let set = || {
+        (
+            comments::status.eq(status),
+            comments::held_reason.eq(held_reason),
+        )
+    };
+    let approved = |yes: bool, except: &[i64]| {
+        comments::table
+            .filter(comments::id.eq_any(raw.clone()))
+            .filter(comments::id.ne_all(except.to_vec()))
+            .filter(comments::status.eq(CommentStatus::Approved).eq(yes))
+    };
+    // First the rows that cross the line of "approved" (counted), then the others, but not
+    // the rows just crossed. A row another transaction changed meanwhile is picked by the
+    // statement its new status matches, so a comment two transactions spam at once is
+    // found by both.
+    let to_approved = status == CommentStatus::Approved;
+    let crossed: Vec<(i64, i64)> = diesel::update(approved(!to_approved, &[]))
+        .set(set())
+        .returning((comments::id, comments::thread_id))
+        .get_results(conn)?;
+    let crossed_ids: Vec<i64> = crossed.iter().map(|(id, _)| *id).collect();
+    let kept = diesel::update(approved(to_approved, &crossed_ids))
+        .set(set())
+        .execute(conn)?;
+    let delta = if to_approved { 1 } else { -1 };
+    super::threads::add_to_approved_counts(conn, crossed.iter().map(|(_, t)| (*t, delta)))?;
+    Ok(kept + crossed.len())
 }
 
 pub fn update_like_count(conn: &mut DbConn, id: CommentId, delta: i64) -> Result<i64, AppError> {
@@ -515,6 +594,7 @@ pub fn insert_of_kind(
         ))
         .returning(comments::id)
         .get_result(conn)?;
+    counted_insert(conn, row)?;
     find_existing(conn, id)
 }
 

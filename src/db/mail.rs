@@ -408,18 +408,6 @@ pub fn insert_notified(
     Ok(inserted > 0)
 }
 
-/// Sets a comment's status (one-click moderation).
-pub fn update_comment_status(
-    conn: &mut DbConn,
-    id: CommentId,
-    status: &'static str,
-) -> Result<(), AppError> {
-    diesel::update(comments::table.find(id.0))
-        .set(comments::status.eq(status))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Stops reply notifications for an address's comments in one thread, or everywhere on the
 /// site when `thread_id` is `None`.
 pub fn update_notify_replies_off(

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;
+pub mod readers;
 pub mod replicas;
 pub mod schema;
 pub mod sites;

@@ -254,23 +254,6 @@ pub fn existing_ids(conn: &mut DbConn, ids: &[CommentId]) -> Result<Vec<CommentI
         .collect())
 }
 
-/// Sets the status (and the reason shown) of the given comments; returns how many changed.
-pub fn update_status(
-    conn: &mut DbConn,
-    ids: &[CommentId],
-    status: CommentStatus,
-    held_reason: Option<&str>,
-) -> Result<usize, AppError> {
-    Ok(
-        diesel::update(comments::table.filter(comments::id.eq_any(raw_ids(ids))))
-            .set((
-                comments::status.eq(status),
-                comments::held_reason.eq(held_reason),
-            ))
-            .execute(conn)?,
-    )
-}
-
 pub fn update_pinned(
     conn: &mut DbConn,
     ids: &[CommentId],
@@ -355,6 +338,7 @@ pub fn list_threads(
             threads::url,
             threads::created_at,
             threads::closed,
+            threads::approved_count,
         ))
         .order((threads::created_at.desc(), threads::id.desc()))
         .limit(limit)
@@ -369,22 +353,22 @@ pub fn list_threads(
                 .escape('\\'),
         );
     }
-    type Row = (i64, String, String, String, String, NaiveDateTime, bool);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        bool,
+        i64,
+    );
     let rows: Vec<Row> = query.load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let counts: HashMap<i64, i64> = comments::table
-        .filter(comments::thread_id.eq_any(ids))
-        .filter(comments::status.eq(CommentStatus::Approved))
-        .group_by(comments::thread_id)
-        .select((comments::thread_id, diesel::dsl::count(comments::id)))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
     Ok(rows
         .into_iter()
         .map(
-            |(id, site_slug, key, title, url, created_at, closed)| ThreadSummary {
-                comments: counts.get(&id).copied().unwrap_or(0),
+            |(id, site_slug, key, title, url, created_at, closed, comments)| ThreadSummary {
+                comments,
                 id: ThreadId(id),
                 site_slug,
                 key,

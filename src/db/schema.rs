@@ -27,6 +27,7 @@ diesel::table! {
         url -> Text,
         created_at -> Timestamp,
         closed -> Bool,
+        approved_count -> BigInt,
     }
 }
 
@@ -57,6 +58,8 @@ diesel::table! {
         kind -> Text,
         body_format -> Text,
         fingerprint -> Nullable<Text>,
+        reader_id -> Nullable<BigInt>,
+        signed_in_with -> Nullable<Text>,
     }
 }
 
@@ -277,3 +280,47 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    readers (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        display_name -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_sessions (token_hash) {
+        token_hash -> Text,
+        reader_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_signin_requests (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        origin -> Text,
+        browser_hash -> Text,
+        code_hash -> Nullable<Text>,
+        failures -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reader_sessions -> readers (reader_id));
+diesel::joinable!(comments -> readers (reader_id));
+diesel::allow_tables_to_appear_in_same_query!(readers, reader_sessions);
+diesel::allow_tables_to_appear_in_same_query!(readers, comments);
+diesel::allow_tables_to_appear_in_same_query!(readers, threads);
+diesel::allow_tables_to_appear_in_same_query!(readers, sites);

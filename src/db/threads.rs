@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::DbConn;
-use super::schema::{comments, threads};
+use super::schema::threads;
 use crate::domain::site::SiteId;
 use crate::domain::thread::{Thread, ThreadId, ThreadKey, ThreadMeta};
 use crate::error::AppError;
@@ -23,6 +23,7 @@ pub(super) struct ThreadRow {
     pub url: String,
     pub created_at: NaiveDateTime,
     pub closed: bool,
+    pub approved_count: i64,
 }
 
 impl From<ThreadRow> for Thread {
@@ -35,6 +36,7 @@ impl From<ThreadRow> for Thread {
             url: row.url,
             created_at: row.created_at.and_utc(),
             closed: row.closed,
+            approved_count: row.approved_count,
         }
     }
 }
@@ -116,20 +118,39 @@ pub fn update_missing_meta(
     Ok(())
 }
 
-/// Approved comment counts for the given keys of one site; keys without a thread are absent.
+/// Approved comment counts for the given keys of one site, read from the threads' counters;
+/// keys without a thread are absent.
 pub fn count_approved_by_key(
     conn: &mut DbConn,
     site: SiteId,
     keys: &[String],
 ) -> Result<Vec<(String, i64)>, AppError> {
     Ok(threads::table
-        .inner_join(comments::table)
         .filter(threads::site_id.eq(site.0))
         .filter(threads::key.eq_any(keys))
-        .filter(comments::status.eq(crate::domain::comment::CommentStatus::Approved))
-        .group_by(threads::key)
-        .select((threads::key, diesel::dsl::count(comments::id)))
+        .select((threads::key, threads::approved_count))
         .load(conn)?)
+}
+
+/// Adds `delta` to the approved-comment counter of each thread, in thread id order (so that
+/// concurrent transactions lock the rows in one order). Only `db::comments`, which makes every
+/// change of a comment's status, calls it, inside the transaction that makes the change.
+pub(super) fn add_to_approved_counts(
+    conn: &mut DbConn,
+    deltas: impl IntoIterator<Item = (i64, i64)>,
+) -> Result<(), AppError> {
+    let mut by_thread = std::collections::BTreeMap::<i64, i64>::new();
+    for (thread, delta) in deltas {
+        *by_thread.entry(thread).or_default() += delta;
+    }
+    for (thread, delta) in by_thread {
+        if delta != 0 {
+            diesel::update(threads::table.find(thread))
+                .set(threads::approved_count.eq(threads::approved_count + delta))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens or closes a thread to new comments.

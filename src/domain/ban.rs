@@ -1,10 +1,12 @@
-//! Bans: by e-mail address, by IP address or range (CIDR), by name pattern.
+//! Bans: by e-mail address, by IP address or range (CIDR), by name pattern, by signed-in
+//! identity (`provider:subject`).
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
 use super::fields::FieldError;
+use super::reader::Identity;
 
 /// A stored ban, as listed.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub enum BanKind {
     Email,
     Ip,
     Name,
+    /// A signed-in identity (`provider:subject`).
+    Reader,
 }
 
 impl BanKind {
@@ -37,6 +41,7 @@ impl BanKind {
             Self::Email => "email",
             Self::Ip => "ip",
             Self::Name => "name",
+            Self::Reader => "reader",
         }
     }
 
@@ -45,7 +50,8 @@ impl BanKind {
             "email" => Ok(Self::Email),
             "ip" => Ok(Self::Ip),
             "name" => Ok(Self::Name),
-            _ => Err(FieldError::new("kind", "must be email, ip or name")),
+            "reader" => Ok(Self::Reader),
+            _ => Err(FieldError::new("kind", "must be email, ip, name or reader")),
         }
     }
 }
@@ -59,6 +65,8 @@ pub enum BanRule {
     Ip(IpAddr, u8),
     /// A name pattern, lowercase; `*` matches any run of characters.
     Name(String),
+    /// A signed-in identity: whoever signs in as it (whatever name or address they give).
+    Reader(Identity),
 }
 
 /// Longest ban value accepted.
@@ -96,6 +104,7 @@ impl BanRule {
                 }
                 Ok(Self::Name(value.to_lowercase()))
             }
+            BanKind::Reader => Identity::parse_key(value).map(Self::Reader),
         }
     }
 
@@ -104,6 +113,7 @@ impl BanRule {
             Self::Email(_) => BanKind::Email,
             Self::Ip(..) => BanKind::Ip,
             Self::Name(_) => BanKind::Name,
+            Self::Reader(_) => BanKind::Reader,
         }
     }
 
@@ -113,6 +123,7 @@ impl BanRule {
             Self::Email(e) | Self::Name(e) => e.clone(),
             Self::Ip(ip, len) if *len == full_len(ip) => ip.to_string(),
             Self::Ip(ip, len) => format!("{ip}/{len}"),
+            Self::Reader(identity) => identity.key(),
         }
     }
 
@@ -124,6 +135,7 @@ impl BanRule {
                 .is_some_and(|e| e.trim().to_lowercase() == *banned),
             Self::Ip(net, len) => author.ip.is_some_and(|ip| in_range(ip, *net, *len)),
             Self::Name(pattern) => wildcard_match(pattern, &author.name.to_lowercase()),
+            Self::Reader(banned) => author.reader.is_some_and(|r| r == banned),
         }
     }
 }
@@ -134,6 +146,8 @@ pub struct Author<'a> {
     pub name: &'a str,
     pub email: Option<&'a str>,
     pub ip: Option<IpAddr>,
+    /// The signed-in identity, for a signed-in reader.
+    pub reader: Option<&'a Identity>,
 }
 
 fn full_len(ip: &IpAddr) -> u8 {
@@ -226,6 +240,7 @@ mod tests {
             name,
             email,
             ip: ip.parse().ok(),
+            reader: None,
         }
     }
 
@@ -271,5 +286,22 @@ mod tests {
         assert!(rule.matches(&author("a", Some("spam@example.COM"), "1.1.1.1")));
         assert!(!rule.matches(&author("a", Some("ham@example.com"), "1.1.1.1")));
         assert!(!rule.matches(&author("a", None, "1.1.1.1")));
+    }
+
+    #[test]
+    fn reader_bans_match_the_identity_only() {
+        let rule = BanRule::parse(BanKind::Reader, "github:666").unwrap();
+        assert_eq!(rule.value(), "github:666");
+        let troll = Identity::parse("github", "666").unwrap();
+        let other = Identity::parse("gitlab", "666").unwrap();
+        let mut a = author("Anyone", None, "1.1.1.1");
+        assert!(!rule.matches(&a));
+        a.reader = Some(&troll);
+        assert!(rule.matches(&a));
+        a.reader = Some(&other);
+        assert!(!rule.matches(&a));
+        let by_mail = BanRule::parse(BanKind::Reader, "email:Troll@Example.com").unwrap();
+        assert_eq!(by_mail.value(), "email:troll@example.com");
+        assert!(BanRule::parse(BanKind::Reader, "nocolon").is_err());
     }
 }

@@ -139,6 +139,10 @@ pub struct Comment {
     pub notify_replies: bool,
     /// `format:source id` of an imported comment, unique per thread.
     pub import_key: Option<String>,
+    /// The signed-in reader who wrote it (`None`: anonymous, the owner, imported, a mention).
+    pub reader_id: Option<super::reader::ReaderId>,
+    /// How that reader had signed in (`email`, `github`, …): the comment's "verified" mark.
+    pub signed_in_with: Option<super::reader::Provider>,
 }
 
 impl Comment {

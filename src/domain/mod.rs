@@ -7,6 +7,7 @@ pub mod fields;
 pub mod link;
 pub mod mail;
 pub mod moderation;
+pub mod reader;
 pub mod site;
 pub mod thread;
 pub mod tree;

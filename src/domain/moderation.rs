@@ -69,6 +69,8 @@ pub struct AuthorHistory {
     pub has_approved_comment: bool,
     /// The e-mail address was confirmed through a link mailed to it (double opt-in).
     pub address_confirmed: bool,
+    /// The author signed in and the site lets signed-in readers skip first-time moderation.
+    pub trusted_sign_in: bool,
 }
 
 /// Applies the site's moderation mode.
@@ -76,7 +78,11 @@ pub fn decide(mode: ModerationMode, history: AuthorHistory) -> Verdict {
     match mode {
         ModerationMode::None => Verdict::approve(),
         ModerationMode::All => Verdict::hold("all comments are held on this site"),
-        ModerationMode::FirstTime if history.has_approved_comment || history.address_confirmed => {
+        ModerationMode::FirstTime
+            if history.has_approved_comment
+                || history.address_confirmed
+                || history.trusted_sign_in =>
+        {
             Verdict::approve()
         }
         ModerationMode::FirstTime => Verdict::hold("first comment from this e-mail address"),
@@ -172,7 +178,7 @@ mod tests {
     fn first_time_holds_unknown_authors_only() {
         let known = AuthorHistory {
             has_approved_comment: true,
-            address_confirmed: false,
+            ..AuthorHistory::default()
         };
         assert_eq!(
             decide(ModerationMode::FirstTime, known).status,
@@ -199,6 +205,7 @@ mod tests {
                 name: "Ann",
                 email: Some("ann@example.com"),
                 ip: "192.0.2.1".parse().ok(),
+                reader: None,
             },
             website: None,
             body,
@@ -250,8 +257,8 @@ mod tests {
     #[test]
     fn first_time_trusts_a_confirmed_address() {
         let confirmed = AuthorHistory {
-            has_approved_comment: false,
             address_confirmed: true,
+            ..AuthorHistory::default()
         };
         assert_eq!(
             decide(ModerationMode::FirstTime, confirmed).status,
@@ -259,6 +266,26 @@ mod tests {
         );
         assert_eq!(
             decide(ModerationMode::All, confirmed).status,
+            CommentStatus::Pending
+        );
+    }
+
+    #[test]
+    fn a_trusted_sign_in_skips_first_time_moderation_only() {
+        let signed_in = AuthorHistory {
+            trusted_sign_in: true,
+            ..AuthorHistory::default()
+        };
+        assert_eq!(
+            decide(ModerationMode::FirstTime, signed_in).status,
+            CommentStatus::Approved
+        );
+        assert_eq!(
+            decide(ModerationMode::All, signed_in).status,
+            CommentStatus::Pending
+        );
+        assert_eq!(
+            decide(ModerationMode::FirstTime, AuthorHistory::default()).status,
             CommentStatus::Pending
         );
     }

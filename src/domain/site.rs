@@ -82,6 +82,15 @@ pub struct SiteSettings {
     pub pow_difficulty: u8,
     /// Hold comments the learned spam score rates at or above this percentage (0: off).
     pub spam_threshold_percent: u8,
+    /// How readers may sign in: `email` (a link mailed to them) and ids of the server's
+    /// configured OpenID Connect / OAuth providers. Empty: sign-in is not offered.
+    pub signin_methods: Vec<String>,
+    /// Whether readers may comment without signing in (the default; `false` requires sign-in).
+    pub anonymous_allowed: bool,
+    /// Signed-in readers' comments skip first-time moderation (the other rules still apply).
+    pub signed_in_skip_moderation: bool,
+    /// Seconds during which signed-in readers may edit or delete their own comments; 0: always.
+    pub signed_in_edit_secs: u32,
 }
 
 impl Default for SiteSettings {
@@ -104,6 +113,10 @@ impl Default for SiteSettings {
             duplicate_window_secs: 3600,
             pow_difficulty: 0,
             spam_threshold_percent: 90,
+            signin_methods: Vec::new(),
+            anonymous_allowed: true,
+            signed_in_skip_moderation: false,
+            signed_in_edit_secs: 0,
         }
     }
 }

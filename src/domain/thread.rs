@@ -23,6 +23,8 @@ pub struct Thread {
     pub url: String,
     pub created_at: DateTime<Utc>,
     pub closed: bool,
+    /// How many of its comments are approved (a counter kept with every status change).
+    pub approved_count: i64,
 }
 
 /// The page a thread belongs to: its path, without query or fragment, always starting with `/`.

@@ -81,6 +81,8 @@ mod tests {
             user_agent: None,
             notify_replies: false,
             import_key: None,
+            reader_id: None,
+            signed_in_with: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The embed's files (embed.js, the on-demand embed-form.js and embed-live.js, count.js, embed.css, the language
+//! The embed's files (embed.js, the on-demand embed-form.js, embed-live.js and embed-signin.js,
+//! count.js, embed.css, the language
 //! files), built from `embed/src` by `npm run build` in `embed/` (the built files are
 //! committed): compiled into the binary (or read from `server.assets_dir` while developing),
 //! served precompressed (gzip, brotli) with ETags and long-lived cache headers.
@@ -37,6 +38,8 @@ static ASSETS: &[Asset] = &[
     // The posting UI, an ES module embed.js imports on demand (cross-origin: needs the CORS
     // header below, like every file here).
     asset!("embed-form.js", "text/javascript; charset=utf-8"),
+    // The sign-in panel, which embed-form.js imports on demand (docs/signin.md).
+    asset!("embed-signin.js", "text/javascript; charset=utf-8"),
     // Live updates, another module embed.js imports after the first paint (when `live.enabled`).
     asset!("embed-live.js", "text/javascript; charset=utf-8"),
     asset!("embed.css", "text/css; charset=utf-8"),
@@ -56,6 +59,7 @@ static ASSETS: &[Asset] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/embed.js", web::get().to(get_asset))
         .route("/embed-form.js", web::get().to(get_asset))
+        .route("/embed-signin.js", web::get().to(get_asset))
         .route("/embed-live.js", web::get().to(get_asset))
         .route("/embed.css", web::get().to(get_asset))
         .route("/count.js", web::get().to(get_asset))

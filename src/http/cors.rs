@@ -12,7 +12,7 @@ use crate::service;
 use crate::state::AppState;
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
-const ALLOWED_HEADERS: &str = "content-type, x-edit-token";
+const ALLOWED_HEADERS: &str = "content-type, x-edit-token, authorization";
 
 /// The middleware: same-origin and origin-less requests pass untouched; cross-origin ones are
 /// answered (preflights included) only for the site's allowed origins.

@@ -15,7 +15,7 @@ use crate::notify::links::ModAction;
 use crate::notify::texts::{MailTexts, PageTexts, fill};
 use crate::render::SafeHtml;
 use crate::service::mail_links::{self as mail, LinkContext, UnsubscribeScope};
-use crate::service::{self};
+use crate::service::{self, email_signin};
 use crate::state::AppState;
 
 crate::route_table! {
@@ -29,6 +29,8 @@ crate::route_table! {
     get "/manage/{token}" => show_managed_comments, Read;
     post "/manage/{token}/delete" => delete_managed_comment, SignedLink;
     get "/manage/{token}/comments.json" => export_managed_comments, Read;
+    get "/signin/{token}" => show_signin, Read;
+    post "/signin/{token}" => open_signin, SignedLink;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -73,6 +75,8 @@ struct PageView {
     delete_label: String,
     open_label: String,
     download: Option<(String, String)>,
+    /// A one-time code to type elsewhere (e-mail-link sign-in).
+    code: Option<String>,
 }
 
 #[derive(Template)]
@@ -208,6 +212,48 @@ pub async fn show_moderation(state: web::Data<AppState>, path: web::Path<String>
                 label: button.into(),
             }];
             page(StatusCode::OK, &view)
+        }
+    }
+}
+
+/// `GET /mail/signin/{token}`: a reader's sign-in link; a button signs in (a POST, so a mail
+/// scanner opening the link spends nothing).
+pub async fn show_signin(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    let action = format!("{}/mail/signin/{token}", base_url(&state));
+    let (words, result) = with_link(&state, token, email_signin::inspect_link).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(()) => {
+            let t = words.page();
+            let mut view = words.view(&t.signin_title, vec![words.site(&t.signin_text)]);
+            view.forms = vec![PageForm {
+                action,
+                fields: Vec::new(),
+                label: t.signin_button.clone(),
+            }];
+            page(StatusCode::OK, &view)
+        }
+    }
+}
+
+/// `POST /mail/signin/{token}`: spends the link and shows the one-time code the reader types
+/// into the embed (see `service::email_signin`).
+pub async fn open_signin(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let (words, result) = with_link(&state, path.into_inner(), email_signin::open_link).await;
+    match result {
+        Err(e) => error_page(&words, &e),
+        Ok(code) => {
+            let t = words.page();
+            let mut view = words.view(&t.signed_in_title, vec![words.site(&t.signed_in_text)]);
+            view.code = Some(code);
+            view.lines.push(t.signed_in_code.clone());
+            let mut response = page(StatusCode::OK, &view);
+            response.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            response
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod mail;
 pub mod metrics;
 pub mod page_cache;
+pub mod reader;
 pub mod request_id;
 pub mod route_table;
 

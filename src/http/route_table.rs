@@ -24,6 +24,10 @@ pub enum Guard {
     /// The comment's edit token in the `X-Edit-Token` header is the authority (a reader
     /// editing or deleting their own comment).
     EditToken,
+    /// A signed-in reader's session token in the `Authorization: Bearer` header is the
+    /// authority ([`SignedInReader`](crate::http::reader::SignedInReader)); no cookie is read,
+    /// so a request forged by another site carries none.
+    ReaderSession,
     /// Anyone may call it and it reads no cookie, so a request forged by another site carries
     /// no authority the attacker lacks; spam defences and rate limits apply instead.
     Anonymous,

@@ -14,6 +14,7 @@ pub enum MailKind {
     Confirm,
     Owner,
     Manage,
+    SignIn,
 }
 
 impl MailKind {
@@ -24,6 +25,7 @@ impl MailKind {
             Self::Confirm => "confirm",
             Self::Owner => "owner",
             Self::Manage => "manage",
+            Self::SignIn => "signin",
         }
     }
 }
@@ -60,6 +62,8 @@ pub enum Mail {
         manage_url: String,
         unsubscribe_all_url: String,
     },
+    /// A reader's sign-in link (valid for `minutes`, once).
+    SignIn { signin_url: String, minutes: u32 },
     /// A reply to the recipient's comment.
     Reply {
         about: About,
@@ -87,6 +91,7 @@ impl Mail {
         match self {
             Self::Confirm { .. } => MailKind::Confirm,
             Self::Manage { .. } => MailKind::Manage,
+            Self::SignIn { .. } => MailKind::SignIn,
             Self::Reply { .. } => MailKind::Reply,
             Self::Thread { .. } => MailKind::Thread,
             Self::Owner { .. } => MailKind::Owner,
@@ -97,6 +102,10 @@ impl Mail {
 /// Builds a mail's view in the sender's language.
 pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
     let days = sender.link_days.to_string();
+    let minutes = match &mail {
+        Mail::SignIn { minutes, .. } => minutes.to_string(),
+        _ => String::new(),
+    };
     let title = mail_about(&mail)
         .map(|about| quote_safe(t, &about.title))
         .unwrap_or_default();
@@ -108,6 +117,7 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
         ("title", title.as_str()),
         ("site", sender.site_name),
         ("days", days.as_str()),
+        ("minutes", minutes.as_str()),
     ];
     let unsubscribe_all = |url: String| (fill(&t.unsubscribe_all, &values), url);
     let view_on_page = |about: &About| {
@@ -141,6 +151,15 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
             Vec::new(),
             vec![(t.manage_action.clone(), manage_url)],
             Some(unsubscribe_all(unsubscribe_all_url)),
+        ),
+        Mail::SignIn { signin_url, .. } => (
+            &t.signin_subject,
+            &t.signin_intro,
+            &t.signin_footer,
+            None,
+            Vec::new(),
+            vec![(t.signin_action.clone(), signin_url)],
+            None,
         ),
         Mail::Reply {
             about,
@@ -227,7 +246,7 @@ fn mail_about(mail: &Mail) -> Option<&About> {
         Mail::Reply { about, .. } | Mail::Thread { about, .. } | Mail::Owner { about, .. } => {
             Some(about)
         }
-        Mail::Confirm { .. } | Mail::Manage { .. } => None,
+        Mail::Confirm { .. } | Mail::Manage { .. } | Mail::SignIn { .. } => None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Signed links in mails: moderation, confirmation, unsubscribe, "manage my comments".
+//! Signed links in mails: moderation, confirmation, unsubscribe, "manage my comments",
+//! reader sign-in.
 //!
 //! A token is a dot-separated payload plus its signature ([`Purpose::MailLink`], under the
 //! server's master secret, so every process on the database accepts the same links). Only
@@ -54,6 +55,12 @@ pub enum Link {
     Unsubscribe { address: i64, thread: Option<i64> },
     /// Lists, deletes and exports an address's comments.
     Manage { address: i64, expires: i64 },
+    /// Completes a reader's e-mail-link sign-in request (once).
+    SignIn {
+        request: i64,
+        expires: i64,
+        nonce: String,
+    },
 }
 
 /// Why a link was refused.
@@ -84,6 +91,11 @@ impl Link {
                 format!("u.{address}.{}", thread.unwrap_or(0))
             }
             Self::Manage { address, expires } => format!("g.{address}.{expires}"),
+            Self::SignIn {
+                request,
+                expires,
+                nonce,
+            } => format!("s.{request}.{expires}.{nonce}"),
         }
     }
 
@@ -104,7 +116,8 @@ impl Link {
         let expires = match &link {
             Self::Moderate { expires, .. }
             | Self::Confirm { expires, .. }
-            | Self::Manage { expires, .. } => Some(*expires),
+            | Self::Manage { expires, .. }
+            | Self::SignIn { expires, .. } => Some(*expires),
             Self::Unsubscribe { .. } => None,
         };
         if expires.is_some_and(|at| now > at) {
@@ -134,6 +147,11 @@ impl Link {
             ["g", address, expires] => Some(Self::Manage {
                 address: int(address)?,
                 expires: int(expires)?,
+            }),
+            ["s", request, expires, nonce] => Some(Self::SignIn {
+                request: int(request)?,
+                expires: int(expires)?,
+                nonce: (*nonce).to_string(),
             }),
             _ => None,
         }

@@ -64,6 +64,11 @@ pub struct MailTexts {
     pub manage_intro: String,
     pub manage_action: String,
     pub manage_footer: String,
+    pub signin_subject: String,
+    pub signin_intro: String,
+    pub signin_action: String,
+    /// `{minutes}` is filled in.
+    pub signin_footer: String,
     /// The quotation marks that replace a title's own, inside the language's quotes around
     /// `{title}` (so subjects never nest the same marks).
     pub inner_quote_open: String,
@@ -104,6 +109,13 @@ pub struct PageTexts {
     pub err_other: String,
     pub err_internal: String,
     pub gone: String,
+    pub signin_title: String,
+    pub signin_text: String,
+    pub signin_button: String,
+    pub signed_in_title: String,
+    /// `{site}` is filled in.
+    pub signed_in_text: String,
+    pub signed_in_code: String,
 }
 
 /// The server texts of every language, parsed once at start.

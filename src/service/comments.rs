@@ -1,6 +1,6 @@
 //! Posting, editing and deleting comments.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::now;
 use crate::db::changes::{comments_changed, write_tx};
@@ -8,6 +8,7 @@ use crate::db::{self, DbConn};
 use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
+use crate::domain::reader::Reader;
 use crate::domain::site::Site;
 use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
@@ -28,7 +29,11 @@ pub fn post(
     site: &Site,
     new: NewComment,
     client: &ClientInfo,
+    reader: Option<&Reader>,
 ) -> Result<Posted, AppError> {
+    if reader.is_none() && !site.settings.anonymous_allowed {
+        return Err(sign_in_required());
+    }
     let now = now();
     let token = secrets::random_token();
     let token_hash = secrets::hash_token(&token);
@@ -83,6 +88,7 @@ pub fn post(
                 Some(email) => super::notifications::is_confirmed(conn, site.id, email)?,
                 None => false,
             },
+            trusted_sign_in: reader.is_some() && site.settings.signed_in_skip_moderation,
         };
         let bans = db::bans::list(conn)?;
         let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
@@ -91,6 +97,7 @@ pub fn post(
                 name: new.author.as_str(),
                 email: new.email.as_ref().map(|e| e.as_str()),
                 ip: Some(client.ip),
+                reader: reader.map(|r| &r.identity),
             },
             website: new.website.as_ref().map(|w| w.as_str()),
             body: new.body.as_str(),
@@ -119,6 +126,8 @@ pub fn post(
                 notify_replies: new.notify_replies,
                 is_owner: false,
                 fingerprint: Some(&fingerprint),
+                reader_id: reader.map(|r| r.id.0),
+                signed_in_with: reader.map(|r| r.identity.provider.as_str()),
             },
         )?;
         super::notifications::comment_posted(
@@ -155,19 +164,36 @@ pub fn post(
     })
 }
 
+/// What shows that a request comes from a comment's author.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthorProof<'a> {
+    /// The edit token handed out when the comment was posted.
+    EditToken(&'a str),
+    /// The signed-in reader who posted it.
+    Reader(&'a Reader),
+}
+
+/// 403 `sign_in_required`: the site takes comments only from signed-in readers.
+pub fn sign_in_required() -> AppError {
+    AppError::new(
+        ErrorKind::SignInRequired,
+        "this site takes comments only from signed-in readers; sign in first",
+    )
+}
+
 /// Replaces the body of the author's own comment inside the edit window.
 pub fn edit(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     id: CommentId,
-    token: &str,
+    proof: AuthorProof<'_>,
     body: &crate::domain::fields::CommentBody,
 ) -> Result<(Comment, DateTime<Utc>), AppError> {
     let html = state.renderer.markdown(body.as_str());
     let now = now();
     let comment = write_tx(conn, &state.changes, |conn, changes| {
-        let current = authorize(conn, site, id, token, now)?;
+        let current = authorize(conn, site, id, proof, now)?;
         comments_changed(conn, changes, &[current.id], false)?;
         let verdict = judge_edit(conn, site, &current, body.as_str())?;
         let comment =
@@ -183,7 +209,7 @@ pub fn edit(
             return Ok(comment);
         }
         let reason = after.reason.map(|r| format!("after an edit: {r}"));
-        db::queue::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
+        db::comments::update_status(conn, &[comment.id], after.status, reason.as_deref())?;
         let comment = db::comments::find(conn, comment.id)?
             .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
         if comment.status == CommentStatus::Pending {
@@ -201,9 +227,9 @@ pub fn source(
     conn: &mut DbConn,
     site: &Site,
     id: CommentId,
-    token: &str,
+    proof: AuthorProof<'_>,
 ) -> Result<String, AppError> {
-    Ok(authorize(conn, site, id, token, now())?.body_markdown)
+    Ok(authorize(conn, site, id, proof, now())?.body_markdown)
 }
 
 /// Deletes the author's own comment inside the edit window. A comment with replies becomes a
@@ -213,18 +239,14 @@ pub fn delete(
     conn: &mut DbConn,
     site: &Site,
     id: CommentId,
-    token: &str,
+    proof: AuthorProof<'_>,
 ) -> Result<(), AppError> {
     let now = now();
     write_tx(conn, &state.changes, |conn, changes| {
-        let comment = authorize(conn, site, id, token, now)?;
+        let comment = authorize(conn, site, id, proof, now)?;
         comments_changed(conn, changes, &[id], false)?;
         super::webhooks::emit(state, conn, WebhookEvent::Deleted, &comment.deleted())?;
-        if db::comments::has_replies(conn, id)? {
-            db::comments::update_to_placeholder(conn, id)
-        } else {
-            db::comments::delete(conn, id)
-        }
+        db::comments::remove(conn, id)
     })
 }
 
@@ -246,6 +268,7 @@ fn judge_edit(
     let history = AuthorHistory {
         has_approved_comment,
         address_confirmed: has_approved_comment,
+        trusted_sign_in: false,
     };
     let bans = db::bans::list(conn)?;
     let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
@@ -255,6 +278,7 @@ fn judge_edit(
             name: &current.author,
             email: current.email.as_deref(),
             ip,
+            reader: None,
         },
         website: current.website.as_deref(),
         body,
@@ -275,21 +299,32 @@ fn authorize(
     conn: &mut DbConn,
     site: &Site,
     id: CommentId,
-    token: &str,
+    proof: AuthorProof<'_>,
     now: DateTime<Utc>,
 ) -> Result<Comment, AppError> {
     let comment = db::comments::find_in_site(conn, site.id, id)?
         .filter(|c| c.status != CommentStatus::Deleted)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))?;
-    let stored_hash = db::comments::find_edit_token_hash(conn, id)?.unwrap_or_default();
-    if !secrets::token_matches_hash(token, &stored_hash) {
-        return Err(AppError::new(
-            ErrorKind::InvalidEditToken,
-            "this edit token does not match",
-        ));
+    match proof {
+        AuthorProof::EditToken(token) => {
+            let stored_hash = db::comments::find_edit_token_hash(conn, id)?.unwrap_or_default();
+            if !secrets::token_matches_hash(token, &stored_hash) {
+                return Err(AppError::new(
+                    ErrorKind::InvalidEditToken,
+                    "this edit token does not match",
+                ));
+            }
+        }
+        AuthorProof::Reader(reader) => {
+            if comment.reader_id != Some(reader.id) {
+                return Err(AppError::new(
+                    ErrorKind::InvalidEditToken,
+                    "this comment was not posted by the signed-in reader",
+                ));
+            }
+        }
     }
-    let until = comment.created_at + window(site);
-    if now > until {
+    if now > editable_until(site, &comment) {
         return Err(AppError::new(
             ErrorKind::EditWindowClosed,
             "the time to edit or delete this comment is over",
@@ -302,6 +337,17 @@ fn window(site: &Site) -> Duration {
     Duration::seconds(i64::from(site.settings.edit_window_secs))
 }
 
-fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
-    comment.created_at + window(site)
+/// Until when the author may edit or delete a comment: the site's edit window, or for a
+/// signed-in reader's comment `signed_in_edit_secs` (0: always, shown as the year 9999).
+pub fn editable_until(site: &Site, comment: &Comment) -> DateTime<Utc> {
+    if comment.reader_id.is_none() {
+        return comment.created_at + window(site);
+    }
+    match site.settings.signed_in_edit_secs {
+        0 => Utc
+            .with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        secs => comment.created_at + Duration::seconds(i64::from(secs)),
+    }
 }

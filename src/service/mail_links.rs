@@ -48,6 +48,7 @@ pub fn link_context(state: &AppState, conn: &mut DbConn, token: &str) -> LinkCon
             .ok()
             .flatten()
             .map(|a| a.site_id),
+        Ok(Link::SignIn { .. }) => super::email_signin::link_site(state, conn, token),
     };
     site.and_then(|id| db::sites::find_by_id(conn, id).ok().flatten())
         .map(|site| LinkContext {
@@ -141,10 +142,17 @@ pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModA
     })
 }
 
-/// Bans a comment's author for the ban link: by e-mail address, or by IP address when the
-/// comment has none (and its IP is still stored). Inside the link's transaction.
+/// Bans a comment's author for the ban link: a signed-in author by identity, else by e-mail
+/// address, or by IP address when the comment has none (and its IP is still stored). Inside the link's transaction.
 fn ban_author(conn: &mut DbConn, comment: &Comment) -> Result<(), AppError> {
     let note = format!("banned from the owner mail (comment {})", comment.id.0);
+    // A signed-in author is banned by identity (whatever address or network they use next).
+    if let Some(reader) = comment.reader_id
+        && let Some(reader) = db::readers::find(conn, reader)?
+    {
+        moderate::add_ban_in_tx(conn, BanKind::Reader, &reader.identity.key(), &note)?;
+        return Ok(());
+    }
     let target = match (&comment.email, &comment.client_ip) {
         (Some(email), _) => Some((BanKind::Email, email)),
         (None, Some(ip)) => Some((BanKind::Ip, ip)),
@@ -290,11 +298,7 @@ pub fn delete_managed(
                     &comment.deleted(),
                 )?;
             }
-            if db::comments::has_replies(conn, *id)? {
-                db::comments::update_to_placeholder(conn, *id)?;
-            } else {
-                db::comments::delete(conn, *id)?;
-            }
+            db::comments::remove(conn, *id)?;
         }
         Ok(targets.len())
     })

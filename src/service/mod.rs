@@ -2,12 +2,14 @@
 
 pub mod admin;
 pub mod comments;
+pub mod email_signin;
 pub mod export;
 pub mod feeds;
 pub mod import;
 pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
+pub mod readers;
 pub mod reads;
 pub mod sites;
 pub mod spam;

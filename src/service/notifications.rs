@@ -332,3 +332,20 @@ pub fn request_manage_link(
         enqueue(state, conn, site, &email, mail, None)
     })
 }
+
+/// Mails a reader's one-time sign-in link ([`super::email_signin`]); inside the caller's
+/// transaction.
+pub fn send_signin_link(
+    state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    to: &str,
+    link: &Link,
+    minutes: u32,
+) -> Result<(), AppError> {
+    let mail = Mail::SignIn {
+        signin_url: link_url(state, "signin", link),
+        minutes,
+    };
+    enqueue(state, conn, site, to, mail, None)
+}

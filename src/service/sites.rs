@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::now;
 use crate::config::{DefaultSiteConfig, FieldLimits};
 use crate::db::{self, DbConn};
+use crate::domain::reader::EMAIL_PROVIDER;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -90,9 +91,31 @@ pub struct PublicSettings {
     pub pow: Option<PowChallenge>,
     /// Whether this server sends mail (reply notifications, "manage my comments").
     pub mail: bool,
+    /// How readers may sign in (optional unless `anonymous_allowed` is false).
+    pub signin: PublicSignin,
     /// Whether this server streams live updates (`live.enabled`): the embed then opens
     /// `GET …/thread/events` once the thread is painted.
     pub live: bool,
+}
+
+/// The sign-in the site offers its readers (docs/signin.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicSignin {
+    /// Signing in by e-mail link is offered (and this server sends mail).
+    pub email: bool,
+    /// OpenID Connect / OAuth providers offered: a button each, opening
+    /// `GET …/auth/oidc/{id}/start?origin=…` in a popup.
+    pub providers: Vec<PublicProvider>,
+    /// Whether readers may comment without signing in.
+    pub anonymous_allowed: bool,
+    /// Seconds signed-in readers may edit or delete their comments (0: always).
+    pub signed_in_edit_secs: u32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicProvider {
+    pub id: String,
+    pub label: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -128,6 +151,12 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         form_token: String::new(),
         pow: None,
         mail: false,
+        signin: PublicSignin {
+            email: s.signin_methods.iter().any(|m| m == EMAIL_PROVIDER),
+            providers: Vec::new(),
+            anonymous_allowed: s.anonymous_allowed,
+            signed_in_edit_secs: s.signed_in_edit_secs,
+        },
         live: false,
     }
 }

@@ -57,7 +57,7 @@ pub fn list(
     let order: Vec<CommentId> = roots.iter().map(|r| r.id).collect();
     let replies = db::comments::list_replies_of_roots(conn, thread_id, &order)?;
     let comments: Vec<_> = roots.into_iter().chain(replies).collect();
-    let total = db::comments::count_approved(conn, thread_id)?;
+    let total = thread.approved_count;
     Ok(ThreadPage {
         thread,
         total,

@@ -74,7 +74,7 @@ pub fn report(
                 let reason = format!("reported by {reporters} readers");
                 comments_changed(conn, changes, &[id], false)?;
                 let was = db::comments::find(conn, id)?.map(|c| c.status);
-                db::queue::update_status(conn, &[id], CommentStatus::Pending, Some(&reason))?;
+                db::comments::update_status(conn, &[id], CommentStatus::Pending, Some(&reason))?;
                 if was != Some(CommentStatus::Pending) {
                     crate::service::webhooks::emit_for(state, conn, WebhookEvent::Held, id)?;
                 }

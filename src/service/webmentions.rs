@@ -135,7 +135,7 @@ pub fn record(
                         comments_changed(conn, changes, &[comment.id], false)?;
                         if after.status != comment.status {
                             let reason = after.reason.map(|r| format!("after an update: {r}"));
-                            db::queue::update_status(
+                            db::comments::update_status(
                                 conn,
                                 &[comment.id],
                                 after.status,
@@ -224,6 +224,7 @@ fn judge(
             name: &content.author_name,
             email: None,
             ip,
+            reader: None,
         },
         website: content.author_url.as_deref(),
         body: &content.content_text,
@@ -287,6 +288,8 @@ fn insert(
             notify_replies: false,
             is_owner: false,
             fingerprint: None,
+            reader_id: None,
+            signed_in_with: None,
         },
         CommentKind::Webmention,
         if content.content_html.is_some() {
@@ -344,9 +347,5 @@ fn thread_for(
 
 /// Takes a mention's comment down: deleted outright, or a placeholder when it has replies.
 fn remove(conn: &mut DbConn, id: CommentId) -> Result<(), AppError> {
-    if db::comments::has_replies(conn, id)? {
-        db::comments::update_to_placeholder(conn, id)
-    } else {
-        db::comments::delete(conn, id)
-    }
+    db::comments::remove(conn, id)
 }

@@ -68,6 +68,12 @@ impl Fixture {
                 address: 1,
                 expires,
             }
+        } else if route.path.starts_with("/mail/signin/") {
+            Link::SignIn {
+                request: 1,
+                expires,
+                nonce: Link::nonce(),
+            }
         } else {
             panic!("say how to forge a link for {route:?}");
         };
@@ -273,6 +279,22 @@ async fn check_route(app: &TestApp, admin: &Admin, other_csrf: &str, route: &Rou
                 assert_error(request.send().await.unwrap(), 403, "invalid_edit_token").await;
             }
         }
+        Guard::ReaderSession => {
+            let forged = format!("Bearer {}", "0".repeat(64));
+            for header in [None, Some(""), Some("Bearer "), Some(forged.as_str())] {
+                let mut request = app
+                    .client
+                    .request(
+                        method(route),
+                        format!("{}{}", app.address, fx.path(route, "")),
+                    )
+                    .json(&json!({ "body": "changed by a forged request" }));
+                if let Some(header) = header {
+                    request = request.header("authorization", header);
+                }
+                assert_error(request.send().await.unwrap(), 401, "session_expired").await;
+            }
+        }
         Guard::Anonymous => {}
     }
 }
@@ -332,7 +354,12 @@ fn every_route_declares_a_guard_that_fits_it() {
         } else if route.path.starts_with("/mail/") {
             &[Guard::Read, Guard::SignedLink]
         } else if route.path.starts_with("/api/v1/") {
-            &[Guard::Read, Guard::Anonymous, Guard::EditToken]
+            &[
+                Guard::Read,
+                Guard::Anonymous,
+                Guard::EditToken,
+                Guard::ReaderSession,
+            ]
         } else {
             panic!("{label}: a route outside the known areas")
         };

@@ -76,7 +76,7 @@ async fn feed_text(app: &TestApp, path: &str) -> String {
 
 async fn set_status(app: &TestApp, id: i64, status: CommentStatus) {
     kith::service::blocking(&app.state, move |_, conn| {
-        kith::db::queue::update_status(conn, &[CommentId(id)], status, None)
+        kith::db::comments::update_status(conn, &[CommentId(id)], status, None)
     })
     .await
     .unwrap();

@@ -315,3 +315,57 @@ impl TestApp {
         json
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct ThreadCounter {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    counted: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    scanned: i64,
+}
+
+/// Asserts that every thread's maintained approved-comment counter equals a count of its
+/// approved comments; returns how many threads it checked.
+pub fn assert_counters_match_scan(conn: &mut kith::db::DbConn) -> usize {
+    let rows: Vec<ThreadCounter> = diesel::sql_query(
+        "SELECT id, approved_count AS counted, CAST((SELECT count(*) FROM comments \
+         WHERE comments.thread_id = threads.id AND comments.status = 'approved') AS BIGINT) \
+         AS scanned FROM threads ORDER BY id",
+    )
+    .load(conn)
+    .unwrap();
+    let wrong: Vec<(i64, i64, i64)> = rows
+        .iter()
+        .filter(|r| r.counted != r.scanned)
+        .map(|r| (r.id, r.counted, r.scanned))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "threads whose counter is not the count of approved comments (id, counter, count): {wrong:?}"
+    );
+    rows.len()
+}
+
+impl TestApp {
+    /// [`assert_counters_match_scan`] on the app's database.
+    pub fn assert_counters_match_scan(&self) -> usize {
+        let mut conn = self.state.pool.get().unwrap();
+        assert_counters_match_scan(&mut conn)
+    }
+
+    /// The counts endpoint's answer for `keys`.
+    pub async fn counts(&self, keys: &[&str]) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/counts", self.api))
+            .json(&json!({ "keys": keys }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["counts"].clone()
+    }
+}

@@ -375,6 +375,7 @@ both_backends! {
                 (Err(e), Expect::Counts(_)) => panic!("{rel}: refused: {e}"),
             }
         }
+        assert!(crate::helpers::assert_counters_match_scan(&mut conn) > 0);
     }
 
     async fn importing_the_same_file_twice_adds_nothing(app: TestApp) {
@@ -390,6 +391,7 @@ both_backends! {
         let kith = exported(&app, &mut conn, "default", ExportFormat::Kith);
         let third = import_file(&app.state, &mut conn, "default", &kith, &options()).unwrap();
         assert_eq!((third.comments, third.already_present), (0, 8), "{third}");
+        crate::helpers::assert_counters_match_scan(&mut conn);
     }
 
     async fn a_dry_run_reports_and_writes_nothing(app: TestApp) {

@@ -577,6 +577,7 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
     assert_eq!(all.status(), 303);
     let thread = app.thread("/post/").await;
     assert_eq!(thread["total"], 1, "only Bob's comment is left");
+    app.assert_counters_match_scan();
 }
 
 async fn mail_smtp_outage_loses_nothing_and_sends_once(db: Db) {

@@ -33,7 +33,7 @@ async fn seed(app: &TestApp, n: usize) {
                 notify_thread: false,
                 signals: Default::default(),
             };
-            let posted = kith::service::comments::post(state, conn, &site, new, &client)?;
+            let posted = kith::service::comments::post(state, conn, &site, new, &client, None)?;
             if parent.is_none() {
                 last_root = Some(CommentId(posted.comment.id.0));
             }

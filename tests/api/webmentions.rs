@@ -298,6 +298,7 @@ async fn wm_h_entry_mention_is_verified_and_shown(db: Db) {
         )),
         "{html}"
     );
+    app.assert_counters_match_scan();
 }
 
 async fn wm_plain_page_falls_back_to_title_and_host(db: Db) {
@@ -419,6 +420,7 @@ async fn wm_repeated_mention_updates_the_comment(db: Db) {
     assert_eq!(after[0]["author"], "Ann B.");
     assert_eq!(mention(&app, &source).outcome.as_deref(), Some("updated"));
     assert_eq!(mention(&app, &source).requests, 2);
+    app.assert_counters_match_scan();
 }
 
 async fn wm_source_gone_or_no_longer_linking_deletes_the_comment(db: Db) {
@@ -429,6 +431,7 @@ async fn wm_source_gone_or_no_longer_linking_deletes_the_comment(db: Db) {
     }
     assert_eq!(step(&app).await, 2);
     assert_eq!(mentions(&app).await.len(), 2);
+    app.assert_counters_match_scan();
     sources.set("/gone", Reply::Status(410));
     sources.set("/unlinked", Reply::Html("<p>I changed my mind.</p>".into()));
     for path in ["/gone", "/unlinked"] {
@@ -441,6 +444,7 @@ async fn wm_source_gone_or_no_longer_linking_deletes_the_comment(db: Db) {
         assert_eq!(m.outcome.as_deref(), Some("deleted"), "{path}");
         assert_eq!(m.comment_id, None);
     }
+    app.assert_counters_match_scan();
 }
 
 async fn wm_huge_slow_and_looping_sources_are_refused(db: Db) {
@@ -646,4 +650,5 @@ async fn wm_moderation_rules_apply_to_mentions(db: Db) {
         "{}",
         owner[0].body_text
     );
+    app.assert_counters_match_scan();
 }

@@ -129,12 +129,25 @@ pub struct AdminCommentResponse {
     owner: bool,
     reports: i64,
     report_reasons: Vec<String>,
+    /// How the author was identified: `owner`, `anonymous`, `confirmed-email`, `email-link`
+    /// or `provider` (then `identified_as` names it).
+    identified: &'static str,
+    /// The same in words: "signed in with GitHub".
+    identified_as: String,
+    /// The provider a signed-in author used (`email`, `github`, …).
+    signed_in_with: Option<String>,
+    /// A signed-in author's identity as a ban names it (`github:583231`).
+    reader: Option<String>,
 }
 
 impl From<QueueItem> for AdminCommentResponse {
     fn from(i: QueueItem) -> Self {
         let c = i.comment;
         Self {
+            identified: i.identified.code(),
+            identified_as: i.identified.describe(),
+            signed_in_with: c.signed_in_with.map(|p| p.as_str().to_string()),
+            reader: i.reader_key,
             id: c.id.0,
             site: i.site_slug,
             thread_key: i.thread_key,

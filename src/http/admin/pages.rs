@@ -683,6 +683,10 @@ fn site_form(form: &FormPairs) -> site_admin::SiteForm {
         duplicate_window_secs: form.get("duplicate_window_secs").map(str::to_owned),
         pow_difficulty: form.get("pow_difficulty").map(str::to_owned),
         spam_threshold_percent: form.get("spam_threshold_percent").map(str::to_owned),
+        signin_methods: form.get("signin_methods").map(str::to_owned),
+        anonymous_allowed: Some(form.get("anonymous_allowed").is_some()),
+        signed_in_skip_moderation: Some(form.get("signed_in_skip_moderation").is_some()),
+        signed_in_edit_secs: form.get("signed_in_edit_secs").map(str::to_owned),
     }
 }
 
@@ -705,6 +709,8 @@ fn site_message(e: &AppError) -> String {
         Some("duplicate_window_secs") => "Refuse the same text within",
         Some("pow_difficulty") => "Proof of work",
         Some("spam_threshold_percent") => "Spam-score threshold",
+        Some("signin_methods") => "Sign-in methods offered",
+        Some("signed_in_edit_secs") => "Signed-in readers may edit for",
         _ => return e.message.clone(),
     };
     format!("{label}: {}", e.message)

@@ -6,11 +6,14 @@ use super::views::CommentResponse;
 use crate::config::FieldLimits;
 use crate::domain::comment::{CommentId, NewComment, PowAnswer, Signals};
 use crate::domain::fields::{AuthorName, CommentBody, Email, Website};
+use crate::domain::reader::Reader;
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
+use crate::http::reader::MaybeReader;
 use crate::render::SafeHtml;
+use crate::service::comments::AuthorProof;
 use crate::service::{self, comments, reads, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
@@ -38,8 +41,32 @@ pub struct CreateCommentRequest {
 }
 
 impl CreateCommentRequest {
-    fn parse(self, site: &Site, limits: &FieldLimits) -> Result<NewComment, AppError> {
+    /// The comment, every field parsed. A signed-in reader's name and address come from their
+    /// sign-in, whatever the form sent (the embed shows them locked).
+    fn parse(
+        self,
+        site: &Site,
+        limits: &FieldLimits,
+        reader: Option<&Reader>,
+    ) -> Result<NewComment, AppError> {
         let settings = &site.settings;
+        let (author, email) = match reader {
+            Some(reader) => (
+                AuthorName::parse(
+                    reader.display_name.chars().take(limits.author).collect(),
+                    limits.author,
+                    false,
+                )?,
+                reader
+                    .email
+                    .clone()
+                    .and_then(|e| Email::parse(e, limits.email).ok()),
+            ),
+            None => (
+                AuthorName::parse(self.author, limits.author, settings.require_name)?,
+                Email::parse_optional(self.email, limits.email, settings.require_email)?,
+            ),
+        };
         Ok(NewComment {
             thread_key: ThreadKey::parse(&self.thread_key, limits.thread_key)?,
             thread_meta: ThreadMeta::parse(
@@ -49,8 +76,8 @@ impl CreateCommentRequest {
                 limits.thread_url,
             )?,
             parent_id: self.parent_id.map(CommentId),
-            author: AuthorName::parse(self.author, limits.author, settings.require_name)?,
-            email: Email::parse_optional(self.email, limits.email, settings.require_email)?,
+            author,
+            email,
             website: Website::parse_optional(self.website, limits.website)?,
             body: CommentBody::parse(self.body, limits.body)?,
             notify_replies: self.notify_replies,
@@ -84,15 +111,20 @@ pub async fn create_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     Client(client): Client,
+    MaybeReader(session): MaybeReader,
     body: web::Json<CreateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
     rate_limit(&state, Action::Post, &client).await?;
     let request = body.into_inner();
+    let reader = session.map(|s| s.reader);
     let posted = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let new = request.parse(&site, &state.config.limits)?;
-        let posted = comments::post(state, conn, &site, new, &client)?;
+        if reader.is_none() && !site.settings.anonymous_allowed {
+            return Err(comments::sign_in_required());
+        }
+        let new = request.parse(&site, &state.config.limits, reader.as_ref())?;
+        let posted = comments::post(state, conn, &site, new, &client, reader.as_ref())?;
         state.metrics.comment_posted(posted.comment.status);
         Ok(CreatedResponse {
             comment: CommentResponse::from_comment(posted.comment, &state.keys),
@@ -127,13 +159,36 @@ struct EditTokenHeader {
     x_edit_token: String,
 }
 
-fn edit_token(req: &HttpRequest) -> Result<String, AppError> {
-    req.headers()
-        .get("x-edit-token")
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| AppError::new(ErrorKind::InvalidEditToken, "send the X-Edit-Token header"))
+/// Who claims to be the author: the `X-Edit-Token` header, else the signed-in reader.
+enum Proof {
+    EditToken(String),
+    Reader(Box<Reader>),
+}
+
+impl Proof {
+    fn of(req: &HttpRequest, reader: MaybeReader) -> Result<Self, AppError> {
+        let token = req
+            .headers()
+            .get("x-edit-token")
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        match (token, reader.0) {
+            (Some(token), _) => Ok(Self::EditToken(token)),
+            (None, Some(session)) => Ok(Self::Reader(Box::new(session.reader))),
+            (None, None) => Err(AppError::new(
+                ErrorKind::InvalidEditToken,
+                "send the X-Edit-Token header, or sign in",
+            )),
+        }
+    }
+
+    fn as_author(&self) -> AuthorProof<'_> {
+        match self {
+            Self::EditToken(token) => AuthorProof::EditToken(token),
+            Self::Reader(reader) => AuthorProof::Reader(reader),
+        }
+    }
 }
 
 /// `PATCH /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
@@ -144,16 +199,18 @@ pub async fn update_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
     Client(client): Client,
+    reader: MaybeReader,
     path: web::Path<(String, i64)>,
     body: web::Json<UpdateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     rate_limit(&state, Action::Edit, &client).await?;
-    let token = edit_token(&req)?;
+    let proof = Proof::of(&req, reader)?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
     let updated = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        let (comment, until) = comments::edit(state, conn, &site, CommentId(id), &token, &body)?;
+        let (comment, until) =
+            comments::edit(state, conn, &site, CommentId(id), proof.as_author(), &body)?;
         Ok(UpdatedResponse {
             comment: CommentResponse::from_comment(comment, &state.keys),
             editable_until: until,
@@ -210,14 +267,15 @@ pub async fn get_comment_source(
     state: web::Data<AppState>,
     req: HttpRequest,
     Client(client): Client,
+    reader: MaybeReader,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     rate_limit(&state, Action::Edit, &client).await?;
-    let token = edit_token(&req)?;
+    let proof = Proof::of(&req, reader)?;
     let body = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        comments::source(conn, &site, CommentId(id), &token)
+        comments::source(conn, &site, CommentId(id), proof.as_author())
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -240,14 +298,15 @@ pub async fn delete_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
     Client(client): Client,
+    reader: MaybeReader,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     rate_limit(&state, Action::Edit, &client).await?;
-    let token = edit_token(&req)?;
+    let proof = Proof::of(&req, reader)?;
     service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        comments::delete(state, conn, &site, CommentId(id), &token)
+        comments::delete(state, conn, &site, CommentId(id), proof.as_author())
     })
     .await?;
     Ok(HttpResponse::Ok().json(DeletedResponse {

@@ -1,5 +1,6 @@
 //! The public JSON API under `/api/v1`.
 
+mod auth;
 mod comments;
 pub mod feeds;
 mod live;
@@ -32,6 +33,11 @@ crate::route_table! {
     post "/comments/{id}/report" => votes::report_comment, Anonymous;
     post "/mail/manage" => mail::request_manage_link, Anonymous;
     post "/webmention" => webmentions::receive_webmention, Anonymous;
+    post "/auth/email" => auth::request_email_signin, Anonymous;
+    post "/auth/email/exchange" => auth::exchange_email_code, Anonymous;
+    get "/auth/session" => auth::get_session, Read;
+    get "/auth/comments" => auth::list_own_comments, Read;
+    delete "/auth/session" => auth::delete_session, ReaderSession;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentions};
+use super::{auth, comments, feeds, live, mail, sites, threads, views, votes, webmentions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,11 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         votes::report_comment,
         mail::request_manage_link,
         webmentions::receive_webmention,
+        auth::request_email_signin,
+        auth::exchange_email_code,
+        auth::get_session,
+        auth::list_own_comments,
+        auth::delete_session,
     ),
     components(schemas(ErrorResponse, views::CommentResponse)),
     modifiers(&ErrorResponses),
@@ -49,6 +54,7 @@ use super::{comments, feeds, live, mail, sites, threads, views, votes, webmentio
         (name = "comments", description = "Posting, editing, deleting, liking, reporting"),
         (name = "mail", description = "Mail a reader asks for"),
         (name = "webmentions", description = "Receiving Webmentions from other sites"),
+        (name = "sign-in", description = "Optional reader sign-in (docs/signin.md)"),
     )
 )]
 pub struct ApiDoc;

@@ -22,6 +22,8 @@ pub async fn get_settings(
         settings.form_token = service::spam::issue_form_token(state, &site, now);
         settings.pow = service::spam::issue_pow(state, &site, now);
         settings.mail = state.config.mail.enabled();
+        settings.signin.email &= settings.mail;
+        settings.signin.providers = service::readers::offered_providers(state, &site);
         settings.live = state.config.live.enabled;
         Ok(settings)
     })

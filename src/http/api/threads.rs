@@ -251,6 +251,8 @@ pub struct HtmlComment {
     created_human: String,
     html: String,
     has_replies: bool,
+    /// The author was signed in when posting.
+    verified: bool,
 }
 
 #[derive(Template)]
@@ -285,6 +287,7 @@ fn flatten(nodes: Vec<Node>, events: &mut Vec<Event>, linkbacks: &mut Vec<HtmlCo
             created_human: c.created_at.format("%B %-d, %Y at %H:%M UTC").to_string(),
             html: c.body_html.into_inner(),
             has_replies,
+            verified: c.signed_in_with.is_some(),
         };
         if linkback && !has_replies {
             linkbacks.push(html);

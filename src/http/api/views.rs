@@ -36,6 +36,12 @@ pub struct CommentResponse {
     pub owner: bool,
     /// `comment`, `pingback` or `trackback` (imported from WordPress), or `webmention` (received).
     pub kind: CommentKind,
+    /// The author was signed in when posting (by e-mail link or a provider); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
+    /// How that author had signed in: `email` or a provider id such as `github`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     #[schema(no_recursion)]
     pub replies: Vec<CommentResponse>,
 }
@@ -80,6 +86,11 @@ impl CommentResponse {
             pinned: comment.pinned,
             owner: comment.owner,
             kind: comment.kind,
+            verified: !deleted && comment.signed_in_with.is_some(),
+            provider: comment
+                .signed_in_with
+                .filter(|_| !deleted)
+                .map(|p| p.as_str().to_string()),
             replies: Vec::new(),
         }
     }

@@ -11,6 +11,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Ban, BanKind, BanRule};
 use crate::domain::comment::{self, BodyFormat, Comment, CommentId, CommentStatus};
 use crate::domain::fields::{CommentBody, FieldError};
+use crate::domain::reader::Identification;
 use crate::domain::site::SiteId;
 use crate::domain::thread::ThreadId;
 use crate::domain::webhook::WebhookEvent;
@@ -139,6 +140,10 @@ pub struct QueueItem {
     pub report_reasons: Vec<String>,
     /// The comment a reply answers (none for a top-level comment).
     pub parent: Option<ParentContext>,
+    /// How the author was identified (anonymous, confirmed address, signed in).
+    pub identified: Identification,
+    /// A signed-in author's identity as a ban names it (`github:583231`).
+    pub reader_key: Option<String>,
 }
 
 /// What a reply answers, shown above it in the queue.
@@ -289,19 +294,21 @@ pub fn queue(
     let ids: Vec<CommentId> = rows.iter().map(|r| r.comment.id).collect();
     let mut reasons = db::queue::report_reasons(conn, &ids)?;
     let parents = parents_of(conn, &rows)?;
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let id = row.comment.id;
-            let parent = row.comment.parent_id.and_then(|p| parents.get(&p).cloned());
-            item(
-                row,
-                report_counts.get(&id).copied().unwrap_or(0),
-                reasons.remove(&id).unwrap_or_default(),
-                parent,
-            )
-        })
-        .collect();
+    let mut sites = HashMap::new();
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.comment.id;
+        let parent = row.comment.parent_id.and_then(|p| parents.get(&p).cloned());
+        let identified = identification(conn, &mut sites, &row)?;
+        let reader_key = reader_key(conn, &row.comment)?;
+        items.push(item(
+            row,
+            report_counts.get(&id).copied().unwrap_or(0),
+            reasons.remove(&id).unwrap_or_default(),
+            parent,
+            (identified, reader_key),
+        ));
+    }
     Ok(QueuePage {
         tab,
         items,
@@ -311,13 +318,65 @@ pub fn queue(
     })
 }
 
+/// How a comment's author was identified: signed in (how), a confirmed address, or not at
+/// all. `sites` caches site ids by slug across one page.
+fn identification(
+    conn: &mut DbConn,
+    sites: &mut HashMap<String, Option<SiteId>>,
+    row: &QueuedComment,
+) -> Result<Identification, AppError> {
+    let comment = &row.comment;
+    if comment.owner {
+        return Ok(Identification::Owner);
+    }
+    if let Some(provider) = &comment.signed_in_with {
+        return Ok(if provider.is_email() {
+            Identification::SignedInByEmail
+        } else {
+            Identification::SignedInWith(provider.default_label())
+        });
+    }
+    let Some(email) = &comment.email else {
+        return Ok(Identification::Anonymous);
+    };
+    let site = match sites.get(&row.site_slug) {
+        Some(site) => *site,
+        None => {
+            let site = db::sites::find_by_slug(conn, &row.site_slug)?.map(|s| s.id);
+            sites.insert(row.site_slug.clone(), site);
+            site
+        }
+    };
+    let confirmed = match site {
+        Some(site) => db::mail::find_address_by_email(conn, site, &email.to_lowercase())?
+            .is_some_and(|a| a.confirmed_at.is_some()),
+        None => false,
+    };
+    Ok(if confirmed {
+        Identification::ConfirmedEmail
+    } else {
+        Identification::Anonymous
+    })
+}
+
+/// The identity (`provider:subject`) of a signed-in author still on record.
+fn reader_key(conn: &mut DbConn, comment: &Comment) -> Result<Option<String>, AppError> {
+    Ok(match comment.reader_id {
+        Some(id) => db::readers::find(conn, id)?.map(|r| r.identity.key()),
+        None => None,
+    })
+}
+
 fn item(
     row: QueuedComment,
     reports: i64,
     report_reasons: Vec<String>,
     parent: Option<ParentContext>,
+    (identified, reader_key): (Identification, Option<String>),
 ) -> QueueItem {
     QueueItem {
+        identified,
+        reader_key,
         parent,
         comment: row.comment,
         thread_key: row.thread_key,
@@ -346,7 +405,15 @@ pub fn find(conn: &mut DbConn, id: CommentId) -> Result<QueueItem, AppError> {
     let parent = parents_of(conn, std::slice::from_ref(&row))?
         .into_values()
         .next();
-    Ok(item(row, reports, reasons, parent))
+    let identified = identification(conn, &mut HashMap::new(), &row)?;
+    let reader_key = reader_key(conn, &row.comment)?;
+    Ok(item(
+        row,
+        reports,
+        reasons,
+        parent,
+        (identified, reader_key),
+    ))
 }
 
 fn not_found() -> AppError {
@@ -439,15 +506,15 @@ pub fn apply_in_tx(
     comments_changed(conn, changes, &published, true)?;
     let changed = match action {
         Action::Approve | Action::Restore => {
-            db::queue::update_status(conn, ids, CommentStatus::Approved, None)?
+            db::comments::update_status(conn, ids, CommentStatus::Approved, None)?
         }
-        Action::Spam => db::queue::update_status(
+        Action::Spam => db::comments::update_status(
             conn,
             ids,
             CommentStatus::Spam,
             Some("marked as spam by an admin"),
         )?,
-        Action::Delete => db::queue::update_status(
+        Action::Delete => db::comments::update_status(
             conn,
             ids,
             CommentStatus::Deleted,
@@ -572,6 +639,8 @@ pub fn reply_as_owner(
                 notify_replies: false,
                 is_owner: true,
                 fingerprint: None,
+                reader_id: None,
+                signed_in_with: None,
             },
         )?;
         // Published at once: whoever asked to hear about replies or follows the page is told,
@@ -607,7 +676,7 @@ pub fn delete_by_author(
         for comment in &newly_deleted {
             webhooks::emit(state, conn, WebhookEvent::Deleted, comment)?;
         }
-        let n = db::queue::update_status(
+        let n = db::comments::update_status(
             conn,
             &ids,
             CommentStatus::Deleted,
@@ -702,13 +771,14 @@ pub fn dashboard(conn: &mut DbConn) -> Result<Dashboard, AppError> {
     };
     let rows = db::queue::list(conn, &recent, 10, 0)?;
     let parents = parents_of(conn, &rows)?;
-    let latest = rows
-        .into_iter()
-        .map(|r| {
-            let parent = r.comment.parent_id.and_then(|p| parents.get(&p).cloned());
-            item(r, 0, Vec::new(), parent)
-        })
-        .collect();
+    let mut sites = HashMap::new();
+    let mut latest = Vec::with_capacity(rows.len());
+    for r in rows {
+        let parent = r.comment.parent_id.and_then(|p| parents.get(&p).cloned());
+        let identified = identification(conn, &mut sites, &r)?;
+        let reader_key = reader_key(conn, &r.comment)?;
+        latest.push(item(r, 0, Vec::new(), parent, (identified, reader_key)));
+    }
     Ok(Dashboard {
         per_day,
         counts: tab_counts(conn, None)?,

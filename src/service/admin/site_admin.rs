@@ -39,6 +39,12 @@ pub struct SiteForm {
     pub duplicate_window_secs: Option<String>,
     pub pow_difficulty: Option<String>,
     pub spam_threshold_percent: Option<String>,
+    /// Reader sign-in (see [`SiteSettings`]); `None` keeps the current value. Methods are
+    /// separated by commas, spaces or lines: `email` and provider ids.
+    pub signin_methods: Option<String>,
+    pub anonymous_allowed: Option<bool>,
+    pub signed_in_skip_moderation: Option<bool>,
+    pub signed_in_edit_secs: Option<String>,
 }
 
 impl SiteForm {
@@ -71,6 +77,10 @@ impl SiteForm {
             duplicate_window_secs: Some(s.duplicate_window_secs.to_string()),
             pow_difficulty: Some(s.pow_difficulty.to_string()),
             spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
+            signin_methods: Some(s.signin_methods.join(", ")),
+            anonymous_allowed: Some(s.anonymous_allowed),
+            signed_in_skip_moderation: Some(s.signed_in_skip_moderation),
+            signed_in_edit_secs: Some(s.signed_in_edit_secs.to_string()),
         }
     }
 
@@ -170,6 +180,21 @@ impl SiteForm {
             )?
             .and_then(|n| u8::try_from(n).ok())
             .unwrap_or(base.spam_threshold_percent),
+            signin_methods: match self.signin_methods.as_deref() {
+                Some(value) => signin_methods(value)?,
+                None => base.signin_methods.clone(),
+            },
+            anonymous_allowed: self.anonymous_allowed.unwrap_or(base.anonymous_allowed),
+            signed_in_skip_moderation: self
+                .signed_in_skip_moderation
+                .unwrap_or(base.signed_in_skip_moderation),
+            signed_in_edit_secs: optional_number(
+                "signed_in_edit_secs",
+                self.signed_in_edit_secs.as_deref(),
+                0,
+                u32::MAX,
+            )?
+            .unwrap_or(base.signed_in_edit_secs),
             ..base.clone()
         };
         Ok(ParsedSite {
@@ -214,6 +239,29 @@ fn optional_number(
     max: u32,
 ) -> Result<Option<u32>, FieldError> {
     value.map(|v| number(field, v, min, max)).transpose()
+}
+
+/// Sign-in methods: `email` and provider ids, separated by commas, spaces or lines; each once.
+pub fn signin_methods(value: &str) -> Result<Vec<String>, FieldError> {
+    let mut methods: Vec<String> = Vec::new();
+    for word in value
+        .split([',', ' ', '\n', '\r', '\t'])
+        .filter(|w| !w.is_empty())
+    {
+        let provider = crate::domain::reader::Provider::parse(word).map_err(|_| {
+            FieldError::new(
+                "signin_methods",
+                format!("`{word}` is not a method: use email or a provider id"),
+            )
+        })?;
+        if !methods.iter().any(|m| m == provider.as_str()) {
+            methods.push(provider.as_str().to_string());
+        }
+    }
+    if methods.len() > 20 {
+        return Err(FieldError::new("signin_methods", "at most 20 methods"));
+    }
+    Ok(methods)
 }
 
 fn words(field: &'static str, value: &str) -> Result<Vec<String>, FieldError> {

@@ -1,0 +1,159 @@
+// Reader sign-in by e-mail link (issue 16), end to end in Chromium with the host page on another
+// origin than the API: the link goes through a real SMTP conversation with a tiny server here,
+// the code from the link's page goes into the embed, the reader posts with the locked name and
+// the verified mark, and signs out. axe checks the sign-in panel and the signed-in form.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, runAxe } from './harness.mjs';
+
+/** A minimal SMTP server on loopback that keeps every message's data. */
+function startSmtp() {
+  const messages = [];
+  const server = net.createServer(socket => {
+    let buffer = '', inData = false;
+    const say = line => socket.write(line + '\r\n');
+    say('220 test SMTP');
+    socket.on('data', chunk => {
+      buffer += chunk.toString('utf8');
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          messages.push(buffer.slice(0, end));
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          say('250 queued');
+          continue;
+        }
+        const eol = buffer.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buffer.slice(0, eol);
+        buffer = buffer.slice(eol + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') { say('250-test'); say('250 8BITMIME'); }
+        else if (verb === 'DATA') { inData = true; say('354 go on'); }
+        else if (verb === 'QUIT') { say('221 bye'); socket.end(); }
+        else say('250 ok');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port,
+    messages,
+    stop: () => new Promise(r => server.close(r)),
+  })));
+}
+
+/** The quoted-printable text of a message, decoded enough to find a link. */
+const decoded = data => data.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+
+let env, smtp;
+before(async () => {
+  smtp = await startSmtp();
+  env = await setup({ db: 'sqlite', moderation: 'none', env: {
+    KITH_MAIL__SMTP_HOST: '127.0.0.1', KITH_MAIL__SMTP_PORT: String(smtp.port), KITH_MAIL__SECURITY: 'plain',
+    KITH_MAIL__FROM: 'kith@example.com', KITH_MAIL__POLL_INTERVAL_MS: '100' } });
+  // The site offers e-mail sign-in (set as an owner would, with `kith site set`).
+  execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
+    ['site', 'set', 'default', '--signin-methods', 'email'],
+    { env: { PATH: process.env.PATH, KITH_DATABASE__URL: env.kith.dbUrl, KITH_LOG__LEVEL: 'warn' }, stdio: 'pipe' });
+  await env.kith.restart();
+});
+after(async () => { await env?.stop(); await smtp?.stop(); });
+
+const axeSerious = async page => {
+  const result = await runAxe(page, '#kith-thread');
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+};
+
+test('a reader signs in by e-mail link, posts with the locked name and the verified mark, and signs out', async () => {
+  const key = freshKey('signin');
+  const context = await env.browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${env.host.origin}${key}`);
+  const signIn = kithEl(page, '.kith-signin button:text-is("Sign in")');
+  await signIn.waitFor();
+  await kithEl(page, 'input[name=author]').fill('Ann Lee');
+  await signIn.click();
+  const panel = page.getByRole('group', { name: 'Sign in' });
+  await panel.waitFor();
+  assert.equal(await kithEl(page, '#kith-signin-name').inputValue(), 'Ann Lee', 'the typed name is offered');
+  await panel.getByLabel('Email').fill('ann@example.com');
+  assert.deepEqual(await axeSerious(page), [], 'axe: sign-in panel');
+  const before = smtp.messages.length;
+  await panel.getByRole('button', { name: 'Send me a link' }).click();
+  await expectText(panel.locator('[role=status]'), 'We sent a link to ann@example.com.');
+
+  // The mail arrives through SMTP; its link opens in another tab, whose button shows the code.
+  await until(() => smtp.messages.length > before, 'the sign-in mail');
+  const mail = decoded(smtp.messages[smtp.messages.length - 1]);
+  const link = mail.match(/https?:\/\/[^\s"<>]+\/mail\/signin\/[A-Za-z0-9.-]+/)?.[0];
+  assert.ok(link, `a sign-in link in the mail:\n${mail}`);
+  const linkPage = await newPage(context);
+  await linkPage.goto(link);
+  await linkPage.getByRole('button', { name: 'Sign me in' }).click();
+  const code = (await linkPage.locator('#code').textContent()).trim();
+  assert.match(code, /^[A-Z2-9]{8}$/);
+  await linkPage.close();
+
+  await page.getByLabel('Code from the link').fill(code);
+  await panel.getByRole('button', { name: 'Sign in' }).click();
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Ann Lee.');
+  const author = kithEl(page, 'input[name=author]');
+  assert.equal(await author.inputValue(), 'Ann Lee');
+  assert.equal(await author.evaluate(input => input.readOnly), true, 'the name is locked');
+  assert.equal(await kithEl(page, 'input[name=email]').isVisible(), false, 'no address field when signed in');
+  assert.deepEqual(await axeSerious(page), [], 'axe: signed-in form');
+
+  // Posting: the name is the reader's whatever the field held, and the comment is marked.
+  await author.evaluate(input => { input.value = 'Somebody Else'; });
+  await kithEl(page, 'textarea[name=body]').fill('Signed in and verified');
+  await kithEl(page, 'button[type=submit]').click();
+  const comment = kithEl(page, 'li.kith-comment');
+  await expectCount(comment, 1);
+  await expectText(comment.locator('.kith-author'), 'Ann Lee');
+  await expectText(comment.locator('.kith-verified'), 'verified');
+  const thread = await (await fetch(`${env.kith.api}/thread?key=${encodeURIComponent(key)}`)).json();
+  assert.equal(thread.comments[0].verified, true);
+  assert.ok(!JSON.stringify(thread).includes('ann@example.com'), 'the address is never published');
+
+  // Still signed in after a reload (the token is kept in the page's storage), until signing out.
+  await page.reload();
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Ann Lee.');
+  const token = await page.evaluate(() => Object.entries(localStorage)
+    .find(([k]) => k.startsWith('kith:session:'))?.[1]).then(v => JSON.parse(v).token);
+  const whoami = () => fetch(`${env.kith.api}/auth/session`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal((await whoami()).status, 200);
+  await kithEl(page, '.kith-signin button:text-is("Sign out")').click();
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
+  assert.equal(await kithEl(page, 'input[name=author]').evaluate(input => input.readOnly), false);
+  assert.equal((await whoami()).status, 401, 'the session is gone on the server');
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).some(k => k.startsWith('kith:session:'))), false);
+  await context.close();
+});
+
+test('a site that takes comments only from signed-in readers shows the sign-in link instead of the name fields', async () => {
+  execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',
+    ['site', 'set', 'default', '--anonymous-allowed', 'false'],
+    { env: { PATH: process.env.PATH, KITH_DATABASE__URL: env.kith.dbUrl, KITH_LOG__LEVEL: 'warn' }, stdio: 'pipe' });
+  await env.kith.restart();
+  const page = await newPage(env.browser);
+  await page.goto(`${env.host.origin}${freshKey('members')}`);
+  await expectText(kithEl(page, '.kith-signin'), 'This site takes comments from signed-in readers.');
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
+  assert.equal(await kithEl(page, 'input[name=author]').isVisible(), false, 'no name field');
+  assert.equal(await kithEl(page, 'button[type=submit]').isDisabled(), true, 'nothing to post anonymously');
+  assert.deepEqual(await axeSerious(page), [], 'axe: sign-in required');
+  // The server refuses an anonymous post whatever the page shows.
+  const settings = await (await fetch(`${env.kith.api}/settings`)).json();
+  assert.equal(settings.signin.anonymous_allowed, false);
+  const refused = await fetch(`${env.kith.api}/comments`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ thread_key: '/x/', author: 'Bob', email: 'bob@example.com', body: 'hi', form_token: settings.form_token }) });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error, 'sign_in_required');
+  await page.close();
+});
