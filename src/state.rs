@@ -6,6 +6,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::changes::ChangeBus;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::db::rate_limits::SharedQuota;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub pages: PageCache,
     /// The embed's files, compressed once.
     pub assets: Arc<crate::http::assets::EmbedFiles>,
+    /// The time digests go by (the system clock, or a test's).
+    pub clock: Clock,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

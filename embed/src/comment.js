@@ -1,7 +1,8 @@
 // One comment and its replies, with the reader's actions on it (like, reply, report, and edit or
 // delete for the comment's own author while the edit window is open).
 import { el, button } from './dom.js';
-import { identicon } from './avatar.js';
+import { avatar } from './avatar.js';
+import { reactionButtons } from './reactions.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
@@ -57,7 +58,8 @@ export function renderLinkback(view, linkback) {
  * Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state.
  * Kept to 15 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
  * elements (the card's padding holds the avatar, its children flow in lines), the avatar is one
- * element, and Like, Reply and Report are `<input type=button>`, whose label needs no text node.
+ * element, the time is its own permalink, and Like, the reaction picker's button, Reply and Report are `<input type=button>`,
+ * whose label needs no text node (reactions.js: given reactions are one such button each).
  */
 export function renderComment(view, comment) {
   const { t, ago } = view.i18n;
@@ -75,7 +77,7 @@ export function renderComment(view, comment) {
   const replies = el('ol', { className: 'kith-replies' });
   const website = isWebUrl(comment.website) ? comment.website : null;
   const article = el('article', { className: 'kith-card', tabIndex: -1 },
-    !deleted && identicon(comment.avatar),
+    !deleted && avatar(comment),
     !deleted && el(website ? 'a' : 'span',
       { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
       comment.author || t('anon')),
@@ -84,8 +86,9 @@ export function renderComment(view, comment) {
       el('span', { 'aria-hidden': 'true' }, '✓'), el('span', { className: 'kith-visually-hidden' }, t('verified'))),
     comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
     comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
-    el('a', { className: 'kith-time', href: '#comment-' + comment.id },
-      el('time', { dateTime: comment.created_at }, ago(comment.created_at))),
+    // The permalink is the time itself (no <time> inside: one node less per comment); its
+    // exact date is in data-time, shown as a tooltip when pointed at.
+    el('a', { className: 'kith-time', href: '#comment-' + comment.id, 'data-time': comment.created_at }, ago(comment.created_at)),
     comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
     pending && el('p', { className: 'kith-pending' }, t('pending')),
     body);
@@ -97,6 +100,7 @@ export function renderComment(view, comment) {
   if (!pending) {
     article.append(
       likeButton(view, comment),
+      ...(view.settings?.reactions ? reactionButtons(view, comment) : []),
       !view.closed && action(t('reply'), () => view.form.open(comment, item)),
       action(t('report'), () => reportComment(view, comment)));
   }
@@ -147,7 +151,8 @@ function reportComment(view, comment) {
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
 function addOwnerActions(view, { comment, own, item, article, body }) {
   const { t } = view.i18n;
-  const ownerHeaders = { 'X-Edit-Token': own.edit_token };
+  // Without an edit token (a signed-in reader's comment from another browser), the session is the proof.
+  const ownerHeaders = own.edit_token ? { 'X-Edit-Token': own.edit_token } : {};
   const timeLeft = el('span', { className: 'kith-time-left' });
 
   const edit = button(t('edit'), () => view.ui(ui => ui.editBox(view, { comment, own, item, article, body, edit, ownerHeaders })));

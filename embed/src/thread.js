@@ -2,7 +2,7 @@
 import { el, button } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
-import { load, save, ownComments, likedComments } from './storage.js';
+import { load, save, ownComments, likedComments, reactedComments } from './storage.js';
 import { renderComment, renderLinkback, parseBodies } from './comment.js';
 import { applyTheme } from './theme.js';
 import styles from './embed.css';
@@ -55,7 +55,9 @@ export async function mountThread(container, serverBase) {
   // before anything else.
   const likelyLang = options.kithLang || document.documentElement.lang || 'en';
   loadStrings(serverBase, likelyLang);
-  const data = Promise.all([api('settings'), fetchPage()]);
+  // A signed-in reader's own comments, from whichever browser they posted them: Edit and Delete
+  // then go through the session (docs/signin.md). Asked only when this page has a session.
+  const data = Promise.all([api('settings'), fetchPage(), load(api.key) && api('auth/comments').catch(() => null)]);
 
   // Requests on their way, the frame is set up while they travel.
   const root = container.attachShadow({ mode: 'open' });
@@ -70,11 +72,12 @@ export async function mountThread(container, serverBase) {
 
   // The reader's own comments and likes, read while the requests travel (the first read of
   // localStorage waits for the browser to load it).
-  const own = ownComments(site), liked = likedComments(site);
+  const own = ownComments(site), liked = likedComments(site), reacted = reactedComments(site);
 
-  let settings, firstPage, strings;
+  let settings, firstPage, strings, mine;
   try {
-    [settings, firstPage] = await data;
+    [settings, firstPage, mine] = await data;
+    for (const c of mine?.comments || []) own.entries[c.id] ||= { id: c.id, editable_until: c.editable_until, comment: c, key: c.thread_key };
     strings = await loadStrings(serverBase, options.kithLang || settings.language || 'en');
     if (!strings) throw new Error('no interface strings');
   } catch (error) {
@@ -94,7 +97,8 @@ export async function mountThread(container, serverBase) {
   section.lang = i18n.lang;
   // A time's exact date and time, as its tooltip: made when pointed at, not for every comment.
   section.addEventListener('mouseover', ({ target }) => {
-    if (target.localName == 'time' && !target.title) target.title = i18n.exactTime(target.dateTime);
+    const at = target.dataset?.time || (target.localName == 'time' && target.dateTime);
+    if (at && !target.title) target.title = i18n.exactTime(at);
   });
 
   // Shared state and helpers for the comment and form modules.
@@ -104,6 +108,7 @@ export async function mountThread(container, serverBase) {
     closed: !!firstPage.thread?.closed,
     own,
     liked,
+    reacted,
     total: 0,
     announce: message => { announcer.textContent = message; },
     errorMessage: error => (error.status && error.message) || t('error'),
@@ -199,7 +204,7 @@ export async function mountThread(container, serverBase) {
     }
     const at = Date.parse(created_at), newest = sort == 'newest';
     const next = sort != 'top' && [...list.children].find(other => !other.classList.contains('kith-pinned')
-      && newest == Date.parse(other.querySelector('time')?.dateTime) < at);
+      && newest == Date.parse(other.querySelector('.kith-time')?.dataset.time) < at);
     return next ? item => next.before(item) : cursor ? null : item => list.append(item);
   };
 

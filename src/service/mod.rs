@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod comments;
+pub mod digests;
 pub mod email_signin;
 pub mod export;
 pub mod feeds;
@@ -9,6 +10,7 @@ pub mod import;
 pub mod mail_links;
 pub mod notifications;
 pub mod rate_limits;
+pub mod reactions;
 pub mod readers;
 pub mod reads;
 pub mod sites;

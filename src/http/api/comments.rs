@@ -14,7 +14,7 @@ use crate::http::client::{Client, rate_limit};
 use crate::http::reader::MaybeReader;
 use crate::render::SafeHtml;
 use crate::service::comments::AuthorProof;
-use crate::service::{self, comments, reads, sites};
+use crate::service::{self, comments, reactions, reads, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -127,7 +127,11 @@ pub async fn create_comment(
         let posted = comments::post(state, conn, &site, new, &client, reader.as_ref())?;
         state.metrics.comment_posted(posted.comment.status);
         Ok(CreatedResponse {
-            comment: CommentResponse::from_comment(posted.comment, &state.keys),
+            comment: CommentResponse::from_comment(
+                posted.comment,
+                &state.keys,
+                site.settings.avatars,
+            ),
             edit_token: posted.edit_token,
             editable_until: posted.editable_until,
             read_marker: reads::issue_marker(state, service::now()),
@@ -211,8 +215,11 @@ pub async fn update_comment(
         let site = sites::find(state, conn, &slug)?;
         let (comment, until) =
             comments::edit(state, conn, &site, CommentId(id), proof.as_author(), &body)?;
+        let mut comment =
+            CommentResponse::from_comment(comment, &state.keys, site.settings.avatars);
+        comment.reactions = reactions::counts_of(conn, &site, CommentId(id))?;
         Ok(UpdatedResponse {
-            comment: CommentResponse::from_comment(comment, &state.keys),
+            comment,
             editable_until: until,
             read_marker: reads::issue_marker(state, service::now()),
         })
@@ -242,11 +249,18 @@ pub async fn get_comment(
     let (slug, id) = path.into_inner();
     // From the primary: the announcement left it at commit, a replica may not have the comment
     // yet.
-    let comment = reads::read(&state, reads::ReadFrom::Primary, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        service::threads::published(conn, &site, CommentId(id))
-    })
-    .await?;
+    let (comment, avatars, reactions) =
+        reads::read(&state, reads::ReadFrom::Primary, move |state, conn| {
+            let site = sites::find(state, conn, &slug)?;
+            let comment = service::threads::published(conn, &site, CommentId(id))?;
+            let counts = reactions::counts_of(conn, &site, CommentId(id))?;
+            Ok((
+                comment,
+                site.settings.avatars,
+                std::collections::HashMap::from([(CommentId(id), counts)]),
+            ))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(CommentResponse::from_node(
@@ -255,6 +269,8 @@ pub async fn get_comment(
                 replies: Vec::new(),
             },
             &state.keys,
+            avatars,
+            &reactions,
         )))
 }
 
