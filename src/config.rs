@@ -30,6 +30,7 @@ pub struct Config {
     pub live: LiveConfig,
     pub webmention: WebmentionConfig,
     pub cache: CacheConfig,
+    pub signin: SigninConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -534,6 +535,215 @@ impl Default for LogConfig {
 }
 
 /// Why a configuration was refused.
+/// Reader sign-in with OpenID Connect providers and GitHub (docs/signin.md). Which providers a
+/// site offers is the site's `signin_methods` setting; this lists the ones this server knows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigninConfig {
+    /// The configured providers (`[[signin.providers]]`); none by default.
+    pub providers: Vec<SigninProvider>,
+    /// Seconds a reader has to finish signing in at the provider after starting.
+    pub flow_ttl_secs: u64,
+    /// Seconds allowed for each request to a provider (discovery, keys, token, user info).
+    pub http_timeout_secs: u64,
+    /// Seconds of clock difference tolerated when checking an ID token's `exp` and `iat`.
+    pub clock_leeway_secs: u64,
+    /// Seconds discovery documents and signing keys are kept before being fetched again (an
+    /// unknown key id fetches the keys again at once).
+    pub metadata_ttl_secs: u64,
+}
+
+impl Default for SigninConfig {
+    fn default() -> Self {
+        Self {
+            providers: Vec::new(),
+            flow_ttl_secs: 600,
+            http_timeout_secs: 10,
+            clock_leeway_secs: 60,
+            metadata_ttl_secs: 3600,
+        }
+    }
+}
+
+/// How a provider signs readers in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenID Connect: discovery from `issuer`, code flow with PKCE, a verified ID token.
+    #[default]
+    Oidc,
+    /// GitHub's OAuth 2 flow and its REST API (`/user`, `/user/emails`).
+    Github,
+}
+
+/// One sign-in provider. The client secret is never logged, serialized or shown.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigninProvider {
+    /// Short name used in URLs and in the site setting `signin_methods` (`a-z`, `0-9`, `-`).
+    pub id: String,
+    /// Button text: "Sign in with {label}".
+    pub label: String,
+    pub kind: ProviderKind,
+    /// OIDC: the issuer URL (discovery at `{issuer}/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(skip_serializing)]
+    pub client_secret: String,
+    /// A file whose first line is the client secret (instead of `client_secret`).
+    pub client_secret_file: String,
+    /// Scopes asked for; empty means `openid profile email` (OIDC) or `read:user user:email`
+    /// (GitHub).
+    pub scopes: Vec<String>,
+    /// GitHub only, for GitHub Enterprise or tests: the authorize and token URLs and the API
+    /// base; empty means github.com's.
+    pub authorize_url: String,
+    pub token_url: String,
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for SigninProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigninProvider")
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("kind", &self.kind)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<secret>")
+            .field("client_secret_file", &self.client_secret_file)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigninProvider {
+    /// The client secret, from `client_secret` or the first line of `client_secret_file`.
+    pub fn client_secret(&self) -> Result<String, ConfigError> {
+        if self.client_secret_file.is_empty() {
+            return Ok(self.client_secret.clone());
+        }
+        let text = std::fs::read_to_string(&self.client_secret_file).map_err(|e| {
+            ConfigError::Invalid {
+                key: "signin.providers.client_secret_file",
+                message: format!("cannot read {}: {e}", self.client_secret_file),
+            }
+        })?;
+        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+    }
+
+    /// The scopes asked for, the kind's defaults when none are configured.
+    pub fn scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            return self.scopes.clone();
+        }
+        let defaults: &[&str] = match self.kind {
+            ProviderKind::Oidc => &["openid", "profile", "email"],
+            ProviderKind::Github => &["read:user", "user:email"],
+        };
+        defaults.iter().map(|s| (*s).to_string()).collect()
+    }
+}
+
+impl SigninConfig {
+    /// The provider with this id.
+    pub fn provider(&self, id: &str) -> Option<&SigninProvider> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("signin.flow_ttl_secs", self.flow_ttl_secs),
+            ("signin.http_timeout_secs", self.http_timeout_secs),
+            ("signin.metadata_ttl_secs", self.metadata_ttl_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for provider in &self.providers {
+            let id = &provider.id;
+            let id_ok = !id.is_empty()
+                && id.len() <= 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok || id == "email" {
+                return Err(ConfigError::Invalid {
+                    key: "signin.providers.id",
+                    message: format!(
+                        "`{id}` must be 1 to 32 of a-z, 0-9 and - (and not `email`, the e-mail link sign-in)"
+                    ),
+                });
+            }
+            if !seen.insert(id.as_str()) {
+                return Err(ConfigError::Invalid {
+                    key: "signin.providers.id",
+                    message: format!("`{id}` is configured twice"),
+                });
+            }
+            let bad = |key: &'static str, why: &str| ConfigError::Invalid {
+                key,
+                message: format!("provider `{id}`: {why}"),
+            };
+            if provider.label.trim().is_empty() {
+                return Err(bad("signin.providers.label", "needs a label"));
+            }
+            if provider.client_id.is_empty() {
+                return Err(bad("signin.providers.client_id", "needs a client_id"));
+            }
+            if !provider.client_secret.is_empty() && !provider.client_secret_file.is_empty() {
+                return Err(bad(
+                    "signin.providers.client_secret_file",
+                    "set either client_secret or client_secret_file, not both",
+                ));
+            }
+            if provider.client_secret()?.is_empty() {
+                return Err(bad(
+                    "signin.providers.client_secret",
+                    "needs a client_secret (or client_secret_file)",
+                ));
+            }
+            let urls: &[(&'static str, &str)] = match provider.kind {
+                ProviderKind::Oidc => {
+                    if provider.issuer.is_empty() {
+                        return Err(bad(
+                            "signin.providers.issuer",
+                            "an oidc provider needs an issuer URL",
+                        ));
+                    }
+                    if !provider.scopes().iter().any(|s| s == "openid") {
+                        return Err(bad(
+                            "signin.providers.scopes",
+                            "an oidc provider's scopes must include openid",
+                        ));
+                    }
+                    &[("signin.providers.issuer", provider.issuer.as_str())]
+                }
+                ProviderKind::Github => &[
+                    (
+                        "signin.providers.authorize_url",
+                        provider.authorize_url.as_str(),
+                    ),
+                    ("signin.providers.token_url", provider.token_url.as_str()),
+                    ("signin.providers.api_url", provider.api_url.as_str()),
+                ],
+            };
+            for (key, value) in urls {
+                if value.is_empty() {
+                    continue;
+                }
+                match url::Url::parse(value) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                    _ => return Err(bad(key, "must be an http(s) URL")),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -657,6 +867,7 @@ impl Config {
             }
         }
         self.trusted_proxies()?;
+        self.signin.validate()?;
         if !self.metrics.listen.is_empty()
             && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
         {

@@ -48,6 +48,11 @@ pub enum ErrorKind {
     SignInNotOffered,
     ReaderBanned,
     InvalidSignInCode,
+    ProviderNotFound,
+    InvalidSigninState,
+    SigninExpired,
+    SigninFailed,
+    ProviderUnavailable,
     BadRequest,
     MethodNotAllowed,
     RequestTimeout,
@@ -100,6 +105,11 @@ impl ErrorKind {
             Self::SignInNotOffered => "sign_in_not_offered",
             Self::ReaderBanned => "reader_banned",
             Self::InvalidSignInCode => "invalid_sign_in_code",
+            Self::ProviderNotFound => "provider_not_found",
+            Self::InvalidSigninState => "invalid_signin_state",
+            Self::SigninExpired => "signin_expired",
+            Self::SigninFailed => "signin_failed",
+            Self::ProviderUnavailable => "provider_unavailable",
             Self::BadRequest => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
@@ -129,9 +139,11 @@ impl ErrorKind {
             Self::InvalidField | Self::InvalidImport | Self::ParentNotFound => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NotFound | Self::SiteNotFound | Self::ThreadNotFound | Self::CommentNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::NotFound
+            | Self::SiteNotFound
+            | Self::ThreadNotFound
+            | Self::CommentNotFound
+            | Self::ProviderNotFound => StatusCode::NOT_FOUND,
             Self::ThreadClosed
             | Self::InvalidEditToken
             | Self::EditWindowClosed
@@ -145,12 +157,16 @@ impl ErrorKind {
             | Self::SignInRequired
             | Self::SignInNotOffered
             | Self::ReaderBanned
-            | Self::InvalidSignInCode => StatusCode::FORBIDDEN,
+            | Self::InvalidSignInCode
+            | Self::InvalidSigninState
+            | Self::SigninFailed => StatusCode::FORBIDDEN,
             Self::Unauthorized | Self::InvalidCredentials | Self::SessionExpired => {
                 StatusCode::UNAUTHORIZED
             }
             Self::AlreadyExists | Self::DuplicateComment => StatusCode::CONFLICT,
-            Self::LinkExpired | Self::LinkUsed => StatusCode::GONE,
+            Self::LinkExpired | Self::LinkUsed | Self::SigninExpired => StatusCode::GONE,
+            // The provider, not kith and not the request, failed.
+            Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
             Self::MailDisabled
             | Self::DatabaseUnavailable
             | Self::MigrationsPending

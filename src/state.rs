@@ -54,6 +54,8 @@ pub struct AppState {
     pub assets: Arc<crate::http::assets::EmbedFiles>,
     /// The time digests go by (the system clock, or a test's).
     pub clock: Clock,
+    /// The configured sign-in providers (OpenID Connect, GitHub) and their cached metadata.
+    pub signin: Arc<crate::oidc::Providers>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

@@ -9,6 +9,7 @@ pub mod comments;
 pub mod digests;
 pub mod keys;
 pub mod mail;
+pub mod oidc_flows;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;

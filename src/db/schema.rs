@@ -368,3 +368,16 @@ diesel::allow_tables_to_appear_in_same_query!(readers, reader_sessions);
 diesel::allow_tables_to_appear_in_same_query!(readers, comments);
 diesel::allow_tables_to_appear_in_same_query!(readers, threads);
 diesel::allow_tables_to_appear_in_same_query!(readers, sites);
+
+diesel::table! {
+    oidc_flows (state_hash) {
+        state_hash -> Text,
+        site_id -> BigInt,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        origin -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

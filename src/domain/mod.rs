@@ -10,6 +10,7 @@ pub mod mail;
 pub mod moderation;
 pub mod reaction;
 pub mod reader;
+pub mod signin;
 pub mod site;
 pub mod thread;
 pub mod tree;

@@ -52,12 +52,35 @@ impl Area {
     }
 }
 
+/// Whether a request is a browser's navigation to a sign-in page under the API (the popup the
+/// embed opens: `/api/v1/sites/{site}/auth/oidc/…`, asking for HTML): its errors are pages, for the
+/// person looking at the popup, while a program asking for JSON gets JSON.
+pub fn wants_page(req: &actix_web::HttpRequest) -> bool {
+    is_signin_page(req.path(), req.headers())
+}
+
+fn is_signin_page(path: &str, headers: &header::HeaderMap) -> bool {
+    let popup = path
+        .strip_prefix("/api/v1/sites/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest.starts_with("auth/oidc/"));
+    popup
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
 /// The middleware (registered once, around every route).
 pub async fn edge(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let area = Area::of(req.path());
+    let area = if is_signin_page(req.path(), req.headers()) {
+        Area::Page
+    } else {
+        Area::of(req.path())
+    };
     let (max_uri, body_timeout) = match req.app_data::<web::Data<AppState>>() {
         Some(state) => (
             state.config.server.max_uri_bytes,

@@ -27,6 +27,27 @@ const FILES: [(&str, &str); 10] = [
 pub struct Texts {
     pub mail: MailTexts,
     pub pages: PageTexts,
+    pub oidc: OidcTexts,
+}
+
+/// The words of the sign-in popup's last page (OpenID Connect and GitHub sign-in). `{author}`
+/// is the reader's name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcTexts {
+    pub signed_in_title: String,
+    pub signed_in_text: String,
+    pub failed_title: String,
+    /// The flow is unknown or was used already (`invalid_signin_state`).
+    pub err_state: String,
+    /// `signin_expired`.
+    pub err_expired: String,
+    /// The provider or a check refused (`signin_failed`).
+    pub err_refused: String,
+    /// `provider_unavailable`.
+    pub err_unavailable: String,
+    /// Anything else (an unknown provider, a refused origin, …).
+    pub err_other: String,
 }
 
 /// The words of the mails. `{author}`, `{title}`, `{site}` and `{days}` are filled in.

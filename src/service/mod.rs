@@ -13,6 +13,7 @@ pub mod rate_limits;
 pub mod reactions;
 pub mod readers;
 pub mod reads;
+pub mod signin;
 pub mod sites;
 pub mod spam;
 pub mod threads;

@@ -155,8 +155,12 @@ pub fn purge_expired(conn: &mut DbConn) -> Result<usize, AppError> {
 }
 
 /// The label a provider is shown with.
-pub fn provider_label(_state: &AppState, provider: &crate::domain::reader::Provider) -> String {
-    provider.default_label()
+pub fn provider_label(state: &AppState, provider: &crate::domain::reader::Provider) -> String {
+    state
+        .signin
+        .get(provider.as_str())
+        .map(|p| p.label.clone())
+        .unwrap_or_else(|| provider.default_label())
 }
 
 /// The reader's comments on the site (deleted ones aside), with their thread and until when
@@ -193,6 +197,8 @@ pub fn offered_providers(
         .iter()
         .filter(|m| m.as_str() != crate::domain::reader::EMAIL_PROVIDER)
         .filter_map(|m| crate::domain::reader::Provider::parse(m).ok())
+        // Only providers this server is configured for can be offered.
+        .filter(|p| state.signin.get(p.as_str()).is_some())
         .map(|p| crate::service::sites::PublicProvider {
             id: p.as_str().to_string(),
             label: provider_label(state, &p),

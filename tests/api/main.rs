@@ -34,6 +34,7 @@ mod metrics;
 mod migrations;
 mod moderation;
 mod notifications;
+mod oidc;
 mod openapi;
 mod operations;
 mod outage;

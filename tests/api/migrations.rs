@@ -167,6 +167,13 @@ const FILL: &[(&str, &str)] = &[
          UPDATE comments SET reader_id = 1, signed_in_with = 'email' WHERE author_name = 'Ann';
          INSERT INTO bans (kind, value, note, created_at) VALUES
            ('reader', 'github:666', 'troll', '2024-01-04 13:00:00');",
+    ),    (
+        "oidc",
+        "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
+             created_at, expires_at) VALUES
+           ('5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8', 1, 'myidp',
+            'nonce-1', 'verifier-1', 'https://blog.example', '2024-01-04 09:00:00',
+            '2024-01-04 09:10:00');",
     ),
 ];
 

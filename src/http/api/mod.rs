@@ -6,6 +6,7 @@ pub mod feeds;
 mod live;
 mod mail;
 pub mod openapi;
+mod signin;
 mod sites;
 mod threads;
 pub mod views;
@@ -40,6 +41,8 @@ crate::route_table! {
     get "/auth/session" => auth::get_session, Read;
     get "/auth/comments" => auth::list_own_comments, Read;
     delete "/auth/session" => auth::delete_session, ReaderSession;
+    get "/auth/oidc/{provider}/start" => signin::start_signin, Read;
+    get "/auth/oidc/{provider}/callback" => signin::finish_signin, Read;
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{auth, comments, feeds, live, mail, sites, threads, views, votes, webmentions};
+use super::{auth, comments, feeds, live, mail, signin, sites, threads, views, votes, webmentions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,6 +47,8 @@ use super::{auth, comments, feeds, live, mail, sites, threads, views, votes, web
         auth::get_session,
         auth::list_own_comments,
         auth::delete_session,
+        signin::start_signin,
+        signin::finish_signin,
     ),
     components(schemas(ErrorResponse, views::CommentResponse)),
     modifiers(&ErrorResponses),
@@ -56,7 +58,7 @@ use super::{auth, comments, feeds, live, mail, sites, threads, views, votes, web
         (name = "comments", description = "Posting, editing, deleting, liking, reporting"),
         (name = "mail", description = "Mail a reader asks for"),
         (name = "webmentions", description = "Receiving Webmentions from other sites"),
-        (name = "sign-in", description = "Optional reader sign-in (docs/signin.md)"),
+        (name = "sign-in", description = "Optional reader sign-in: e-mail link, OpenID Connect providers and GitHub (docs/signin.md)"),
     )
 )]
 pub struct ApiDoc;
