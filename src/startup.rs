@@ -265,6 +265,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let pages = PageCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
+    let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
     let config_signin = config.signin.clone();
     Ok(AppState {
         pool,
@@ -282,6 +283,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
         live,
         pages,
+        assets,
         changes,
         clock: Clock::system(),
         signin: Arc::new(crate::oidc::Providers::new(&config_signin).map_err(AppError::internal)?),

@@ -50,6 +50,8 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// Rendered thread pages, current while the bus says their thread has not changed.
     pub pages: PageCache,
+    /// The embed's files, compressed once.
+    pub assets: Arc<crate::http::assets::EmbedFiles>,
     /// The time digests go by (the system clock, or a test's).
     pub clock: Clock,
     /// The configured sign-in providers (OpenID Connect, GitHub) and their cached metadata.

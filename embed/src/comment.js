@@ -56,9 +56,9 @@ export function renderLinkback(view, linkback) {
 
 /**
  * Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state.
- * Kept to 16 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
+ * Kept to 15 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
  * elements (the card's padding holds the avatar, its children flow in lines), the avatar is one
- * element, and Like, the reaction picker's button, Reply and Report are `<input type=button>`,
+ * element, the time is its own permalink, and Like, the reaction picker's button, Reply and Report are `<input type=button>`,
  * whose label needs no text node (reactions.js: given reactions are one such button each).
  */
 export function renderComment(view, comment) {
@@ -86,8 +86,9 @@ export function renderComment(view, comment) {
       el('span', { 'aria-hidden': 'true' }, '✓'), el('span', { className: 'kith-visually-hidden' }, t('verified'))),
     comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
     comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
-    el('a', { className: 'kith-time', href: '#comment-' + comment.id },
-      el('time', { dateTime: comment.created_at }, ago(comment.created_at))),
+    // The permalink is the time itself (no <time> inside: one node less per comment); its
+    // exact date is in data-time, shown as a tooltip when pointed at.
+    el('a', { className: 'kith-time', href: '#comment-' + comment.id, 'data-time': comment.created_at }, ago(comment.created_at)),
     comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
     pending && el('p', { className: 'kith-pending' }, t('pending')),
     body);

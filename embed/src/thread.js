@@ -97,7 +97,8 @@ export async function mountThread(container, serverBase) {
   section.lang = i18n.lang;
   // A time's exact date and time, as its tooltip: made when pointed at, not for every comment.
   section.addEventListener('mouseover', ({ target }) => {
-    if (target.localName == 'time' && !target.title) target.title = i18n.exactTime(target.dateTime);
+    const at = target.dataset?.time || (target.localName == 'time' && target.dateTime);
+    if (at && !target.title) target.title = i18n.exactTime(at);
   });
 
   // Shared state and helpers for the comment and form modules.
@@ -203,7 +204,7 @@ export async function mountThread(container, serverBase) {
     }
     const at = Date.parse(created_at), newest = sort == 'newest';
     const next = sort != 'top' && [...list.children].find(other => !other.classList.contains('kith-pinned')
-      && newest == Date.parse(other.querySelector('time')?.dateTime) < at);
+      && newest == Date.parse(other.querySelector('.kith-time')?.dataset.time) < at);
     return next ? item => next.before(item) : cursor ? null : item => list.append(item);
   };
 

@@ -11,12 +11,14 @@
 //! deployment need synchronized clocks (NTP); a skew of a second lets at most one second's
 //! worth of cells through early.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::r2d2::Pool;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use moka::sync::Cache;
 
 use super::DbConn;
 use super::pool::{DbPool, Manager};
@@ -42,6 +44,43 @@ pub struct SharedQuota {
     pool: Option<DbPool>,
     /// Microseconds since the Unix epoch until which the shared quota is skipped.
     paused_until_us: AtomicI64,
+    /// Cells this process took from the database ahead of use (see [`lease_cells`]), by the
+    /// exact bucket's key.
+    credits: Cache<String, Arc<Credit>>,
+}
+
+/// Cells taken from the shared buckets ahead of use: spent here without a statement until
+/// they run out or lapse.
+struct Credit {
+    left: AtomicI64,
+    /// When the cells would have been spent at the sustained rate: after that they are dropped
+    /// (a process must not save a client's quota up for later).
+    until_us: i64,
+}
+
+/// How many cells to take from a shared bucket at once: one per request while the burst is
+/// small (posts: a few a minute), up to 64 for generous limits (counts, reads), a sixteenth of
+/// the burst, so that a busy client costs the database one statement per lease rather than
+/// per request. Cells leased and not used lapse unused: with N processes a client may lose up
+/// to N leases' worth (at most N/16 of its burst) within a burst period, never gain any.
+fn lease_cells(bucket: &SharedBucket) -> i64 {
+    let burst_cells = bucket.burst_us / bucket.emission_us.max(1);
+    (burst_cells / 16).clamp(1, MAX_LEASE)
+}
+
+/// The most cells one lease takes.
+const MAX_LEASE: i64 = 64;
+
+/// Clients whose leases one process remembers (bounded; a forgotten lease only lapses early).
+const CREDIT_ENTRIES: u64 = 10_000;
+
+/// The bucket spending `cells` at once: the same row, `cells` times the emission.
+fn times(bucket: &SharedBucket, cells: i64) -> SharedBucket {
+    SharedBucket {
+        key: bucket.key.clone(),
+        emission_us: bucket.emission_us.saturating_mul(cells),
+        burst_us: bucket.burst_us,
+    }
 }
 
 impl std::fmt::Debug for SharedQuota {
@@ -58,6 +97,7 @@ impl SharedQuota {
         Self {
             pool: None,
             paused_until_us: AtomicI64::new(0),
+            credits: Cache::new(CREDIT_ENTRIES),
         }
     }
 
@@ -74,6 +114,7 @@ impl SharedQuota {
         Self {
             pool: Some(pool),
             paused_until_us: AtomicI64::new(0),
+            credits: Cache::new(CREDIT_ENTRIES),
         }
     }
 
@@ -98,10 +139,36 @@ impl SharedQuota {
         let Some(pool) = &self.pool else {
             return Ok(None);
         };
-        let spent = pool
-            .get()
-            .map_err(AppError::from)
-            .and_then(|mut conn| spend(&mut conn, now_us, exact, prefix));
+        if let Some(credit) = self.credits.get(&exact.key)
+            && credit.until_us > now_us
+            && credit.left.fetch_sub(1, Ordering::Relaxed) > 0
+        {
+            return Ok(Some(SharedVerdict::Allowed));
+        }
+        let cells = lease_cells(exact).min(lease_cells(prefix));
+        let spent = pool.get().map_err(AppError::from).and_then(|mut conn| {
+            if cells > 1 {
+                let leased = spend(
+                    &mut conn,
+                    now_us,
+                    &times(exact, cells),
+                    &times(prefix, cells),
+                )?;
+                if leased == SharedVerdict::Allowed {
+                    self.credits.insert(
+                        exact.key.clone(),
+                        Arc::new(Credit {
+                            left: AtomicI64::new(cells - 1),
+                            until_us: now_us
+                                .saturating_add(exact.emission_us.saturating_mul(cells)),
+                        }),
+                    );
+                    return Ok(leased);
+                }
+                // Not room for a whole lease: perhaps for this one request.
+            }
+            spend(&mut conn, now_us, exact, prefix)
+        });
         if spent.is_err() {
             let pause_us = i64::try_from(QUOTA_PAUSE.as_micros()).unwrap_or(i64::MAX);
             self.paused_until_us

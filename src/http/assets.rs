@@ -2,14 +2,17 @@
 //! count.js, embed.css, the language
 //! files), built from `embed/src` by `npm run build` in `embed/` (the built files are
 //! committed): compiled into the binary (or read from `server.assets_dir` while developing),
-//! served gzip-compressed with an ETag and long-lived cache headers.
+//! served precompressed (gzip, brotli) with ETags and long-lived cache headers.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
 
-use actix_web::http::header::{self, EntityTag};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sha2::{Digest, Sha256};
+use moka::sync::Cache;
 
+use super::compressed::Compressed;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
@@ -63,7 +66,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/locales/{lang}.json", web::get().to(get_asset));
 }
 
-/// Serves the embed file named by the request path.
+/// Serves the embed file named by the request path, compressed once (not per request) into
+/// every encoding, with an ETag per encoding.
 pub async fn get_asset(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -73,42 +77,81 @@ pub async fn get_asset(
         .iter()
         .find(|a| a.path == path)
         .ok_or_else(|| AppError::new(ErrorKind::NotFound, format!("no file {path}")))?;
-    let bytes: std::borrow::Cow<'static, [u8]> = match state.config.assets_dir() {
-        Some(dir) => read_dev_file(dir, asset.path).await?.into(),
-        None => asset.bytes.into(),
-    };
-    let tag = EntityTag::new_strong(hex::encode(&Sha256::digest(&bytes)[..12]));
-    let unchanged = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|value| {
-            value.split(',').map(str::trim).any(|candidate| {
-                candidate == "*" || candidate.trim_start_matches("W/") == tag.to_string()
-            })
-        });
-    let mut response = if unchanged {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header(header::ETag(tag))
-        .insert_header((
-            header::CACHE_CONTROL,
-            "public, max-age=86400, stale-while-revalidate=604800",
-        ))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .insert_header((header::CONTENT_TYPE, asset.content_type));
-    Ok(if unchanged {
-        response.finish()
-    } else {
-        response.body(bytes.into_owned())
-    })
+    let file = state.assets.get(asset).await?;
+    Ok(file.body.respond(
+        &req,
+        &[
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=86400, stale-while-revalidate=604800",
+            ),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+    ))
 }
 
-async fn read_dev_file(dir: PathBuf, path: &'static str) -> Result<Vec<u8>, AppError> {
-    web::block(move || std::fs::read(dir.join(path)))
+/// The embed's files as served, each compressed the first time it is asked for: the built-in
+/// ones once per process; those read from `server.assets_dir` (while developing) again
+/// whenever the file's size or modification time changed.
+pub struct EmbedFiles {
+    dir: Option<PathBuf>,
+    files: Cache<&'static str, Arc<EmbedFile>>,
+    /// One reading of `assets_dir` at a time: many requests arriving for a changed file wait
+    /// for one reading rather than each compressing it.
+    reading: tokio::sync::Mutex<()>,
+}
+
+struct EmbedFile {
+    /// Size and modification time of the file in `assets_dir` it was read from.
+    version: Option<(u64, SystemTime)>,
+    body: Compressed,
+}
+
+impl EmbedFiles {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir,
+            files: Cache::builder()
+                .max_capacity(ASSETS.len() as u64 * 2)
+                .build(),
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    async fn get(&self, asset: &'static Asset) -> Result<Arc<EmbedFile>, AppError> {
+        let Some(dir) = &self.dir else {
+            return Ok(self.files.get_with(asset.path, || {
+                Arc::new(EmbedFile {
+                    version: None,
+                    body: Compressed::new(asset.content_type, asset.bytes.to_vec()),
+                })
+            }));
+        };
+        let file = dir.join(asset.path);
+        let metadata = std::fs::metadata(&file).map_err(AppError::internal)?;
+        let version = Some((
+            metadata.len(),
+            metadata.modified().map_err(AppError::internal)?,
+        ));
+        let current = || self.files.get(asset.path).filter(|f| f.version == version);
+        if let Some(cached) = current() {
+            return Ok(cached);
+        }
+        let _reading = self.reading.lock().await;
+        if let Some(cached) = current() {
+            return Ok(cached);
+        }
+        let content_type = asset.content_type;
+        let read = web::block(move || {
+            std::fs::read(file).map(|bytes| EmbedFile {
+                version,
+                body: Compressed::new(content_type, bytes),
+            })
+        })
         .await?
-        .map_err(AppError::internal)
+        .map_err(AppError::internal)?;
+        let read = Arc::new(read);
+        self.files.insert(asset.path, read.clone());
+        Ok(read)
+    }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod client;
+pub mod compressed;
 pub mod cors;
 pub mod demo;
 pub mod edge;

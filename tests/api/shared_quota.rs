@@ -308,3 +308,62 @@ async fn the_post_quota_holds_across_two_processes_on_one_postgresql() {
     drop((a, b));
     crate::helpers::drop_postgres_database(&url);
 }
+
+/// Generous limits are leased: a process takes a sixteenth of the burst (here 40 cells) in one
+/// statement and spends it without asking the database again; two processes together never
+/// let more than the burst through, and lose at most a lease each.
+#[actix_web::test]
+async fn generous_limits_are_leased_and_two_processes_still_hold_one_burst() {
+    let app = spawn_app_with(Db::Postgres, |_| {}).await;
+    let url = app.state.config.database.url.clone();
+    let limits = LimitsConfig {
+        counts: Quota {
+            per_minute: 60,
+            burst: 640,
+        },
+        ..LimitsConfig::default()
+    };
+    let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.20"));
+    let a = kith::db::rate_limits::SharedQuota::postgres(&url);
+    let b = kith::db::rate_limits::SharedQuota::postgres(&url);
+    let tat = |app: &TestApp| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            tat_us: i64,
+        }
+        use diesel::RunQueryDsl;
+        let mut conn = app.state.pool.get().unwrap();
+        let row: Row = diesel::sql_query("SELECT tat_us FROM rate_limit_buckets WHERE bucket = $1")
+            .bind::<diesel::sql_types::Text, _>(&exact.key)
+            .get_result(&mut conn)
+            .unwrap();
+        row.tat_us
+    };
+    // 41 requests on A: one lease of 40, then a second.
+    for _ in 0..41 {
+        assert_eq!(
+            a.spend(T0, &exact, &prefix).unwrap(),
+            Some(SharedVerdict::Allowed)
+        );
+    }
+    assert_eq!(
+        tat(&app),
+        T0 + 80 * exact.emission_us,
+        "two leases of 40 cells"
+    );
+    // Both processes spend until refused: never more than the burst in all.
+    let mut passed = 41;
+    for _ in 0..1000 {
+        for quota in [&a, &b] {
+            if quota.spend(T0, &exact, &prefix).unwrap() == Some(SharedVerdict::Allowed) {
+                passed += 1;
+            }
+        }
+    }
+    assert!(passed <= 640, "{passed} passed");
+    assert!(
+        passed >= 640 - 2 * 39,
+        "{passed} passed: more than a lease each was lost"
+    );
+}

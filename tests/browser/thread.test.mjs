@@ -50,8 +50,8 @@ test('posting a comment shows it, moves focus to it and survives a reload', asyn
   assert.equal(await link.getAttribute('href'), 'https://ann.example/');
   assert.match(await link.getAttribute('rel'), /nofollow ugc/);
   await until(async () => /linear-gradient/.test(await li.locator('.kith-avatar').evaluate(a => a.style.backgroundImage)), 'identicon drawn locally');
-  const time = li.locator('time');
-  assert.match(await time.getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+  const time = li.locator('a.kith-time');
+  assert.match(await time.getAttribute('data-time'), /^\d{4}-\d\d-\d\dT/);
   assert.equal(await time.getAttribute('title'), null, 'the exact time is not formatted before it is wanted');
   await time.hover();
   await until(async () => (await time.getAttribute('title'))?.length > 5, 'exact time on hover');
@@ -364,7 +364,7 @@ test('a container language loads only that locale', async () => {
   await apiPost(env.kith, key, { body: 'Hallo' });
   await page.reload();
   await expectText(kithEl(page, 'h2'), '1 Kommentar');
-  await expectText(kithEl(page, 'li.kith-comment time'), 'jetzt');
+  await expectText(kithEl(page, 'li.kith-comment a.kith-time'), 'jetzt');
   await page.close();
 });
 

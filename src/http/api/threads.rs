@@ -145,11 +145,18 @@ async fn cached_page(
         cursor: raw_cursor,
         primary: from_primary,
     };
-    if let Some(site) = sites::cached(state, &page_key.site) {
+    let current = |page_key: &PageKey| {
+        let site = sites::cached(state, &page_key.site)?;
         let stamp = state.changes.stamp(site.id, key.as_str());
-        if let Some(page) = state.pages.get(&page_key, stamp, &site, now) {
-            return Ok(page);
-        }
+        state.pages.get(page_key, stamp, &site, now)
+    };
+    if let Some(page) = current(&page_key) {
+        return Ok(page);
+    }
+    let _turn = state.pages.render_turn().await?;
+    // Rendered by a request that had the turn before this one?
+    if let Some(page) = current(&page_key) {
+        return Ok(page);
     }
     let slug = page_key.site.clone();
     let page = reads::read(state, from, move |state, conn| {
