@@ -257,6 +257,13 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let pages = PageCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
+    let posts = match db::Backend::of(&config.database.url) {
+        Some(db::Backend::Sqlite) if config.database.post_batch > 0 => Some(
+            service::post_writer::PostWriter::start(config.database.post_batch as usize)
+                .map_err(AppError::internal)?,
+        ),
+        _ => None,
+    };
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -274,6 +281,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         live,
         pages,
         changes,
+        posts,
     })
 }
 

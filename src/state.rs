@@ -49,6 +49,9 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// Rendered thread pages, current while the bus says their thread has not changed.
     pub pages: PageCache,
+    /// SQLite: the queue through which new comments are committed in batches
+    /// (`database.post_batch`); `None` on PostgreSQL, where each post has its transaction.
+    pub posts: Option<crate::service::post_writer::PostWriter>,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod import;
 pub mod mail_links;
 pub mod notifications;
+pub mod post_writer;
 pub mod rate_limits;
 pub mod readers;
 pub mod reads;

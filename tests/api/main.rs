@@ -38,6 +38,7 @@ mod operations;
 mod outage;
 mod page_cache;
 mod pagination;
+mod post_batch;
 mod rate_limits;
 mod readers;
 mod reading;
