@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::mail::DigestSchedule;
 use crate::domain::site::{ModerationMode, OriginPattern};
 use crate::spam::client_ip::{IpNet, TrustedProxies};
 use crate::spam::limiter::LimitsConfig;
@@ -224,6 +225,10 @@ pub struct MailConfig {
     pub max_attempts: u32,
     /// Seconds to wait for the SMTP server before giving up on an attempt.
     pub timeout_secs: u64,
+    /// The hour (0-23, UTC) when daily and weekly digests are made.
+    pub digest_hour: u32,
+    /// The day weekly digests are made: mon, tue, wed, thu, fri, sat or sun.
+    pub digest_weekday: String,
 }
 
 impl Default for MailConfig {
@@ -246,6 +251,8 @@ impl Default for MailConfig {
             retry_base_ms: 60_000,
             max_attempts: 8,
             timeout_secs: 20,
+            digest_hour: 7,
+            digest_weekday: "mon".into(),
         }
     }
 }
@@ -308,6 +315,14 @@ impl std::fmt::Debug for MailConfig {
 }
 
 impl MailConfig {
+    /// When digests are made (`digest_hour`, `digest_weekday`; checked by `validate`).
+    pub fn digest_schedule(&self) -> DigestSchedule {
+        DigestSchedule {
+            hour: self.digest_hour.min(23),
+            weekday: parse_weekday(&self.digest_weekday).unwrap_or(chrono::Weekday::Mon),
+        }
+    }
+
     /// Mail is on when an SMTP host is configured.
     pub fn enabled(&self) -> bool {
         !self.smtp_host.trim().is_empty()
@@ -722,6 +737,18 @@ impl Config {
         if mail.max_attempts == 0 {
             return Err(invalid("mail.max_attempts", "must be at least 1"));
         }
+        if mail.digest_hour > 23 {
+            return Err(invalid(
+                "mail.digest_hour",
+                "must be an hour from 0 to 23 (UTC)",
+            ));
+        }
+        if parse_weekday(&mail.digest_weekday).is_none() {
+            return Err(invalid(
+                "mail.digest_weekday",
+                "must be mon, tue, wed, thu, fri, sat or sun",
+            ));
+        }
         if !mail.password.is_empty() && !mail.password_file.is_empty() {
             return Err(invalid(
                 "mail.password_file",
@@ -789,6 +816,20 @@ fn describe(error: figment::Error) -> String {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A weekday as `digest_weekday` spells it (`mon` … `sun`, any case).
+fn parse_weekday(value: &str) -> Option<chrono::Weekday> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "mon" => Some(chrono::Weekday::Mon),
+        "tue" => Some(chrono::Weekday::Tue),
+        "wed" => Some(chrono::Weekday::Wed),
+        "thu" => Some(chrono::Weekday::Thu),
+        "fri" => Some(chrono::Weekday::Fri),
+        "sat" => Some(chrono::Weekday::Sat),
+        "sun" => Some(chrono::Weekday::Sun),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! A request flows one way: `http` → `service` → (`domain`, `render`, `db`).
 
 pub mod changes;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

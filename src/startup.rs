@@ -9,6 +9,7 @@ use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 
 use crate::changes::ChangeBus;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -64,9 +65,15 @@ impl Application {
     /// Opens the database, migrates it, seeds the default site and binds the listener
     /// (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`Application::build`] with the clock digests go by (tests pass a manual one).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartError> {
         let serving_lock = db::backup::hold_serving_lock(&config.database.url)
             .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
         let mut state = prepare(config)?;
+        state.clock = clock;
         let address = format!("{}:{}", state.config.server.host, state.config.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
             address: address.clone(),
@@ -129,6 +136,7 @@ impl Application {
         announce_setup_link(&state, port)?;
         let mail_worker =
             crate::notify::worker::spawn(state.pool.clone(), state.config.mail.clone());
+        service::digests::spawn(state.clone());
         let webmention_worker = crate::webmention::worker::spawn(state.clone());
         let webhook_worker = crate::notify::webhooks::spawn(
             state.pool.clone(),
@@ -282,6 +290,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         pages,
         changes,
         posts,
+        clock: Clock::system(),
     })
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::changes::ChangeBus;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::db::rate_limits::SharedQuota;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// SQLite: the queue through which new comments are committed in batches
     /// (`database.post_batch`); `None` on PostgreSQL, where each post has its transaction.
     pub posts: Option<crate::service::post_writer::PostWriter>,
+    /// The time digests go by (the system clock, or a test's).
+    pub clock: Clock,
 }
 
 /// Remembers which warnings this process logged lately, so that a warning repeated by every

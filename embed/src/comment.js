@@ -147,7 +147,8 @@ function reportComment(view, comment) {
 /** Edit, Delete and the time left to use them; they disappear when the edit window closes. */
 function addOwnerActions(view, { comment, own, item, article, body }) {
   const { t } = view.i18n;
-  const ownerHeaders = { 'X-Edit-Token': own.edit_token };
+  // Without an edit token (a signed-in reader's comment from another browser), the session is the proof.
+  const ownerHeaders = own.edit_token ? { 'X-Edit-Token': own.edit_token } : {};
   const timeLeft = el('span', { className: 'kith-time-left' });
 
   const edit = button(t('edit'), () => view.ui(ui => ui.editBox(view, { comment, own, item, article, body, edit, ownerHeaders })));

@@ -55,7 +55,9 @@ export async function mountThread(container, serverBase) {
   // before anything else.
   const likelyLang = options.kithLang || document.documentElement.lang || 'en';
   loadStrings(serverBase, likelyLang);
-  const data = Promise.all([api('settings'), fetchPage()]);
+  // A signed-in reader's own comments, from whichever browser they posted them: Edit and Delete
+  // then go through the session (docs/signin.md). Asked only when this page has a session.
+  const data = Promise.all([api('settings'), fetchPage(), load(api.key) && api('auth/comments').catch(() => null)]);
 
   // Requests on their way, the frame is set up while they travel.
   const root = container.attachShadow({ mode: 'open' });
@@ -72,9 +74,10 @@ export async function mountThread(container, serverBase) {
   // localStorage waits for the browser to load it).
   const own = ownComments(site), liked = likedComments(site);
 
-  let settings, firstPage, strings;
+  let settings, firstPage, strings, mine;
   try {
-    [settings, firstPage] = await data;
+    [settings, firstPage, mine] = await data;
+    for (const c of mine?.comments || []) own.entries[c.id] ||= { id: c.id, editable_until: c.editable_until, comment: c, key: c.thread_key };
     strings = await loadStrings(serverBase, options.kithLang || settings.language || 'en');
     if (!strings) throw new Error('no interface strings');
   } catch (error) {

@@ -96,6 +96,9 @@ pub struct SiteSettingsArgs {
     pow_difficulty: Option<String>,
     #[arg(long)]
     spam_threshold_percent: Option<String>,
+    /// How often the owner gets alerts about the site's comments: instant, daily or weekly.
+    #[arg(long)]
+    owner_frequency: Option<String>,
     /// How readers may sign in, comma separated: `email` and provider ids (`github`);
     /// replaces the list (an empty string: sign-in not offered).
     #[arg(long)]
@@ -144,6 +147,7 @@ impl SiteSettingsArgs {
         form.duplicate_window_secs = self.duplicate_window_secs.or(form.duplicate_window_secs);
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
+        form.owner_frequency = self.owner_frequency.or(form.owner_frequency);
         form.signin_methods = self.signin_methods.or(form.signin_methods);
         form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);
         form.signed_in_skip_moderation = self

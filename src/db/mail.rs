@@ -11,7 +11,7 @@ use super::schema::{
 };
 use super::threads::ThreadRow;
 use crate::domain::comment::{Comment, CommentId};
-use crate::domain::mail::MailAddress;
+use crate::domain::mail::{Frequency, MailAddress};
 use crate::domain::site::SiteId;
 use crate::domain::thread::Thread;
 use crate::error::AppError;
@@ -245,6 +245,12 @@ struct AddressRow {
     pub confirmed_at: Option<NaiveDateTime>,
     pub unsubscribed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub frequency: String,
+}
+
+/// A stored frequency; an unknown spelling (never written by kith) counts as instant.
+fn frequency_of(value: &str) -> Frequency {
+    Frequency::parse(value).unwrap_or_default()
 }
 
 impl From<AddressRow> for MailAddress {
@@ -256,6 +262,7 @@ impl From<AddressRow> for MailAddress {
             confirmed_at: row.confirmed_at.map(|t| t.and_utc()),
             unsubscribed_at: row.unsubscribed_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
+            frequency: frequency_of(&row.frequency),
         }
     }
 }
@@ -366,6 +373,77 @@ pub fn list_thread_subscribers(
         .into_iter()
         .map(MailAddress::from)
         .collect())
+}
+
+/// An address's subscriptions to a thread with the frequency each one gets mail at (its own,
+/// else the address's).
+pub fn list_thread_subscriptions(
+    conn: &mut DbConn,
+    thread_id: i64,
+) -> Result<Vec<(MailAddress, Frequency)>, AppError> {
+    let rows: Vec<(AddressRow, Option<String>)> = mail_subscriptions::table
+        .inner_join(mail_addresses::table)
+        .filter(mail_subscriptions::thread_id.eq(thread_id))
+        .order(mail_addresses::id.asc())
+        .select((AddressRow::as_select(), mail_subscriptions::frequency))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, own)| {
+            let address = MailAddress::from(row);
+            let frequency = own.as_deref().map_or(address.frequency, frequency_of);
+            (address, frequency)
+        })
+        .collect())
+}
+
+/// The frequency an address gets mail about a thread at, when it follows the thread.
+pub fn find_subscription_frequency(
+    conn: &mut DbConn,
+    thread_id: i64,
+    address: &MailAddress,
+) -> Result<Option<Frequency>, AppError> {
+    let own: Option<Option<String>> = mail_subscriptions::table
+        .filter(mail_subscriptions::thread_id.eq(thread_id))
+        .filter(mail_subscriptions::address_id.eq(address.id))
+        .select(mail_subscriptions::frequency)
+        .first(conn)
+        .optional()?;
+    Ok(own.map(|own| own.as_deref().map_or(address.frequency, frequency_of)))
+}
+
+/// Sets how often an address gets mail, for every thread it follows too (their own choices
+/// are dropped).
+pub fn update_address_frequency(
+    conn: &mut DbConn,
+    address_id: i64,
+    frequency: Frequency,
+) -> Result<(), AppError> {
+    diesel::update(mail_addresses::table.find(address_id))
+        .set(mail_addresses::frequency.eq(frequency.as_str()))
+        .execute(conn)?;
+    diesel::update(mail_subscriptions::table.filter(mail_subscriptions::address_id.eq(address_id)))
+        .set(mail_subscriptions::frequency.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets how often an address gets mail about one thread it follows; `false` when it does not
+/// follow it.
+pub fn update_subscription_frequency(
+    conn: &mut DbConn,
+    thread_id: i64,
+    address_id: i64,
+    frequency: Frequency,
+) -> Result<bool, AppError> {
+    let changed = diesel::update(
+        mail_subscriptions::table
+            .filter(mail_subscriptions::thread_id.eq(thread_id))
+            .filter(mail_subscriptions::address_id.eq(address_id)),
+    )
+    .set(mail_subscriptions::frequency.eq(Some(frequency.as_str())))
+    .execute(conn)?;
+    Ok(changed > 0)
 }
 
 /// Marks a one-time link as used; `false` when it already was.

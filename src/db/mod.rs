@@ -6,6 +6,7 @@ pub mod bans;
 pub mod changes;
 pub mod columns;
 pub mod comments;
+pub mod digests;
 pub mod keys;
 pub mod mail;
 pub mod pool;

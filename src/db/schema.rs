@@ -118,6 +118,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        frequency -> Text,
     }
 }
 
@@ -126,6 +127,7 @@ diesel::table! {
         thread_id -> BigInt,
         address_id -> BigInt,
         created_at -> Timestamp,
+        frequency -> Nullable<Text>,
     }
 }
 
@@ -227,6 +229,31 @@ diesel::allow_tables_to_appear_in_same_query!(mail_addresses, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, threads);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, sites);
 diesel::allow_tables_to_appear_in_same_query!(mail_subscriptions, comments);
+
+diesel::table! {
+    mail_digests (id) {
+        id -> BigInt,
+        recipient_key -> Text,
+        frequency -> Text,
+        period_end -> Timestamp,
+        outbox_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_digest_items (id) {
+        id -> BigInt,
+        recipient_key -> Text,
+        site_id -> BigInt,
+        address_id -> Nullable<BigInt>,
+        comment_id -> BigInt,
+        reason -> Text,
+        frequency -> Text,
+        created_at -> Timestamp,
+        digest_id -> Nullable<BigInt>,
+    }
+}
 
 diesel::table! {
     webhook_endpoints (id) {

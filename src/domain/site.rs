@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fields::FieldError;
+use super::mail::Frequency;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SiteId(pub i64);
@@ -82,6 +83,9 @@ pub struct SiteSettings {
     pub pow_difficulty: u8,
     /// Hold comments the learned spam score rates at or above this percentage (0: off).
     pub spam_threshold_percent: u8,
+    /// How often the owner gets alerts about this site's new comments: one mail each, or a
+    /// daily or weekly digest (`mail.owner_notifications` says which comments).
+    pub owner_frequency: Frequency,
     /// How readers may sign in: `email` (a link mailed to them) and ids of the server's
     /// configured OpenID Connect / OAuth providers. Empty: sign-in is not offered.
     pub signin_methods: Vec<String>,
@@ -113,6 +117,7 @@ impl Default for SiteSettings {
             duplicate_window_secs: 3600,
             pow_difficulty: 0,
             spam_threshold_percent: 90,
+            owner_frequency: Frequency::Instant,
             signin_methods: Vec::new(),
             anonymous_allowed: true,
             signed_in_skip_moderation: false,

@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Serialize;
 
 use crate::domain::comment::{CommentId, CommentStatus};
+use crate::domain::mail::Frequency;
 use crate::error::{AppError, ErrorKind};
 use crate::notify::compose::action_label;
 use crate::notify::links::ModAction;
@@ -71,6 +72,8 @@ struct PageView {
     lines: Vec<String>,
     comment: Option<PageComment>,
     forms: Vec<PageForm>,
+    /// A question and its buttons, below the main ones (how often mail comes).
+    choices: Option<(String, Vec<PageForm>)>,
     comments: Vec<ListedComment>,
     delete_label: String,
     open_label: String,
@@ -320,20 +323,19 @@ pub async fn confirm_address(state: web::Data<AppState>, path: web::Path<String>
     }
 }
 
-/// `GET /mail/unsubscribe/{token}`: buttons for this page or everything.
+/// `GET /mail/unsubscribe/{token}`: buttons to stop mails about this page or everything, and
+/// to choose instant, daily or weekly mail (for the page when the address follows it, else
+/// for all its mails from the site).
 pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let action = format!("{}/mail/unsubscribe/{token}", base_url(&state));
-    let (words, result) = with_link(&state, token, |state, _, token| {
-        mail::inspect_unsubscribe(state, token)
-    })
-    .await;
+    let (words, result) = with_link(&state, token, mail::unsubscribe_choices).await;
     match result {
         Err(e) => error_page(&words, &e),
-        Ok(scope) => {
+        Ok(choices) => {
             let (t, m) = (words.page(), words.mail());
             let mut forms = Vec::new();
-            if let UnsubscribeScope::Thread(_) = scope {
+            if let UnsubscribeScope::Thread(_) = choices.scope {
                 forms.push(PageForm {
                     action: action.clone(),
                     fields: vec![("scope".into(), "thread".into())],
@@ -341,18 +343,44 @@ pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String
                 });
             }
             forms.push(PageForm {
-                action,
+                action: action.clone(),
                 fields: vec![("scope".into(), "all".into())],
                 label: words.site(&m.unsubscribe_all),
             });
+            let scope = if choices.follows_thread {
+                "thread"
+            } else {
+                "all"
+            };
+            let frequencies: Vec<PageForm> = Frequency::ALL
+                .into_iter()
+                .map(|frequency| PageForm {
+                    action: action.clone(),
+                    fields: vec![
+                        ("scope".into(), scope.into()),
+                        ("frequency".into(), frequency.as_str().into()),
+                    ],
+                    label: frequency_label(t, frequency).to_string(),
+                })
+                .collect();
             let mut view = words.view(&t.unsubscribe_title, vec![t.unsubscribe_question.clone()]);
             view.forms = forms;
+            view.choices = Some((t.frequency_question.clone(), frequencies));
             page(StatusCode::OK, &view)
         }
     }
 }
 
-/// `POST /mail/unsubscribe/{token}`: the page's buttons (`scope=thread|all`) and RFC 8058
+fn frequency_label(t: &PageTexts, frequency: Frequency) -> &str {
+    match frequency {
+        Frequency::Instant => &t.frequency_instant,
+        Frequency::Daily => &t.frequency_daily,
+        Frequency::Weekly => &t.frequency_weekly,
+    }
+}
+
+/// `POST /mail/unsubscribe/{token}`: the page's buttons (`scope=thread|all`, with
+/// `frequency=instant|daily|weekly` to choose how often instead of stopping) and RFC 8058
 /// one-click (`List-Unsubscribe=One-Click`, which acts on the link's own scope).
 pub async fn unsubscribe(
     state: web::Data<AppState>,
@@ -360,6 +388,31 @@ pub async fn unsubscribe(
     body: web::Bytes,
 ) -> HttpResponse {
     let all = url::form_urlencoded::parse(&body).any(|(k, v)| k == "scope" && v == "all");
+    let frequency = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "frequency")
+        .map(|(_, v)| v.into_owned());
+    if let Some(frequency) = frequency.filter(|f| f.as_str() != "off") {
+        let frequency = Frequency::parse(&frequency);
+        let (words, result) = with_link(&state, path.into_inner(), move |state, conn, token| {
+            let frequency = frequency.map_err(AppError::from)?;
+            mail::set_frequency(state, conn, token, all, frequency).map(|()| frequency)
+        })
+        .await;
+        return match result {
+            Err(e) => error_page(&words, &e),
+            Ok(frequency) => {
+                let t = words.page();
+                let line = fill(
+                    &t.frequency_saved,
+                    &[("frequency", frequency_label(t, frequency))],
+                );
+                page(
+                    StatusCode::OK,
+                    &words.view(&t.frequency_saved_title, vec![line]),
+                )
+            }
+        };
+    }
     let (words, result) = with_link(&state, path.into_inner(), move |state, conn, token| {
         mail::unsubscribe(state, conn, token, all)
     })

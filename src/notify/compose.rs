@@ -4,7 +4,8 @@
 
 use super::links::ModAction;
 use super::texts::{MailTexts, fill};
-use super::view::{MailView, Quoted};
+use super::view::{DigestEntry, DigestSection, MailView, Quoted};
+use crate::domain::mail::Frequency;
 
 /// Kinds of mail, as stored in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub enum MailKind {
     Confirm,
     Owner,
     Manage,
+    Digest,
+    OwnerDigest,
     SignIn,
 }
 
@@ -25,6 +28,8 @@ impl MailKind {
             Self::Confirm => "confirm",
             Self::Owner => "owner",
             Self::Manage => "manage",
+            Self::Digest => "digest",
+            Self::OwnerDigest => "owner_digest",
             Self::SignIn => "signin",
         }
     }
@@ -47,6 +52,27 @@ pub struct About {
     pub title: String,
     /// The comment on its page, when the page's address is known.
     pub url: Option<String>,
+}
+
+/// A page in a digest and its comments, oldest first.
+#[derive(Debug, Clone)]
+pub struct DigestPage {
+    pub title: String,
+    pub url: Option<String>,
+    pub comments: Vec<DigestComment>,
+}
+
+/// A comment in a digest.
+#[derive(Debug, Clone)]
+pub struct DigestComment {
+    pub comment: Quoted,
+    pub written: chrono::DateTime<chrono::Utc>,
+    /// The comment on its page, when the page's address is known.
+    pub url: Option<String>,
+    /// For the owner: whether it waits for moderation.
+    pub held: Option<bool>,
+    /// For the owner: one-time moderation links.
+    pub actions: Vec<(ModAction, String)>,
 }
 
 /// One mail, with what it needs to say.
@@ -84,6 +110,18 @@ pub enum Mail {
         held_reason: Option<String>,
         actions: Vec<(ModAction, String)>,
     },
+    /// A reader's daily or weekly digest of the comments they would have been mailed.
+    Digest {
+        frequency: Frequency,
+        pages: Vec<DigestPage>,
+        /// The page to choose instant, daily or weekly mail or to stop it (and RFC 8058).
+        unsubscribe_url: String,
+    },
+    /// The owner's daily or weekly digest of new and held comments.
+    OwnerDigest {
+        frequency: Frequency,
+        pages: Vec<DigestPage>,
+    },
 }
 
 impl Mail {
@@ -95,6 +133,8 @@ impl Mail {
             Self::Reply { .. } => MailKind::Reply,
             Self::Thread { .. } => MailKind::Thread,
             Self::Owner { .. } => MailKind::Owner,
+            Self::Digest { .. } => MailKind::Digest,
+            Self::OwnerDigest { .. } => MailKind::OwnerDigest,
         }
     }
 }
@@ -112,13 +152,22 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
     let author = mail_about(&mail)
         .map(|about| about.comment.author.clone())
         .unwrap_or_default();
+    let count = match &mail {
+        Mail::Digest { pages, .. } | Mail::OwnerDigest { pages, .. } => {
+            pages.iter().map(|p| p.comments.len()).sum::<usize>()
+        }
+        _ => 0,
+    }
+    .to_string();
     let values = [
         ("author", author.as_str()),
         ("title", title.as_str()),
         ("site", sender.site_name),
         ("days", days.as_str()),
+        ("count", count.as_str()),
         ("minutes", minutes.as_str()),
     ];
+    let mut digest = Vec::new();
     let unsubscribe_all = |url: String| (fill(&t.unsubscribe_all, &values), url);
     let view_on_page = |about: &About| {
         about
@@ -225,6 +274,42 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
                 None,
             )
         }
+        Mail::Digest {
+            frequency,
+            pages,
+            unsubscribe_url,
+        } => {
+            digest = digest_sections(t, pages);
+            (
+                if frequency == Frequency::Weekly {
+                    &t.digest_subject_weekly
+                } else {
+                    &t.digest_subject_daily
+                },
+                &t.digest_intro,
+                &t.digest_footer,
+                None,
+                Vec::new(),
+                Vec::new(),
+                Some((fill(&t.digest_manage, &values), unsubscribe_url)),
+            )
+        }
+        Mail::OwnerDigest { frequency, pages } => {
+            digest = digest_sections(t, pages);
+            (
+                if frequency == Frequency::Weekly {
+                    &t.owner_digest_subject_weekly
+                } else {
+                    &t.owner_digest_subject_daily
+                },
+                &t.owner_digest_intro,
+                &t.owner_digest_footer,
+                None,
+                Vec::new(),
+                Vec::new(),
+                None,
+            )
+        }
     };
     let subject = fill(subject, &values);
     MailView {
@@ -238,7 +323,72 @@ pub fn compose(t: &MailTexts, sender: &Sender<'_>, mail: Mail) -> MailView {
         actions,
         footer: fill(footer, &values),
         unsubscribe,
+        digest,
     }
+}
+
+/// Characters of a comment's text a digest's plain-text part shows.
+const EXCERPT_CHARS: usize = 600;
+
+/// A digest's pages as the layout shows them: each comment with its author, time, an excerpt
+/// (plain text) or its sanitized HTML, and its links.
+fn digest_sections(t: &MailTexts, pages: Vec<DigestPage>) -> Vec<DigestSection> {
+    pages
+        .into_iter()
+        .map(|page| DigestSection {
+            title: page.title,
+            url: page.url,
+            entries: page
+                .comments
+                .into_iter()
+                .map(|c| {
+                    let mut links = Vec::new();
+                    if let Some(url) = c.url {
+                        let label = if c.held.is_some() {
+                            &t.view_comment
+                        } else {
+                            &t.reply_link
+                        };
+                        links.push((label.clone(), url));
+                    }
+                    links.extend(
+                        c.actions
+                            .into_iter()
+                            .map(|(action, url)| (action_label(t, action).to_string(), url)),
+                    );
+                    let note = c.held.map(|held| {
+                        if held {
+                            t.status_pending.clone()
+                        } else {
+                            t.status_approved.clone()
+                        }
+                    });
+                    DigestEntry {
+                        comment: Quoted {
+                            text: excerpt(&c.comment.text),
+                            ..c.comment
+                        },
+                        when: c.written.format("%Y-%m-%d %H:%M UTC").to_string(),
+                        note,
+                        links,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The start of a text, cut at a word and marked with `…` when longer than [`EXCERPT_CHARS`].
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    let cut = cut
+        .rsplit_once(char::is_whitespace)
+        .map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end())
 }
 
 fn mail_about(mail: &Mail) -> Option<&About> {
@@ -246,7 +396,11 @@ fn mail_about(mail: &Mail) -> Option<&About> {
         Mail::Reply { about, .. } | Mail::Thread { about, .. } | Mail::Owner { about, .. } => {
             Some(about)
         }
-        Mail::Confirm { .. } | Mail::Manage { .. } | Mail::SignIn { .. } => None,
+        Mail::Confirm { .. }
+        | Mail::Manage { .. }
+        | Mail::SignIn { .. }
+        | Mail::Digest { .. }
+        | Mail::OwnerDigest { .. } => None,
     }
 }
 

@@ -2,9 +2,10 @@
 //!
 //! The folder holds `message.txt` and `message.html`; in both, `{{ name }}` placeholders are
 //! filled: `lang`, `site`, `subject`, `heading`, `intro`, `comment_author`, `comment_text`,
-//! `comment_html`, `facts`, `actions`, `footer`, `unsubscribe_url`. In the HTML file every
-//! value is escaped (askama's HTML escaper); `comment_html` is the sanitized comment and
-//! `intro`, `facts` and `actions` arrive as ready, escaped HTML fragments.
+//! `comment_html`, `facts`, `actions`, `digest`, `footer`, `unsubscribe_url`. In the HTML file
+//! every value is escaped (askama's HTML escaper); `comment_html` is the sanitized comment and
+//! `intro`, `facts`, `actions` and `digest` (a digest's comments by page, empty in other
+//! mails) arrive as ready, escaped HTML fragments.
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ enum Part<'a> {
     Intro,
     Facts,
     Actions,
+    Digest,
     Escaped(&'a str),
 }
 
@@ -84,6 +86,7 @@ fn render(text: &str, html: &str, m: &MailView) -> Result<Rendered, String> {
         .iter()
         .map(|(l, u)| format!("{l}:\n{u}\n\n"))
         .collect();
+    let digest_text = digest_text(m);
     let plain: Vec<(&str, String)> = vec![
         ("lang", m.lang.clone()),
         ("site", m.site.clone()),
@@ -95,6 +98,7 @@ fn render(text: &str, html: &str, m: &MailView) -> Result<Rendered, String> {
         ("comment_html", comment_text.to_string()),
         ("facts", facts_text),
         ("actions", actions_text),
+        ("digest", digest_text),
         ("footer", m.footer.clone()),
         ("unsubscribe_url", unsubscribe.to_string()),
     ];
@@ -104,6 +108,7 @@ fn render(text: &str, html: &str, m: &MailView) -> Result<Rendered, String> {
             "intro" => html_part(m, Part::Intro)?,
             "facts" => html_part(m, Part::Facts)?,
             "actions" => html_part(m, Part::Actions)?,
+            "digest" => html_part(m, Part::Digest)?,
             "comment_html" => comment_html.to_string(),
             _ => html_part(m, Part::Escaped(value))?,
         };
@@ -114,6 +119,33 @@ fn render(text: &str, html: &str, m: &MailView) -> Result<Rendered, String> {
         text: substitute(text, &plain),
         html: substitute(html, &escaped),
     })
+}
+
+/// A digest's comments by page as plain text.
+fn digest_text(m: &MailView) -> String {
+    let mut out = String::new();
+    for section in &m.digest {
+        out.push_str(&format!("== {} ==\n", section.title));
+        if let Some(url) = &section.url {
+            out.push_str(&format!("{url}\n"));
+        }
+        for e in &section.entries {
+            let note = e
+                .note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "\n{}, {}{note}:\n\n{}\n\n",
+                e.comment.author, e.when, e.comment.text
+            ));
+            for (label, url) in &e.links {
+                out.push_str(&format!("{label}: {url}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Replaces `{{ name }}` (spaces optional) with its value, in one pass.

@@ -64,6 +64,19 @@ pub struct MailTexts {
     pub manage_intro: String,
     pub manage_action: String,
     pub manage_footer: String,
+    /// Digests: `{count}` is the number of comments in them.
+    pub digest_subject_daily: String,
+    pub digest_subject_weekly: String,
+    pub digest_intro: String,
+    pub digest_footer: String,
+    /// The link to choose instant, daily or weekly mail, or none.
+    pub digest_manage: String,
+    pub owner_digest_subject_daily: String,
+    pub owner_digest_subject_weekly: String,
+    pub owner_digest_intro: String,
+    pub owner_digest_footer: String,
+    /// A digest's link to a comment, to answer it.
+    pub reply_link: String,
     pub signin_subject: String,
     pub signin_intro: String,
     pub signin_action: String,
@@ -75,7 +88,7 @@ pub struct MailTexts {
     pub inner_quote_close: String,
 }
 
-/// The words of the pages behind mail links. `{site}` and `{count}` are filled in.
+/// The words of the pages behind mail links. `{site}`, `{count}` and `{frequency}` are filled in.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageTexts {
@@ -109,6 +122,13 @@ pub struct PageTexts {
     pub err_other: String,
     pub err_internal: String,
     pub gone: String,
+    /// Choosing how often mail comes (`{frequency}` is one of the three choices).
+    pub frequency_question: String,
+    pub frequency_instant: String,
+    pub frequency_daily: String,
+    pub frequency_weekly: String,
+    pub frequency_saved_title: String,
+    pub frequency_saved: String,
     pub signin_title: String,
     pub signin_text: String,
     pub signin_button: String,
@@ -215,7 +235,16 @@ mod tests {
     #[test]
     fn every_language_has_the_same_keys_and_placeholders_as_english() {
         let english = placeholders(FILES[0].1);
-        let known: BTreeSet<&str> = ["author", "title", "site", "days", "count"].into();
+        let known: BTreeSet<&str> = [
+            "author",
+            "title",
+            "site",
+            "days",
+            "count",
+            "frequency",
+            "minutes",
+        ]
+        .into();
         for (key, names) in &english {
             for name in names {
                 assert!(known.contains(name.as_str()), "{key}: unknown {{{name}}}");

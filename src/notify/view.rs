@@ -25,6 +25,28 @@ pub struct MailView {
     pub actions: Vec<(String, String)>,
     pub footer: String,
     pub unsubscribe: Option<(String, String)>,
+    /// A digest's comments, by page (empty in every other mail).
+    pub digest: Vec<DigestSection>,
+}
+
+/// One page in a digest, with its comments oldest first.
+#[derive(Debug, Clone)]
+pub struct DigestSection {
+    pub title: String,
+    pub url: Option<String>,
+    pub entries: Vec<DigestEntry>,
+}
+
+/// One comment in a digest.
+#[derive(Debug, Clone)]
+pub struct DigestEntry {
+    pub comment: Quoted,
+    /// When it was written, e.g. `2026-11-30 14:05 UTC`.
+    pub when: String,
+    /// A short note, e.g. the owner's "Waiting for moderation".
+    pub note: Option<String>,
+    /// Labelled links: reply, view, moderation.
+    pub links: Vec<(String, String)>,
 }
 
 /// A rendered mail.

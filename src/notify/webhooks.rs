@@ -1,7 +1,8 @@
 //! Webhook deliveries: the worker that leases due deliveries from the webhook outbox, sends
 //! them over HTTP(S) with a timeout and a cap on the answer's size, signs kith payloads, and
 //! retries with exponential backoff until the last attempt, when the delivery is recorded as
-//! failed (listed with its last error in the admin area). Safe in several processes at once.
+//! failed (listed with its last error in the admin area); a `4xx` answer other than 408 and
+//! 429 is recorded as failed at once. Safe in several processes at once.
 //!
 //! Non-public addresses (loopback, private, link-local, …) are refused unless
 //! `webhooks.allow_private` is on: every address a host resolves to is checked when the
@@ -147,6 +148,15 @@ fn check_url(url: &reqwest::Url, allow_private: bool) -> Option<String> {
 pub struct Failure {
     pub message: String,
     pub http_status: Option<i32>,
+}
+
+impl Failure {
+    /// Whether sending again cannot help: the receiver answered with a client error (`4xx`)
+    /// other than `408 Request Timeout` and `429 Too Many Requests`, which say "later".
+    pub fn is_permanent(&self) -> bool {
+        self.http_status
+            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
+    }
 }
 
 /// Sends deliveries: one HTTP client (connection pool) per worker.
@@ -415,8 +425,11 @@ async fn step_until(
             write_tx(conn, |conn| match &result {
                 Ok(status) => db::webhooks::update_sent(conn, id, *status, done_at),
                 Err(failure) => {
-                    let next =
-                        super::worker::next_attempt(done_at, attempts, max_attempts, retry_base);
+                    let next = if failure.is_permanent() {
+                        None
+                    } else {
+                        super::worker::next_attempt(done_at, attempts, max_attempts, retry_base)
+                    };
                     if next.is_none() {
                         tracing::warn!(id, error = %failure.message, "webhook delivery given up");
                     } else {

@@ -7,7 +7,7 @@ use crate::db::changes::{comments_changed, write_tx as announcing_tx};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::BanKind;
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
-use crate::domain::mail::MailAddress;
+use crate::domain::mail::{Frequency, MailAddress};
 use crate::domain::site::Site;
 use crate::domain::thread::Thread;
 use crate::domain::webhook::WebhookEvent;
@@ -205,6 +205,60 @@ pub fn inspect_unsubscribe(state: &AppState, token: &str) -> Result<UnsubscribeS
         Link::Unsubscribe { thread: None, .. } => Ok(UnsubscribeScope::All),
         _ => Err(forged()),
     }
+}
+
+/// What an unsubscribe link's page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsubscribeChoices {
+    pub scope: UnsubscribeScope,
+    /// The link names a thread the address follows: a frequency chosen there is for it.
+    pub follows_thread: bool,
+}
+
+/// Checks an unsubscribe link without using it, and says what its page offers.
+pub fn unsubscribe_choices(
+    state: &AppState,
+    conn: &mut DbConn,
+    token: &str,
+) -> Result<UnsubscribeChoices, AppError> {
+    let scope = inspect_unsubscribe(state, token)?;
+    let follows_thread = match (scope, verify(state, token)?) {
+        (UnsubscribeScope::Thread(thread), Link::Unsubscribe { address, .. }) => {
+            match db::mail::find_address(conn, address)? {
+                Some(row) => db::mail::find_subscription_frequency(conn, thread, &row)?.is_some(),
+                None => false,
+            }
+        }
+        _ => false,
+    };
+    Ok(UnsubscribeChoices {
+        scope,
+        follows_thread,
+    })
+}
+
+/// Sets how often the link's address gets mail: for the link's thread when it follows it and
+/// `all` is not asked, else for all its mails from the site (its own choices per thread are
+/// dropped). Whether the address takes mail at all does not change.
+pub fn set_frequency(
+    state: &AppState,
+    conn: &mut DbConn,
+    token: &str,
+    all: bool,
+    frequency: Frequency,
+) -> Result<(), AppError> {
+    let Link::Unsubscribe { address, thread } = verify(state, token)? else {
+        return Err(forged());
+    };
+    write_tx(conn, |conn| {
+        let row = db::mail::find_address(conn, address)?.ok_or_else(forged)?;
+        if let Some(thread) = thread.filter(|_| !all)
+            && db::mail::update_subscription_frequency(conn, thread, row.id, frequency)?
+        {
+            return Ok(());
+        }
+        db::mail::update_address_frequency(conn, row.id, frequency)
+    })
 }
 
 /// Unsubscribes the link's address from its thread or, when `all` is asked or the link has

@@ -11,11 +11,12 @@ use chrono::Duration;
 
 use super::now;
 use crate::config::OwnerNotifications;
+use crate::db::digests::DigestItem;
 use crate::db::mail::NewOutboxRow;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::fields::Email;
-use crate::domain::mail::MailAddress;
+use crate::domain::mail::{DigestReason, DigestRecipient, Frequency, MailAddress};
 use crate::domain::site::{Site, SiteId};
 use crate::domain::thread::Thread;
 use crate::error::{AppError, ErrorKind};
@@ -39,21 +40,21 @@ fn expires(state: &AppState) -> i64 {
     (now() + Duration::days(i64::from(state.config.mail.link_expiry_days))).timestamp()
 }
 
-fn unsubscribe_url(state: &AppState, address: i64, thread: Option<i64>) -> String {
+pub(crate) fn unsubscribe_url(state: &AppState, address: i64, thread: Option<i64>) -> String {
     link_url(state, "unsubscribe", &Link::Unsubscribe { address, thread })
 }
 
 /// Composes a mail in the site's language, renders it with the layout loaded at start, and puts
 /// it in the outbox. A layout that fails to render is logged and the mail skipped: a comment is
 /// never refused because of mail.
-fn enqueue(
+pub(crate) fn enqueue(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     to: &str,
     mail: Mail,
     comment: Option<CommentId>,
-) -> Result<(), AppError> {
+) -> Result<Option<i64>, AppError> {
     let kind = mail.kind();
     let sender = Sender {
         site_name: &site.name,
@@ -66,11 +67,11 @@ fn enqueue(
         Ok(rendered) => rendered,
         Err(e) => {
             tracing::error!(kind = kind.as_str(), error = %e, "mail template failed; mail skipped");
-            return Ok(());
+            return Ok(None);
         }
     };
     let now = now().naive_utc();
-    db::mail::insert_outbox(
+    let id = db::mail::insert_outbox(
         conn,
         &NewOutboxRow {
             kind: kind.as_str(),
@@ -87,11 +88,11 @@ fn enqueue(
             created_at: now,
         },
     )?;
-    Ok(())
+    Ok(Some(id))
 }
 
 /// A comment as mails quote it, and where it is.
-fn about(thread: &Thread, comment: &Comment) -> About {
+pub(crate) fn about(thread: &Thread, comment: &Comment) -> About {
     About {
         comment: Quoted {
             author: comment.author.clone(),
@@ -200,7 +201,7 @@ fn request_confirmation(
         confirm_url: link_url(state, "confirm", &confirm),
         unsubscribe_all_url: unsubscribe_url(state, address.id, None),
     };
-    enqueue(state, conn, site, &address.email, mail, None)
+    enqueue(state, conn, site, &address.email, mail, None).map(drop)
 }
 
 /// Tells the parent's author and the thread's subscribers about an approved comment: only
@@ -228,25 +229,97 @@ fn notify_readers(
         && let Some(address) = db::mail::find_address_by_email(conn, site.id, &parent_email)?
         && address.may_receive()
     {
-        let mail = Mail::Reply {
-            about: about(thread, comment),
-            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
-        };
-        enqueue(state, conn, site, &address.email, mail, id)?;
+        // A reply comes as often as the thread's mails when the parent's author follows it.
+        let frequency = db::mail::find_subscription_frequency(conn, thread.id.0, &address)?
+            .unwrap_or(address.frequency);
+        if frequency.is_digest() {
+            wait_for_digest(
+                state,
+                conn,
+                DigestRecipient::Address(address.id),
+                site,
+                comment,
+                DigestReason::Reply,
+                frequency,
+            )?;
+        } else {
+            let mail = Mail::Reply {
+                about: about(thread, comment),
+                unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
+            };
+            enqueue(state, conn, site, &address.email, mail, id)?;
+        }
         mailed.insert(parent_email);
     }
-    for address in db::mail::list_thread_subscribers(conn, thread.id.0)? {
+    for (address, frequency) in db::mail::list_thread_subscriptions(conn, thread.id.0)? {
         if !address.may_receive() || mailed.contains(&address.email) {
             continue;
         }
-        let mail = Mail::Thread {
-            about: about(thread, comment),
-            unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
-        };
-        enqueue(state, conn, site, &address.email, mail, id)?;
+        if frequency.is_digest() {
+            wait_for_digest(
+                state,
+                conn,
+                DigestRecipient::Address(address.id),
+                site,
+                comment,
+                DigestReason::Thread,
+                frequency,
+            )?;
+        } else {
+            let mail = Mail::Thread {
+                about: about(thread, comment),
+                unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
+            };
+            enqueue(state, conn, site, &address.email, mail, id)?;
+        }
         mailed.insert(address.email);
     }
     Ok(())
+}
+
+/// Records a comment for a recipient's next daily or weekly digest (once per recipient and
+/// comment), instead of mailing it now.
+fn wait_for_digest(
+    state: &AppState,
+    conn: &mut DbConn,
+    recipient: DigestRecipient,
+    site: &Site,
+    comment: &Comment,
+    reason: DigestReason,
+    frequency: Frequency,
+) -> Result<(), AppError> {
+    let item = DigestItem {
+        recipient,
+        site: site.id,
+        comment: comment.id,
+        reason,
+        frequency,
+    };
+    db::digests::insert_item(conn, &item, state.clock.now().naive_utc())?;
+    Ok(())
+}
+
+/// The one-time moderation links the owner gets for a comment.
+pub(crate) fn moderation_links(state: &AppState, comment: &Comment) -> Vec<(ModAction, String)> {
+    let mut choices = vec![ModAction::Delete, ModAction::Spam];
+    if comment.status == CommentStatus::Pending {
+        choices.insert(0, ModAction::Approve);
+    }
+    if comment.email.is_some() || comment.client_ip.is_some() {
+        choices.push(ModAction::Ban);
+    }
+    choices
+        .into_iter()
+        .map(|action| {
+            let link = Link::Moderate {
+                action,
+                comment: comment.id,
+                expires: expires(state),
+                nonce: Link::nonce(),
+            };
+            (action, link_url(state, "moderate", &link))
+        })
+        .collect()
 }
 
 /// The owner's alert about a reader's new comment, with one-time moderation links.
@@ -267,34 +340,27 @@ fn owner_mail(
     if config.owner.is_empty() || !wanted {
         return Ok(());
     }
-    let mut choices = vec![ModAction::Delete, ModAction::Spam];
-    if held {
-        choices.insert(0, ModAction::Approve);
+    let frequency = site.settings.owner_frequency;
+    if frequency.is_digest() {
+        return wait_for_digest(
+            state,
+            conn,
+            DigestRecipient::Owner(site.id),
+            site,
+            comment,
+            DigestReason::Owner,
+            frequency,
+        );
     }
-    if comment.email.is_some() || comment.client_ip.is_some() {
-        choices.push(ModAction::Ban);
-    }
-    let actions = choices
-        .into_iter()
-        .map(|action| {
-            let link = Link::Moderate {
-                action,
-                comment: comment.id,
-                expires: expires(state),
-                nonce: Link::nonce(),
-            };
-            (action, link_url(state, "moderate", &link))
-        })
-        .collect();
     let mail = Mail::Owner {
         about: about(thread, comment),
         page: thread.key.clone(),
         held,
         website: comment.website.clone(),
         held_reason: comment.held_reason.clone(),
-        actions,
+        actions: moderation_links(state, comment),
     };
-    enqueue(state, conn, site, &config.owner, mail, Some(comment.id))
+    enqueue(state, conn, site, &config.owner, mail, Some(comment.id)).map(drop)
 }
 
 /// Sends a "manage my comments" link to an address that has comments on the site. The
@@ -329,7 +395,7 @@ pub fn request_manage_link(
             manage_url: link_url(state, "manage", &link),
             unsubscribe_all_url: unsubscribe_url(state, address.id, None),
         };
-        enqueue(state, conn, site, &email, mail, None)
+        enqueue(state, conn, site, &email, mail, None).map(drop)
     })
 }
 
@@ -347,5 +413,5 @@ pub fn send_signin_link(
         signin_url: link_url(state, "signin", link),
         minutes,
     };
-    enqueue(state, conn, site, to, mail, None)
+    enqueue(state, conn, site, to, mail, None).map(drop)
 }

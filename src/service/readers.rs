@@ -110,6 +110,8 @@ pub fn sign_in(
         if is_banned(&bans, &parsed, email.as_deref()) {
             return Err(banned());
         }
+        // Expired sessions and sign-in requests go as new ones come (as admin sessions do).
+        db::readers::delete_expired(conn, now)?;
         let reader = db::readers::upsert(conn, site.id, &parsed, email.as_deref(), &name, now)?;
         db::readers::insert_session(conn, &token_hash, reader.id, now, now + SESSION_TTL)?;
         Ok(reader)

@@ -146,10 +146,19 @@ pub async fn spawn_app(db: Db) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(db, kith::clock::Clock::system(), adjust).await
+}
+
+/// [`spawn_app_with`] whose digests go by `clock` (a manual one the test sets).
+pub async fn spawn_app_with_clock(
+    db: Db,
+    clock: kith::clock::Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(db, &dir);
     adjust(&mut config);
-    let app = Application::build(config)
+    let app = Application::build_with_clock(config, clock)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -18,6 +18,7 @@ mod control_chars;
 mod cors;
 mod counters;
 mod csrf;
+mod digests;
 mod edit;
 mod faults;
 mod feeds;

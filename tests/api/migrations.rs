@@ -124,6 +124,17 @@ const FILL: &[(&str, &str)] = &[
             '2024-01-03 16:00:00', NULL, NULL, NULL, NULL, '2024-01-03 16:00:00', '2024-01-03 16:00:00');",
     ),
     (
+        "mail_digests",
+        "UPDATE mail_addresses SET frequency = 'daily' WHERE email = 'ann@example.com';
+         UPDATE mail_subscriptions SET frequency = 'weekly';
+         INSERT INTO mail_digests (recipient_key, frequency, period_end, outbox_id, created_at) VALUES
+           ('address:1', 'daily', '2024-01-02 07:00:00', 1, '2024-01-02 07:00:01');
+         INSERT INTO mail_digest_items (recipient_key, site_id, address_id, comment_id, reason,
+             frequency, created_at, digest_id) VALUES
+           ('address:1', 1, 1, 2, 'reply', 'daily', '2024-01-01 12:00:00', 1),
+           ('owner:1', 1, NULL, 3, 'owner', 'weekly', '2024-01-01 13:00:00', NULL);",
+    ),
+    (
         "thread_counts",
         "INSERT INTO threads (site_id, key, title, url, created_at, closed, approved_count) VALUES
            (1, '/counted/', 'Counted', '', '2024-01-04 10:00:00', FALSE, 1);

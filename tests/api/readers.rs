@@ -125,6 +125,16 @@ both_backends! {
         assert_error(whoami(&app, &token).await, 401, "session_expired").await;
         let purged = service::blocking(&app.state, |_, conn| readers::purge_expired(conn)).await.unwrap();
         assert_eq!(purged, 1);
+        // Signing in again clears what expired and opens a fresh session.
+        let (_, stale) = sign_in(&app, identity("email", "a@example.com", None, false, "A")).await.unwrap();
+        service::blocking(&app.state, move |_, conn| {
+            kith::db::readers::update_session_expiry(conn, reader, service::now().naive_utc())
+        }).await.unwrap();
+        let (_, fresh) = sign_in(&app, identity("email", "a@example.com", None, false, "A")).await.unwrap();
+        let left = service::blocking(&app.state, move |_, conn| kith::db::readers::count_sessions(conn, reader)).await.unwrap();
+        assert_eq!(left, 1, "only the fresh session is left");
+        assert_eq!(whoami(&app, &fresh).await.status(), 200);
+        assert_error(whoami(&app, &stale).await, 401, "session_expired").await;
     }
 
     async fn signing_out_deletes_the_session(app: TestApp) {

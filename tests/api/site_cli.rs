@@ -61,6 +61,19 @@ both_backends! {
         assert!(ok(&app, &["site", "show", "blog"]).contains("https://b.example"));
     }
 
+    async fn site_set_owner_frequency_chooses_instant_daily_or_weekly_alerts(app: TestApp) {
+        let shown: serde_json::Value = serde_json::from_str(&ok(&app, &[
+            "site", "set", "default", "--owner-frequency", "weekly",
+        ])).unwrap();
+        assert_eq!(shown["settings"]["owner_frequency"], "weekly");
+        let out = kith(&app, &["site", "set", "default", "--owner-frequency", "hourly"]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--owner-frequency: must be instant, daily or weekly"), "{stderr}");
+        let shown: serde_json::Value = serde_json::from_str(&ok(&app, &["site", "show", "default"])).unwrap();
+        assert_eq!(shown["settings"]["owner_frequency"], "weekly");
+    }
+
     async fn site_set_refuses_bad_values_naming_the_option_and_changes_nothing(app: TestApp) {
         for (args, wanted) in [
             (&["site", "set", "default", "--max-depth", "99"][..], "--max-depth: must be a whole number from 1 to 20"),

@@ -20,6 +20,7 @@ use kith::domain::webhook::{DeliveryStatus, EndpointUrl, PayloadFormat, WebhookE
 crate::each_on_both_backends!(
     webhooks_each_event_is_delivered_once_with_a_valid_signature,
     webhooks_failing_receiver_is_retried_with_backoff_then_recorded_failed,
+    webhooks_client_errors_fail_at_once_but_408_and_429_are_retried,
     webhooks_timeout_slow_body_and_huge_body_fail_each_attempt,
     webhooks_nothing_is_lost_across_processes_sharing_the_database,
     webhooks_private_addresses_are_refused_unless_allowed,
@@ -32,6 +33,8 @@ crate::each_on_both_backends!(
 enum Mode {
     Ok,
     Status500,
+    /// Answers with this status and an empty body.
+    Status(u16),
     /// Never answers (the sender's timeout ends the attempt).
     Silent,
     /// Sends the status line and headers, then never finishes the body.
@@ -88,6 +91,12 @@ impl Receiver {
                             let _ = stream
                                 .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops")
                                 .await;
+                        }
+                        Mode::Status(code) => {
+                            let head = format!(
+                                "HTTP/1.1 {code} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            );
+                            let _ = stream.write_all(head.as_bytes()).await;
                         }
                         Mode::Silent => {
                             // Holds the connection until the sender gives up and closes it.
@@ -464,6 +473,43 @@ async fn webhooks_failing_receiver_is_retried_with_backoff_then_recorded_failed(
     app.post_ok("/post/", "Bob", "Accepted", None).await;
     assert_eq!(step_once(&app).await, 1);
     assert_eq!(deliveries(&app).await[1].0.status, DeliveryStatus::Sent);
+}
+
+async fn webhooks_client_errors_fail_at_once_but_408_and_429_are_retried(db: Db) {
+    let receiver = Receiver::start(Mode::Status(404)).await;
+    let app = app_with(db, |c| c.webhooks.retry_base_ms = 60_000).await;
+    add_endpoint(
+        &app,
+        &receiver.url(),
+        PayloadFormat::Kith,
+        &[WebhookEvent::Posted],
+    )
+    .await;
+    let codes = [404, 401, 410, 408, 429, 500];
+    for (n, code) in codes.into_iter().enumerate() {
+        receiver.set_mode(Mode::Status(code));
+        app.post_ok("/post/", "Ann", &format!("Answered {code}"), None)
+            .await;
+        assert_eq!(step_once(&app).await, 1, "{code}");
+        assert_eq!(step_once(&app).await, 0, "{code}: not due again at once");
+        let (d, _) = deliveries(&app).await.remove(n);
+        assert_eq!(d.attempts, 1, "{code}");
+        assert_eq!(d.last_status, Some(i32::from(code)));
+        let wanted = if matches!(code, 408 | 429 | 500) {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::Failed
+        };
+        assert_eq!(d.status, wanted, "{code}: {d:?}");
+        assert!(
+            d.last_error
+                .as_deref()
+                .unwrap()
+                .contains(&format!("HTTP {code}")),
+            "{d:?}"
+        );
+    }
+    assert_eq!(receiver.requests().len(), codes.len());
 }
 
 async fn webhooks_timeout_slow_body_and_huge_body_fail_each_attempt(db: Db) {

@@ -216,6 +216,22 @@ test('the queue page has no serious or critical accessibility violations', async
   assert.deepEqual(admin.errors, []);
 });
 
+test('the site settings page sets the owner alerts to a daily digest, accessibly', async () => {
+  await admin.goto(adminUrl('/sites/default'));
+  const alerts = admin.getByLabel('Owner alerts about new comments');
+  assert.equal(await alerts.inputValue(), 'instant');
+  await alerts.selectOption('daily');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await until(async () => (await adminApi('GET', '/sites/default')).settings.owner_frequency === 'daily',
+    'owner alerts saved as daily');
+  await admin.goto(adminUrl('/sites/default'));
+  assert.equal(await admin.getByLabel('Owner alerts about new comments').inputValue(), 'daily');
+  const results = await runAxe(admin);
+  const bad = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`), []);
+  assert.deepEqual(admin.errors, []);
+});
+
 test('a site is exported and imported from its Import / export page', async () => {
   const fixture = new URL('../../../shared/fixtures/isso/wordpress.xml', import.meta.url).pathname;
   await admin.goto(adminUrl('/sites'));

@@ -1,7 +1,8 @@
 // Reader sign-in by e-mail link (issue 16), end to end in Chromium with the host page on another
 // origin than the API: the link goes through a real SMTP conversation with a tiny server here,
 // the code from the link's page goes into the embed, the reader posts with the locked name and
-// the verified mark, and signs out. axe checks the sign-in panel and the signed-in form.
+// the verified mark, and signs out. axe checks the sign-in panel, the signed-in form and the admin
+// queue, which says how each author was identified.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -127,6 +128,24 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   const token = await page.evaluate(() => Object.entries(localStorage)
     .find(([k]) => k.startsWith('kith:session:'))?.[1]).then(v => JSON.parse(v).token);
   const whoami = () => fetch(`${env.kith.api}/auth/session`, { headers: { Authorization: `Bearer ${token}` } });
+
+  // The same reader in another browser (the session copied there): their comment has Edit and
+  // Delete, which go through the session (no edit token in that browser).
+  const stored = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('kith:session:')));
+  const other = await env.browser.newContext();
+  const otherPage = await newPage(other);
+  await otherPage.goto(`${env.host.origin}${key}`);
+  await kithEl(otherPage, 'li.kith-comment').waitFor();
+  await otherPage.evaluate(([k, v]) => localStorage.setItem(k, v), stored);
+  await otherPage.reload();
+  const theirs = kithEl(otherPage, 'li.kith-comment');
+  await theirs.locator('button:text-is("Edit")').waitFor();
+  await theirs.locator('button:text-is("Delete")').click();
+  await otherPage.getByRole('dialog', { name: 'Delete' }).getByRole('button', { name: 'Delete' }).click();
+  await expectCount(kithEl(otherPage, 'li.kith-comment'), 0);
+  await other.close();
+  const after = await (await fetch(`${env.kith.api}/thread?key=${encodeURIComponent(key)}`)).json();
+  assert.equal(after.total, 0, 'deleted on the server through the session');
   assert.equal((await whoami()).status, 200);
   await kithEl(page, '.kith-signin button:text-is("Sign out")').click();
   await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
@@ -156,4 +175,41 @@ test('a site that takes comments only from signed-in readers shows the sign-in l
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).error, 'sign_in_required');
   await page.close();
+});
+
+test('the admin queue says how each author was identified', async () => {
+  // A signed-in reader's comment, through the API as the embed does it (the link from the mail).
+  const api = env.kith.api, json = { 'Content-Type': 'application/json' };
+  const before = smtp.messages.length;
+  const asked = await (await fetch(`${api}/auth/email`, { method: 'POST', headers: json,
+    body: JSON.stringify({ email: 'zoe@example.com', name: 'Zoe', origin: env.host.origin }) })).json();
+  await until(() => smtp.messages.length > before, 'the sign-in mail');
+  const link = decoded(smtp.messages[smtp.messages.length - 1]).match(/https?:\/\/[^\s"<>]+\/mail\/signin\/[A-Za-z0-9.-]+/)[0];
+  const page = await (await fetch(link, { method: 'POST' })).text();
+  const code = page.match(/id="code">([A-Z2-9]{8})</)[1];
+  const { token } = await (await fetch(`${api}/auth/email/exchange`, { method: 'POST', headers: json,
+    body: JSON.stringify({ request: asked.request, code }) })).json();
+  const settings = await (await fetch(`${api}/settings`)).json();
+  const posted = await fetch(`${api}/comments`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ thread_key: freshKey('queue'), body: 'Signed in, for the queue', form_token: settings.form_token }) });
+  assert.equal(posted.status, 201);
+
+  // The first admin, from the one-time setup link in the log; then the queue.
+  const setup = [...env.kith.log().matchAll(/(\/admin\/setup\?token=[0-9a-f]{64})/g)].pop()[1];
+  const context = await env.browser.newContext();
+  const admin = await newPage(context);
+  await admin.goto(env.kith.base + setup);
+  await admin.getByLabel("Your site's name").fill('Quiet Corner');
+  await admin.getByLabel("Your blog's address").fill(env.host.origin);
+  await admin.getByLabel('Login name').fill('owner');
+  await admin.getByLabel('Password', { exact: true }).fill('a long enough password 16');
+  await admin.getByLabel('Password again').fill('a long enough password 16');
+  await admin.getByRole('button', { name: 'Create admin' }).click();
+  await expectText(admin.locator('h1'), 'Dashboard');
+  await admin.goto(`${env.kith.base}/admin/comments?status=approved`);
+  const row = admin.locator('article', { hasText: 'Signed in, for the queue' });
+  await expectText(row.locator('.identified'), 'signed in by e-mail link (email:zoe@example.com)');
+  const result = await runAxe(admin);
+  assert.deepEqual(result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id), [], 'axe: the queue');
+  await context.close();
 });

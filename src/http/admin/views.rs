@@ -290,6 +290,19 @@ impl SiteFormPage {
         }
         list
     }
+
+    /// The owner-alert frequencies as `(value, label, selected)`.
+    pub fn owner_frequencies(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let current = self.form.owner_frequency.as_deref().unwrap_or("instant");
+        [
+            ("instant", "instant: one mail per comment"),
+            ("daily", "daily: one digest a day"),
+            ("weekly", "weekly: one digest a week"),
+        ]
+        .into_iter()
+        .map(|(value, label)| (value, label, value == current))
+        .collect()
+    }
 }
 
 #[derive(Template)]

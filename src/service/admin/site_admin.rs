@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::db::changes::write_tx;
 use crate::db::{self, DbConn};
 use crate::domain::fields::FieldError;
+use crate::domain::mail::Frequency;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
 use crate::error::{AppError, ErrorKind};
 use crate::service::now;
@@ -39,6 +40,8 @@ pub struct SiteForm {
     pub duplicate_window_secs: Option<String>,
     pub pow_difficulty: Option<String>,
     pub spam_threshold_percent: Option<String>,
+    /// How often the owner gets alerts: instant, daily or weekly (`None` keeps the value).
+    pub owner_frequency: Option<String>,
     /// Reader sign-in (see [`SiteSettings`]); `None` keeps the current value. Methods are
     /// separated by commas, spaces or lines: `email` and provider ids.
     pub signin_methods: Option<String>,
@@ -77,6 +80,7 @@ impl SiteForm {
             duplicate_window_secs: Some(s.duplicate_window_secs.to_string()),
             pow_difficulty: Some(s.pow_difficulty.to_string()),
             spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
+            owner_frequency: Some(s.owner_frequency.as_str().to_string()),
             signin_methods: Some(s.signin_methods.join(", ")),
             anonymous_allowed: Some(s.anonymous_allowed),
             signed_in_skip_moderation: Some(s.signed_in_skip_moderation),
@@ -180,6 +184,12 @@ impl SiteForm {
             )?
             .and_then(|n| u8::try_from(n).ok())
             .unwrap_or(base.spam_threshold_percent),
+            owner_frequency: match self.owner_frequency.as_deref() {
+                Some(value) => Frequency::parse(value).map_err(|_| {
+                    FieldError::new("owner_frequency", "must be instant, daily or weekly")
+                })?,
+                None => base.owner_frequency,
+            },
             signin_methods: match self.signin_methods.as_deref() {
                 Some(value) => signin_methods(value)?,
                 None => base.signin_methods.clone(),
