@@ -16,6 +16,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     PayloadTooLarge,
     InvalidField,
+    UnknownReaction,
+    ReactionsDisabled,
     InvalidImport,
     NotFound,
     SiteNotFound,
@@ -66,6 +68,8 @@ impl ErrorKind {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidField => "invalid_field",
+            Self::UnknownReaction => "unknown_reaction",
+            Self::ReactionsDisabled => "reactions_disabled",
             Self::InvalidImport => "invalid_import",
             Self::NotFound => "not_found",
             Self::SiteNotFound => "site_not_found",
@@ -114,7 +118,8 @@ impl ErrorKind {
             Self::MalformedJson
             | Self::MalformedQuery
             | Self::BadRequest
-            | Self::InvalidWebmention => StatusCode::BAD_REQUEST,
+            | Self::InvalidWebmention
+            | Self::UnknownReaction => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -136,6 +141,7 @@ impl ErrorKind {
             | Self::PowRequired
             | Self::PowInvalid
             | Self::InvalidLink
+            | Self::ReactionsDisabled
             | Self::SignInRequired
             | Self::SignInNotOffered
             | Self::ReaderBanned

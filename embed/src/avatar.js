@@ -1,5 +1,8 @@
 // Identicons drawn in the browser, so no avatar request ever leaves for a third party. Each is a
 // single element whose filled cells are background layers, painted once it scrolls into view.
+// Only when the site owner turned on Libravatar or Gravatar does a comment carry an
+// `avatar_url` (made by the server from a hash of the address); that picture is then loaded
+// lazily, without a referrer, and replaced by the identicon when it does not load.
 import { el } from './dom.js';
 
 const hexOf = new WeakMap();
@@ -42,4 +45,16 @@ export function identicon(hex) {
   }, { rootMargin: '200px' });
   observer.observe(avatar);
   return avatar;
+}
+
+/** The commenter's picture: the site's Libravatar or Gravatar one if it has one, else the identicon. */
+export function avatar(comment) {
+  if (!/^https:\/\//.test(comment.avatar_url || '')) return identicon(comment.avatar);
+  const image = el('img', {
+    // `src` last: the other attributes are in place when the request is made.
+    className: 'kith-avatar', alt: '', loading: 'lazy', referrerPolicy: 'no-referrer', width: 40, height: 40,
+    onerror: () => image.replaceWith(identicon(comment.avatar)),
+    src: comment.avatar_url,
+  });
+  return image;
 }

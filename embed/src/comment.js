@@ -1,7 +1,8 @@
 // One comment and its replies, with the reader's actions on it (like, reply, report, and edit or
 // delete for the comment's own author while the edit window is open).
 import { el, button } from './dom.js';
-import { identicon } from './avatar.js';
+import { avatar } from './avatar.js';
+import { reactionButtons } from './reactions.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
@@ -55,9 +56,10 @@ export function renderLinkback(view, linkback) {
 
 /**
  * Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state.
- * Kept to 15 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
+ * Kept to 16 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
  * elements (the card's padding holds the avatar, its children flow in lines), the avatar is one
- * element, and Like, Reply and Report are `<input type=button>`, whose label needs no text node.
+ * element, and Like, the reaction picker's button, Reply and Report are `<input type=button>`,
+ * whose label needs no text node (reactions.js: given reactions are one such button each).
  */
 export function renderComment(view, comment) {
   const { t, ago } = view.i18n;
@@ -75,7 +77,7 @@ export function renderComment(view, comment) {
   const replies = el('ol', { className: 'kith-replies' });
   const website = isWebUrl(comment.website) ? comment.website : null;
   const article = el('article', { className: 'kith-card', tabIndex: -1 },
-    !deleted && identicon(comment.avatar),
+    !deleted && avatar(comment),
     !deleted && el(website ? 'a' : 'span',
       { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
       comment.author || t('anon')),
@@ -97,6 +99,7 @@ export function renderComment(view, comment) {
   if (!pending) {
     article.append(
       likeButton(view, comment),
+      ...(view.settings?.reactions ? reactionButtons(view, comment) : []),
       !view.closed && action(t('reply'), () => view.form.open(comment, item)),
       action(t('report'), () => reportComment(view, comment)));
   }

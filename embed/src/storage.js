@@ -40,8 +40,12 @@ export function ownComments(site) {
 }
 
 /** The ids of comments this browser liked on a site. */
-export function likedComments(site) {
-  const key = 'liked:' + site;
+export const likedComments = site => kept('liked:' + site);
+
+/** The reactions this browser gave on a site: `{ [comment id]: { [reaction id]: 1 } }`. */
+export const reactedComments = site => kept('reacted:' + site);
+
+function kept(key) {
   const ids = load(key) || {};
   return { ids, persist: () => save(key, ids) };
 }

@@ -2,7 +2,7 @@
 import { el, button } from './dom.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
-import { load, save, ownComments, likedComments } from './storage.js';
+import { load, save, ownComments, likedComments, reactedComments } from './storage.js';
 import { renderComment, renderLinkback, parseBodies } from './comment.js';
 import { applyTheme } from './theme.js';
 import styles from './embed.css';
@@ -72,7 +72,7 @@ export async function mountThread(container, serverBase) {
 
   // The reader's own comments and likes, read while the requests travel (the first read of
   // localStorage waits for the browser to load it).
-  const own = ownComments(site), liked = likedComments(site);
+  const own = ownComments(site), liked = likedComments(site), reacted = reactedComments(site);
 
   let settings, firstPage, strings, mine;
   try {
@@ -107,6 +107,7 @@ export async function mountThread(container, serverBase) {
     closed: !!firstPage.thread?.closed,
     own,
     liked,
+    reacted,
     total: 0,
     announce: message => { announcer.textContent = message; },
     errorMessage: error => (error.status && error.message) || t('error'),

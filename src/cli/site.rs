@@ -96,6 +96,13 @@ pub struct SiteSettingsArgs {
     pow_difficulty: Option<String>,
     #[arg(long)]
     spam_threshold_percent: Option<String>,
+    /// Reactions (👍 ❤️ 😄 🎉 😕 👀) on comments.
+    #[arg(long)]
+    reactions: Option<bool>,
+    /// identicon (drawn by the embed, no third party), libravatar or gravatar (see
+    /// docs/embed.md, "Avatars", for what this tells those services).
+    #[arg(long)]
+    avatars: Option<String>,
     /// How often the owner gets alerts about the site's comments: instant, daily or weekly.
     #[arg(long)]
     owner_frequency: Option<String>,
@@ -147,6 +154,8 @@ impl SiteSettingsArgs {
         form.duplicate_window_secs = self.duplicate_window_secs.or(form.duplicate_window_secs);
         form.pow_difficulty = self.pow_difficulty.or(form.pow_difficulty);
         form.spam_threshold_percent = self.spam_threshold_percent.or(form.spam_threshold_percent);
+        form.reactions = self.reactions.or(form.reactions);
+        form.avatars = self.avatars.or(form.avatars);
         form.owner_frequency = self.owner_frequency.or(form.owner_frequency);
         form.signin_methods = self.signin_methods.or(form.signin_methods);
         form.anonymous_allowed = self.anonymous_allowed.or(form.anonymous_allowed);

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;
+pub mod reactions;
 pub mod readers;
 pub mod replicas;
 pub mod schema;

@@ -74,6 +74,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_reactions (comment_id, reaction, voter) {
+        comment_id -> BigInt,
+        reaction -> Text,
+        voter -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_reaction_counts (comment_id, reaction) {
+        comment_id -> BigInt,
+        reaction -> Text,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
     spam_tokens (site_id, token) {
         site_id -> BigInt,
         token -> Text,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::avatar::AvatarSource;
 use super::fields::FieldError;
 use super::mail::Frequency;
 
@@ -83,6 +84,11 @@ pub struct SiteSettings {
     pub pow_difficulty: u8,
     /// Hold comments the learned spam score rates at or above this percentage (0: off).
     pub spam_threshold_percent: u8,
+    /// Whether readers may add reactions (👍 ❤️ 😄 🎉 😕 👀) to comments.
+    pub reactions: bool,
+    /// Where commenters' pictures come from: kith's identicons (no third party), or, opted in,
+    /// Libravatar or Gravatar.
+    pub avatars: AvatarSource,
     /// How often the owner gets alerts about this site's new comments: one mail each, or a
     /// daily or weekly digest (`mail.owner_notifications` says which comments).
     pub owner_frequency: Frequency,
@@ -117,6 +123,8 @@ impl Default for SiteSettings {
             duplicate_window_secs: 3600,
             pow_difficulty: 0,
             spam_threshold_percent: 90,
+            reactions: true,
+            avatars: AvatarSource::Identicon,
             owner_frequency: Frequency::Instant,
             signin_methods: Vec::new(),
             anonymous_allowed: true,

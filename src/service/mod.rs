@@ -11,6 +11,7 @@ pub mod mail_links;
 pub mod notifications;
 pub mod post_writer;
 pub mod rate_limits;
+pub mod reactions;
 pub mod readers;
 pub mod reads;
 pub mod sites;

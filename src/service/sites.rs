@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::now;
 use crate::config::{DefaultSiteConfig, FieldLimits};
 use crate::db::{self, DbConn};
+use crate::domain::avatar::AvatarSource;
 use crate::domain::reader::EMAIL_PROVIDER;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings};
 use crate::error::{AppError, ErrorKind};
@@ -91,6 +92,11 @@ pub struct PublicSettings {
     pub pow: Option<PowChallenge>,
     /// Whether this server sends mail (reply notifications, "manage my comments").
     pub mail: bool,
+    /// Whether readers may add reactions to comments.
+    pub reactions: bool,
+    /// identicon, libravatar or gravatar (comments then carry `avatar_url`).
+    #[schema(value_type = String)]
+    pub avatars: AvatarSource,
     /// How readers may sign in (optional unless `anonymous_allowed` is false).
     pub signin: PublicSignin,
     /// Whether this server streams live updates (`live.enabled`): the embed then opens
@@ -151,6 +157,8 @@ pub fn public_settings(site: &Site, limits: &FieldLimits) -> PublicSettings {
         form_token: String::new(),
         pow: None,
         mail: false,
+        reactions: s.reactions,
+        avatars: s.avatars,
         signin: PublicSignin {
             email: s.signin_methods.iter().any(|m| m == EMAIL_PROVIDER),
             providers: Vec::new(),

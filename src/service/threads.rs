@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::db::{self, DbConn};
 use crate::domain::comment::{Comment, CommentId, CommentStatus};
+use crate::domain::reaction::ReactionCounts;
 use crate::domain::site::Site;
 use crate::domain::thread::{Cursor, Sort, Thread, ThreadKey};
 use crate::domain::tree::{self, Node};
@@ -18,6 +19,9 @@ pub struct ThreadPage {
     pub total: i64,
     pub comments: Vec<Node>,
     pub next_cursor: Option<Cursor>,
+    /// Reaction counts of the page's comments that have any (none when the site has
+    /// reactions off).
+    pub reactions: HashMap<CommentId, ReactionCounts>,
 }
 
 /// Approved comments of the thread at `key` as a tree: pinned ones first (on the first page),
@@ -57,12 +61,19 @@ pub fn list(
     let order: Vec<CommentId> = roots.iter().map(|r| r.id).collect();
     let replies = db::comments::list_replies_of_roots(conn, thread_id, &order)?;
     let comments: Vec<_> = roots.into_iter().chain(replies).collect();
+    let reactions = if site.settings.reactions {
+        let ids: Vec<CommentId> = comments.iter().map(|c| c.id).collect();
+        db::reactions::list_counts(conn, &ids)?
+    } else {
+        HashMap::new()
+    };
     let total = thread.approved_count;
     Ok(ThreadPage {
         thread,
         total,
         comments: tree::build(&order, comments),
         next_cursor,
+        reactions,
     })
 }
 

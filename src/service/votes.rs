@@ -13,11 +13,12 @@ use crate::secrets::Purpose;
 use crate::state::AppState;
 
 /// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
-fn voter(state: &AppState, client: &ClientInfo) -> String {
+pub(super) fn voter(state: &AppState, client: &ClientInfo) -> String {
     state.keys.sign(Purpose::Voter, client.ip.to_string())
 }
 
-fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {
+/// The approved comment `id` of `site`, or 404 `comment_not_found`.
+pub(super) fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<(), AppError> {
     db::comments::find_in_site(conn, site.id, id)?
         .filter(|c| c.status == CommentStatus::Approved)
         .map(|_| ())

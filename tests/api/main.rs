@@ -41,6 +41,7 @@ mod page_cache;
 mod pagination;
 mod post_batch;
 mod rate_limits;
+mod reactions;
 mod readers;
 mod reading;
 mod readme;

@@ -124,6 +124,14 @@ const FILL: &[(&str, &str)] = &[
             '2024-01-03 16:00:00', NULL, NULL, NULL, NULL, '2024-01-03 16:00:00', '2024-01-03 16:00:00');",
     ),
     (
+        "reactions",
+        "INSERT INTO comment_reactions (comment_id, reaction, voter, created_at) VALUES
+           (1, 'heart', 'voter-a', '2024-01-01 11:40:00'),
+           (1, '+1', 'voter-b', '2024-01-01 11:41:00');
+         INSERT INTO comment_reaction_counts (comment_id, reaction, total) VALUES
+           (1, 'heart', 1), (1, '+1', 1);",
+    ),
+    (
         "mail_digests",
         "UPDATE mail_addresses SET frequency = 'daily' WHERE email = 'ann@example.com';
          UPDATE mail_subscriptions SET frequency = 'weekly';

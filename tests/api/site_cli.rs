@@ -79,6 +79,7 @@ both_backends! {
             (&["site", "set", "default", "--max-depth", "99"][..], "--max-depth: must be a whole number from 1 to 20"),
             (&["site", "set", "default", "--allowed-origins", "ftp://x"][..], "--allowed-origins"),
             (&["site", "set", "default", "--moderation", "sometimes"][..], "--moderation"),
+            (&["site", "set", "default", "--avatars", "facebook"][..], "--avatars: must be identicon, libravatar or gravatar"),
             (&["site", "set", "nope", "--name", "x"][..], "no site named `nope`"),
             (&["site", "create", "default"][..], "exists already"),
         ] {
@@ -90,5 +91,24 @@ both_backends! {
         let shown: serde_json::Value = serde_json::from_str(&ok(&app, &["site", "show", "default"])).unwrap();
         assert_eq!(shown["settings"]["max_depth"], 5);
         assert_eq!(shown["settings"]["moderation"], "none");
+        assert_eq!(shown["settings"]["avatars"], "identicon");
+    }
+
+    async fn site_set_turns_reactions_off_and_avatars_on(app: TestApp) {
+        let shown: serde_json::Value = serde_json::from_str(&ok(&app, &[
+            "site", "set", "default", "--reactions", "false", "--avatars", "libravatar",
+        ])).unwrap();
+        assert_eq!(shown["settings"]["reactions"], false);
+        assert_eq!(shown["settings"]["avatars"], "libravatar");
+        app.state.sites.invalidate("default");
+        let settings: serde_json::Value = app.client.get(format!("{}/settings", app.api))
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(settings["reactions"], false);
+        assert_eq!(settings["avatars"], "libravatar");
+        let shown: serde_json::Value = serde_json::from_str(&ok(&app, &[
+            "site", "set", "default", "--reactions", "true",
+        ])).unwrap();
+        assert_eq!(shown["settings"]["reactions"], true);
+        assert_eq!(shown["settings"]["avatars"], "libravatar", "not named: kept");
     }
 }

@@ -14,7 +14,7 @@ use crate::http::client::{Client, rate_limit};
 use crate::http::reader::MaybeReader;
 use crate::render::SafeHtml;
 use crate::service::comments::AuthorProof;
-use crate::service::{self, comments, reads, sites};
+use crate::service::{self, comments, reactions, reads, sites};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -118,19 +118,23 @@ pub async fn create_comment(
     rate_limit(&state, Action::Post, &client).await?;
     let request = body.into_inner();
     let reader = session.map(|s| s.reader);
-    let submission = service::blocking(&state, move |state, conn| {
+    let (submission, avatars) = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         if reader.is_none() && !site.settings.anonymous_allowed {
             return Err(comments::sign_in_required());
         }
         let new = request.parse(&site, &state.config.limits, reader.as_ref())?;
-        comments::prepare(state, site, new, client, reader)
+        let avatars = site.settings.avatars;
+        Ok((
+            comments::prepare(state, site, new, client, reader)?,
+            avatars,
+        ))
     })
     .await?;
     let posted = comments::post_submitted(&state, submission).await?;
     state.metrics.comment_posted(posted.comment.status);
     let posted = CreatedResponse {
-        comment: CommentResponse::from_comment(posted.comment, &state.keys),
+        comment: CommentResponse::from_comment(posted.comment, &state.keys, avatars),
         edit_token: posted.edit_token,
         editable_until: posted.editable_until,
         read_marker: reads::issue_marker(&state, service::now()),
@@ -212,8 +216,11 @@ pub async fn update_comment(
         let site = sites::find(state, conn, &slug)?;
         let (comment, until) =
             comments::edit(state, conn, &site, CommentId(id), proof.as_author(), &body)?;
+        let mut comment =
+            CommentResponse::from_comment(comment, &state.keys, site.settings.avatars);
+        comment.reactions = reactions::counts_of(conn, &site, CommentId(id))?;
         Ok(UpdatedResponse {
-            comment: CommentResponse::from_comment(comment, &state.keys),
+            comment,
             editable_until: until,
             read_marker: reads::issue_marker(state, service::now()),
         })
@@ -243,11 +250,18 @@ pub async fn get_comment(
     let (slug, id) = path.into_inner();
     // From the primary: the announcement left it at commit, a replica may not have the comment
     // yet.
-    let comment = reads::read(&state, reads::ReadFrom::Primary, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        service::threads::published(conn, &site, CommentId(id))
-    })
-    .await?;
+    let (comment, avatars, reactions) =
+        reads::read(&state, reads::ReadFrom::Primary, move |state, conn| {
+            let site = sites::find(state, conn, &slug)?;
+            let comment = service::threads::published(conn, &site, CommentId(id))?;
+            let counts = reactions::counts_of(conn, &site, CommentId(id))?;
+            Ok((
+                comment,
+                site.settings.avatars,
+                std::collections::HashMap::from([(CommentId(id), counts)]),
+            ))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(CommentResponse::from_node(
@@ -256,6 +270,8 @@ pub async fn get_comment(
                 replies: Vec::new(),
             },
             &state.keys,
+            avatars,
+            &reactions,
         )))
 }
 

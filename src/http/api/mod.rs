@@ -31,6 +31,8 @@ crate::route_table! {
     delete "/comments/{id}" => comments::delete_comment, EditToken;
     post "/comments/{id}/like" => votes::like_comment, Anonymous;
     post "/comments/{id}/report" => votes::report_comment, Anonymous;
+    post "/comments/{id}/reactions/{reaction}" => votes::add_reaction, Anonymous;
+    delete "/comments/{id}/reactions/{reaction}" => votes::remove_reaction, Anonymous;
     post "/mail/manage" => mail::request_manage_link, Anonymous;
     post "/webmention" => webmentions::receive_webmention, Anonymous;
     post "/auth/email" => auth::request_email_signin, Anonymous;

@@ -38,6 +38,8 @@ use super::{auth, comments, feeds, live, mail, sites, threads, views, votes, web
         comments::delete_comment,
         votes::like_comment,
         votes::report_comment,
+        votes::add_reaction,
+        votes::remove_reaction,
         mail::request_manage_link,
         webmentions::receive_webmention,
         auth::request_email_signin,

@@ -220,7 +220,9 @@ impl ThreadResponse {
             comments: page
                 .comments
                 .into_iter()
-                .map(|n| CommentResponse::from_node(n, keys))
+                .map(|n| {
+                    CommentResponse::from_node(n, keys, site.settings.avatars, &page.reactions)
+                })
                 .collect(),
             next_cursor: page.next_cursor.map(|c| c.encode()),
         }

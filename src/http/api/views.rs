@@ -1,9 +1,13 @@
 //! The JSON shapes the API answers with.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::comment::{Comment, CommentKind, CommentStatus};
+use crate::domain::avatar::AvatarSource;
+use crate::domain::comment::{Comment, CommentId, CommentKind, CommentStatus};
+use crate::domain::reaction::ReactionCounts;
 use crate::domain::tree::Node;
 use crate::render::SafeHtml;
 use crate::secrets::{Keys, Purpose};
@@ -18,7 +22,14 @@ pub struct CommentResponse {
     pub depth: Option<i32>,
     pub author: String,
     pub website: Option<String>,
+    /// A keyed hash the embed draws the commenter's identicon from.
     pub avatar: String,
+    /// The commenter's Libravatar or Gravatar picture (a hash of the e-mail address, never the
+    /// address), only when the site turned such avatars on and the commenter gave an address;
+    /// the embed falls back to the identicon when it does not load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub avatar_url: Option<String>,
     /// The sanitized HTML of the body.
     #[schema(value_type = String)]
     pub html: SafeHtml,
@@ -29,6 +40,12 @@ pub struct CommentResponse {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub likes: i64,
+    /// Non-zero reaction counts by reaction id (`+1`, `heart`, `laugh`, `hooray`, `confused`,
+    /// `eyes`), as `{"+1": 2, "eyes": 1}`; left out when nobody reacted or the site has
+    /// reactions off.
+    #[serde(skip_serializing_if = "ReactionCounts::is_empty")]
+    #[schema(value_type = HashMap<String, i64>)]
+    pub reactions: ReactionCounts,
     /// approved, pending, spam or deleted.
     #[schema(value_type = String)]
     pub status: &'static str,
@@ -47,12 +64,16 @@ pub struct CommentResponse {
 }
 
 impl CommentResponse {
-    pub fn from_comment(comment: Comment, keys: &Keys) -> Self {
+    /// A comment; its picture is the identicon or, if the site opted in, from `avatars`.
+    pub fn from_comment(comment: Comment, keys: &Keys, avatars: AvatarSource) -> Self {
         let deleted = comment.status == CommentStatus::Deleted;
-        let avatar = if deleted {
-            String::new()
+        let (avatar, avatar_url) = if deleted {
+            (String::new(), None)
         } else {
-            avatar(&comment, keys)
+            (
+                avatar(&comment, keys),
+                avatars.url(comment.email.as_deref()),
+            )
         };
         Self {
             id: comment.id.0,
@@ -65,6 +86,7 @@ impl CommentResponse {
             },
             website: if deleted { None } else { comment.website },
             avatar,
+            avatar_url,
             html: if deleted {
                 SafeHtml::empty()
             } else {
@@ -78,6 +100,7 @@ impl CommentResponse {
             created_at: comment.created_at,
             edited_at: comment.edited_at,
             likes: comment.like_count,
+            reactions: ReactionCounts::default(),
             // A comment filed as spam looks merely held to its sender: a bot learns nothing.
             status: match comment.status {
                 CommentStatus::Spam => CommentStatus::Pending.as_str(),
@@ -95,15 +118,26 @@ impl CommentResponse {
         }
     }
 
-    /// A comment of a thread page, as every reader sees it: without its source.
-    pub fn from_node(node: Node, keys: &Keys) -> Self {
-        let mut response = Self::from_comment(node.comment, keys);
+    /// A comment of a thread page, as every reader sees it: without its source, with its
+    /// reaction counts from `reactions`.
+    pub fn from_node(
+        node: Node,
+        keys: &Keys,
+        avatars: AvatarSource,
+        reactions: &HashMap<CommentId, ReactionCounts>,
+    ) -> Self {
+        let id = node.comment.id;
+        let deleted = node.comment.status == CommentStatus::Deleted;
+        let mut response = Self::from_comment(node.comment, keys, avatars);
         response.body = None;
         response.depth = None;
+        if !deleted && let Some(counts) = reactions.get(&id) {
+            response.reactions = counts.clone();
+        }
         response.replies = node
             .replies
             .into_iter()
-            .map(|n| Self::from_node(n, keys))
+            .map(|n| Self::from_node(n, keys, avatars, reactions))
             .collect();
         response
     }

@@ -1,11 +1,12 @@
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{ClientInfo, CommentId};
 use crate::domain::fields::Reason;
+use crate::domain::reaction::ReactionCounts;
 use crate::error::AppError;
 use crate::http::client::{Client, rate_limit};
-use crate::service::{self, sites, votes};
+use crate::service::{self, reactions, sites, votes};
 use crate::spam::limiter::Action;
 use crate::state::AppState;
 
@@ -52,4 +53,64 @@ pub async fn report_comment(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "reported": true })))
+}
+
+/// `{"reaction": "heart", "reacted": true, "reactions": {"heart": 3}}`: this reader's reaction
+/// after the change, and the comment's non-zero counts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReactedResponse {
+    reaction: &'static str,
+    reacted: bool,
+    #[schema(value_type = std::collections::HashMap<String, i64>)]
+    reactions: ReactionCounts,
+}
+
+/// Gives or takes back a reaction: rate limited as likes are (one bucket for both).
+async fn react(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, String)>,
+    client: ClientInfo,
+    on: bool,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, reaction) = path.into_inner();
+    let reaction = reactions::parse(&reaction)?;
+    rate_limit(&state, Action::Like, &client).await?;
+    let reacted = service::blocking(&state, move |state, conn| {
+        let site = sites::find(state, conn, &slug)?;
+        reactions::react(state, conn, &site, CommentId(id), reaction, on, &client)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReactedResponse {
+        reaction: reaction.id(),
+        reacted: reacted.reacted,
+        reactions: reacted.counts,
+    }))
+}
+
+/// `POST /api/v1/sites/{site}/comments/{id}/reactions/{reaction}`
+#[utoipa::path(post, path = "/api/v1/sites/{site}/comments/{id}/reactions/{reaction}", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"),
+        ("reaction" = String, Path, description = "`+1`, `heart`, `laugh`, `hooray`, `confused` or `eyes` (400 `unknown_reaction` otherwise)")),
+    responses((status = 200, description = "Given (once per reader: giving it again changes nothing); \
+        403 `reactions_disabled` when the site has reactions off", body = ReactedResponse)))]
+pub async fn add_reaction(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, String)>,
+    Client(client): Client,
+) -> Result<HttpResponse, AppError> {
+    react(state, path, client, true).await
+}
+
+/// `DELETE /api/v1/sites/{site}/comments/{id}/reactions/{reaction}`
+#[utoipa::path(delete, path = "/api/v1/sites/{site}/comments/{id}/reactions/{reaction}", tag = "comments",
+    params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"),
+        ("reaction" = String, Path, description = "`+1`, `heart`, `laugh`, `hooray`, `confused` or `eyes`")),
+    responses((status = 200, description = "Taken back (taking back one never given changes nothing)",
+        body = ReactedResponse)))]
+pub async fn remove_reaction(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, String)>,
+    Client(client): Client,
+) -> Result<HttpResponse, AppError> {
+    react(state, path, client, false).await
 }

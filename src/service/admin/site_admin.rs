@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::db::changes::write_tx;
 use crate::db::{self, DbConn};
+use crate::domain::avatar::AvatarSource;
 use crate::domain::fields::FieldError;
 use crate::domain::mail::Frequency;
 use crate::domain::site::{ModerationMode, OriginPattern, Site, SiteSettings, SiteSlug};
@@ -40,6 +41,10 @@ pub struct SiteForm {
     pub duplicate_window_secs: Option<String>,
     pub pow_difficulty: Option<String>,
     pub spam_threshold_percent: Option<String>,
+    /// Reactions on or off; `None` keeps the current value.
+    pub reactions: Option<bool>,
+    /// `identicon`, `libravatar` or `gravatar`; `None` keeps the current value.
+    pub avatars: Option<String>,
     /// How often the owner gets alerts: instant, daily or weekly (`None` keeps the value).
     pub owner_frequency: Option<String>,
     /// Reader sign-in (see [`SiteSettings`]); `None` keeps the current value. Methods are
@@ -80,6 +85,8 @@ impl SiteForm {
             duplicate_window_secs: Some(s.duplicate_window_secs.to_string()),
             pow_difficulty: Some(s.pow_difficulty.to_string()),
             spam_threshold_percent: Some(s.spam_threshold_percent.to_string()),
+            reactions: Some(s.reactions),
+            avatars: Some(s.avatars.as_str().to_string()),
             owner_frequency: Some(s.owner_frequency.as_str().to_string()),
             signin_methods: Some(s.signin_methods.join(", ")),
             anonymous_allowed: Some(s.anonymous_allowed),
@@ -140,6 +147,12 @@ impl SiteForm {
                 "must be a language tag like en",
             ));
         }
+        let avatars = match self.avatars.as_deref() {
+            None => base.avatars,
+            Some(value) => AvatarSource::parse(value).ok_or_else(|| {
+                FieldError::new("avatars", "must be identicon, libravatar or gravatar")
+            })?,
+        };
         let settings = SiteSettings {
             moderation,
             require_name: self.require_name,
@@ -184,6 +197,8 @@ impl SiteForm {
             )?
             .and_then(|n| u8::try_from(n).ok())
             .unwrap_or(base.spam_threshold_percent),
+            reactions: self.reactions.unwrap_or(base.reactions),
+            avatars,
             owner_frequency: match self.owner_frequency.as_deref() {
                 Some(value) => Frequency::parse(value).map_err(|_| {
                     FieldError::new("owner_frequency", "must be instant, daily or weekly")

@@ -1,0 +1,85 @@
+// Reactions beside the like: the comment's reactions as toggle buttons, only those given, and
+// a button that shows the whole set to pick from (so a comment nobody reacted to costs one more
+// node). Which ones this browser gave is kept in localStorage, as likes are: the thread JSON is
+// one cached page for every reader, so it cannot say.
+import { el } from './dom.js';
+
+// The fixed set, in the server's order (src/domain/reaction.rs): id → [emoji, label's key].
+const SET = {
+  '+1': ['👍', 'r_up'], heart: ['❤️', 'r_heart'], laugh: ['😄', 'r_laugh'],
+  hooray: ['🎉', 'r_hooray'], confused: ['😕', 'r_confused'], eyes: ['👀', 'r_eyes'],
+};
+
+/**
+ * The reaction buttons of `comment` and, last, the button that shows or hides the rest of the
+ * set: an array of elements for the comment's card.
+ */
+export function reactionButtons(view, comment) {
+  const { t } = view.i18n;
+  const { reacted } = view;
+  let counts = comment.reactions || {}, open = false;
+  const buttons = {};
+  const more = el('input', {
+    type: 'button', className: 'kith-link-button kith-react', value: '☺+', title: t('react'), 'aria-label': t('react'),
+    onclick: () => {
+      open = !open;
+      show();
+      if (open) buttons['+1'].focus();
+    },
+  });
+  // Escape closes the picker and puts the focus back on its button.
+  const onkeydown = event => {
+    if (event.key == 'Escape' && open) {
+      open = false;
+      show();
+      more.focus();
+    }
+  };
+  more.addEventListener('keydown', onkeydown);
+
+  const toggle = async id => {
+    const mine = reacted.ids[comment.id] || {}, on = !mine[id];
+    try {
+      const result = await view.api(`comments/${comment.id}/reactions/${encodeURIComponent(id)}`, { method: on ? 'POST' : 'DELETE' });
+      if (on) mine[id] = 1;
+      else delete mine[id];
+      reacted.ids[comment.id] = mine;
+      if (!Object.keys(mine).length) delete reacted.ids[comment.id];
+      reacted.persist();
+      counts = result.reactions;
+      show();
+      // A reaction taken back that nobody else gave goes (unless the picker is open).
+      if (buttons[id].hidden) more.focus();
+    } catch (error) {
+      view.announce(view.errorMessage(error));
+    }
+  };
+
+  // Buttons are made when first shown and then kept, hidden or not, so the one a reader just
+  // pressed keeps the keyboard focus. Made before the card is on the page, they go into the
+  // returned list; later, into the card before the next one (or before `more`).
+  const list = [];
+  const show = () => {
+    const mine = reacted.ids[comment.id] || {};
+    let next = more;
+    for (const id of Object.keys(SET).reverse()) {
+      const n = counts[id] || 0, visible = open || n > 0 || !!mine[id];
+      let button = buttons[id];
+      if (!button && visible) {
+        button = buttons[id] = el('input', { type: 'button', className: 'kith-link-button kith-reaction', onclick: () => toggle(id), onkeydown });
+        if (more.parentNode) next.before(button);
+        else list.unshift(button);
+      }
+      if (!button) continue;
+      button.hidden = !visible;
+      const [emoji, label] = SET[id];
+      button.value = n ? emoji + ' ' + n : emoji;
+      button.setAttribute('aria-label', t(label) + ' ' + n);
+      button.setAttribute('aria-pressed', !!mine[id]);
+      next = button;
+    }
+    more.setAttribute('aria-expanded', open);
+  };
+  show();
+  return [...list, more];
+}

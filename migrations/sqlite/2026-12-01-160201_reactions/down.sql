@@ -1,0 +1,2 @@
+DROP TABLE comment_reaction_counts;
+DROP TABLE comment_reactions;
