@@ -79,6 +79,10 @@ pub struct DatabaseConfig {
     /// to the primary (the write's answer carries a signed `read_marker` the embed sends back),
     /// so a lagging replica never hides a reader's own comment from them.
     pub read_your_writes_secs: u32,
+    /// SQLite: most new comments one write transaction commits (the posts that wait while one
+    /// commits go together, each request answered after its commit). 0: each post in its own
+    /// transaction. Not used on PostgreSQL.
+    pub post_batch: u32,
 }
 
 impl DatabaseConfig {
@@ -481,6 +485,7 @@ impl Default for DatabaseConfig {
             acquire_timeout_secs: 2,
             replica_urls: Vec::new(),
             read_your_writes_secs: 10,
+            post_batch: 64,
         }
     }
 }

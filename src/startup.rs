@@ -267,6 +267,13 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
     let config_signin = config.signin.clone();
+    let posts = match db::Backend::of(&config.database.url) {
+        Some(db::Backend::Sqlite) if config.database.post_batch > 0 => Some(
+            service::post_writer::PostWriter::start(config.database.post_batch as usize)
+                .map_err(AppError::internal)?,
+        ),
+        _ => None,
+    };
     Ok(AppState {
         pool,
         replicas: Arc::new(replicas),
@@ -285,6 +292,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         pages,
         assets,
         changes,
+        posts,
         clock: Clock::system(),
         signin: Arc::new(crate::oidc::Providers::new(&config_signin).map_err(AppError::internal)?),
     })

@@ -52,6 +52,9 @@ pub struct AppState {
     pub pages: PageCache,
     /// The embed's files, compressed once.
     pub assets: Arc<crate::http::assets::EmbedFiles>,
+    /// SQLite: the queue through which new comments are committed in batches
+    /// (`database.post_batch`); `None` on PostgreSQL, where each post has its transaction.
+    pub posts: Option<crate::service::post_writer::PostWriter>,
     /// The time digests go by (the system clock, or a test's).
     pub clock: Clock,
     /// The configured sign-in providers (OpenID Connect, GitHub) and their cached metadata.

@@ -67,6 +67,50 @@ pub fn write_tx<T>(
     Ok(value)
 }
 
+/// One piece of work of a [`write_batch`].
+pub type BatchJob<'a, T> = Box<dyn FnOnce(&mut DbConn, &mut Changes) -> Result<T, AppError> + 'a>;
+
+/// Runs `jobs` in ONE write transaction (`db::write_tx`), each in a savepoint of its own: a job
+/// that fails is rolled back alone and its error is its result, while the others commit
+/// together. The changes of the jobs that succeeded are announced as [`write_tx`] does: with
+/// `NOTIFY` before the commit, on `bus` after it. `Err` when the transaction itself could not
+/// begin or commit; then nothing of any job was stored.
+pub fn write_batch<T>(
+    conn: &mut DbConn,
+    bus: &ChangeBus,
+    jobs: Vec<BatchJob<'_, T>>,
+) -> Result<Vec<Result<T, AppError>>, AppError> {
+    let mut changes = Changes::default();
+    let results = plain_write_tx(conn, |conn| {
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            conn.batch_execute("SAVEPOINT kith_batch_job")?;
+            let mut own = Changes::default();
+            match job(conn, &mut own) {
+                Ok(value) => {
+                    conn.batch_execute("RELEASE SAVEPOINT kith_batch_job")?;
+                    for change in own.into_vec() {
+                        changes.push(change);
+                    }
+                    results.push(Ok(value));
+                }
+                Err(e) => {
+                    conn.batch_execute(
+                        "ROLLBACK TO SAVEPOINT kith_batch_job; RELEASE SAVEPOINT kith_batch_job",
+                    )?;
+                    results.push(Err(e));
+                }
+            }
+        }
+        notify(conn, bus.origin(), changes.as_slice())?;
+        Ok(results)
+    })?;
+    for change in changes.into_vec() {
+        bus.publish(change);
+    }
+    Ok(results)
+}
+
 /// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only).
 fn notify(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(), AppError> {
     if !matches!(conn, DbConn::Pg(_)) || changes.is_empty() {

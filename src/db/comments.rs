@@ -218,12 +218,20 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, AppError> {
-    let id: i64 = diesel::insert_into(comments::table)
-        .values(row)
-        .returning(comments::id)
-        .get_result(conn)?;
+    // The stored row in the same statement; a returned `Selectable` does not go through the
+    // MultiConnection enum: the same DSL per backend.
+    let stored: CommentRow = match conn {
+        DbConn::Pg(c) => diesel::insert_into(comments::table)
+            .values(row)
+            .returning(CommentRow::as_returning())
+            .get_result(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(comments::table)
+            .values(row)
+            .returning(CommentRow::as_returning())
+            .get_result(c)?,
+    };
     counted_insert(conn, row)?;
-    find_existing(conn, id)
+    Ok(stored.into())
 }
 
 /// Counts a just inserted comment in its thread's counter.

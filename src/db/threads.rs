@@ -85,6 +85,10 @@ pub fn find_or_insert(
     meta: &ThreadMeta,
     now: NaiveDateTime,
 ) -> Result<Thread, AppError> {
+    // Most comments go to a thread that exists: one query then.
+    if let Some(thread) = find_by_key(conn, site, key)? {
+        return Ok(thread);
+    }
     diesel::sql_query(
         "INSERT INTO threads (site_id, key, title, url, created_at, closed) \
          VALUES ($1, $2, $3, $4, $5, FALSE) ON CONFLICT (site_id, key) DO NOTHING",

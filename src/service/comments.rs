@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::now;
+use crate::changes::Changes;
 use crate::db::changes::{comments_changed, write_tx};
 use crate::db::{self, DbConn};
 use crate::domain::ban::{Author, Ban};
@@ -12,6 +13,7 @@ use crate::domain::reader::Reader;
 use crate::domain::site::Site;
 use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
+use crate::render::SafeHtml;
 use crate::secrets;
 use crate::state::AppState;
 
@@ -20,6 +22,45 @@ pub struct Posted {
     pub comment: Comment,
     pub edit_token: String,
     pub editable_until: DateTime<Utc>,
+}
+
+/// A new comment ready to be stored: parsed, its markdown rendered and its edit token made,
+/// so that its write transaction does database work only.
+pub struct Submission {
+    site: std::sync::Arc<Site>,
+    new: NewComment,
+    client: ClientInfo,
+    reader: Option<Reader>,
+    now: DateTime<Utc>,
+    token: String,
+    token_hash: String,
+    html: SafeHtml,
+}
+
+/// Everything a post needs before its transaction (the CPU work: rendering, the token).
+pub fn prepare(
+    state: &AppState,
+    site: std::sync::Arc<Site>,
+    new: NewComment,
+    client: ClientInfo,
+    reader: Option<Reader>,
+) -> Result<Submission, AppError> {
+    if reader.is_none() && !site.settings.anonymous_allowed {
+        return Err(sign_in_required());
+    }
+    let token = secrets::random_token();
+    let token_hash = secrets::hash_token(&token);
+    let html = state.renderer.markdown(new.body.as_str());
+    Ok(Submission {
+        site,
+        new,
+        client,
+        reader,
+        now: now(),
+        token,
+        token_hash,
+        html,
+    })
 }
 
 /// Stores a new comment or reply, creating the thread with its first comment.
@@ -31,14 +72,68 @@ pub fn post(
     client: &ClientInfo,
     reader: Option<&Reader>,
 ) -> Result<Posted, AppError> {
-    if reader.is_none() && !site.settings.anonymous_allowed {
-        return Err(sign_in_required());
-    }
-    let now = now();
-    let token = secrets::random_token();
-    let token_hash = secrets::hash_token(&token);
-    let html = state.renderer.markdown(new.body.as_str());
+    let submission = prepare(
+        state,
+        std::sync::Arc::new(site.clone()),
+        new,
+        client.clone(),
+        reader.cloned(),
+    )?;
     let comment = write_tx(conn, &state.changes, |conn, changes| {
+        store(state, conn, changes, &submission)
+    })?;
+    Ok(submission.posted(comment))
+}
+
+/// Stores a prepared comment: in its own transaction, or on SQLite through the post writer
+/// (`service::post_writer`), which commits the posts waiting at the same time in one
+/// transaction. Answers once the comment is committed and announced.
+pub async fn post_submitted(state: &AppState, submission: Submission) -> Result<Posted, AppError> {
+    let submission = std::sync::Arc::new(submission);
+    let comment = match &state.posts {
+        Some(writer) => writer.submit(state, submission.clone()).await?,
+        None => {
+            let submitted = submission.clone();
+            super::blocking(state, move |state, conn| {
+                write_tx(conn, &state.changes, |conn, changes| {
+                    store(state, conn, changes, &submitted)
+                })
+            })
+            .await?
+        }
+    };
+    Ok(submission.posted(comment))
+}
+
+impl Submission {
+    fn posted(&self, comment: Comment) -> Posted {
+        Posted {
+            editable_until: editable_until(&self.site, &comment),
+            comment,
+            edit_token: self.token.clone(),
+        }
+    }
+}
+
+/// The work of one post inside a write transaction (its own, or a batch's savepoint).
+pub(super) fn store(
+    state: &AppState,
+    conn: &mut DbConn,
+    changes: &mut Changes,
+    submission: &Submission,
+) -> Result<Comment, AppError> {
+    let Submission {
+        site,
+        new,
+        client,
+        reader,
+        now,
+        token: _,
+        token_hash,
+        html,
+    } = submission;
+    let (site, now, reader): (&Site, _, _) = (site, *now, reader.as_ref());
+    {
         let thread = db::threads::find_or_insert(
             conn,
             site.id,
@@ -76,7 +171,7 @@ pub fn post(
                 }
             }
         };
-        super::spam::refuse(state, conn, site, &new, client, now)?;
+        super::spam::refuse(state, conn, site, new, client, now)?;
         let history = AuthorHistory {
             has_approved_comment: match &new.email {
                 Some(email) => {
@@ -103,8 +198,8 @@ pub fn post(
             body: new.body.as_str(),
         };
         let verdict = moderation::judge(&site.settings, history, &bans, &submission)
-            .and(super::spam::assess(state, conn, site, &new, now)?);
-        let fingerprint = super::spam::fingerprint(&new);
+            .and(super::spam::assess(state, conn, site, new, now)?);
+        let fingerprint = super::spam::fingerprint(new);
         let comment = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
@@ -122,7 +217,7 @@ pub fn post(
                 created_at: now.naive_utc(),
                 client_ip: Some(&client.ip.to_string()),
                 user_agent: client.user_agent.as_deref(),
-                edit_token_hash: &token_hash,
+                edit_token_hash: token_hash,
                 notify_replies: new.notify_replies,
                 is_owner: false,
                 fingerprint: Some(&fingerprint),
@@ -148,20 +243,14 @@ pub fn post(
             visible.then_some(comment.id),
         );
         // Like mail, spam caught by the defences announces nothing (no chat message per bot).
-        if comment.status != CommentStatus::Spam {
-            super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
-        }
-        if comment.status == CommentStatus::Pending {
-            super::webhooks::emit(state, conn, WebhookEvent::Held, &comment)?;
-        }
+        let events: &[WebhookEvent] = match comment.status {
+            CommentStatus::Spam => &[],
+            CommentStatus::Pending => &[WebhookEvent::Posted, WebhookEvent::Held],
+            _ => &[WebhookEvent::Posted],
+        };
+        super::webhooks::emit_in_thread(conn, &thread, events, &comment)?;
         Ok(comment)
-    })?;
-    let editable_until = editable_until(site, &comment);
-    Ok(Posted {
-        comment,
-        edit_token: token,
-        editable_until,
-    })
+    }
 }
 
 /// What shows that a request comes from a comment's author.

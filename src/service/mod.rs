@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod import;
 pub mod mail_links;
 pub mod notifications;
+pub mod post_writer;
 pub mod rate_limits;
 pub mod reactions;
 pub mod readers;

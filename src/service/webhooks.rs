@@ -53,24 +53,40 @@ pub fn emit(
     let Some(thread) = db::threads::find_by_id(conn, comment.thread_id)? else {
         return Ok(());
     };
-    let endpoints: Vec<WebhookEndpoint> = db::webhooks::list_endpoints(conn, thread.site_id)?
-        .into_iter()
-        .filter(|e| e.wants(event))
-        .collect();
-    if endpoints.is_empty() {
+    emit_in_thread(conn, &thread, &[event], comment)
+}
+
+/// [`emit`] for a comment whose thread the caller holds, with several events at once (one
+/// look at the site's endpoints).
+pub fn emit_in_thread(
+    conn: &mut DbConn,
+    thread: &Thread,
+    events: &[WebhookEvent],
+    comment: &Comment,
+) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let endpoints: Vec<WebhookEndpoint> = db::webhooks::list_endpoints(conn, thread.site_id)?;
+    if !endpoints
+        .iter()
+        .any(|e| events.iter().any(|ev| e.wants(*ev)))
+    {
         return Ok(());
     }
     let site = db::sites::find_by_id(conn, thread.site_id)?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("thread {} has no site", thread.id.0)))?;
     let at = now();
-    let document = payload(event, &site, &thread, comment, at);
-    for endpoint in endpoints {
-        let body = match endpoint.format {
-            PayloadFormat::Kith => document.to_string(),
-            PayloadFormat::Slack => slack(event, &site, &thread, comment).to_string(),
-            PayloadFormat::Discord => discord(event, &site, &thread, comment).to_string(),
-        };
-        db::webhooks::insert_delivery(conn, endpoint.id, event, &body, at.naive_utc())?;
+    for &event in events {
+        let document = payload(event, &site, thread, comment, at);
+        for endpoint in endpoints.iter().filter(|e| e.wants(event)) {
+            let body = match endpoint.format {
+                PayloadFormat::Kith => document.to_string(),
+                PayloadFormat::Slack => slack(event, &site, thread, comment).to_string(),
+                PayloadFormat::Discord => discord(event, &site, thread, comment).to_string(),
+            };
+            db::webhooks::insert_delivery(conn, endpoint.id, event, &body, at.naive_utc())?;
+        }
     }
     Ok(())
 }

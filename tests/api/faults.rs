@@ -1,5 +1,6 @@
 //! Faults the server must shrug off: `kill -9` of the real binary under a posting load loses
-//! no comment it acknowledged, and it starts again on the same database.
+//! no comment it acknowledged (on SQLite they go through the batching post writer), the comment
+//! counters agree with the comments, and it starts again on the same database.
 
 use std::sync::{Arc, Mutex};
 
@@ -84,6 +85,8 @@ async fn kill_9_under_posting_load_loses_no_acknowledged_comment(db: Db) {
             .unwrap_or_else(|| panic!("acknowledged comment {id} was lost"));
         assert_eq!(row.body_markdown, format!("comment number {n}"));
     }
+    // The counters committed with the comments: right after the kill too.
+    crate::helpers::assert_counters_match_scan(&mut conn);
     drop(conn);
     drop(pool);
 

@@ -40,6 +40,7 @@ mod operations;
 mod outage;
 mod page_cache;
 mod pagination;
+mod post_batch;
 mod rate_limits;
 mod reactions;
 mod readers;

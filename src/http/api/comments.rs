@@ -118,26 +118,27 @@ pub async fn create_comment(
     rate_limit(&state, Action::Post, &client).await?;
     let request = body.into_inner();
     let reader = session.map(|s| s.reader);
-    let posted = service::blocking(&state, move |state, conn| {
+    let (submission, avatars) = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
         if reader.is_none() && !site.settings.anonymous_allowed {
             return Err(comments::sign_in_required());
         }
         let new = request.parse(&site, &state.config.limits, reader.as_ref())?;
-        let posted = comments::post(state, conn, &site, new, &client, reader.as_ref())?;
-        state.metrics.comment_posted(posted.comment.status);
-        Ok(CreatedResponse {
-            comment: CommentResponse::from_comment(
-                posted.comment,
-                &state.keys,
-                site.settings.avatars,
-            ),
-            edit_token: posted.edit_token,
-            editable_until: posted.editable_until,
-            read_marker: reads::issue_marker(state, service::now()),
-        })
+        let avatars = site.settings.avatars;
+        Ok((
+            comments::prepare(state, site, new, client, reader)?,
+            avatars,
+        ))
     })
     .await?;
+    let posted = comments::post_submitted(&state, submission).await?;
+    state.metrics.comment_posted(posted.comment.status);
+    let posted = CreatedResponse {
+        comment: CommentResponse::from_comment(posted.comment, &state.keys, avatars),
+        edit_token: posted.edit_token,
+        editable_until: posted.editable_until,
+        read_marker: reads::issue_marker(&state, service::now()),
+    };
     Ok(HttpResponse::Created().json(posted))
 }
 
