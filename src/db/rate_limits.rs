@@ -106,7 +106,11 @@ impl SharedQuota {
     pub fn postgres(url: &str) -> Self {
         let pool = Pool::builder()
             .max_size(QUOTA_POOL_SIZE)
-            .min_idle(Some(1))
+            // No connection made ahead in the pool's background thread: a short command
+            // (`kith import`) could otherwise exit while that thread is inside libpq and its TLS
+            // library, which can crash the process at exit (seen once in CI: an import exited
+            // with a failure and no error message after printing its report: likely this).
+            .min_idle(Some(0))
             .connection_timeout(QUOTA_ACQUIRE_TIMEOUT)
             // Failures are logged once per pause, not per reconnection attempt.
             .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
