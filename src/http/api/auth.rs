@@ -208,7 +208,8 @@ pub struct OwnCommentsResponse {
 #[utoipa::path(get, path = "/api/v1/sites/{site}/auth/comments", tag = "sign-in",
     params(("site" = String, Path, description = "The site's slug"), BearerHeader),
     responses((status = 200, description = "The reader's comments, oldest first",
-        body = OwnCommentsResponse)))]
+        body = OwnCommentsResponse),
+        (status = 401, description = "`session_expired`: no valid session")))]
 pub async fn list_own_comments(
     state: web::Data<AppState>,
     path: web::Path<String>,
