@@ -121,6 +121,11 @@ impl Application {
         // Node's fetch: 4-5 s; nginx upstreams: 60 s), so the client always closes first and
         // never sends a request on a connection the server is closing at that moment.
         .keep_alive(KEEP_ALIVE)
+        // Database work runs on each worker's blocking threads, and a thread beyond the pool's
+        // connections would only wait for one: so no more threads than connections (actix's
+        // default is 512 shared by the workers). Fewer threads, fewer allocator arenas: the
+        // peak memory under many concurrent writes.
+        .worker_max_blocking_threads(blocking_threads(state.config.database.pool_size))
         .shutdown_timeout(state.config.server.shutdown_timeout_secs)
         .listen(listener)
         .map_err(|source| StartError::Bind {
@@ -226,6 +231,14 @@ fn metrics_server(state: &AppState, address: &str) -> Result<(u16, Server), Star
     Ok((port, server))
 }
 
+/// Blocking threads per worker for a pool of `pool_size` connections: one worker may get all
+/// the busy requests, so each may use every connection, plus one for work that needs none.
+fn blocking_threads(pool_size: u32) -> usize {
+    usize::try_from(pool_size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+}
+
 /// Everything but the listener: pool, migrations, keys, default site.
 pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let trusted_proxies = config
@@ -267,12 +280,18 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
     let config_signin = config.signin.clone();
-    let posts = match db::Backend::of(&config.database.url) {
-        Some(db::Backend::Sqlite) if config.database.post_batch > 0 => Some(
-            service::post_writer::PostWriter::start(config.database.post_batch as usize)
+    // SQLite has one writer at a time: one writer thread. PostgreSQL takes several: half the
+    // pool's connections commit batches side by side, the rest serve reads.
+    let writers = match db::Backend::of(&config.database.url) {
+        Some(db::Backend::Sqlite) => 1,
+        _ => (config.database.pool_size / 2).max(1) as usize,
+    };
+    let posts = match config.database.post_batch {
+        0 => None,
+        batch => Some(
+            service::post_writer::PostWriter::start(batch as usize, writers)
                 .map_err(AppError::internal)?,
         ),
-        _ => None,
     };
     Ok(AppState {
         pool,

@@ -72,13 +72,15 @@ pub type BatchJob<'a, T> = Box<dyn FnOnce(&mut DbConn, &mut Changes) -> Result<T
 
 /// Runs `jobs` in ONE write transaction (`db::write_tx`), each in a savepoint of its own: a job
 /// that fails is rolled back alone and its error is its result, while the others commit
-/// together. The changes of the jobs that succeeded are announced as [`write_tx`] does: with
-/// `NOTIFY` before the commit, on `bus` after it. `Err` when the transaction itself could not
-/// begin or commit; then nothing of any job was stored.
+/// together; then `finish` (in the transaction, after the last job). The changes of the jobs
+/// that succeeded are announced as [`write_tx`] does: with `NOTIFY` before the commit, on `bus`
+/// after it. `Err` when the transaction itself could not begin or commit, or `finish` failed;
+/// then nothing of any job was stored.
 pub fn write_batch<T>(
     conn: &mut DbConn,
     bus: &ChangeBus,
     jobs: Vec<BatchJob<'_, T>>,
+    finish: impl FnOnce(&mut DbConn) -> Result<(), AppError>,
 ) -> Result<Vec<Result<T, AppError>>, AppError> {
     let mut changes = Changes::default();
     let results = plain_write_tx(conn, |conn| {
@@ -102,6 +104,7 @@ pub fn write_batch<T>(
                 }
             }
         }
+        finish(conn)?;
         notify(conn, bus.origin(), changes.as_slice())?;
         Ok(results)
     })?;

@@ -218,6 +218,45 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, AppError> {
+    let stored = insert_row(conn, row)?;
+    counted_insert(conn, row)?;
+    Ok(stored)
+}
+
+/// New comments not yet in their threads' counters: [`insert_counted_later`] adds to it, and
+/// [`PendingCounts::apply`] must run in the same transaction, before its commit.
+///
+/// Why: a batch of posts (`service::post_writer`) adds to each thread's counter once, at its
+/// end and in thread id order, so that it holds a thread's row lock only for its commit and
+/// two batches never wait for each other's rows in opposite orders.
+#[derive(Debug, Default)]
+pub struct PendingCounts(Vec<(i64, i64)>);
+
+impl PendingCounts {
+    /// Counts `comment` (inserted with [`insert_counted_later`] and kept: call it once the work
+    /// that inserted it can no longer be rolled back alone).
+    pub fn add(&mut self, comment: &Comment) {
+        if comment.status == CommentStatus::Approved {
+            self.0.push((comment.thread_id.0, 1));
+        }
+    }
+
+    /// Adds everything counted to the threads' counters.
+    pub fn apply(self, conn: &mut DbConn) -> Result<(), AppError> {
+        super::threads::add_to_approved_counts(conn, self.0)
+    }
+}
+
+/// [`insert`] without touching the thread's counter: the caller counts the comment with
+/// [`PendingCounts`] in the same transaction.
+pub fn insert_counted_later(
+    conn: &mut DbConn,
+    row: &NewCommentRow<'_>,
+) -> Result<Comment, AppError> {
+    insert_row(conn, row)
+}
+
+fn insert_row(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, AppError> {
     // The stored row in the same statement; a returned `Selectable` does not go through the
     // MultiConnection enum: the same DSL per backend.
     let stored: CommentRow = match conn {
@@ -230,7 +269,6 @@ pub fn insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, App
             .returning(CommentRow::as_returning())
             .get_result(c)?,
     };
-    counted_insert(conn, row)?;
     Ok(stored.into())
 }
 

@@ -132,6 +132,14 @@ impl SharedQuota {
         self.paused_until_us.load(Ordering::Relaxed) > now_us
     }
 
+    /// Spends one cell of a lease this process holds for `exact` (no database); false when it
+    /// holds none, or it ran out or lapsed.
+    pub fn spend_leased(&self, now_us: i64, exact: &SharedBucket) -> bool {
+        self.credits.get(&exact.key).is_some_and(|credit| {
+            credit.until_us > now_us && credit.left.fetch_sub(1, Ordering::Relaxed) > 0
+        })
+    }
+
     /// Spends one cell at `now_us` (see [`spend`]); `Ok(None)` when sharing is off. On a
     /// failure the sharing pauses for [`QUOTA_PAUSE`].
     pub fn spend(
@@ -143,10 +151,7 @@ impl SharedQuota {
         let Some(pool) = &self.pool else {
             return Ok(None);
         };
-        if let Some(credit) = self.credits.get(&exact.key)
-            && credit.until_us > now_us
-            && credit.left.fetch_sub(1, Ordering::Relaxed) > 0
-        {
+        if self.spend_leased(now_us, exact) {
             return Ok(Some(SharedVerdict::Allowed));
         }
         let cells = lease_cells(exact).min(lease_cells(prefix));

@@ -10,7 +10,8 @@ use crate::domain::ban::{Author, Ban};
 use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus, NewComment};
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::reader::Reader;
-use crate::domain::site::Site;
+use crate::domain::site::{ModerationMode, Site, SiteId};
+use crate::domain::webhook::WebhookEndpoint;
 use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::render::SafeHtml;
@@ -80,7 +81,7 @@ pub fn post(
         reader.cloned(),
     )?;
     let comment = write_tx(conn, &state.changes, |conn, changes| {
-        store(state, conn, changes, &submission)
+        store_one(state, conn, changes, &submission)
     })?;
     Ok(submission.posted(comment))
 }
@@ -96,7 +97,7 @@ pub async fn post_submitted(state: &AppState, submission: Submission) -> Result<
             let submitted = submission.clone();
             super::blocking(state, move |state, conn| {
                 write_tx(conn, &state.changes, |conn, changes| {
-                    store(state, conn, changes, &submitted)
+                    store_one(state, conn, changes, &submitted)
                 })
             })
             .await?
@@ -115,11 +116,76 @@ impl Submission {
     }
 }
 
-/// The work of one post inside a write transaction (its own, or a batch's savepoint).
+/// What the posts of one transaction read alike, read once: the bans and the sites' webhook
+/// endpoints. Within one write transaction they are as current as when the first post read them
+/// (a ban committed meanwhile applies from the next transaction on, as if this one had begun a
+/// moment earlier).
+/// It also holds the comments stored and kept, for their threads' counters, which the
+/// transaction updates once at its end ([`Shared::finish`]).
+#[derive(Default)]
+pub(super) struct Shared {
+    bans: Option<Vec<Ban>>,
+    endpoints: std::collections::HashMap<SiteId, Vec<WebhookEndpoint>>,
+    counts: db::comments::PendingCounts,
+}
+
+impl Shared {
+    /// Counts a comment [`store`] returned, once its work is kept (its savepoint released, or
+    /// in a transaction of its own).
+    pub(super) fn kept(&mut self, comment: &Comment) {
+        self.counts.add(comment);
+    }
+
+    /// The end of the transaction's work: the threads' counters.
+    pub(super) fn finish(self, conn: &mut DbConn) -> Result<(), AppError> {
+        self.counts.apply(conn)
+    }
+
+    fn bans(&mut self, conn: &mut DbConn) -> Result<&[Ban], AppError> {
+        if self.bans.is_none() {
+            self.bans = Some(db::bans::list(conn)?);
+        }
+        Ok(self.bans.as_deref().unwrap_or_default())
+    }
+
+    fn endpoints(
+        &mut self,
+        conn: &mut DbConn,
+        site: SiteId,
+    ) -> Result<&[WebhookEndpoint], AppError> {
+        if !self.endpoints.contains_key(&site) {
+            let endpoints = db::webhooks::list_endpoints(conn, site)?;
+            self.endpoints.insert(site, endpoints);
+        }
+        Ok(self
+            .endpoints
+            .get(&site)
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
+}
+
+/// One post in the caller's write transaction, counted.
+pub(super) fn store_one(
+    state: &AppState,
+    conn: &mut DbConn,
+    changes: &mut Changes,
+    submission: &Submission,
+) -> Result<Comment, AppError> {
+    let mut shared = Shared::default();
+    let comment = store(state, conn, changes, &mut shared, submission)?;
+    shared.kept(&comment);
+    shared.finish(conn)?;
+    Ok(comment)
+}
+
+/// The work of one post inside a write transaction (its own, or a batch's savepoint). The
+/// comment is not in its thread's counter yet: see [`Shared::kept`].
 pub(super) fn store(
     state: &AppState,
     conn: &mut DbConn,
     changes: &mut Changes,
+    shared: &mut Shared,
     submission: &Submission,
 ) -> Result<Comment, AppError> {
     let Submission {
@@ -172,21 +238,8 @@ pub(super) fn store(
             }
         };
         super::spam::refuse(state, conn, site, new, client, now)?;
-        let history = AuthorHistory {
-            has_approved_comment: match &new.email {
-                Some(email) => {
-                    db::comments::email_has_approved(conn, site.id, &email.normalized())?
-                }
-                None => false,
-            },
-            address_confirmed: match &new.email {
-                Some(email) => super::notifications::is_confirmed(conn, site.id, email)?,
-                None => false,
-            },
-            trusted_sign_in: reader.is_some() && site.settings.signed_in_skip_moderation,
-        };
-        let bans = db::bans::list(conn)?;
-        let bans: Vec<_> = bans.iter().filter_map(Ban::rule).collect();
+        let history = author_history(conn, site, new, reader)?;
+        let bans: Vec<_> = shared.bans(conn)?.iter().filter_map(Ban::rule).collect();
         let submission = moderation::Submission {
             author: Author {
                 name: new.author.as_str(),
@@ -200,7 +253,7 @@ pub(super) fn store(
         let verdict = moderation::judge(&site.settings, history, &bans, &submission)
             .and(super::spam::assess(state, conn, site, new, now)?);
         let fingerprint = super::spam::fingerprint(new);
-        let comment = db::comments::insert(
+        let comment = db::comments::insert_counted_later(
             conn,
             &db::comments::NewCommentRow {
                 thread_id: thread.id.0,
@@ -248,9 +301,38 @@ pub(super) fn store(
             CommentStatus::Pending => &[WebhookEvent::Posted, WebhookEvent::Held],
             _ => &[WebhookEvent::Posted],
         };
-        super::webhooks::emit_in_thread(conn, &thread, events, &comment)?;
+        if !events.is_empty() {
+            let endpoints = shared.endpoints(conn, site.id)?;
+            super::webhooks::emit_to(conn, endpoints, &thread, events, &comment)?;
+        }
         Ok(comment)
     }
+}
+
+/// What the moderation mode needs to know about the author: only first-time moderation looks
+/// at it, and it stops at the first fact that lets the comment through (each is a query).
+fn author_history(
+    conn: &mut DbConn,
+    site: &Site,
+    new: &NewComment,
+    reader: Option<&Reader>,
+) -> Result<AuthorHistory, AppError> {
+    let mut history = AuthorHistory {
+        trusted_sign_in: reader.is_some() && site.settings.signed_in_skip_moderation,
+        ..AuthorHistory::default()
+    };
+    let Some(email) = &new.email else {
+        return Ok(history);
+    };
+    if site.settings.moderation != ModerationMode::FirstTime || history.trusted_sign_in {
+        return Ok(history);
+    }
+    history.has_approved_comment =
+        db::comments::email_has_approved(conn, site.id, &email.normalized())?;
+    if !history.has_approved_comment {
+        history.address_confirmed = super::notifications::is_confirmed(conn, site.id, email)?;
+    }
+    Ok(history)
 }
 
 /// What shows that a request comes from a comment's author.

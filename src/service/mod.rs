@@ -42,6 +42,16 @@ pub fn now() -> DateTime<Utc> {
     truncate_to_micros(Utc::now())
 }
 
+/// Runs CPU-heavy service code that needs no connection off the async executor.
+pub async fn compute<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = state.clone();
+    actix_web::web::block(move || f(&state)).await?
+}
+
 /// Runs blocking service code off the async executor.
 pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where

@@ -1,27 +1,29 @@
-//! The SQLite post writer: new comments go through one queue, and its thread commits the posts
+//! The post writer: new comments go through one queue, and a writer thread commits the posts
 //! waiting at the same time in ONE write transaction (`db::changes::write_batch`), each in its
 //! own savepoint, so that one failing post (a duplicate, a thread closed meanwhile) fails alone
 //! with its own error while the others commit. Each request is answered after the commit (and
 //! after the change bus announced the batch), so an acknowledged comment is durable.
 //!
-//! Why: SQLite has one writer at a time. Requests that each open a write transaction wait for
-//! one another in SQLite's busy handler, which sleeps between tries; one thread that takes
-//! whatever is waiting and commits it at once does not wait at all, and pays one commit for
-//! many posts. PostgreSQL takes concurrent writers as they come: there each post keeps its
-//! own transaction (and several processes may share the database).
+//! Why: one commit (one fsync, one WAL flush) for many posts, and what the posts read alike
+//! (bans, webhook endpoints) read once. SQLite has one writer at a time: one writer thread,
+//! which never waits in SQLite's busy handler. PostgreSQL takes concurrent writers: several
+//! writer threads, each taking the next batch while the others commit. Batches add to the
+//! threads' counters at their end in thread id order, so their row locks are short and never
+//! taken in opposite orders; a batch that fails all the same (a deadlock) is stored post by
+//! post.
 //!
 //! No global state: the queue lives in `AppState::posts`. The thread holds only the receiving
 //! end; a job carries the state it runs with, so the thread ends once the application (every
 //! clone of its state) is gone.
 
-use std::sync::Arc;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
-use super::comments::{Submission, store};
-use crate::db::changes::{BatchJob, write_batch};
+use super::comments::{Shared, Submission, store, store_one};
+use crate::db::changes::{BatchJob, write_batch, write_tx};
 use crate::domain::comment::Comment;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -55,14 +57,19 @@ impl std::fmt::Debug for PostWriter {
 }
 
 impl PostWriter {
-    /// Starts the writer thread; it commits at most `max_batch` posts per transaction.
-    pub fn start(max_batch: usize) -> std::io::Result<Self> {
+    /// Starts `writers` writer threads (at least one) taking from one queue; each commits at
+    /// most `max_batch` posts per transaction. While one commits, the next takes what queued
+    /// meanwhile.
+    pub fn start(max_batch: usize, writers: usize) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
+        let queue = Arc::new(Mutex::new(queue));
         let stats = Arc::new(Stats::default());
-        let counted = stats.clone();
-        std::thread::Builder::new()
-            .name("kith-post-writer".into())
-            .spawn(move || run(&queue, &counted, max_batch.max(1)))?;
+        for _ in 0..writers.max(1) {
+            let (queue, counted) = (queue.clone(), stats.clone());
+            std::thread::Builder::new()
+                .name("kith-post-writer".into())
+                .spawn(move || run(&queue, &counted, max_batch.max(1)))?;
+        }
         Ok(Self { jobs, stats })
     }
 
@@ -106,15 +113,8 @@ fn stopped() -> AppError {
 
 /// Takes whatever is waiting (at most `max_batch`), commits it, answers, and again, until
 /// every sender is gone.
-fn run(queue: &mpsc::Receiver<Job>, stats: &Stats, max_batch: usize) {
-    while let Ok(first) = queue.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < max_batch {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
+fn run(queue: &Mutex<mpsc::Receiver<Job>>, stats: &Stats, max_batch: usize) {
+    while let Some(jobs) = take(queue, max_batch) {
         stats.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.largest.fetch_max(jobs.len(), Ordering::Relaxed);
@@ -126,31 +126,61 @@ fn run(queue: &mpsc::Receiver<Job>, stats: &Stats, max_batch: usize) {
     }
 }
 
+/// The next batch: waits for a first job, then takes what else is waiting. `None` once every
+/// sender is gone (or another writer panicked holding the queue).
+fn take(queue: &Mutex<mpsc::Receiver<Job>>, max_batch: usize) -> Option<Vec<Job>> {
+    let queue = queue.lock().ok()?;
+    let mut jobs = vec![queue.recv().ok()?];
+    while jobs.len() < max_batch {
+        match queue.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
 /// One transaction for `jobs`; one result per job, in order.
 fn commit(jobs: &[Job]) -> Vec<Result<Comment, AppError>> {
     let Some(state) = jobs.first().map(|job| &job.state) else {
         return Vec::new();
     };
+    let shared = RefCell::new(Shared::default());
     let batch = crate::service::conn(state).and_then(|mut conn| {
         let work: Vec<BatchJob<'_, Comment>> = jobs
             .iter()
             .map(|job| {
+                let shared = &shared;
                 let work: BatchJob<'_, Comment> = Box::new(move |conn, changes| {
-                    store(&job.state, conn, changes, &job.submission)
+                    let mut shared = shared.borrow_mut();
+                    let comment = store(&job.state, conn, changes, &mut shared, &job.submission)?;
+                    shared.kept(&comment);
+                    Ok(comment)
                 });
                 work
             })
             .collect();
-        write_batch(&mut conn, &state.changes, work)
+        write_batch(&mut conn, &state.changes, work, |conn| {
+            shared.take().finish(conn)
+        })
     });
     match batch {
         Ok(results) => results,
-        // Nothing was stored: every post gets the error (the first its cause).
+        // Nothing was stored. One post alone: its error. Several: each again in a transaction
+        // of its own, so that what failed the batch (on PostgreSQL a deadlock with another
+        // writer's batch, which rolls back the whole transaction) fails one post at most.
+        Err(e) if jobs.len() == 1 => vec![Err(e)],
         Err(e) => {
-            let (kind, message) = (e.kind, e.message.clone());
-            std::iter::once(Err(e))
-                .chain((1..jobs.len()).map(|_| Err(AppError::new(kind, message.clone()))))
-                .collect()
+            tracing::warn!(error = %e, posts = jobs.len(), "a batch of posts failed; storing each alone");
+            jobs.iter().map(alone).collect()
         }
     }
+}
+
+/// One job in a write transaction of its own.
+fn alone(job: &Job) -> Result<Comment, AppError> {
+    let mut conn = crate::service::conn(&job.state)?;
+    write_tx(&mut conn, &job.state.changes, |conn, changes| {
+        store_one(&job.state, conn, changes, &job.submission)
+    })
 }

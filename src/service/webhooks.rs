@@ -68,6 +68,18 @@ pub fn emit_in_thread(
         return Ok(());
     }
     let endpoints: Vec<WebhookEndpoint> = db::webhooks::list_endpoints(conn, thread.site_id)?;
+    emit_to(conn, &endpoints, thread, events, comment)
+}
+
+/// [`emit_in_thread`] with the site's endpoints already in hand (a batch of posts reads them
+/// once).
+pub fn emit_to(
+    conn: &mut DbConn,
+    endpoints: &[WebhookEndpoint],
+    thread: &Thread,
+    events: &[WebhookEvent],
+    comment: &Comment,
+) -> Result<(), AppError> {
     if !endpoints
         .iter()
         .any(|e| events.iter().any(|ev| e.wants(*ev)))

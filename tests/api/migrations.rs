@@ -175,6 +175,16 @@ const FILL: &[(&str, &str)] = &[
             'nonce-1', 'verifier-1', 'https://blog.example', '2024-01-04 09:00:00',
             '2024-01-04 09:10:00');",
     ),
+    (
+        "comments_email_lower",
+        "INSERT INTO comments (thread_id, parent_id, root_id, depth, author_name, email, website,
+             body_markdown, body_html, status, held_reason, created_at, edited_at, client_ip,
+             user_agent, edit_token_hash, like_count, notify_replies, pinned, is_owner) VALUES
+           (1, NULL, NULL, 0, 'Mixed Case', 'Mixed.Case@Example.com', NULL, 'Indexed by lower(email)',
+            '<p>Indexed by lower(email)</p>', 'approved', NULL, '2024-01-05 10:00:00', NULL, NULL,
+            NULL, 'hash-8', 0, FALSE, FALSE, FALSE);
+         UPDATE threads SET approved_count = approved_count + 1 WHERE id = 1;",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

@@ -1,0 +1,1 @@
+DROP INDEX comments_email_lower;
