@@ -1,5 +1,8 @@
 //! Posting, editing and deleting comments.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::now;
@@ -125,7 +128,7 @@ impl Submission {
 #[derive(Default)]
 pub(super) struct Shared {
     bans: Option<Vec<Ban>>,
-    endpoints: std::collections::HashMap<SiteId, Vec<WebhookEndpoint>>,
+    endpoints: HashMap<SiteId, Vec<WebhookEndpoint>>,
     counts: db::comments::PendingCounts,
 }
 
@@ -153,15 +156,11 @@ impl Shared {
         conn: &mut DbConn,
         site: SiteId,
     ) -> Result<&[WebhookEndpoint], AppError> {
-        if !self.endpoints.contains_key(&site) {
-            let endpoints = db::webhooks::list_endpoints(conn, site)?;
-            self.endpoints.insert(site, endpoints);
-        }
-        Ok(self
-            .endpoints
-            .get(&site)
-            .map(Vec::as_slice)
-            .unwrap_or_default())
+        let endpoints = match self.endpoints.entry(site) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(missing) => missing.insert(db::webhooks::list_endpoints(conn, site)?),
+        };
+        Ok(endpoints)
     }
 }
 

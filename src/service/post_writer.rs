@@ -145,42 +145,53 @@ fn commit(jobs: &[Job]) -> Vec<Result<Comment, AppError>> {
     let Some(state) = jobs.first().map(|job| &job.state) else {
         return Vec::new();
     };
+    let mut conn = match crate::service::conn(state) {
+        Ok(conn) => conn,
+        // No connection (the database is down, or every connection busy past the wait):
+        // every post gets the error at once, none waits again.
+        Err(e) => return every(e, jobs.len()),
+    };
     let shared = RefCell::new(Shared::default());
-    let batch = crate::service::conn(state).and_then(|mut conn| {
-        let work: Vec<BatchJob<'_, Comment>> = jobs
-            .iter()
-            .map(|job| {
-                let shared = &shared;
-                let work: BatchJob<'_, Comment> = Box::new(move |conn, changes| {
-                    let mut shared = shared.borrow_mut();
-                    let comment = store(&job.state, conn, changes, &mut shared, &job.submission)?;
-                    shared.kept(&comment);
-                    Ok(comment)
-                });
-                work
-            })
-            .collect();
-        write_batch(&mut conn, &state.changes, work, |conn| {
-            shared.take().finish(conn)
+    let work: Vec<BatchJob<'_, Comment>> = jobs
+        .iter()
+        .map(|job| {
+            let shared = &shared;
+            let work: BatchJob<'_, Comment> = Box::new(move |conn, changes| {
+                let mut shared = shared.borrow_mut();
+                let comment = store(&job.state, conn, changes, &mut shared, &job.submission)?;
+                shared.kept(&comment);
+                Ok(comment)
+            });
+            work
         })
+        .collect();
+    let batch = write_batch(&mut conn, &state.changes, work, |conn| {
+        shared.take().finish(conn)
     });
     match batch {
         Ok(results) => results,
         // Nothing was stored. One post alone: its error. Several: each again in a transaction
-        // of its own, so that what failed the batch (on PostgreSQL a deadlock with another
-        // writer's batch, which rolls back the whole transaction) fails one post at most.
+        // of its own on the same connection (no wait for another), so that what failed the
+        // batch (on PostgreSQL a deadlock with another writer's batch, which rolls back the
+        // whole transaction) fails one post at most.
         Err(e) if jobs.len() == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(error = %e, posts = jobs.len(), "a batch of posts failed; storing each alone");
-            jobs.iter().map(alone).collect()
+            jobs.iter()
+                .map(|job| {
+                    write_tx(&mut conn, &job.state.changes, |conn, changes| {
+                        store_one(&job.state, conn, changes, &job.submission)
+                    })
+                })
+                .collect()
         }
     }
 }
 
-/// One job in a write transaction of its own.
-fn alone(job: &Job) -> Result<Comment, AppError> {
-    let mut conn = crate::service::conn(&job.state)?;
-    write_tx(&mut conn, &job.state.changes, |conn, changes| {
-        store_one(&job.state, conn, changes, &job.submission)
-    })
+/// `e` for each of `n` posts (the first gets `e` itself, with its cause).
+fn every(e: AppError, n: usize) -> Vec<Result<Comment, AppError>> {
+    let (kind, message) = (e.kind, e.message.clone());
+    std::iter::once(Err(e))
+        .chain((1..n).map(|_| Err(AppError::new(kind, message.clone()))))
+        .collect()
 }
