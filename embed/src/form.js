@@ -44,6 +44,7 @@ export function createForm(view) {
     email.required = !session && view.settings.require_email;
     email.parentNode.hidden = !!session;
     person.hidden = submit.disabled = blocked;
+    manageBox.hidden = !session && view.settings.mail === false;
     signinBox.replaceChildren(...session
       ? [t('signed_in_as', { name: session.name }), ' ', button(t('sign_out'), async () => {
         await view.api('auth/session', { method: 'DELETE' }).catch(() => {});
@@ -52,12 +53,15 @@ export function createForm(view) {
         view.announce(t('signed_out'));
       })]
       : signin.email || signin.providers?.length ? [blocked ? t('sign_in_needed') + ' ' : '', button(t('sign_in'), () =>
-        import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
-          module.provide({ el, button, load, save });
-          module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin);
-        }, showError))]
+        signinModule().then(module => module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin), showError))]
       : []);
   };
+  /** The sign-in module (embed-signin.js), loaded the first time it is needed. */
+  let signinLoad;
+  const signinModule = () => (signinLoad ||= import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
+    module.provide({ el, button, load, save });
+    return module;
+  }, error => { signinLoad = null; throw error; }));
   const cancelReply = button(t('cancel'), () => open(null), 'kith-link-button kith-cancel-reply');
   cancelReply.hidden = true;
   const bodyField = field('body', true, { rows: 6 }, 'textarea');
@@ -95,21 +99,27 @@ export function createForm(view) {
   el('div', { className: 'kith-buttons' }, submit, previewToggle));
 
   const fields = form.elements;
-  // "Manage my comments": the server mails a link to the address, if it has comments here.
-  // Hidden when the settings say the server sends no mail.
-  const manage = button(t('manage'), () => openDialog(view, {
-    title: t('manage'),
-    text: t('manage_help'),
-    field: { label: t('email'), type: 'email', value: fields.email.value },
-    confirmLabel: t('send'),
-    onConfirm: async email => {
-      await view.api('mail/manage', { method: 'POST', body: { email } });
-      return t('manage_sent');
-    },
-    showResult: true,
-  }), 'kith-link-button kith-manage');
-  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form,
-    view.settings.mail !== false && el('p', {}, manage));
+  // "Manage my comments": a signed-in reader gets the list of their comments at once (mine.js, in
+  // the sign-in module); anyone else asks the server to mail a link to the address, if it has
+  // comments here. Hidden when the server sends no mail and nobody can sign in.
+  const manage = button(t('manage'), () => (load(view.api.key)
+    ? signinModule().then(module => module.manageComments(view)).catch(error => {
+      showError(error);
+      if (error.error == 'session_expired') renderSignin();
+    })
+    : openDialog(view, {
+      title: t('manage'),
+      text: t('manage_help'),
+      field: { label: t('email'), type: 'email', value: fields.email.value },
+      confirmLabel: t('send'),
+      onConfirm: async email => {
+        await view.api('mail/manage', { method: 'POST', body: { email } });
+        return t('manage_sent');
+      },
+      showResult: true,
+    })), 'kith-link-button kith-manage');
+  const manageBox = el('p', {}, manage);
+  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form, manageBox);
   fields.body.value = load(draftKey) || '';
   const remembered = load('me');
   if (remembered) {

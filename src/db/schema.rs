@@ -379,5 +379,7 @@ diesel::table! {
         origin -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        poll_hash -> Nullable<Text>,
+        binding_hash -> Nullable<Text>,
     }
 }

@@ -35,6 +35,11 @@ pub struct Texts {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcTexts {
+    /// The start page's (the popup's first page, before the provider; `{provider}` is its label).
+    pub start_title: String,
+    pub start_text: String,
+    /// The start page when the window was not opened by a comment form that started the sign-in.
+    pub err_no_opener: String,
     pub signed_in_title: String,
     pub signed_in_text: String,
     pub failed_title: String,

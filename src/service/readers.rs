@@ -75,11 +75,28 @@ fn ban_email(reader: &Reader) -> Option<&str> {
 /// `identity.email` is kept only when `email_verified` (and for `email`, the subject is the
 /// verified address).
 pub fn sign_in(
-    _state: &AppState,
+    state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     identity: VerifiedIdentity,
 ) -> Result<(Reader, SessionToken), AppError> {
+    let token = secrets::random_token();
+    let reader =
+        sign_in_with_session_hash(state, conn, site, identity, &secrets::hash_token(&token))?;
+    Ok((reader, SessionToken(token)))
+}
+
+/// [`sign_in`] into a session whose token the reader's page drew itself: only its SHA-256
+/// (`token_hash`) ever reaches the server, and the page that holds the token finds itself
+/// signed in (OpenID Connect sign-in when the popup cannot hand the session back; see
+/// [`super::signin`]).
+pub fn sign_in_with_session_hash(
+    _state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    identity: VerifiedIdentity,
+    token_hash: &str,
+) -> Result<Reader, AppError> {
     if !offers(site, &identity.provider) {
         return Err(AppError::new(
             ErrorKind::SignInNotOffered,
@@ -102,10 +119,8 @@ pub fn sign_in(
         None
     };
     let name = clean_display_name(&identity.display_name, NAME_FALLBACK);
-    let token = secrets::random_token();
-    let token_hash = secrets::hash_token(&token);
     let now = now().naive_utc();
-    let reader = write_tx(conn, |conn| {
+    write_tx(conn, |conn| {
         let bans: Vec<BanRule> = db::bans::list(conn)?.iter().filter_map(Ban::rule).collect();
         if is_banned(&bans, &parsed, email.as_deref()) {
             return Err(banned());
@@ -113,10 +128,9 @@ pub fn sign_in(
         // Expired sessions and sign-in requests go as new ones come (as admin sessions do).
         db::readers::delete_expired(conn, now)?;
         let reader = db::readers::upsert(conn, site.id, &parsed, email.as_deref(), &name, now)?;
-        db::readers::insert_session(conn, &token_hash, reader.id, now, now + SESSION_TTL)?;
+        db::readers::insert_session(conn, token_hash, reader.id, now, now + SESSION_TTL)?;
         Ok(reader)
-    })?;
-    Ok((reader, SessionToken(token)))
+    })
 }
 
 /// A signed-in reader's session, as the HTTP layer resolves it.

@@ -175,6 +175,14 @@ const FILL: &[(&str, &str)] = &[
             'nonce-1', 'verifier-1', 'https://blog.example', '2024-01-04 09:00:00',
             '2024-01-04 09:10:00');",
     ),
+    (
+        "oidc_poll",
+        "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
+             created_at, expires_at, poll_hash, binding_hash) VALUES
+           ('6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b', 1, 'myidp',
+            'nonce-2', 'verifier-2', 'https://blog.example', '2024-01-04 09:00:00',
+            '2024-01-04 09:10:00', 'poll-hash-1', 'binding-hash-1');",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {
