@@ -31,6 +31,7 @@ crate::each_on_both_backends!(
     wm_bad_requests_are_refused_at_once,
     wm_concurrent_workers_verify_a_mention_once,
     wm_moderation_rules_apply_to_mentions,
+    wm_worker_stopped_mid_fetch_releases_its_lease,
 );
 
 const TARGET: &str = "https://blog.example/post/";
@@ -52,6 +53,8 @@ struct Sources {
     port: u16,
     replies: Arc<Mutex<HashMap<String, Reply>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    /// Signalled on every request (a permit is kept until someone waits).
+    arrived: Arc<tokio::sync::Notify>,
 }
 
 impl Sources {
@@ -60,20 +63,22 @@ impl Sources {
         let port = listener.local_addr().unwrap().port();
         let replies: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (r, h) = (replies.clone(), hits.clone());
+        let arrived: Arc<tokio::sync::Notify> = Arc::default();
+        let (r, h, a) = (replies.clone(), hits.clone(), arrived.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (r, h) = (r.clone(), h.clone());
-                tokio::spawn(serve(stream, r, h));
+                let (r, h, a) = (r.clone(), h.clone(), a.clone());
+                tokio::spawn(serve(stream, r, h, a));
             }
         });
         Self {
             port,
             replies,
             hits,
+            arrived,
         }
     }
 
@@ -94,6 +99,7 @@ async fn serve(
     mut stream: tokio::net::TcpStream,
     replies: Arc<Mutex<HashMap<String, Reply>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    arrived: Arc<tokio::sync::Notify>,
 ) {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
@@ -106,6 +112,7 @@ async fn serve(
     let head = String::from_utf8_lossy(&head).to_string();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    arrived.notify_one();
     let reply = replies
         .lock()
         .unwrap()
@@ -651,4 +658,53 @@ async fn wm_moderation_rules_apply_to_mentions(db: Db) {
         owner[0].body_text
     );
     app.assert_counters_match_scan();
+}
+
+/// The lease of a mention (`None` when no worker holds it).
+fn locked_until(app: &TestApp, source: &str) -> Option<chrono::NaiveDateTime> {
+    use diesel::prelude::*;
+    use kith::db::schema::webmentions;
+    let mut conn = app.state.pool.get().unwrap();
+    webmentions::table
+        .filter(webmentions::source.eq(source))
+        .select(webmentions::locked_until)
+        .first(&mut conn)
+        .unwrap()
+}
+
+async fn wm_worker_stopped_mid_fetch_releases_its_lease(db: Db) {
+    let app = spawn_app_with(db, |c| {
+        config(true)(c);
+        c.webmention.timeout_secs = 60;
+    })
+    .await;
+    let sources = Sources::start().await;
+    sources.set("/slow", Reply::Drip);
+    let source = sources.url("/slow");
+    send_ok(&app, &source).await;
+    // A background worker (the app's own is off in these tests) starts fetching the source.
+    let mut config = (*app.state.config).clone();
+    config.webmention.worker = true;
+    config.webmention.poll_interval_ms = 10;
+    let mut state = app.state.clone();
+    state.config = Arc::new(config);
+    let worker = kith::webmention::worker::spawn(state).expect("the worker runs");
+    tokio::time::timeout(Duration::from_secs(30), sources.arrived.notified())
+        .await
+        .expect("the worker fetches the source");
+    assert!(
+        locked_until(&app, &source).is_some(),
+        "leased while fetched"
+    );
+    // Shutdown with a grace period shorter than the fetch: the worker is ended and its lease
+    // released, the mention still pending with no attempt counted.
+    worker.stop_within(Duration::from_millis(50)).await;
+    assert_eq!(locked_until(&app, &source), None);
+    let m = mention(&app, &source);
+    assert_eq!(m.status, MentionStatus::Pending);
+    assert_eq!(m.attempts, 0);
+    // So the next worker takes it at once instead of after the lease lapses.
+    sources.set("/slow", Reply::Html(h_entry("Ann", "<p>hi</p>")));
+    assert_eq!(step(&app).await, 1);
+    assert_eq!(mention(&app, &source).status, MentionStatus::Done);
 }
