@@ -15,6 +15,8 @@
 # 2,000-comment thread, default 60), BENCH_ROUNDS (default 3),
 # BENCH_CONNECTIONS (default 32), BENCH_SEED_DIR (default /var/tmp/kith-bench-compare),
 # BENCH_RESEED=1 (seed Isso again), BENCH_VERBOSE=1 (print every run's figure), KITH_BIN (default: a release build, made here),
+# BENCH_ONLY (run only these workloads, comma-separated, of read100, latency, read2000, counts,
+# post, static; e.g. BENCH_ONLY=counts: the table then has only their rows and peak memory),
 # TEST_POSTGRES_URL (an existing database to connect to for CREATE/DROP DATABASE, default
 # postgres://root@127.0.0.1:5432/test), ISSO_VENV (see benches/isso/setup.sh).
 #
@@ -170,9 +172,12 @@ WARNINGS="$WORK/warnings"
 # run_wrk SYSTEM WORKLOAD [wrk arguments...]: appends req/s (or the median latency in ms for
 # the one-connection workload) to $WORK/results/SYSTEM.WORKLOAD.
 mkdir -p "$WORK/results"
+# only WORKLOAD: whether BENCH_ONLY (if set) names it.
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY// /}," == *",$1,"* ]]; }
 run_wrk() {
   local system=$1 workload=$2 out
   shift 2
+  only "$workload" || return 0
   out=$(BENCH_SYSTEM=$system wrk --timeout 120s -H "$ENCODING" "$@")
   if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
     local probe=""
@@ -239,15 +244,19 @@ def div(a, b): return a / b if b else float("nan")
 def rate(v): return f"{v:,.0f} req/s" if v >= 10 else f"{v:,.1f} req/s"
 def ratio(v): return f"{v:,.0f}x" if v >= 10 else f"{v:,.1f}x" if v >= 1 else f"{v:.2f}x"
 rows = []
+only = [w.strip() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()]
+def wanted(workload): return not only or workload in only
 def throughput(label, workload, target, sqlite_target, pg_target):
+    if not wanted(workload): return
     isso = get("isso", workload)
     s, p = get("sqlite", workload), get("postgres", workload)
     rows.append([label, rate(isso), rate(s), ratio(div(s, isso)), rate(p), ratio(div(p, isso)), target,
                  "yes" if div(s, isso) >= sqlite_target else "no", "yes" if div(p, isso) >= pg_target else "no"])
 throughput("read a 100-comment thread (all of it)", "read100", ">= 200x", 200, 200)
 isso, s, p = get("isso", "latency"), get("sqlite", "latency"), get("postgres", "latency")
-rows.append(["same, one connection, median latency", f"{isso:.2f} ms", f"{s:.2f} ms", ratio(div(isso, s)),
-             f"{p:.2f} ms", ratio(div(isso, p)), "<= 0.3 ms", "yes" if s <= 0.3 else "no", "yes" if p <= 0.3 else "no"])
+if wanted("latency"):
+    rows.append(["same, one connection, median latency", f"{isso:.2f} ms", f"{s:.2f} ms", ratio(div(isso, s)),
+                 f"{p:.2f} ms", ratio(div(isso, p)), "<= 0.3 ms", "yes" if s <= 0.3 else "no", "yes" if p <= 0.3 else "no"])
 throughput("first page of a 2,000-comment thread (Isso sends all)", "read2000", ">= 1,000x", 1000, 1000)
 throughput("counts of 3 pages", "counts", ">= 20x", 20, 20)
 throughput("post a comment", "post", ">= 20x SQLite, >= 10x PostgreSQL", 20, 10)
@@ -257,7 +266,7 @@ rows.append(["peak memory under these loads (VmHWM; Isso: master + 2 workers)", 
              "yes" if mib["sqlite"] <= 64 else "no", "yes" if mib["postgres"] <= 64 else "no"])
 s = div(get("sqlite", "read100"), get("sqlite", "static"))
 p = div(get("postgres", "read100"), get("postgres", "static"))
-rows.append(["a cached page vs a static file of the same size, same kith server", "",
+if wanted("static") and wanted("read100"): rows.append(["a cached page vs a static file of the same size, same kith server", "",
              f"{rate(get('sqlite', 'static'))} static", ratio(s), f"{rate(get('postgres', 'static'))} static", ratio(p),
              ">= 0.5", "yes" if s >= 0.5 else "no", "yes" if p >= 0.5 else "no"])
 print(f"\nwrk, {connections} connections (one for the latency row), median of {rounds} rounds; {sizes}\n")

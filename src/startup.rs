@@ -263,6 +263,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let pages = PageCache::new(&config.cache);
+    let counts = service::counts::CountCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
@@ -290,6 +291,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
         live,
         pages,
+        counts,
         assets,
         changes,
         posts,

@@ -48,6 +48,7 @@ export function createTranslator({ lang, strings }) {
 
   // Each unit's size in the next smaller one, from minutes; under a minute is "now".
   const UNITS = [[60, 'hour'], [24, 'day'], [7, 'week'], [4.35, 'month'], [12, 'year']];
+  const agoTexts = {};
   const ago = date => {
     const words = strings.ago;
     let amount = (Date.now() - new Date(date)) / 60000, unit = 'minute';
@@ -57,9 +58,10 @@ export function createTranslator({ lang, strings }) {
       amount /= size;
       unit = larger;
     }
-    const n = Math.round(amount);
-    // "yesterday" rather than "1 day ago", where the language has such a word.
-    return words[unit + n] || fill(words[unit], { n });
+    const n = Math.round(amount), key = unit + n;
+    // "yesterday" rather than "1 day ago", where the language has such a word. Each text is made
+    // once: a page's comments share a handful of them.
+    return agoTexts[key] ??= words[key] || fill(words[unit], { n });
   };
 
   const exactTime = date => {

@@ -9,6 +9,7 @@ const SET = {
   '+1': ['👍', 'r_up'], heart: ['❤️', 'r_heart'], laugh: ['😄', 'r_laugh'],
   hooray: ['🎉', 'r_hooray'], confused: ['😕', 'r_confused'], eyes: ['👀', 'r_eyes'],
 };
+const IDS_LAST_FIRST = Object.keys(SET).reverse();
 
 /**
  * The reaction buttons of `comment` and, last, the button that shows or hides the rest of the
@@ -62,7 +63,7 @@ export function reactionButtons(view, comment) {
   const show = () => {
     const mine = reacted.ids[comment.id] || {};
     let next = more;
-    for (const id of Object.keys(SET).reverse()) {
+    for (const id of IDS_LAST_FIRST) {
       const n = counts[id] || 0, visible = open || n > 0 || !!mine[id];
       let button = buttons[id];
       if (!button && visible) {

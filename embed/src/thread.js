@@ -311,16 +311,19 @@ export async function mountThread(container, serverBase, requests) {
     fill({ ...firstPage, comments: firstPage.comments.slice(split) });
     performance.measure('kith-render-rest', 'kith-render-rest');
     highlight();
-    buildForm();
-    // Live updates (embed-live.js, on demand like the form; LIVE_VERSION as FORM_VERSION), when
-    // the server has them on. Without them, or when the file does not load, the thread simply
-    // stays as it is.
-    if (settings.live) {
-      import(`${serverBase}embed-live.js?v=${LIVE_VERSION}`).then(module => {
-        module.provide({ el, button, load, save, trusted });
-        module.startLive(view, `${serverBase}api/v1/sites/${encodeURIComponent(site)}/thread/events?key=${encodeURIComponent(threadKey)}`);
-      }, () => {});
-    }
+    // The posting UI and live updates in a task of their own, after the page is complete.
+    setTimeout(() => {
+      buildForm();
+      // Live updates (embed-live.js, on demand like the form; LIVE_VERSION as FORM_VERSION), when
+      // the server has them on. Without them, or when the file does not load, the thread simply
+      // stays as it is.
+      if (settings.live) {
+        import(`${serverBase}embed-live.js?v=${LIVE_VERSION}`).then(module => {
+          module.provide({ el, button, load, save, trusted });
+          module.startLive(view, `${serverBase}api/v1/sites/${encodeURIComponent(site)}/thread/events?key=${encodeURIComponent(threadKey)}`);
+        }, () => {});
+      }
+    });
   }));
 
   // A permalink (#comment-123) scrolls to and highlights its comment.
