@@ -104,8 +104,9 @@ ${embed}
 
 /**
  * Installed before any page script: notes the frame in which the first comment is laid out
- * (requestAnimationFrame runs just before that frame is painted), and the time of the last DOM
- * change anywhere, shadow roots included.
+ * (requestAnimationFrame runs just before that frame is painted) and reports it through the
+ * `__benchFirstComment` binding, and the time of the last DOM change anywhere, shadow roots
+ * included.
  */
 function watchPage(system) {
   const bench = window.__bench = { firstComment: null, lastMutation: 0 };
@@ -122,8 +123,10 @@ function watchPage(system) {
     : document.querySelector('#isso-root .isso-comment .isso-text'));
   const frame = () => {
     const first = findFirst();
-    if (first && first.getBoundingClientRect().height > 0) bench.firstComment = performance.now();
-    else requestAnimationFrame(frame);
+    if (first && first.getBoundingClientRect().height > 0) {
+      bench.firstComment = performance.now();
+      window.__benchFirstComment();
+    } else requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 }
@@ -169,18 +172,28 @@ async function measure(browser, url, system, scriptUrl) {
   await cdp.send('Tracing.start', { categories: 'toplevel,blink.user_timing', transferMode: 'ReportEvents' });
   let bytes = 0;
   cdp.on('Network.loadingFinished', event => { bytes += event.encodedDataLength; });
+  // The page says when its first comment is visible (a binding: no script of the bench's runs in
+  // the page meanwhile, which polling with page.waitForFunction would do, on the page's main
+  // thread, in the middle of what is measured).
+  let seen;
+  const firstSeen = new Promise(resolve => { seen = resolve; });
+  await page.exposeBinding('__benchFirstComment', () => seen(true));
   await page.addInitScript(watchPage, system);
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__bench.firstComment !== null, null, { timeout: 60_000, polling: 50 })
-    .catch(async error => {
-      const state = await page.evaluate(() => document.body.innerHTML.slice(0, 3000)).catch(() => '');
-      throw new Error(`${system}: no comment on ${url}: ${error.message}\n${state}`);
-    });
+  let timer;
+  const found = await Promise.race([firstSeen, new Promise(resolve => { timer = setTimeout(resolve, 60_000, false); })]);
+  clearTimeout(timer);
+  if (!found) {
+    const state = await page.evaluate(() => document.body.innerHTML.slice(0, 3000)).catch(() => '');
+    throw new Error(`${system}: no comment on ${url} within 60 s\n${state}`);
+  }
   // Settled: no DOM change for a second (the embed may still fill avatars, times, counts).
   await page.waitForFunction(() => performance.now() - window.__bench.lastMutation > 1000, null, { timeout: 60_000, polling: 100 });
   const bench = await page.evaluate(() => window.__bench);
-  // The embed's own measure of building its first page (kith only; Isso has none).
-  const render = await page.evaluate(() => performance.getEntriesByName('kith-render', 'measure')[0]?.toJSON() || null);
+  // The embed's own measures of building its first page (kith only; Isso has none): the first
+  // screenful (`kith-render`), then the rest of the page a frame later (`kith-render-rest`).
+  const render = await page.evaluate(() => performance.getEntriesByType('measure')
+    .filter(entry => entry.name.startsWith('kith-render')).map(entry => entry.toJSON()));
   const traced = new Promise(resolve => cdp.once('Tracing.tracingComplete', resolve));
   await cdp.send('Tracing.end');
   await traced;
@@ -198,14 +211,15 @@ async function measure(browser, url, system, scriptUrl) {
   if (process.env.BENCH_VERBOSE) {
     console.error(`${system} ${url}: first comment at ${bench.firstComment.toFixed(0)} ms`);
     for (const entry of requests) console.error(`  ${entry.start.toFixed(0).padStart(6)} → ${entry.end.toFixed(0).padStart(6)} ms  ${entry.url}`);
-    if (render) console.error(`  ${render.startTime.toFixed(0).padStart(6)} → ${(render.startTime + render.duration).toFixed(0).padStart(6)} ms  building the first page`);
+    for (const part of render) console.error(`  ${part.startTime.toFixed(0).padStart(6)} → ${(part.startTime + part.duration).toFixed(0).padStart(6)} ms  ${part.name == 'kith-render' ? 'building the first screenful' : 'building the rest of the first page'}`);
   }
   return {
     firstComment: bench.firstComment,
     settled: Math.max(bench.lastMutation, bench.firstComment),
     script: metrics.ScriptDuration * 1000,
-    render: render ? render.duration : NaN,
-    renderCpu: buildTaskCpu(trace),
+    render: render.length ? render.reduce((sum, part) => sum + part.duration, 0) : NaN,
+    renderCpu: buildTaskCpu(trace, 'kith-render') + (buildTaskCpu(trace, 'kith-render-rest') || 0),
+    firstRenderCpu: buildTaskCpu(trace, 'kith-render'),
     layout: (metrics.LayoutDuration + metrics.RecalcStyleDuration) * 1000,
     nodes,
     comments,
@@ -217,14 +231,15 @@ async function measure(browser, url, system, scriptUrl) {
 }
 
 /**
- * The CPU time (thread time, not wall-clock) of the renderer task in which the embed built its
- * first page: the top-level task around the `kith-render` measure. It holds the build and the
- * little the embed does just before it (setting up the view from the answers) and after it.
- * NaN without the measure (Isso).
+ * The CPU time (thread time, not wall-clock) of the renderer task in which the embed made the
+ * measure `name`: the top-level task around it. For `kith-render` (the first screenful) it holds
+ * the build and the little the embed does just before it (setting up the view from the answers)
+ * and after it; for `kith-render-rest`, the rest of the first page and what the task does after
+ * it (starting to load the posting UI). NaN without the measure (Isso).
  */
-function buildTaskCpu(trace) {
-  const begin = trace.find(event => event.name == 'kith-render' && event.ph == 'b');
-  const end = trace.find(event => event.name == 'kith-render' && event.ph == 'e');
+function buildTaskCpu(trace, name) {
+  const begin = trace.find(event => event.name == name && event.ph == 'b');
+  const end = trace.find(event => event.name == name && event.ph == 'e');
   if (!begin || !end) return NaN;
   const task = trace.find(event => event.ph == 'X' && event.cat == 'toplevel' && event.tid == begin.tid
     && event.ts <= begin.ts && event.ts + event.dur >= end.ts && event.tdur !== undefined);
@@ -241,8 +256,9 @@ const MEASURES = [
   ['firstComment', 'time to first comment visible (ms)', 0],
   ['settled', 'time until the page settles (ms)', 0],
   ['script', 'main-thread script time (ms)', 1],
-  ['render', 'script building the first page of comments (ms, the embed\'s `kith-render` measure)', 1],
-  ['renderCpu', 'CPU time of the task that builds the first page (ms, from a Chromium trace)', 1],
+  ['render', 'script building the first page of comments (ms, the embed\'s `kith-render` and `kith-render-rest` measures)', 1],
+  ['renderCpu', 'CPU time of the tasks that build the first page (ms, from a Chromium trace)', 1],
+  ['firstRenderCpu', 'of which the task that shows the first screenful (ms)', 1],
   ['layout', 'style and layout time (ms)', 1],
   ['comments', 'comments on the page', 0],
   ['nodes', 'DOM nodes (shadow roots included)', 0],

@@ -2,6 +2,7 @@
 //!
 //! A request flows one way: `http` → `service` → (`domain`, `render`, `db`).
 
+pub mod address;
 pub mod changes;
 pub mod clock;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod oidc;
+pub mod outbox;
 pub mod render;
 pub mod secrets;
 pub mod service;

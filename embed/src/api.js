@@ -15,10 +15,11 @@ export function createApi(serverBase, site) {
   const siteBase = `${serverBase}api/v1/sites/${encodeURIComponent(site)}/`;
   const key = 'session:' + siteBase;
   const request = async (path, { method = 'GET', body, headers } = {}) => {
-    const session = load(key);
     // The session token goes only with calls that act for the reader (posting, editing, their
-    // account); thread reads, likes and reports stay requests without a preflight.
-    if (session && /^(auth\/|comments($|\/\d+($|\/source)))/.test(path)) headers = { Authorization: 'Bearer ' + session.token, ...headers };
+    // account); thread reads, likes and reports stay requests without a preflight, and leave
+    // without reading the browser's storage first (its first read waits for the browser).
+    const session = /^(auth\/|comments($|\/\d+($|\/source)))/.test(path) && load(key);
+    if (session) headers = { Authorization: 'Bearer ' + session.token, ...headers };
     const response = await fetch(siteBase + path, {
       method,
       headers: body ? { 'Content-Type': 'application/json', ...headers } : headers,

@@ -1,7 +1,7 @@
 // embed.js: the comment thread in <div id="kith-thread">, and the counts of any
 // [data-kith-count] elements on the same page (one script tag in a theme's footer does both).
 import { findServer } from './server.js';
-import { mountThread } from './thread.js';
+import { requestThread, mountThread } from './thread.js';
 import { loadStrings, createTranslator } from './locale.js';
 import { fillCounts } from './counts.js';
 
@@ -13,7 +13,7 @@ const server = findServer(/\/embed\.js([?#]|$)/);
  */
 const mount = () => {
   const container = document.getElementById('kith-thread');
-  return !!container && !container.shadowRoot && mountThread(container, server.base);
+  return !!container && !container.shadowRoot && mountThread(container, server.base, requestThread(container, server.base));
 };
 // The usual place for the script is after the container: then the thread's requests leave at
 // once, without waiting for the rest of the page to be parsed.

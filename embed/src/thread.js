@@ -8,6 +8,9 @@ import { applyTheme } from './theme.js';
 import styles from './embed.css';
 
 const PAGE_SIZE = 50;
+// How many comments the first frame shows (more than a screen holds); the rest of the first page
+// comes a frame later.
+const FIRST_SCREEN = 12;
 // When not even the language files load (the server is down).
 const LOAD_ERROR = 'Comments could not be loaded.';
 
@@ -30,34 +33,53 @@ function pageTitle() {
 }
 
 /**
- * Renders the thread into a shadow root of `container`. Resolves to the translator (for the
- * page's comment counts), or null when the thread could not be loaded.
+ * Sends the thread's first requests (the first page, the settings, the likely language file) for
+ * `container`, before anything else: a small function of its own, so that they leave before the
+ * browser has even compiled the rest of the embed (mountThread). Returns what mountThread needs.
  */
-export async function mountThread(container, serverBase) {
+export function requestThread(container, serverBase) {
   const options = container.dataset;
   const site = options.kithSite || 'default';
   const threadKey = options.kithKey || defaultThreadKey();
   const api = createApi(serverBase, site);
-
-  let sort = 'oldest';
   // Reading one's own writes: after this reader posted, edited or deleted a comment, the answer's
   // `read_marker` (`<until_ms>.<tag>`, kept by api.js) goes back as `fresh=` until it expires, so
   // that thread reads come from the primary database and show the reader's own comment even when
   // the server reads from a replica that lags behind (docs/deploy.md). A query parameter, because
   // a cookie would not travel (the API is on another site) and a header would cost a preflight.
-  const fetchPage = (cursor, marker = load('fresh:' + site)) =>
+  const fetchPage = (sort, cursor, marker = load('fresh:' + site)) =>
     api(`thread?key=${encodeURIComponent(threadKey)}&sort=${sort}&limit=${PAGE_SIZE}`
       + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')
       + (parseInt(marker) > Date.now() ? '&fresh=' + marker : ''));
-
-  // The language is the container's, else the site's (known with the settings). Start fetching
-  // the likely one (the container's, else the page's) alongside the settings and the thread,
-  // before anything else.
+  // The language is the container's, else the site's (known with the settings); the likely one
+  // (the container's, else the page's) is fetched at once.
   const likelyLang = options.kithLang || document.documentElement.lang || 'en';
+  // Without the read marker: reading the browser's storage first would hold the requests (its
+  // first read waits for the browser to load it); mountThread asks again when there is one.
+  const unmarked = fetchPage('oldest', null, '');
+  const settings = api('settings');
   loadStrings(serverBase, likelyLang);
+  return { options, site, threadKey, api, fetchPage, likelyLang, unmarked, settings };
+}
+
+/**
+ * Renders the thread into a shadow root of `container`, with the requests `requestThread` sent.
+ * Resolves to the translator (for the page's comment counts), or null when the thread could not
+ * be loaded.
+ */
+export async function mountThread(container, serverBase, requests) {
+  const { options, site, threadKey, api, likelyLang, unmarked } = requests;
+  let sort = 'oldest';
+  const fetchPage = (cursor, marker) => requests.fetchPage(sort, cursor, marker);
+
+  // A reader who wrote in the last seconds has a read marker: their first page is asked again
+  // with it (from the primary database), and the page asked without it is dropped.
+  const marker = load('fresh:' + site);
+  const firstPageRequest = parseInt(marker) > Date.now() ? fetchPage(null, marker) : unmarked;
+  unmarked.catch(() => {});
   // A signed-in reader's own comments, from whichever browser they posted them: Edit and Delete
   // then go through the session (docs/signin.md). Asked only when this page has a session.
-  const data = Promise.all([api('settings'), fetchPage(), load(api.key) && api('auth/comments').catch(() => null)]);
+  const data = Promise.all([requests.settings, firstPageRequest, load(api.key) && api('auth/comments').catch(() => null)]);
 
   // Requests on their way, the frame is set up while they travel.
   const root = container.attachShadow({ mode: 'open' });
@@ -65,10 +87,13 @@ export async function mountThread(container, serverBase) {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(styles);
   root.adoptedStyleSheets = [sheet];
+  // Before the section is in: the theme reads the page's computed colours, which brings the
+  // page's styles up to date, and with the section (a size container) in the shadow root that
+  // would lay it out too, once more than needed.
+  applyTheme(container, root);
   const announcer = el('div', { className: 'kith-visually-hidden', role: 'status' });
   const section = el('section', { className: 'kith', 'aria-labelledby': 'kith-heading' }, announcer);
   root.append(section);
-  applyTheme(container, root);
 
   // The reader's own comments and likes, read while the requests travel (the first read of
   // localStorage waits for the browser to load it).
@@ -266,11 +291,22 @@ export async function mountThread(container, serverBase) {
     el('div', { className: 'kith-header' }, heading, el('label', { className: 'kith-sort' }, t('sort') + ' ', sortSelect)),
     list,
     loadMore);
-  // The first page's build, as a User Timing measure (benches/browser.mjs reads it).
+  // The first screenful first: the top-level comments (with their replies) until FIRST_SCREEN
+  // comments are counted are built and shown in this task; the rest of the first page is built
+  // in the task after the frame that shows them (below the screen, they are not missed there).
+  const size = comment => (comment.replies || []).reduce((n, reply) => n + size(reply), 1);
+  let split = 0;
+  for (let counted = 0; counted < FIRST_SCREEN && split < firstPage.comments.length; split++) counted += size(firstPage.comments[split]);
+  // The first page's build, in its two parts, as User Timing measures (benches/browser.mjs reads them).
   performance.mark('kith-render');
-  fill(firstPage);
+  appendAll(firstPage.comments.slice(0, split));
+  view.setTotal(firstPage.total);
   performance.measure('kith-render', 'kith-render');
   requestAnimationFrame(() => setTimeout(() => {
+    performance.mark('kith-render-rest');
+    fill({ ...firstPage, comments: firstPage.comments.slice(split) });
+    performance.measure('kith-render-rest', 'kith-render-rest');
+    highlight();
     buildForm();
     // Live updates (embed-live.js, on demand like the form; LIVE_VERSION as FORM_VERSION), when
     // the server has them on. Without them, or when the file does not load, the thread simply
@@ -291,7 +327,6 @@ export async function mountThread(container, serverBase) {
       target.firstChild.classList.add('kith-highlight');
     }
   };
-  highlight();
   addEventListener('hashchange', highlight);
   return i18n;
 }

@@ -77,61 +77,7 @@ pub fn find_outbox(conn: &mut DbConn, id: i64) -> Result<Option<OutboxRow>, AppE
         .optional()?)
 }
 
-/// Ids of pending mails that are due and not leased by a worker, oldest first.
-pub fn list_due_ids(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<i64>, AppError> {
-    Ok(mail_outbox::table
-        .filter(mail_outbox::status.eq(PENDING))
-        .filter(mail_outbox::next_attempt_at.le(now))
-        .filter(
-            mail_outbox::locked_until
-                .is_null()
-                .or(mail_outbox::locked_until.lt(now)),
-        )
-        .order(mail_outbox::id.asc())
-        .select(mail_outbox::id)
-        .limit(limit)
-        .load(conn)?)
-}
-
-/// Leases a due mail to this worker until `until`. Only one of several concurrent workers
-/// (in one process or many sharing the database) gets `true` for the same row.
-pub fn claim(
-    conn: &mut DbConn,
-    id: i64,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let changed = diesel::update(
-        mail_outbox::table
-            .filter(mail_outbox::id.eq(id))
-            .filter(mail_outbox::status.eq(PENDING))
-            .filter(mail_outbox::next_attempt_at.le(now))
-            .filter(
-                mail_outbox::locked_until
-                    .is_null()
-                    .or(mail_outbox::locked_until.lt(now)),
-            ),
-    )
-    .set(mail_outbox::locked_until.eq(Some(until)))
-    .execute(conn)?;
-    Ok(changed == 1)
-}
-
-/// Gives up this worker's lease on a mail it did not finish (shutdown), so it is due again.
-pub fn release_lease(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
-    diesel::update(
-        mail_outbox::table
-            .filter(mail_outbox::id.eq(id))
-            .filter(mail_outbox::status.eq(PENDING)),
-    )
-    .set(mail_outbox::locked_until.eq(None::<NaiveDateTime>))
-    .execute(conn)?;
-    Ok(())
-}
+super::outbox::lease_queries!(mail_outbox, pending = PENDING, sent = SENT);
 
 pub fn update_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), AppError> {
     diesel::update(mail_outbox::table.find(id))
@@ -174,16 +120,6 @@ pub fn update_attempt_failed(
             .execute(conn)?,
     };
     Ok(())
-}
-
-/// Deletes sent mails created before `before` (their bodies hold addresses); returns how many.
-pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
-    Ok(diesel::delete(
-        mail_outbox::table
-            .filter(mail_outbox::status.eq(SENT))
-            .filter(mail_outbox::created_at.lt(before)),
-    )
-    .execute(conn)?)
 }
 
 /// Mails given up after their last attempt, newest first (for the admin area).

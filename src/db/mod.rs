@@ -10,6 +10,7 @@ pub mod digests;
 pub mod keys;
 pub mod mail;
 pub mod oidc_flows;
+pub mod outbox;
 pub mod pool;
 pub mod queue;
 pub mod rate_limits;

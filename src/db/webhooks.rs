@@ -1,5 +1,5 @@
-//! Webhook rows: a site's endpoints and the outbox of deliveries (leased, retried and given up
-//! exactly like the mail outbox in [`super::mail`]).
+//! Webhook rows: a site's endpoints and the outbox of deliveries (leased with the queries of
+//! [`super::outbox`], retried and given up by `crate::outbox` like mail).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -218,6 +218,12 @@ pub fn insert_delivery(
         .get_result(conn)?)
 }
 
+super::outbox::lease_queries!(
+    webhook_deliveries,
+    pending = DeliveryStatus::Pending,
+    sent = DeliveryStatus::Sent
+);
+
 /// What the worker needs to send one claimed delivery.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -228,49 +234,6 @@ pub struct Outgoing {
     pub url: String,
     pub format: PayloadFormat,
     pub secret_salt: String,
-}
-
-/// Ids of pending deliveries that are due and not leased, oldest first.
-pub fn list_due_ids(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<i64>, AppError> {
-    Ok(webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
-        .filter(webhook_deliveries::next_attempt_at.le(now))
-        .filter(
-            webhook_deliveries::locked_until
-                .is_null()
-                .or(webhook_deliveries::locked_until.lt(now)),
-        )
-        .order(webhook_deliveries::id.asc())
-        .select(webhook_deliveries::id)
-        .limit(limit)
-        .load(conn)?)
-}
-
-/// Leases a due delivery until `until`; only one of several concurrent workers gets `true`.
-pub fn claim(
-    conn: &mut DbConn,
-    id: i64,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let changed = diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq(id))
-            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
-            .filter(webhook_deliveries::next_attempt_at.le(now))
-            .filter(
-                webhook_deliveries::locked_until
-                    .is_null()
-                    .or(webhook_deliveries::locked_until.lt(now)),
-            ),
-    )
-    .set(webhook_deliveries::locked_until.eq(Some(until)))
-    .execute(conn)?;
-    Ok(changed == 1)
 }
 
 /// A claimed delivery with its endpoint.
@@ -301,18 +264,6 @@ pub fn find_outgoing(conn: &mut DbConn, id: i64) -> Result<Option<Outgoing>, App
             secret_salt,
         },
     ))
-}
-
-/// Gives up a lease on a delivery not finished (shutdown), so it is due again.
-pub fn release_lease(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq(id))
-            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending)),
-    )
-    .set(webhook_deliveries::locked_until.eq(None::<NaiveDateTime>))
-    .execute(conn)?;
-    Ok(())
 }
 
 pub fn update_sent(
@@ -388,14 +339,4 @@ pub fn list_all(conn: &mut DbConn) -> Result<Vec<(Delivery, String)>, AppError> 
         .into_iter()
         .map(|(row, body)| (row.into(), body))
         .collect())
-}
-
-/// Deletes sent deliveries created before `before`; returns how many.
-pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
-    Ok(diesel::delete(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq(DeliveryStatus::Sent))
-            .filter(webhook_deliveries::created_at.lt(before)),
-    )
-    .execute(conn)?)
 }

@@ -1,5 +1,5 @@
 //! Received Webmentions waiting for (or done with) verification: one row per site, source and
-//! target, leased by the worker like the mail outbox, so several processes never verify the
+//! target, leased by the outbox worker (queries in [`super::outbox`]), so several processes never verify the
 //! same mention at once and a restart loses none.
 
 use chrono::NaiveDateTime;
@@ -102,51 +102,7 @@ pub fn find_by_urls(
         .map(Mention::from))
 }
 
-/// Ids of pending mentions that are due and not leased, oldest first.
-pub fn list_due_ids(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<MentionId>, AppError> {
-    Ok(webmentions::table
-        .filter(webmentions::status.eq(MentionStatus::Pending))
-        .filter(webmentions::next_attempt_at.le(now))
-        .filter(
-            webmentions::locked_until
-                .is_null()
-                .or(webmentions::locked_until.lt(now)),
-        )
-        .order(webmentions::id.asc())
-        .select(webmentions::id)
-        .limit(limit)
-        .load::<i64>(conn)?
-        .into_iter()
-        .map(MentionId)
-        .collect())
-}
-
-/// Leases a due mention until `until`; only one of several concurrent workers gets `true`.
-pub fn claim(
-    conn: &mut DbConn,
-    id: MentionId,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let changed = diesel::update(
-        webmentions::table
-            .filter(webmentions::id.eq(id.0))
-            .filter(webmentions::status.eq(MentionStatus::Pending))
-            .filter(webmentions::next_attempt_at.le(now))
-            .filter(
-                webmentions::locked_until
-                    .is_null()
-                    .or(webmentions::locked_until.lt(now)),
-            ),
-    )
-    .set(webmentions::locked_until.eq(Some(until)))
-    .execute(conn)?;
-    Ok(changed == 1)
-}
+super::outbox::lease_queries!(webmentions, pending = MentionStatus::Pending);
 
 /// Records a finished verification of request number `requests`. When the mention was sent
 /// again meanwhile (`requests` moved on), it stays pending and only loses its lease, so the
@@ -175,7 +131,7 @@ pub fn update_done(
     ))
     .execute(conn)?;
     if changed == 0 {
-        release_lease(conn, id)?;
+        release_lease(conn, id.0)?;
     }
     Ok(changed == 1)
 }
@@ -215,16 +171,8 @@ pub fn update_attempt_failed(
             .execute(conn)?,
     };
     if changed == 0 {
-        release_lease(conn, id)?;
+        release_lease(conn, id.0)?;
     }
-    Ok(())
-}
-
-/// Gives up a lease (shutdown, or a newer request arrived during the attempt).
-pub fn release_lease(conn: &mut DbConn, id: MentionId) -> Result<(), AppError> {
-    diesel::update(webmentions::table.filter(webmentions::id.eq(id.0)))
-        .set(webmentions::locked_until.eq(None::<NaiveDateTime>))
-        .execute(conn)?;
     Ok(())
 }
 

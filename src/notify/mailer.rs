@@ -29,6 +29,7 @@ pub struct Outgoing<'a> {
 }
 
 /// Sends mail through the configured SMTP server.
+#[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,

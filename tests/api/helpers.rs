@@ -223,6 +223,52 @@ impl TestApp {
         body
     }
 
+    /// Sends `method` to `{api}{path}` (the default site's API), with a JSON body when given;
+    /// returns the raw response.
+    pub async fn api_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        self.api_request(method, path, None, body).await
+    }
+
+    /// [`TestApp::api_call`] as the reader whose session `token` is.
+    pub async fn api_call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        self.api_request(method, path, Some(token), body).await
+    }
+
+    async fn api_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.api));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The default site's public settings (`GET …/settings`), which must answer 200.
+    pub async fn settings(&self) -> Value {
+        let response = self.api_call(reqwest::Method::GET, "/settings", None).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     pub async fn get_thread(&self, query: &str) -> reqwest::Response {
         self.client
             .get(format!("{}/thread?{query}", self.api))

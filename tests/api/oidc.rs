@@ -11,6 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use kith::config::{ProviderKind, SigninProvider};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -279,26 +280,18 @@ async fn signing_in_hands_a_session_to_the_opening_origin(db: Db) {
     );
     // The token is a session of the reader the provider vouched for.
     let response = app
-        .client
-        .get(format!("{}/auth/session", app.api))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call_as(Method::GET, "/auth/session", &token, None)
+        .await;
     assert_eq!(response.status(), 200);
     let session: Value = response.json().await.unwrap();
     assert_eq!(session["reader"]["name"], "Alice Example");
     assert_eq!(session["reader"]["provider"], "myidp");
     assert_eq!(session["reader"]["provider_label"], "MyIdP");
     // Posting with it: the provider's name, the verified mark, never the address.
+    let body = json!({"thread_key": "/p/", "author": "Mallory", "email": "m@evil.example", "body": "Hello"});
     let response = app
-        .client
-        .post(format!("{}/comments", app.api))
-        .bearer_auth(&token)
-        .json(&json!({"thread_key": "/p/", "author": "Mallory", "email": "m@evil.example", "body": "Hello"}))
-        .send()
-        .await
-        .unwrap();
+        .api_call_as(Method::POST, "/comments", &token, Some(&body))
+        .await;
     assert_eq!(response.status(), 201);
     let thread = app.thread("/p/").await;
     let comment = &thread["comments"][0];
@@ -313,15 +306,7 @@ async fn signing_in_hands_a_session_to_the_opening_origin(db: Db) {
     let stored = stored_reader(&app, "alice").await;
     assert_eq!(stored.email.as_deref(), Some("alice@example.org"));
     // The site lists the provider for the embed's button, with the configured label.
-    let settings: Value = app
-        .client
-        .get(format!("{}/settings", app.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: Value = app.settings().await;
     assert_eq!(
         settings["signin"]["providers"],
         json!([{"id": "myidp", "label": "MyIdP"}])
@@ -379,15 +364,7 @@ async fn a_provider_the_site_does_not_offer_is_refused(db: Db) {
         .await
         .unwrap();
     assert_error(response, 404, "provider_not_found").await;
-    let settings: Value = app
-        .client
-        .get(format!("{}/settings", app.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: Value = app.settings().await;
     assert_eq!(settings["signin"]["providers"], json!([]));
 }
 

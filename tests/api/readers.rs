@@ -4,6 +4,7 @@
 
 use kith::domain::reader::{ReaderId, VerifiedIdentity};
 use kith::service::{self, readers};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -43,12 +44,8 @@ async fn offer(app: &TestApp, methods: &[&str]) {
 }
 
 async fn whoami(app: &TestApp, token: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}/auth/session", app.api))
-        .bearer_auth(token)
-        .send()
+    app.api_call_as(Method::GET, "/auth/session", token, None)
         .await
-        .unwrap()
 }
 
 async fn ban(app: &TestApp, kind: &'static str, value: &'static str) {
@@ -102,7 +99,7 @@ both_backends! {
 
     async fn missing_forged_expired_and_foreign_tokens_are_session_expired(app: TestApp) {
         offer(&app, &["email"]).await;
-        let response = app.client.get(format!("{}/auth/session", app.api)).send().await.unwrap();
+        let response = app.api_call(Method::GET, "/auth/session", None).await;
         assert_error(response, 401, "session_expired").await;
         assert_error(whoami(&app, &"0".repeat(64)).await, 401, "session_expired").await;
         assert_error(whoami(&app, "not a token").await, 401, "session_expired").await;
@@ -148,11 +145,11 @@ both_backends! {
             }
         };
         assert_eq!(count(&app).await, 2);
-        let response = app.client.delete(format!("{}/auth/session", app.api)).bearer_auth(&token).send().await.unwrap();
+        let response = app.api_call_as(Method::DELETE, "/auth/session", &token, None).await;
         assert_eq!(response.status(), 200);
         assert_eq!(count(&app).await, 1);
         assert_error(whoami(&app, &token).await, 401, "session_expired").await;
-        let response = app.client.delete(format!("{}/auth/session", app.api)).bearer_auth(&token).send().await.unwrap();
+        let response = app.api_call_as(Method::DELETE, "/auth/session", &token, None).await;
         assert_error(response, 401, "session_expired").await;
         // The reader's other browser stays signed in.
         assert_eq!(whoami(&app, &other).await.status(), 200);
@@ -211,12 +208,8 @@ async fn mail_app(db: Db) -> (TestApp, SmtpServer) {
 }
 
 async fn ask_link(app: &TestApp, email: &str, name: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/auth/email", app.api))
-        .json(&json!({ "email": email, "name": name, "origin": ORIGIN }))
-        .send()
-        .await
-        .unwrap()
+    let body = json!({ "email": email, "name": name, "origin": ORIGIN });
+    app.api_call(Method::POST, "/auth/email", Some(&body)).await
 }
 
 /// The mailed link opened and its button pressed: the code the page shows.
@@ -243,16 +236,18 @@ async fn open_link(app: &TestApp, link: &str) -> Result<String, (u16, String)> {
 }
 
 async fn exchange(app: &TestApp, request: &str, code: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/auth/email/exchange", app.api))
-        .json(&json!({ "request": request, "code": code }))
-        .send()
+    let body = json!({ "request": request, "code": code });
+    app.api_call(Method::POST, "/auth/email/exchange", Some(&body))
         .await
-        .unwrap()
 }
 
-/// Signs in by e-mail link end to end; the session token.
-async fn sign_in_by_mail(app: &TestApp, smtp: &SmtpServer, email: &str, name: &str) -> String {
+/// Asks for a sign-in link and sends the mail: the request's secret and the mailed link.
+async fn mailed_link(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    email: &str,
+    name: &str,
+) -> (String, String) {
     let asked = ask_link(app, email, name).await;
     assert_eq!(asked.status(), 202);
     let request: Value = asked.json().await.unwrap();
@@ -263,8 +258,14 @@ async fn sign_in_by_mail(app: &TestApp, smtp: &SmtpServer, email: &str, name: &s
         .unwrap()
         .link("/mail/signin/")
         .unwrap();
+    (request["request"].as_str().unwrap().to_string(), link)
+}
+
+/// Signs in by e-mail link end to end; the session token.
+async fn sign_in_by_mail(app: &TestApp, smtp: &SmtpServer, email: &str, name: &str) -> String {
+    let (secret, link) = mailed_link(app, smtp, email, name).await;
     let code = open_link(app, &link).await.unwrap();
-    let response = exchange(app, request["request"].as_str().unwrap(), &code).await;
+    let response = exchange(app, &secret, &code).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     body["token"].as_str().unwrap().to_string()
@@ -343,13 +344,7 @@ async fn email_link_signs_in_once_and_the_code_needs_the_asking_browser(db: Db) 
 
 async fn email_link_expired_or_forged_is_refused(db: Db) {
     let (app, smtp) = mail_app(db).await;
-    let request: Value = ask_link(&app, "ann@example.com", "Ann")
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.drain_outbox().await;
-    let link = smtp.to("ann@example.com")[0].link("/mail/signin/").unwrap();
+    let (secret, link) = mailed_link(&app, &smtp, "ann@example.com", "Ann").await;
     // A link signed by another server's key.
     let forged = kith::notify::links::Link::SignIn {
         request: 1,
@@ -374,7 +369,7 @@ async fn email_link_expired_or_forged_is_refused(db: Db) {
     assert_eq!(status, 410, "{page}");
     assert!(page.contains("expired"), "{page}");
     assert_error(
-        exchange(&app, request["request"].as_str().unwrap(), "AAAAAAAA").await,
+        exchange(&app, &secret, "AAAAAAAA").await,
         403,
         "invalid_sign_in_code",
     )
@@ -399,13 +394,8 @@ async fn email_sign_in_reveals_nothing_and_mails_no_banned_address(db: Db) {
     assert_eq!(smtp.to("troll@example.com").len(), 0);
     assert_eq!(smtp.to("fine@example.com").len(), 3);
     // A page on an origin the site does not allow may not ask.
-    let response = app
-        .client
-        .post(format!("{}/auth/email", app.api))
-        .json(&json!({ "email": "a@example.com", "origin": "https://evil.example" }))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({ "email": "a@example.com", "origin": "https://evil.example" });
+    let response = app.api_call(Method::POST, "/auth/email", Some(&body)).await;
     assert_error(response, 403, "origin_not_allowed").await;
     // Not offered: refused before anything is stored.
     offer(&app, &[]).await;
@@ -419,14 +409,8 @@ async fn email_sign_in_reveals_nothing_and_mails_no_banned_address(db: Db) {
 
 async fn wrong_codes_end_the_request(db: Db) {
     let (app, smtp) = mail_app(db).await;
-    let request: Value = ask_link(&app, "ann@example.com", "Ann")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let secret = request["request"].as_str().unwrap();
-    app.drain_outbox().await;
-    let link = smtp.to("ann@example.com")[0].link("/mail/signin/").unwrap();
+    let (secret, link) = mailed_link(&app, &smtp, "ann@example.com", "Ann").await;
+    let secret = secret.as_str();
     let code = open_link(&app, &link).await.unwrap();
     for _ in 0..5 {
         assert_error(
@@ -450,13 +434,8 @@ fn post_body(key: &str, author: &str, email: &str, text: &str) -> Value {
 }
 
 async fn post_as(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}/comments", app.api))
-        .bearer_auth(token)
-        .json(body)
-        .send()
+    app.api_call_as(Method::POST, "/comments", token, Some(body))
         .await
-        .unwrap()
 }
 
 async fn signed_in_post_has_locked_name_verified_mark_and_no_address_anywhere(db: Db) {
@@ -485,11 +464,8 @@ async fn signed_in_post_has_locked_name_verified_mark_and_no_address_anywhere(db
     assert_eq!(ann["provider"], "email");
     assert!(thread["comments"][1].get("verified").is_none());
     let html = app
-        .client
-        .get(format!("{}/thread.html?key=/p/", app.api))
-        .send()
+        .api_call(Method::GET, "/thread.html?key=/p/", None)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -510,12 +486,8 @@ async fn signed_in_post_has_locked_name_verified_mark_and_no_address_anywhere(db
     assert!(stored.reader_id.is_some());
     assert_eq!(stored.email.as_deref(), Some("ann@example.com"));
     // An ended session is refused, never silently anonymous.
-    app.client
-        .delete(format!("{}/auth/session", app.api))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    app.api_call_as(Method::DELETE, "/auth/session", &token, None)
+        .await;
     assert_error(
         post_as(&app, &token, &post_body("/p/", "Ann", "", "Again")).await,
         401,
@@ -545,25 +517,18 @@ async fn signed_in_reader_edits_and_deletes_within_their_window(db: Db) {
     let edit = |token: String, text: &'static str| {
         let app = &app;
         async move {
-            app.client
-                .patch(format!("{}/comments/{id}", app.api))
-                .bearer_auth(token)
-                .json(&json!({ "body": text }))
-                .send()
+            let path = format!("/comments/{id}");
+            let body = json!({ "body": text });
+            app.api_call_as(Method::PATCH, &path, &token, Some(&body))
                 .await
-                .unwrap()
         }
     };
     // The anonymous window is closed (0 s), yet the signed-in author may edit: 0 means always.
     let response = edit(token.clone(), "Edited").await;
     assert_eq!(response.status(), 200);
     let source = app
-        .client
-        .get(format!("{}/comments/{id}/source", app.api))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call_as(Method::GET, &format!("/comments/{id}/source"), &token, None)
+        .await;
     assert_eq!(source.json::<Value>().await.unwrap()["body"], "Edited");
     // Another reader may not; nor may nobody.
     assert_error(
@@ -573,12 +538,12 @@ async fn signed_in_reader_edits_and_deletes_within_their_window(db: Db) {
     )
     .await;
     let response = app
-        .client
-        .patch(format!("{}/comments/{id}", app.api))
-        .json(&json!({ "body": "x" }))
-        .send()
-        .await
-        .unwrap();
+        .api_call(
+            Method::PATCH,
+            &format!("/comments/{id}"),
+            Some(&json!({ "body": "x" })),
+        )
+        .await;
     assert_error(response, 403, "invalid_edit_token").await;
     // A limited window closes.
     app.set_settings(|s| s.signed_in_edit_secs = 60).await;
@@ -595,12 +560,8 @@ async fn signed_in_reader_edits_and_deletes_within_their_window(db: Db) {
     assert_error(edit(token.clone(), "Late").await, 403, "edit_window_closed").await;
     app.set_settings(|s| s.signed_in_edit_secs = 0).await;
     let deleted = app
-        .client
-        .delete(format!("{}/comments/{id}", app.api))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call_as(Method::DELETE, &format!("/comments/{id}"), &token, None)
+        .await;
     assert_eq!(deleted.status(), 200);
     assert_eq!(app.thread("/p/").await["total"], 0);
 }
@@ -608,15 +569,7 @@ async fn signed_in_reader_edits_and_deletes_within_their_window(db: Db) {
 async fn anonymous_allowed_false_requires_sign_in(db: Db) {
     let (app, smtp) = mail_app(db).await;
     app.set_settings(|s| s.anonymous_allowed = false).await;
-    let settings: Value = app
-        .client
-        .get(format!("{}/settings", app.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: Value = app.settings().await;
     assert_eq!(settings["signin"]["anonymous_allowed"], false);
     assert_eq!(settings["signin"]["email"], true);
     let response = app
@@ -694,12 +647,8 @@ async fn manage_list_shows_only_the_readers_comments_on_the_site(db: Db) {
     app.post_comment(&post_body("/a/", "Ann", "ann@example.com", "Not signed in"))
         .await;
     let response = app
-        .client
-        .get(format!("{}/auth/comments", app.api))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call_as(Method::GET, "/auth/comments", &token, None)
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let list = body["comments"].as_array().unwrap();
@@ -712,12 +661,7 @@ async fn manage_list_shows_only_the_readers_comments_on_the_site(db: Db) {
             .unwrap()
             .starts_with("9999-")
     );
-    let response = app
-        .client
-        .get(format!("{}/auth/comments", app.api))
-        .send()
-        .await
-        .unwrap();
+    let response = app.api_call(Method::GET, "/auth/comments", None).await;
     assert_error(response, 401, "session_expired").await;
 }
 

@@ -215,16 +215,16 @@ async fn add_endpoint(
     .unwrap()
 }
 
+/// Adds an endpoint for `comment.posted` alone; returns its id and secret.
+async fn on_posted(app: &TestApp, url: &str, format: PayloadFormat) -> (i64, String) {
+    add_endpoint(app, url, format, &[WebhookEvent::Posted]).await
+}
+
 /// Runs the webhook worker's step until nothing is due; returns how many attempts it made.
 async fn drain(app: &TestApp) -> usize {
-    let sender =
-        kith::notify::webhooks::Sender::new(&app.state.config.webhooks, app.state.keys.clone())
-            .unwrap();
     let mut total = 0;
     loop {
-        let n = kith::notify::webhooks::step(&app.state.pool, &sender)
-            .await
-            .unwrap();
+        let n = step_once(app).await;
         if n == 0 {
             return total;
         }
@@ -232,6 +232,7 @@ async fn drain(app: &TestApp) -> usize {
     }
 }
 
+/// One pass of the webhook worker.
 async fn step_once(app: &TestApp) -> usize {
     let sender =
         kith::notify::webhooks::Sender::new(&app.state.config.webhooks, app.state.keys.clone())
@@ -414,13 +415,7 @@ async fn webhooks_failing_receiver_is_retried_with_backoff_then_recorded_failed(
     use kith::db::schema::webhook_deliveries;
     let receiver = Receiver::start(Mode::Status500).await;
     let app = app_with(db, |c| c.webhooks.retry_base_ms = 60_000).await;
-    add_endpoint(
-        &app,
-        &receiver.url(),
-        PayloadFormat::Kith,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&app, &receiver.url(), PayloadFormat::Kith).await;
     app.post_ok("/post/", "Ann", "Refused", None).await;
 
     let make_due = || {
@@ -478,13 +473,7 @@ async fn webhooks_failing_receiver_is_retried_with_backoff_then_recorded_failed(
 async fn webhooks_client_errors_fail_at_once_but_408_and_429_are_retried(db: Db) {
     let receiver = Receiver::start(Mode::Status(404)).await;
     let app = app_with(db, |c| c.webhooks.retry_base_ms = 60_000).await;
-    add_endpoint(
-        &app,
-        &receiver.url(),
-        PayloadFormat::Kith,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&app, &receiver.url(), PayloadFormat::Kith).await;
     let codes = [404, 401, 410, 408, 429, 500];
     for (n, code) in codes.into_iter().enumerate() {
         receiver.set_mode(Mode::Status(code));
@@ -518,7 +507,7 @@ async fn webhooks_timeout_slow_body_and_huge_body_fail_each_attempt(db: Db) {
     let huge = Receiver::start(Mode::Huge).await;
     let app = app_with(db, |c| c.webhooks.max_attempts = 2).await;
     for r in [&silent, &slow, &huge] {
-        add_endpoint(&app, &r.url(), PayloadFormat::Kith, &[WebhookEvent::Posted]).await;
+        on_posted(&app, &r.url(), PayloadFormat::Kith).await;
     }
     app.post_ok("/post/", "Ann", "Nobody answers well", None)
         .await;
@@ -552,13 +541,7 @@ async fn webhooks_nothing_is_lost_across_processes_sharing_the_database(db: Db) 
     use kith::db::schema::webhook_deliveries;
     let receiver = Receiver::start(Mode::Ok).await;
     let first = app_with(db, |_| {}).await;
-    add_endpoint(
-        &first,
-        &receiver.url(),
-        PayloadFormat::Kith,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&first, &receiver.url(), PayloadFormat::Kith).await;
     for n in 0..8 {
         first
             .post_ok("/post/", "Ann", &format!("Comment {n}"), None)
@@ -612,23 +595,11 @@ async fn webhooks_private_addresses_are_refused_unless_allowed(db: Db) {
         c.webhooks.max_attempts = 1;
     })
     .await;
-    add_endpoint(
-        &app,
-        &receiver.url(),
-        PayloadFormat::Kith,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&app, &receiver.url(), PayloadFormat::Kith).await;
     let by_name = format!("http://localhost:{}/hook", receiver.port);
-    add_endpoint(
-        &app,
-        &by_name,
-        PayloadFormat::Slack,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&app, &by_name, PayloadFormat::Slack).await;
     let mapped = format!("http://[::ffff:127.0.0.1]:{}/hook", receiver.port);
-    add_endpoint(&app, &mapped, PayloadFormat::Kith, &[WebhookEvent::Posted]).await;
+    on_posted(&app, &mapped, PayloadFormat::Kith).await;
     app.post_ok("/post/", "Ann", "To nowhere", None).await;
     assert_eq!(drain(&app).await, 3);
     assert!(
@@ -650,20 +621,8 @@ async fn webhooks_slack_and_discord_presets_have_their_documented_shapes(db: Db)
     let slack = Receiver::start(Mode::Ok).await;
     let discord = Receiver::start(Mode::Ok).await;
     let app = app_with(db, |_| {}).await;
-    add_endpoint(
-        &app,
-        &slack.url(),
-        PayloadFormat::Slack,
-        &[WebhookEvent::Posted],
-    )
-    .await;
-    add_endpoint(
-        &app,
-        &discord.url(),
-        PayloadFormat::Discord,
-        &[WebhookEvent::Posted],
-    )
-    .await;
+    on_posted(&app, &slack.url(), PayloadFormat::Slack).await;
+    on_posted(&app, &discord.url(), PayloadFormat::Discord).await;
     app.post_ok("/post/", "Ann <b>", "Hi @everyone <script>", None)
         .await;
     assert_eq!(drain(&app).await, 2);

@@ -98,6 +98,54 @@ test('"Load more" appends the next page and leaves the comments already shown un
   await page.close();
 });
 
+test('the first screenful is shown first, the rest of the page a frame later; the requests leave before the browser storage is read; a permalink into the rest is found', async () => {
+  const key = freshKey('screenful');
+  const ids = await seed(key, 30, 0);
+  const page = await newPage(env.browser);
+  await page.addInitScript(() => {
+    const seen = window.screenful = { frame: 0, shown: [], order: [] };
+    const frame = () => { seen.frame++; requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+    // Each change in the number of comments in the embed, with the frame it happened in.
+    const attachShadow = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const root = attachShadow.call(this, init);
+      new MutationObserver(() => {
+        const count = root.querySelectorAll('li.kith-comment').length;
+        if (count != (seen.shown.at(-1)?.count ?? 0)) seen.shown.push({ count, frame: seen.frame });
+      }).observe(root, { childList: true, subtree: true });
+      return root;
+    };
+    // What happened first: the requests (by the last part of their path) or reading the storage.
+    const nativeFetch = window.fetch;
+    window.fetch = function (url, ...rest) {
+      seen.order.push(new URL(url, location.href).pathname.split('/').pop());
+      return nativeFetch.call(this, url, ...rest);
+    };
+    const getItem = Storage.prototype.getItem;
+    Storage.prototype.getItem = function (...args) {
+      seen.order.push('storage');
+      return getItem.apply(this, args);
+    };
+  });
+  // A permalink to a comment far down the first page, which the first screenful does not hold.
+  await page.goto(`${env.host.origin}${key}#comment-${ids[25]}`);
+  await expectCount(kithEl(page, 'ol.kith-list > li.kith-comment'), 30);
+  await until(() => kithEl(page, `#comment-${ids[25]} > article.kith-highlight`).count(), 'the permalinked comment highlighted');
+  const seen = await page.evaluate(() => window.screenful);
+  assert.equal(seen.shown.length, 2, `two steps: ${JSON.stringify(seen.shown)}`);
+  assert.ok(seen.shown[0].count > 0 && seen.shown[0].count < 30, `a first screenful, not the whole page: ${JSON.stringify(seen.shown)}`);
+  assert.equal(seen.shown[1].count, 30);
+  assert.ok(seen.shown[1].frame > seen.shown[0].frame, `the rest in a later frame: ${JSON.stringify(seen.shown)}`);
+  // In page order: the first screenful is the first comments, and the rest came after them.
+  assert.deepEqual(await kithEl(page, 'ol.kith-list > li.kith-comment').evaluateAll(items => items.map(item => item.id)),
+    ids.map(id => `comment-${id}`));
+  const storage = seen.order.indexOf('storage');
+  assert.ok(storage > seen.order.indexOf('thread') && storage > seen.order.indexOf('settings') && storage > seen.order.indexOf('en.json')
+    && seen.order.indexOf('thread') >= 0, `the thread, the settings and the language file are asked for before the storage is read: ${seen.order}`);
+  await page.close();
+});
+
 test('comments far off screen skip rendering; their avatars are drawn when scrolled near', async () => {
   const key = freshKey('offscreen');
   await seed(key, 30, 0);
