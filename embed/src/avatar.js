@@ -31,9 +31,12 @@ function draw(avatar) {
   avatar.style.backgroundPosition = positions.join();
 }
 
-/** The avatar tile; its cells are drawn when it comes near the screen. */
-export function identicon(hex) {
-  const avatar = el('span', { className: 'kith-avatar', 'aria-hidden': 'true' });
+/**
+ * The avatar tile (`blank`, an empty one, when given: comment.js clones it with the card); its
+ * cells are drawn when it comes near the screen.
+ */
+export function identicon(hex, blank) {
+  const avatar = blank || el('span', { className: 'kith-avatar', 'aria-hidden': 'true' });
   hexOf.set(avatar, hex || '');
   observer ||= new IntersectionObserver(entries => {
     for (const { isIntersecting, target } of entries) {
@@ -47,9 +50,12 @@ export function identicon(hex) {
   return avatar;
 }
 
-/** The commenter's picture: the site's Libravatar or Gravatar one if it has one, else the identicon. */
-export function avatar(comment) {
-  if (!/^https:\/\//.test(comment.avatar_url || '')) return identicon(comment.avatar);
+/**
+ * The commenter's picture: the site's Libravatar or Gravatar one if it has one, else the
+ * identicon (in `blank`, when given).
+ */
+export function avatar(comment, blank) {
+  if (!/^https:\/\//.test(comment.avatar_url || '')) return identicon(comment.avatar, blank);
   const image = el('img', {
     // `src` last: the other attributes are in place when the request is made.
     className: 'kith-avatar', alt: '', loading: 'lazy', referrerPolicy: 'no-referrer', width: 40, height: 40,
