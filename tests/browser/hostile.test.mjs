@@ -264,17 +264,22 @@ html { zoom: 1.25; }`;
   await session.context.close();
 });
 
-test('a container inside a hidden parent, shown later', async () => {
+test('a container inside a display:none parent, shown later (and one in a closed <details>)', async () => {
   const key = await seeded('hidden');
   const session = await open(hostPage(key, {
     html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hidden</title></head><body>
-<details id="more"><summary>Comments</summary><div id="kith-thread" data-kith-key="{{KEY}}"></div></details>
-<div id="outer" style="display:none"></div><script async src="{{KITH}}/embed.js"></script></body></html>`,
+<div id="outer" style="display:none"><div id="kith-thread" data-kith-key="{{KEY}}"></div></div>
+<details><summary>More comments</summary><div id="kith-thread" data-kith-key="{{KEY}}"></div></details>
+<script async src="{{KITH}}/embed.js"></script></body></html>`,
   }));
   const { page } = session;
-  await until(() => page.evaluate(() => !!document.querySelector('#kith-thread').shadowRoot?.querySelector('form')), 'the form built while hidden');
+  const built = () => page.locator('[id=kith-thread]').evaluateAll(all => all.every(c => !!c.shadowRoot?.querySelector('form.kith-form')));
+  await until(built, 'both forms built while hidden');
+  await page.evaluate(() => { document.getElementById('outer').style.display = 'block'; });
+  await showsAndPosts(page, page.locator('[id=kith-thread]').first());
   await page.locator('summary').click();
-  await showsAndPosts(page);
+  await expectText(page.locator('details [id=kith-thread] h2.kith-heading'), /^[12] comments?$/);
+  assert.equal(await page.locator('details [id=kith-thread] li.kith-comment').first().isVisible(), true, 'shown once opened');
   await nothingRan(session);
   await session.context.close();
 });
