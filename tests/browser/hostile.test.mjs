@@ -260,6 +260,12 @@ html { zoom: 1.25; }`;
   const { page } = session;
   await showsAndPosts(page);
   assert.equal(await kithEl(page, 'button[type=submit]').isVisible(), true, 'the page\'s button rule does not reach the embed');
+  // The interface keeps its own direction on a right-to-left page; the page's colour and spacing stay out.
+  const frame = await kithEl(page, 'section.kith').evaluate(section => {
+    const style = getComputedStyle(section);
+    return { direction: style.direction, letterSpacing: style.letterSpacing, transform: style.textTransform };
+  });
+  assert.deepEqual(frame, { direction: 'ltr', letterSpacing: 'normal', transform: 'none' });
   await nothingRan(session);
   await session.context.close();
 });
