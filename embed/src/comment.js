@@ -90,7 +90,9 @@ function blankCard(view) {
     el('ol', { className: 'kith-replies' }));
   cards.set(view, card);
   view.section.addEventListener('click', ({ target }) => {
-    const name = target.dataset?.act, item = name && target.closest('.kith-comment');
+    // (The attribute itself: `dataset.act` of an element without one would be a polluted
+    // Object.prototype's `act`.)
+    const name = target.getAttribute('data-act'), item = name && target.closest('.kith-comment');
     const comment = item && commentOf.get(item);
     if (!comment) return;
     if (name == 'like') likeComment(view, comment, target);

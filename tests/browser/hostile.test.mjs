@@ -186,17 +186,26 @@ test('a polluted Object.prototype (innerHTML, html, body, method, headers, avata
   const pollute = {
     innerHTML: payload, outerHTML: payload, html: payload, body: 'x', method: 'DELETE', headers: { 'X-Polluted': '1' },
     avatar_url: `${EVIL}/avatar.png`, website: `${EVIL}/`, src: `${EVIL}/x.js`, href: `${EVIL}/`,
-    onclick: 'window.__xss = 1', onerror: 'window.__xss = 1', kind: 'comment',
+    onclick: 'window.__xss = 1', onerror: 'window.__xss = 1', kind: 'comment', act: 'like',
     replies: [{ id: 999999, status: 'approved', html: payload, author: 'Polluter', created_at: now }],
     key, comment: { id: 999998, status: 'pending', html: payload, created_at: now },
   };
   const session = await open(hostPage(key, {}), {
-    init: `for (const [name, value] of Object.entries(${JSON.stringify(pollute)})) Object.prototype[name] = value;`,
+    init: `for (const [name, value] of Object.entries(${JSON.stringify(pollute)})) Object.prototype[name] = value;
+      const realFetch = fetch;
+      window.__likes = 0;
+      window.fetch = (url, init) => { if (String(url).endsWith('/like')) window.__likes++; return realFetch(url, init); };`,
   });
   const { page } = session;
   await showsAndPosts(page);
   assert.equal(await kithEl(page, '#comment-999999, #comment-999998').count(), 0, 'no comment made of polluted fields');
   assert.equal(await kithEl(page, 'img').count(), 0, 'no image from the pollution');
+  // A click on a comment's text is no Like (`act` is polluted too).
+  await kithEl(page, 'li.kith-comment .kith-body').first().click();
+  await kithEl(page, 'li.kith-comment .kith-author').first().click();
+  assert.equal(await page.evaluate(() => window.__likes), 0, 'no Like sent');
+  await kithEl(page, 'li.kith-comment .kith-like').first().click();
+  assert.equal(await page.evaluate(() => window.__likes), 1, 'the Like button still likes');
   await nothingRan(session);
   await session.context.close();
 });
