@@ -322,6 +322,25 @@ test('the container taken out before the script runs and put back elsewhere late
   await session.context.close();
 });
 
+test('the container taken out while its thread loads and put back later', async () => {
+  const key = await seeded('detached');
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  // The first page of the thread is held until the container is out of the page.
+  let release;
+  const held = new Promise(resolve => { release = resolve; });
+  await page.route('**/thread?*', async route => { await held; await route.continue(); });
+  await page.goto(hostPage(key, { after: '<section id="elsewhere"></section>' }));
+  await until(() => page.evaluate(() => !!document.getElementById('kith-thread')?.shadowRoot), 'the thread mounting');
+  await page.evaluate(() => { window.box = document.getElementById('kith-thread'); window.box.remove(); });
+  release();
+  await until(() => page.evaluate(() => !!window.box.shadowRoot.querySelector('li.kith-comment')), 'the comments built out of the page');
+  await page.evaluate(() => document.getElementById('elsewhere').append(window.box));
+  await showsAndPosts(page);
+  assert.equal(await page.locator('[id=kith-thread]').count(), 1);
+  await context.close();
+});
+
 test('the script included twice, and two containers: each container shows its thread once', async () => {
   const key = await seeded('twice');
   const other = await seeded('twice-other');
