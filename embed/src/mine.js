@@ -2,7 +2,7 @@
 // comments on this site (`GET …/auth/comments`, the session is the proof, no mail), each linked to
 // its page, with Edit and Delete while the site lets signed-in readers change them. Comments on
 // the page the reader is reading change there too. Part of the sign-in module (embed-signin.js).
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 
 /** Opens the dialog; resolves once it is open (a failed listing is thrown, for the form to show). */
 export async function manageComments(view) {
@@ -33,7 +33,7 @@ export async function manageComments(view) {
 function entry(view, comment, dialog) {
   const { t, ago } = view.i18n;
   const body = el('div', { className: 'kith-body' });
-  body.innerHTML = comment.html;  // the server's sanitized HTML
+  body.innerHTML = trusted(comment.html);  // the server's sanitized HTML
   const error = el('p', { className: 'kith-field-error', role: 'alert' });
   const actions = el('div', { className: 'kith-buttons' });
   const title = comment.thread_title || comment.thread_key;
@@ -68,7 +68,7 @@ function entry(view, comment, dialog) {
       try {
         const result = await view.api('comments/' + comment.id, { method: 'PATCH', body: { body: text.value } });
         Object.assign(comment, { html: result.comment.html, editable_until: result.editable_until || comment.editable_until });
-        body.innerHTML = comment.html;
+        body.innerHTML = trusted(comment.html);
         body.hidden = false;
         text.remove();
         const own = view.own.entries[comment.id];

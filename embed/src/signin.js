@@ -47,14 +47,16 @@ export function signIn(view, box, prefill, done) {
     }
     checking = false;
   }
-  // The server's pages in the popup talk to this window, and only messages from the API's own
-  // origin count: the start page asks whether this window really started the sign-in (so a
-  // link to the start URL cannot sign anyone in for somebody else), and the last page says how
-  // it ended (an older server's page hands over the session itself, as `token`).
+  // The server's pages in the popup talk to this window, and only messages from that popup, on
+  // the API's own origin, count (not the page, nor any other frame, even one of the API's
+  // origin): the start page asks whether this window really started the sign-in (so a link to
+  // the start URL cannot sign anyone in for somebody else), and the last page says how it ended
+  // (an older server's page hands over the session itself, as `token`).
+  let popup;
   function onMessage({ origin, data, source }) {
-    if (origin != apiOrigin || !data?.kith) return;
+    if (origin != apiOrigin || !popup || source != popup || !data?.kith) return;
     if (data.kith == 'signin-start' && waiting && data.poll == waiting.hash) {
-      source?.postMessage({ kith: 'signin-continue', poll: waiting.hash }, apiOrigin);
+      popup.postMessage({ kith: 'signin-continue', poll: waiting.hash }, apiOrigin);
     } else if (data.kith == 'signed-in') {
       if (data.token) finish(data);
       else check();
@@ -82,7 +84,7 @@ export function signIn(view, box, prefill, done) {
     next = null;
     draw();
     error.textContent = '';
-    open(`${view.api.base}auth/oidc/${encodeURIComponent(provider.id)}/start?origin=${encodeURIComponent(location.origin)}`
+    popup = open(`${view.api.base}auth/oidc/${encodeURIComponent(provider.id)}/start?origin=${encodeURIComponent(location.origin)}`
       + (flow ? '&poll=' + flow.hash : ''), 'kith-signin', 'popup,width=520,height=680');
     stop();
     addEventListener('message', onMessage);

@@ -87,6 +87,7 @@ diesel::table! {
         comment_id -> BigInt,
         reaction -> Text,
         total -> BigInt,
+        imported -> BigInt,
     }
 }
 

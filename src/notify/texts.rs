@@ -284,6 +284,37 @@ mod tests {
         }
     }
 
+    /// Every text of a locale file by key (`mail.signin_subject`, …).
+    fn texts(json: &str) -> BTreeMap<String, String> {
+        let value: Value = serde_json::from_str(json).unwrap();
+        let mut out = BTreeMap::new();
+        for (section, texts) in value.as_object().unwrap() {
+            for (key, text) in texts.as_object().unwrap() {
+                out.insert(
+                    format!("{section}.{key}"),
+                    text.as_str().unwrap().to_string(),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_sign_in_text_is_translated_not_an_english_copy() {
+        let english = texts(FILES[0].1);
+        let signin: Vec<&String> = english
+            .keys()
+            .filter(|k| k.contains("signin") || k.contains("signed_in") || k.starts_with("oidc."))
+            .collect();
+        assert!(signin.len() >= 18, "{signin:?}");
+        for (lang, json) in &FILES[1..] {
+            let theirs = texts(json);
+            for key in &signin {
+                assert_ne!(theirs[*key], english[*key], "{lang}: {key} is English");
+            }
+        }
+    }
+
     #[test]
     fn one_placeholder_syntax_and_no_empty_text() {
         for (lang, json) in FILES {

@@ -167,7 +167,15 @@ const FILL: &[(&str, &str)] = &[
          UPDATE comments SET reader_id = 1, signed_in_with = 'email' WHERE author_name = 'Ann';
          INSERT INTO bans (kind, value, note, created_at) VALUES
            ('reader', 'github:666', 'troll', '2024-01-04 13:00:00');",
-    ),    (
+    ),
+    (
+        "imported_reactions",
+        "INSERT INTO comment_reaction_counts (comment_id, reaction, total, imported) VALUES
+           (2, 'hooray', 3, 3);
+         UPDATE comment_reaction_counts SET total = total + 2, imported = 2
+           WHERE comment_id = 1 AND reaction = 'heart';",
+    ),
+    (
         "oidc",
         "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
              created_at, expires_at) VALUES

@@ -17,10 +17,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::{AppError, ErrorKind};
+use crate::http::client::{Client, rate_limit};
 use crate::http::edge::wants_page;
 use crate::notify::texts::fill;
 use crate::secrets;
 use crate::service::signin::{self, Callback, Failure, SignedIn, Started};
+use crate::spam::limiter::Action;
 use crate::state::AppState;
 
 /// `?origin=&poll=`
@@ -48,7 +50,8 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-/// `GET /api/v1/sites/{site}/auth/oidc/{provider}/start`
+/// `GET /api/v1/sites/{site}/auth/oidc/{provider}/start`: rate limited per client address
+/// (`rate_limits.signin`), since each start stores a flow.
 #[utoipa::path(get, path = "/api/v1/sites/{site}/auth/oidc/{provider}/start", tag = "sign-in",
     params(("site" = String, Path, description = "The site's slug"),
         ("provider" = String, Path, description = "A provider id the site offers"),
@@ -58,6 +61,8 @@ pub struct CallbackQuery {
             goes on to the provider once the opener confirms), with the flow's binding cookie",
             body = String, content_type = "text/html"),
         (status = 303, description = "Off to the provider (`Location`); a flow was stored"),
+        (status = 429, description = "Too many sign-ins started from this address (`rate_limited`)",
+            body = crate::http::api::openapi::ErrorResponse),
         (status = 502, description = "The provider cannot be reached (`provider_unavailable`)",
             body = crate::http::api::openapi::ErrorResponse)))]
 pub async fn start_signin(
@@ -65,8 +70,12 @@ pub async fn start_signin(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<StartQuery>,
+    Client(client): Client,
 ) -> HttpResponse {
     let (site, provider) = path.into_inner();
+    if let Err(error) = rate_limit(&state, Action::Signin, &client).await {
+        return failure_response(&state, &req, &Failure::from(error));
+    }
     let query = query.into_inner();
     let started = signin::start(
         &state,
