@@ -214,8 +214,11 @@ fn migration_names(db: Db) -> Vec<String> {
 }
 
 fn fill_for(name: &str) -> &'static str {
+    // The name after the date (`2026-12-01-180501_imported_reactions` → `imported_reactions`):
+    // an exact match, so that `reactions` does not also fill `…_imported_reactions`.
+    let suffix = name.split_once('_').map_or(name, |(_, suffix)| suffix);
     FILL.iter()
-        .find(|(suffix, _)| name.ends_with(&format!("_{suffix}")))
+        .find(|(entry, _)| *entry == suffix)
         .map(|(_, sql)| *sql)
         .unwrap_or_else(|| panic!("migration {name} has no FILL entry in tests/api/migrations.rs"))
 }
