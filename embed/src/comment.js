@@ -1,6 +1,6 @@
 // One comment and its replies, with the reader's actions on it (like, reply, report, and edit or
 // delete for the comment's own author while the edit window is open).
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 import { avatar } from './avatar.js';
 import { pickerButton, showReactions, flip } from './reactions.js';
 
@@ -21,20 +21,24 @@ let queue;
  * and each body is parsed on its own. Returns whether the joined parse is used.
  */
 export function parseBodies(render) {
-  const all = queue = [], mark = Math.random(), holder = document.createElement('template');
+  const all = queue = [], mark = Math.random(), holder = el('template');
   render();
   queue = null;
-  holder.innerHTML = all.map(([, html], i) => `<template data-k=${mark + i}>${html}</template>`).join('');
+  // (Plain loops: a host page may have replaced Array.prototype.map and its kin.)
+  let joined = '';
+  for (let i = 0; i < all.length; i++) joined += `<template data-k=${mark + i}>${all[i][1]}</template>`;
+  holder.innerHTML = trusted(joined);
   const nodes = holder.content.childNodes;
-  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].dataset?.k == mark + i);
-  all.map(([body, html], i) => (ok ? body.append(nodes[i].content) : body.innerHTML = html));
+  let ok = nodes.length == all.length;
+  for (let i = 0; ok && i < all.length; i++) ok = nodes[i].dataset?.k == mark + i;
+  for (let i = 0; i < all.length; i++) ok ? all[i][0].append(nodes[i].content) : all[i][0].innerHTML = trusted(all[i][1]);
   return ok;
 }
 
 /** Puts sanitized `html` into `body`: now, or with the page's other bodies (parseBodies). */
 const fillBody = (body, { html }) => {
   html = html.trim();  // (a trailing newline would be one more node)
-  queue ? queue.push([body, html]) : body.innerHTML = html;
+  queue ? queue.push([body, html]) : body.innerHTML = trusted(html);
 };
 
 /**
@@ -86,7 +90,9 @@ function blankCard(view) {
     el('ol', { className: 'kith-replies' }));
   cards.set(view, card);
   view.section.addEventListener('click', ({ target }) => {
-    const name = target.dataset?.act, item = name && target.closest('.kith-comment');
+    // (The attribute itself: `dataset.act` of an element without one would be a polluted
+    // Object.prototype's `act`.)
+    const name = target.getAttribute('data-act'), item = name && target.closest('.kith-comment');
     const comment = item && commentOf.get(item);
     if (!comment) return;
     if (name == 'like') likeComment(view, comment, target);
@@ -125,8 +131,9 @@ export function renderComment(view, comment) {
   // (kith-pinned: live updates put new top-level comments after the pinned ones.)
   if (comment.pinned) item.classList.add('kith-pinned');
   // The permalink is the time itself (no <time> inside: one node less per comment); its
-  // exact date is in data-time, shown as a tooltip when pointed at.
-  time.href = '#comment-' + comment.id;
+  // exact date is in data-time, shown as a tooltip when pointed at. The address is this page's
+  // own, in full: relative, it would follow a `<base href>` of the host page to another site.
+  time.href = location.href.replace(/#.*/, '') + '#comment-' + comment.id;
   time.dataset.time = comment.created_at;
   time.textContent = ago(comment.created_at);
   // The server's sanitized HTML: the only thing that ever goes into innerHTML.

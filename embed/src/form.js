@@ -1,5 +1,5 @@
 // The "Leave a Reply" form: at the bottom of the thread, or moved under a comment to reply to it.
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 import { load, save } from './storage.js';
 import { proveWork } from './pow.js';
 import { markdownPreview } from './editor.js';
@@ -53,7 +53,7 @@ export function createForm(view) {
       })]
       : signin.email || signin.providers?.length ? [blocked ? t('sign_in_needed') + ' ' : '', button(t('sign_in'), () =>
         import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
-          module.provide({ el, button, load, save });
+          module.provide({ el, button, load, save, trusted });
           module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin);
         }, showError))]
       : []);
@@ -68,6 +68,9 @@ export function createForm(view) {
   const form = el('form', {
     className: 'kith-form',
     noValidate: true,
+    // A form that cannot go anywhere, should its submit handler ever fail: a plain submission
+    // would send the reader's address in the URL of the page, or of the host's `<base href>`.
+    method: 'dialog',
     onsubmit: event => { event.preventDefault(); send(); },
     oninput: event => {
       const input = event.target;
@@ -94,7 +97,10 @@ export function createForm(view) {
   formError,
   el('div', { className: 'kith-buttons' }, submit, previewToggle));
 
-  const fields = form.elements;
+  // The form's fields by name, in an object without a prototype: `form.elements.body` would give
+  // a polluted Object.prototype's `body` instead of the field.
+  const fields = { __proto__: null };
+  for (const input of form.elements) fields[input.name] = input;
   // "Manage my comments": the server mails a link to the address, if it has comments here.
   // Hidden when the settings say the server sends no mail.
   const manage = button(t('manage'), () => openDialog(view, {
@@ -164,7 +170,8 @@ export function createForm(view) {
   const send = async () => {
     formError.textContent = '';
     const value = name => fields[name].value.trim();
-    const missing = ['body', 'author', 'email'].filter(name => fields[name].required && !value(name));
+    const missing = [];
+    for (const name of ['body', 'author', 'email']) if (fields[name].required && !value(name)) missing.push(name);
     if (missing.length) {
       for (const name of missing) showError({ status: 422, field: name, message: t('required') });
       return byId(missing[0]).focus();
@@ -185,7 +192,9 @@ export function createForm(view) {
         },
       });
       const comment = result.comment;
-      save('me', fields.remember.checked ? Object.fromEntries(PERSON_FIELDS.map(name => [name, value(name)])) : null);
+      const me = {};
+      for (const name of PERSON_FIELDS) me[name] = value(name);
+      save('me', fields.remember.checked ? me : null);
       view.own.entries[comment.id] = {
         id: comment.id, edit_token: result.edit_token, editable_until: result.editable_until,
         comment, body: fields.body.value, key: view.threadKey,

@@ -21,9 +21,11 @@ export function signIn(view, box, prefill, done) {
     view.announce(t('signed_in_as', { name: reader.name }));
   };
   // A provider's popup ends on the server's page, which posts the session to this window: only a
-  // message from the API's own origin counts.
-  const onMessage = ({ origin, data }) => {
-    if (origin == apiOrigin && data?.kith == 'signed-in' && data.token) finish(data);
+  // message from that popup, on the API's own origin, counts (not the page, nor any other frame,
+  // even one of the API's origin).
+  let popup;
+  const onMessage = ({ origin, source, data }) => {
+    if (origin == apiOrigin && popup && source == popup && data?.kith == 'signed-in' && data.token) finish(data);
   };
   addEventListener('message', onMessage);
 
@@ -34,7 +36,7 @@ export function signIn(view, box, prefill, done) {
   const panel = el('div', { role: 'group', 'aria-labelledby': 'kith-signin-title' },
     el('h4', { className: 'kith-form-title', id: 'kith-signin-title' }, t('sign_in')));
   for (const provider of providers) {
-    panel.append(button(t('sign_in_with', { provider: provider.label }), () => open(
+    panel.append(button(t('sign_in_with', { provider: provider.label }), () => popup = open(
       `${view.api.base}auth/oidc/${encodeURIComponent(provider.id)}/start?origin=${encodeURIComponent(location.origin)}`,
       'kith-signin', 'popup,width=520,height=680'), 'kith-button kith-secondary'));
   }

@@ -303,9 +303,10 @@ test('a page hidden for a minute lets its stream go; shown again, it reopens and
       window.sources.push(source);
       return source;
     };
-    // The page's visibility, set by the test (the browser window itself stays visible).
+    // The page's visibility, set by the test (the browser window itself stays visible); on the
+    // prototype, where the embed reads it (markup can shadow `document`'s own members).
     window.pageHidden = false;
-    Object.defineProperty(document, 'hidden', { get: () => window.pageHidden });
+    Object.defineProperty(Document.prototype, 'hidden', { get: () => window.pageHidden });
   });
   const streaming = page.waitForResponse(response => response.url().includes('/thread/events?'));
   await page.goto(`${env.host.origin}${key}`);
@@ -313,7 +314,8 @@ test('a page hidden for a minute lets its stream go; shown again, it reopens and
   const state = () => page.evaluate(() => window.sources.map(source => source.readyState));
   const setHidden = hidden => page.evaluate(hidden => {
     window.pageHidden = hidden;
-    document.dispatchEvent(new Event('visibilitychange'));
+    // (It bubbles, as the browser's own does.)
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
   }, hidden);
   await until(async () => (await state()).join() == '1', 'the stream open');
   await setHidden(true);
