@@ -83,7 +83,7 @@ function blankCard(view) {
       el('span', { className: 'kith-author' }),
       el('a', { className: 'kith-time' }),
       el('div', { className: 'kith-body' }),
-      el('input', { type: 'button', className: 'kith-link-button kith-like', 'data-act': 'like' }),
+      el('input', { type: 'button', className: 'kith-link-button kith-like', 'aria-pressed': 'false', 'data-act': 'like' }),
       view.settings?.reactions && pickerButton(t),
       act('reply', t('reply')),
       act('report', t('report'))),
@@ -192,10 +192,11 @@ async function likeComment(view, comment, button) {
   }
 }
 
+/** The like count on `like`, and whether this browser gave one (the blank card's says not). */
 function showLikes(view, like, count, pressed) {
   like.value = '♥ ' + count;
   like.setAttribute('aria-label', view.i18n.t('like') + ' ' + count);
-  like.setAttribute('aria-pressed', !!pressed);
+  if (pressed) like.setAttribute('aria-pressed', true);
 }
 
 // Dialogs and the edit box come with the posting UI (embed-form.js, loaded on demand: view.ui).
