@@ -205,6 +205,7 @@ both_backends! {
 fn imported(i: usize, status: &str) -> kith::import::ImportComment {
     use kith::import::CommentStatus;
     kith::import::ImportComment {
+        reactions: Default::default(),
         source_id: format!("c{i}"),
         parent_source_id: None,
         author: format!("Imported {i}"),
