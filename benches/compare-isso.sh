@@ -15,9 +15,8 @@
 # 2,000-comment thread, default 60), BENCH_ROUNDS (default 3),
 # BENCH_CONNECTIONS (default 32), BENCH_SEED_DIR (default /var/tmp/kith-bench-compare),
 # BENCH_RESEED=1 (seed Isso again), BENCH_VERBOSE=1 (print every run's figure), KITH_BIN (default: a release build, made here),
-# BENCH_ONLY (a comma-separated list of workloads to run: read100, static, latency, read2000,
-# counts, post; default all of them; e.g. BENCH_ONLY=post measures posting alone, and the
-# memory row is then the peak under that load alone),
+# BENCH_ONLY (run only these workloads, comma-separated, of read100, latency, read2000, counts,
+# post, static; e.g. BENCH_ONLY=counts: the table then has only their rows and peak memory),
 # TEST_POSTGRES_URL (an existing database to connect to for CREATE/DROP DATABASE, default
 # postgres://root@127.0.0.1:5432/test), ISSO_VENV (see benches/isso/setup.sh).
 #
@@ -39,9 +38,6 @@ SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
 SLOW_SECONDS="${BENCH_SLOW_SECONDS:-60}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
-ONLY="${BENCH_ONLY:-}"
-# wanted WORKLOAD: whether BENCH_ONLY (empty: everything) asks for it.
-wanted() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 SEED_DIR="${BENCH_SEED_DIR:-/var/tmp/kith-bench-compare}"
 # Bump when the seeded threads change.
 SEED_VERSION=1
@@ -176,9 +172,12 @@ WARNINGS="$WORK/warnings"
 # run_wrk SYSTEM WORKLOAD [wrk arguments...]: appends req/s (or the median latency in ms for
 # the one-connection workload) to $WORK/results/SYSTEM.WORKLOAD.
 mkdir -p "$WORK/results"
+# only WORKLOAD: whether BENCH_ONLY (if set) names it.
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY// /}," == *",$1,"* ]]; }
 run_wrk() {
   local system=$1 workload=$2 out
   shift 2
+  only "$workload" || return 0
   out=$(BENCH_SYSTEM=$system wrk --timeout 120s -H "$ENCODING" "$@")
   if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
     local probe=""
@@ -205,20 +204,20 @@ echo "kith $KITH_BIN ($(git rev-parse --short HEAD)) vs Isso 0.14.0 under gunico
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round of $ROUNDS" >&2
   export BENCH_ROUND=$round
-  if wanted read100; then run_wrk isso read100 "${many[@]}" "$ISSO/?uri=%2Fbench-100%2F"; fi
-  if wanted latency; then run_wrk isso latency "${one[@]}" "$ISSO/?uri=%2Fbench-100%2F"; fi
-  if wanted read2000; then run_wrk isso read2000 -t2 -c"$CONNECTIONS" -d"${SLOW_SECONDS}s" "$ISSO/?uri=%2Fbench-2000%2F"; fi
-  if wanted counts; then BENCH_BODY="[$COUNT_KEYS]" run_wrk isso counts "${many[@]}" -s "$WORK/body.lua" "$ISSO/count"; fi
-  if wanted post; then run_wrk isso post "${many[@]}" -s "$WORK/post.lua" "$ISSO/new?uri=%2Fbench-post%2F"; fi
+  run_wrk isso read100 "${many[@]}" "$ISSO/?uri=%2Fbench-100%2F"
+  run_wrk isso latency "${one[@]}" "$ISSO/?uri=%2Fbench-100%2F"
+  run_wrk isso read2000 -t2 -c"$CONNECTIONS" -d"${SLOW_SECONDS}s" "$ISSO/?uri=%2Fbench-2000%2F"
+  BENCH_BODY="[$COUNT_KEYS]" run_wrk isso counts "${many[@]}" -s "$WORK/body.lua" "$ISSO/count"
+  run_wrk isso post "${many[@]}" -s "$WORK/post.lua" "$ISSO/new?uri=%2Fbench-post%2F"
   for name in sqlite postgres; do
     api=${URL[$name]}
     token_var="TOKEN_$name"
-    if wanted read100; then run_wrk "$name" read100 "${many[@]}" "$api/thread?key=/bench-100/&limit=100"; fi
-    if wanted static; then run_wrk "$name" static "${many[@]}" "${api%/api/v1/*}/locales/zh.json"; fi
-    if wanted latency; then run_wrk "$name" latency "${one[@]}" "$api/thread?key=/bench-100/&limit=100"; fi
-    if wanted read2000; then run_wrk "$name" read2000 "${many[@]}" "$api/thread?key=/bench-2000/"; fi
-    if wanted counts; then BENCH_BODY="{\"keys\":[$COUNT_KEYS]}" run_wrk "$name" counts "${many[@]}" -s "$WORK/body.lua" "$api/counts"; fi
-    if wanted post; then FORM_TOKEN=${!token_var} run_wrk "$name" post "${many[@]}" -s "$WORK/post.lua" "$api/comments"; fi
+    run_wrk "$name" read100 "${many[@]}" "$api/thread?key=/bench-100/&limit=100"
+    run_wrk "$name" static "${many[@]}" "${api%/api/v1/*}/locales/zh.json"
+    run_wrk "$name" latency "${one[@]}" "$api/thread?key=/bench-100/&limit=100"
+    run_wrk "$name" read2000 "${many[@]}" "$api/thread?key=/bench-2000/"
+    BENCH_BODY="{\"keys\":[$COUNT_KEYS]}" run_wrk "$name" counts "${many[@]}" -s "$WORK/body.lua" "$api/counts"
+    FORM_TOKEN=${!token_var} run_wrk "$name" post "${many[@]}" -s "$WORK/post.lua" "$api/comments"
   done
 done
 
@@ -235,7 +234,7 @@ sizes="100-comment thread as sent: Isso $(size "$ISSO/?uri=%2Fbench-100%2F") byt
 
 # ---- the table ----
 python3 - "$WORK/results" "$ROUNDS" "$CONNECTIONS" "$sizes" <<'PY'
-import math, os, statistics, sys
+import os, statistics, sys
 results, rounds, connections, sizes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def get(system, workload):
     path = os.path.join(results, f"{system}.{workload}")
@@ -245,17 +244,19 @@ def div(a, b): return a / b if b else float("nan")
 def rate(v): return f"{v:,.0f} req/s" if v >= 10 else f"{v:,.1f} req/s"
 def ratio(v): return f"{v:,.0f}x" if v >= 10 else f"{v:,.1f}x" if v >= 1 else f"{v:.2f}x"
 rows = []
+only = [w.strip() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()]
+def wanted(workload): return not only or workload in only
 def throughput(label, workload, target, sqlite_target, pg_target):
+    if not wanted(workload): return
     isso = get("isso", workload)
-    if math.isnan(isso):  # not run (BENCH_ONLY)
-        return
     s, p = get("sqlite", workload), get("postgres", workload)
     rows.append([label, rate(isso), rate(s), ratio(div(s, isso)), rate(p), ratio(div(p, isso)), target,
                  "yes" if div(s, isso) >= sqlite_target else "no", "yes" if div(p, isso) >= pg_target else "no"])
 throughput("read a 100-comment thread (all of it)", "read100", ">= 200x", 200, 200)
 isso, s, p = get("isso", "latency"), get("sqlite", "latency"), get("postgres", "latency")
-if not math.isnan(isso): rows.append(["same, one connection, median latency", f"{isso:.2f} ms", f"{s:.2f} ms", ratio(div(isso, s)),
-             f"{p:.2f} ms", ratio(div(isso, p)), "<= 0.3 ms", "yes" if s <= 0.3 else "no", "yes" if p <= 0.3 else "no"])
+if wanted("latency"):
+    rows.append(["same, one connection, median latency", f"{isso:.2f} ms", f"{s:.2f} ms", ratio(div(isso, s)),
+                 f"{p:.2f} ms", ratio(div(isso, p)), "<= 0.3 ms", "yes" if s <= 0.3 else "no", "yes" if p <= 0.3 else "no"])
 throughput("first page of a 2,000-comment thread (Isso sends all)", "read2000", ">= 1,000x", 1000, 1000)
 throughput("counts of 3 pages", "counts", ">= 20x", 20, 20)
 throughput("post a comment", "post", ">= 20x SQLite, >= 10x PostgreSQL", 20, 10)
@@ -265,7 +266,7 @@ rows.append(["peak memory under these loads (VmHWM; Isso: master + 2 workers)", 
              "yes" if mib["sqlite"] <= 64 else "no", "yes" if mib["postgres"] <= 64 else "no"])
 s = div(get("sqlite", "read100"), get("sqlite", "static"))
 p = div(get("postgres", "read100"), get("postgres", "static"))
-if not math.isnan(s) or not math.isnan(p): rows.append(["a cached page vs a static file of the same size, same kith server", "",
+if wanted("static") and wanted("read100"): rows.append(["a cached page vs a static file of the same size, same kith server", "",
              f"{rate(get('sqlite', 'static'))} static", ratio(s), f"{rate(get('postgres', 'static'))} static", ratio(p),
              ">= 0.5", "yes" if s >= 0.5 else "no", "yes" if p >= 0.5 else "no"])
 print(f"\nwrk, {connections} connections (one for the latency row), median of {rounds} rounds; {sizes}\n")

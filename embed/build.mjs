@@ -35,7 +35,7 @@ const fromBase = {
   setup(build) {
     build.onResolve({ filter: /^(\.\/(dom|storage)\.js|kith:base)$/ }, () => ({ path: 'base', namespace: 'kith' }));
     build.onLoad({ filter: /.*/, namespace: 'kith' }, () => ({
-      contents: 'export let el, button, load, save; export const provide = base => ({ el, button, load, save } = base);',
+      contents: 'export let el, button, load, save, trusted; export const provide = base => ({ el, button, load, save, trusted } = base);',
       loader: 'js',
     }));
   },

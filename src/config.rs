@@ -448,6 +448,11 @@ pub struct CacheConfig {
     pub pages_max_entries: u64,
     /// Most bytes kept for pages, all encodings counted (identity, gzip and brotli).
     pub pages_max_bytes: u64,
+    /// Most thread keys whose comment count is kept (`POST …/counts`); 0 turns the cache off.
+    /// Keys of pages without comments get a quarter of both limits, apart.
+    pub counts_max_entries: u64,
+    /// Most bytes kept for counts (keys and bookkeeping).
+    pub counts_max_bytes: u64,
 }
 
 impl Default for CacheConfig {
@@ -455,6 +460,8 @@ impl Default for CacheConfig {
         Self {
             pages_max_entries: 1000,
             pages_max_bytes: 8 * 1024 * 1024,
+            counts_max_entries: 20_000,
+            counts_max_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -810,6 +817,12 @@ impl Config {
             return Err(invalid(
                 "cache.pages_max_bytes",
                 "must be at least 65536 (or set cache.pages_max_entries = 0 to turn the cache off)",
+            ));
+        }
+        if self.cache.counts_max_entries > 0 && self.cache.counts_max_bytes < 65_536 {
+            return Err(invalid(
+                "cache.counts_max_bytes",
+                "must be at least 65536 (or set cache.counts_max_entries = 0 to turn the cache off)",
             ));
         }
         if self.database.pool_size == 0 {

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::db::{self, DbPool};
@@ -32,6 +32,24 @@ pub struct Metrics {
     pool_max: IntGauge,
     outbox: IntGaugeVec,
     held: IntGauge,
+    /// `kith_cache_lookups_total`, resolved once per label pair (the lookups are the hot path).
+    cache_lookups: CacheLookups,
+}
+
+/// Which in-memory cache a lookup went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheName {
+    /// Rendered thread pages (`GET …/thread`, `…/thread.html`).
+    Pages,
+    /// Comment counts per thread key (`POST …/counts`).
+    Counts,
+}
+
+struct CacheLookups {
+    pages_hit: IntCounter,
+    pages_miss: IntCounter,
+    counts_hit: IntCounter,
+    counts_miss: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +122,22 @@ impl Metrics {
             "kith_comments_held",
             "Comments waiting in the moderation queue",
         )?;
+        let lookups = IntCounterVec::new(
+            Opts::new(
+                "kith_cache_lookups_total",
+                "Lookups in the in-memory caches, by cache (pages: one per thread page \
+                 request; counts: one per thread key asked for) and result (hit: answered \
+                 without the database; miss: read from the database)",
+            ),
+            &["cache", "result"],
+        )?;
+        let cache_lookups = CacheLookups {
+            pages_hit: lookups.with_label_values(&["pages", "hit"]),
+            pages_miss: lookups.with_label_values(&["pages", "miss"]),
+            counts_hit: lookups.with_label_values(&["counts", "hit"]),
+            counts_miss: lookups.with_label_values(&["counts", "miss"]),
+        };
+        registry.register(Box::new(lookups))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
@@ -126,7 +160,19 @@ impl Metrics {
             pool_max,
             outbox,
             held,
+            cache_lookups,
         })
+    }
+
+    /// Counts `n` lookups in `cache` that were hits (`hit`) or misses.
+    pub fn cache_lookups(&self, cache: CacheName, hit: bool, n: u64) {
+        let counter = match (cache, hit) {
+            (CacheName::Pages, true) => &self.cache_lookups.pages_hit,
+            (CacheName::Pages, false) => &self.cache_lookups.pages_miss,
+            (CacheName::Counts, true) => &self.cache_lookups.counts_hit,
+            (CacheName::Counts, false) => &self.cache_lookups.counts_miss,
+        };
+        counter.inc_by(n);
     }
 
     /// Counts one answered request. `route` is the matched pattern (`/api/v1/sites/{site}/…`),

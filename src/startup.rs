@@ -276,6 +276,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let mail_layout = MailLayout::load(&config.mail.templates_dir)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let pages = PageCache::new(&config.cache);
+    let counts = service::counts::CountCache::new(&config.cache);
     let changes = ChangeBus::new();
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
@@ -309,6 +310,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new().map_err(AppError::internal)?),
         live,
         pages,
+        counts,
         assets,
         changes,
         posts,
@@ -345,6 +347,23 @@ fn announce_setup_link(state: &AppState, port: u16) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The chores of every minute: full shared rate-limit buckets, spent proof-of-work
+/// challenges, and the short-lived sign-in rows (expired reader sessions, e-mail sign-in
+/// requests nobody finished, OpenID Connect flows nobody came back from), so those tables stay
+/// as small as the traffic of the last half hour whether or not anyone signs in. Idempotent, so
+/// every process runs it; a failure is not worth a log line (the next minute sweeps again).
+pub fn minute_sweep(state: &AppState, conn: &mut db::DbConn) -> Result<usize, AppError> {
+    // Each chore runs even when one before it failed.
+    let buckets = if state.shared_quota.enabled() {
+        service::rate_limits::sweep(conn)
+    } else {
+        Ok(0)
+    };
+    let signin = service::readers::purge_expired(conn);
+    let pow = db::spam::delete_expired_pow(conn, service::now().naive_utc());
+    Ok(buckets? + signin? + pow?)
+}
+
 /// Background chores; each is idempotent, so every process may run them.
 fn start_workers(state: AppState) {
     let limiter_state = state.clone();
@@ -353,14 +372,7 @@ fn start_workers(state: AppState) {
         loop {
             interval.tick().await;
             limiter_state.limiters.retain_recent();
-            let _ = service::blocking(&limiter_state, |state, conn| {
-                if state.shared_quota.enabled() {
-                    // A failure here is not worth a log line: the next minute sweeps again.
-                    let _ = service::rate_limits::sweep(conn);
-                }
-                db::spam::delete_expired_pow(conn, service::now().naive_utc())
-            })
-            .await;
+            let _ = service::blocking(&limiter_state, minute_sweep).await;
         }
     });
     actix_web::rt::spawn(async move {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub changes: ChangeBus,
     /// Rendered thread pages, current while the bus says their thread has not changed.
     pub pages: PageCache,
+    /// Comment counts per thread key, current likewise.
+    pub counts: crate::service::counts::CountCache,
     /// The embed's files, compressed once.
     pub assets: Arc<crate::http::assets::EmbedFiles>,
     /// SQLite: the queue through which new comments are committed in batches

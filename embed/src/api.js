@@ -1,7 +1,7 @@
 // The JSON API client for one site. Every call is a plain CORS request; the server answers only
 // the origins configured for the site.
 
-import { load, save } from './storage.js';
+import { load, save, bare } from './storage.js';
 
 /**
  * Returns `request(path, { method, body, headers })`, resolving to the parsed JSON answer. A
@@ -14,7 +14,10 @@ import { load, save } from './storage.js';
 export function createApi(serverBase, site) {
   const siteBase = `${serverBase}api/v1/sites/${encodeURIComponent(site)}/`;
   const key = 'session:' + siteBase;
-  const request = async (path, { method = 'GET', body, headers } = {}) => {
+  const request = async (path, options) => {
+    // Only the options' own fields: a polluted Object.prototype (`method`, `body`, `headers`)
+    // must not turn a read into a DELETE or add a body.
+    let { method = 'GET', body, headers } = { __proto__: null, ...options };
     // The session token goes only with calls that act for the reader (posting, editing, their
     // account); thread reads, likes and reports stay requests without a preflight, and leave
     // without reading the browser's storage first (its first read waits for the browser).
@@ -25,7 +28,7 @@ export function createApi(serverBase, site) {
       headers: body ? { 'Content-Type': 'application/json', ...headers } : headers,
       body: body && JSON.stringify(body),
     });
-    const json = await response.json().catch(() => ({}));
+    const json = bare(await response.json().catch(() => ({})));
     // An ended or expired session is forgotten: the form offers signing in again.
     if (json.error == 'session_expired') save(key, null);
     if (!response.ok) throw Object.assign(new Error(json.message || ''), json, { status: response.status });

@@ -13,13 +13,13 @@ let observer;
  * e-mail): the first three digits pick the hue, the next ones which cells are filled.
  */
 function draw(avatar) {
-  const digits = [...hexOf.get(avatar)].map(c => parseInt(c, 16) || 0);
-  const fill = `hsl(${((digits[0] << 8) | (digits[1] << 4) | digits[2]) % 360},55%,50%)`;
+  const hex = hexOf.get(avatar), digit = i => parseInt(hex[i], 16) || 0;
+  const fill = `hsl(${((digit(0) << 8) | (digit(1) << 4) | digit(2)) % 360},55%,50%)`;
   const images = [], positions = [];
   // 15 cells: the left three columns, mirrored onto the right two. The tile is 6.5 cells wide
   // (a margin of .75 around the grid); a layer's percentage position is its offset / 5.5 cells.
   for (let cell = 0; cell < 15; cell++) {
-    if ((digits[3 + (cell >> 2)] >> (cell & 3)) & 1) {
+    if ((digit(3 + (cell >> 2)) >> (cell & 3)) & 1) {
       const column = (cell / 5) | 0, y = (75 + (cell % 5) * 100) / 5.5;
       for (const x of [column, 4 - column]) {
         images.push(`linear-gradient(${fill},${fill})`);
@@ -31,9 +31,12 @@ function draw(avatar) {
   avatar.style.backgroundPosition = positions.join();
 }
 
-/** The avatar tile; its cells are drawn when it comes near the screen. */
-export function identicon(hex) {
-  const avatar = el('span', { className: 'kith-avatar', 'aria-hidden': 'true' });
+/**
+ * The avatar tile (`blank`, an empty one, when given: comment.js clones it with the card); its
+ * cells are drawn when it comes near the screen.
+ */
+export function identicon(hex, blank) {
+  const avatar = blank || el('span', { className: 'kith-avatar', 'aria-hidden': 'true' });
   hexOf.set(avatar, hex || '');
   observer ||= new IntersectionObserver(entries => {
     for (const { isIntersecting, target } of entries) {
@@ -47,9 +50,12 @@ export function identicon(hex) {
   return avatar;
 }
 
-/** The commenter's picture: the site's Libravatar or Gravatar one if it has one, else the identicon. */
-export function avatar(comment) {
-  if (!/^https:\/\//.test(comment.avatar_url || '')) return identicon(comment.avatar);
+/**
+ * The commenter's picture: the site's Libravatar or Gravatar one if it has one, else the
+ * identicon (in `blank`, when given).
+ */
+export function avatar(comment, blank) {
+  if (!/^https:\/\//.test(comment.avatar_url || '')) return identicon(comment.avatar, blank);
   const image = el('img', {
     // `src` last: the other attributes are in place when the request is made.
     className: 'kith-avatar', alt: '', loading: 'lazy', referrerPolicy: 'no-referrer', width: 40, height: 40,

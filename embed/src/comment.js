@@ -1,8 +1,8 @@
 // One comment and its replies, with the reader's actions on it (like, reply, report, and edit or
 // delete for the comment's own author while the edit window is open).
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 import { avatar } from './avatar.js';
-import { reactionButtons } from './reactions.js';
+import { pickerButton, showReactions, flip } from './reactions.js';
 
 const isWebUrl = url => /^https?:\/\//i.test(url || '');
 
@@ -21,20 +21,24 @@ let queue;
  * and each body is parsed on its own. Returns whether the joined parse is used.
  */
 export function parseBodies(render) {
-  const all = queue = [], mark = Math.random(), holder = document.createElement('template');
+  const all = queue = [], mark = Math.random(), holder = el('template');
   render();
   queue = null;
-  holder.innerHTML = all.map(([, html], i) => `<template data-k=${mark + i}>${html}</template>`).join('');
+  // (Plain loops: a host page may have replaced Array.prototype.map and its kin.)
+  let joined = '';
+  for (let i = 0; i < all.length; i++) joined += `<template data-k=${mark + i}>${all[i][1]}</template>`;
+  holder.innerHTML = trusted(joined);
   const nodes = holder.content.childNodes;
-  const ok = nodes.length == all.length && all.every((_, i) => nodes[i].dataset?.k == mark + i);
-  all.map(([body, html], i) => (ok ? body.append(nodes[i].content) : body.innerHTML = html));
+  let ok = nodes.length == all.length;
+  for (let i = 0; ok && i < all.length; i++) ok = nodes[i].dataset?.k == mark + i;
+  for (let i = 0; i < all.length; i++) ok ? all[i][0].append(nodes[i].content) : all[i][0].innerHTML = trusted(all[i][1]);
   return ok;
 }
 
 /** Puts sanitized `html` into `body`: now, or with the page's other bodies (parseBodies). */
 const fillBody = (body, { html }) => {
   html = html.trim();  // (a trailing newline would be one more node)
-  queue ? queue.push([body, html]) : body.innerHTML = html;
+  queue ? queue.push([body, html]) : body.innerHTML = trusted(html);
 };
 
 /**
@@ -54,12 +58,59 @@ export function renderLinkback(view, linkback) {
     excerpt);
 }
 
+// Per view (thread.js's shared state): the card every comment is cloned from, made once with the
+// view's labels in it, and each rendered item's comment, for the one click listener of the view.
+const cards = new WeakMap();
+const commentOf = new WeakMap();
+
+/**
+ * The view's blank comment card: an `<li>` holding the `<article>` (avatar, author, permalink
+ * time, body, Like, Reply, Report) and the replies' `<ol>`. Cloning it with `cloneNode(true)`
+ * and filling in the comment costs a fraction of creating each element and setting its
+ * properties one by one (a long thread's first page has 200 of them). The actions take no
+ * listener of their own: one click listener on the section (which holds every list of comments,
+ * live updates' included) finds the comment through its item and does what the button's
+ * `data-act` says. Keyboard activation of a button is a click too.
+ */
+function blankCard(view) {
+  let card = cards.get(view);
+  if (card) return card;
+  const { t } = view.i18n;
+  const act = (name, value) => el('input', { type: 'button', className: 'kith-link-button', value, 'data-act': name });
+  card = el('li', { className: 'kith-comment' },
+    el('article', { className: 'kith-card', tabIndex: -1 },
+      el('span', { className: 'kith-avatar', 'aria-hidden': 'true' }),
+      el('span', { className: 'kith-author' }),
+      el('a', { className: 'kith-time' }),
+      el('div', { className: 'kith-body' }),
+      el('input', { type: 'button', className: 'kith-link-button kith-like', 'aria-pressed': 'false', 'data-act': 'like' }),
+      view.settings?.reactions && pickerButton(t),
+      act('reply', t('reply')),
+      act('report', t('report'))),
+    el('ol', { className: 'kith-replies' }));
+  cards.set(view, card);
+  view.section.addEventListener('click', ({ target }) => {
+    // (The attribute itself: `dataset.act` of an element without one would be a polluted
+    // Object.prototype's `act`.)
+    const name = target.getAttribute('data-act'), item = name && target.closest('.kith-comment');
+    const comment = item && commentOf.get(item);
+    if (!comment) return;
+    if (name == 'like') likeComment(view, comment, target);
+    else if (name == 'react') flip(view, comment, target);
+    else if (name == 'reply') view.form.open(comment, item);
+    else if (name == 'report') reportComment(view, comment);
+  });
+  return card;
+}
+
 /**
  * Renders `comment` (with `comment.replies`) as an `<li>`; `view` is the thread's shared state.
  * Kept to 15 DOM nodes for a one-paragraph comment (long threads stay light): no wrapper
  * elements (the card's padding holds the avatar, its children flow in lines), the avatar is one
- * element, the time is its own permalink, and Like, the reaction picker's button, Reply and Report are `<input type=button>`,
- * whose label needs no text node (reactions.js: given reactions are one such button each).
+ * element, the time is its own permalink, and Like, the reaction picker's button, Reply and
+ * Report are `<input type=button>`, whose label needs no text node (reactions.js: given
+ * reactions are one such button each). The card is a clone of the view's blank one (blankCard),
+ * from which what this comment does not have is taken out.
  */
 export function renderComment(view, comment) {
   const { t, ago } = view.i18n;
@@ -70,68 +121,82 @@ export function renderComment(view, comment) {
     view.own.persist();
   }
 
-  const body = el('div', { className: 'kith-body' });
-  // The server's sanitized HTML: the only thing that ever goes into innerHTML.
-  if (deleted) body.append(el('em', {}, t('deleted')));
-  else fillBody(body, comment);
-  const replies = el('ol', { className: 'kith-replies' });
-  const website = isWebUrl(comment.website) ? comment.website : null;
-  const article = el('article', { className: 'kith-card', tabIndex: -1 },
-    !deleted && avatar(comment),
-    !deleted && el(website ? 'a' : 'span',
-      { className: 'kith-author', href: website, rel: website && 'nofollow ugc noopener' },
-      comment.author || t('anon')),
-    // The author was signed in (e-mail link or a provider): a small mark, its words for screen readers.
-    comment.verified && el('span', { className: 'kith-verified', title: t('verified') },
-      el('span', { 'aria-hidden': 'true' }, '✓'), el('span', { className: 'kith-visually-hidden' }, t('verified'))),
-    comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
-    comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
-    // The permalink is the time itself (no <time> inside: one node less per comment); its
-    // exact date is in data-time, shown as a tooltip when pointed at.
-    el('a', { className: 'kith-time', href: '#comment-' + comment.id, 'data-time': comment.created_at }, ago(comment.created_at)),
-    comment.edited_at && el('span', { className: 'kith-time' }, '· ' + t('edited')),
-    pending && el('p', { className: 'kith-pending' }, t('pending')),
-    body);
+  const item = blankCard(view).cloneNode(true);
+  const article = item.firstChild, replies = item.lastChild;
+  let [face, author, time, body, like, ...actions] = article.children;
+  // (the reaction picker's button, when the site has reactions, is between Like and Reply)
+  const [more, reply, report] = view.settings?.reactions ? actions : [null, ...actions];
+  item.id = 'comment-' + comment.id;
+  commentOf.set(item, comment);
   // (kith-pinned: live updates put new top-level comments after the pinned ones.)
-  const item = el('li', { className: comment.pinned ? 'kith-comment kith-pinned' : 'kith-comment', id: 'comment-' + comment.id }, article, replies);
-  for (const reply of comment.replies || []) replies.append(renderComment(view, reply));
-  if (deleted) return item;
-
-  if (!pending) {
-    article.append(
-      likeButton(view, comment),
-      ...(view.settings?.reactions ? reactionButtons(view, comment) : []),
-      !view.closed && action(t('reply'), () => view.form.open(comment, item)),
-      action(t('report'), () => reportComment(view, comment)));
+  if (comment.pinned) item.classList.add('kith-pinned');
+  // The permalink is the time itself (no <time> inside: one node less per comment); its
+  // exact date is in data-time, shown as a tooltip when pointed at. The address is this page's
+  // own, in full: relative, it would follow a `<base href>` of the host page to another site.
+  time.href = location.href.replace(/#.*/, '') + '#comment-' + comment.id;
+  time.dataset.time = comment.created_at;
+  time.textContent = ago(comment.created_at);
+  // The server's sanitized HTML: the only thing that ever goes into innerHTML.
+  if (deleted) {
+    body.append(el('em', {}, t('deleted')));
+    face.remove();
+    author.remove();
+  } else {
+    fillBody(body, comment);
+    const picture = avatar(comment, face);
+    if (picture != face) face.replaceWith(picture);
+    const website = isWebUrl(comment.website) ? comment.website : null;
+    if (website) author.replaceWith(author = el('a', { className: 'kith-author', href: website, rel: 'nofollow ugc noopener' }));
+    author.textContent = comment.author || t('anon');
   }
+  // Badges and notes, rarely there: only then is anything put in (Element.before would turn a
+  // `false` into text).
+  if (comment.verified || comment.owner || comment.pinned) {
+    time.before(...[
+      // The author was signed in (e-mail link or a provider): a small mark, its words for screen readers.
+      comment.verified && el('span', { className: 'kith-verified', title: t('verified') },
+        el('span', { 'aria-hidden': 'true' }, '✓'), el('span', { className: 'kith-visually-hidden' }, t('verified'))),
+      comment.owner && el('span', { className: 'kith-badge' }, t('owner')),
+      comment.pinned && el('span', { className: 'kith-badge' }, t('pinned')),
+    ].filter(Boolean));
+  }
+  if (pending) time.after(el('p', { className: 'kith-pending' }, t('pending')));
+  if (comment.edited_at) time.after(el('span', { className: 'kith-time' }, '· ' + t('edited')));
+  for (const reply of comment.replies || []) replies.append(renderComment(view, reply));
+  if (deleted || pending) {
+    like.remove();
+    more?.remove();
+    reply.remove();
+    report.remove();
+  } else {
+    showLikes(view, like, comment.likes, view.liked.ids[comment.id]);
+    if (more) showReactions(view, comment, more);
+    if (view.closed) reply.remove();
+  }
+  if (deleted) return item;
   if (own && new Date(own.editable_until) > Date.now()) {
     addOwnerActions(view, { comment, own, item, article, body });
   }
   return item;
 }
 
-/** An action under a comment: an `<input type=button>` (one node, the label is its value). */
-const action = (value, onclick, className = 'kith-link-button') => el('input', { type: 'button', className, value, onclick });
+/** Likes `comment` (the Like button `button` was pressed). */
+async function likeComment(view, comment, button) {
+  try {
+    const result = await view.api(`comments/${comment.id}/like`, { method: 'POST' });
+    view.liked.ids[comment.id] = 1;
+    view.liked.persist();
+    showLikes(view, button, result.likes, true);
+  } catch (error) {
+    view.announce(view.errorMessage(error));
+  }
+}
 
-function likeButton(view, comment) {
-  const { t } = view.i18n;
-  const like = action('', async () => {
-    try {
-      const result = await view.api(`comments/${comment.id}/like`, { method: 'POST' });
-      view.liked.ids[comment.id] = 1;
-      view.liked.persist();
-      show(result.likes, true);
-    } catch (error) {
-      view.announce(view.errorMessage(error));
-    }
-  }, 'kith-link-button kith-like');
-  const show = (count, pressed) => {
-    like.value = '♥ ' + count;
-    like.setAttribute('aria-label', t('like') + ' ' + count);
-    like.setAttribute('aria-pressed', !!pressed);
-  };
-  show(comment.likes, view.liked.ids[comment.id]);
-  return like;
+/** The like count on `like`, and whether this browser gave one (the blank card's says not). */
+function showLikes(view, like, count, pressed) {
+  like.value = '♥ ' + count;
+  like.setAttribute('aria-label', view.i18n.t('like') + ' ' + count);
+  if (pressed) like.setAttribute('aria-pressed', true);
 }
 
 // Dialogs and the edit box come with the posting UI (embed-form.js, loaded on demand: view.ui).

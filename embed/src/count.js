@@ -1,6 +1,6 @@
 // count.js: comment counts only, for list pages that show no thread. (embed.js fills counts too.)
 // Kept tiny: it carries the English plural forms alone, not the whole interface.
-import { findServer } from './server.js';
+import { findServer, doc } from './server.js';
 import { fillCounts } from './counts.js';
 import { comments as englishForms } from '../locales/en.json';
 
@@ -23,5 +23,5 @@ async function start() {
   fillCounts(server.base, options.kithSite || 'default', n => (forms[plurals.select(n)] || forms.other).replace('{n}', n));
 }
 
-if (document.readyState == 'loading') document.addEventListener('DOMContentLoaded', start);
+if (doc('readyState') == 'loading') addEventListener('DOMContentLoaded', start);
 else start();

@@ -1,6 +1,7 @@
 // Comment counts on list pages: every [data-kith-count] element's text becomes "3 comments".
 // One POST /counts per site (at most 100 keys a request), however many elements there are.
 import { createApi } from './api.js';
+import { doc } from './server.js';
 
 const KEYS_PER_REQUEST = 100;
 
@@ -10,11 +11,12 @@ const KEYS_PER_REQUEST = 100;
  * Unknown sites and failed requests leave the elements' text alone.
  */
 export function fillCounts(serverBase, defaultSite, label) {
-  const elementsBySite = {};
-  for (const element of document.querySelectorAll('[data-kith-count]')) {
+  // (Without a prototype: a polluted Object.prototype adds no sites or keys.)
+  const elementsBySite = { __proto__: null };
+  for (const element of doc('querySelectorAll')('[data-kith-count]')) {
     const key = element.dataset.kithCount || element.pathname || location.pathname;
     const site = element.dataset.kithSite || defaultSite;
-    ((elementsBySite[site] ||= {})[key] ||= []).push(element);
+    ((elementsBySite[site] ||= { __proto__: null })[key] ||= []).push(element);
   }
   for (const site in elementsBySite) {
     const elementsByKey = elementsBySite[site], keys = Object.keys(elementsByKey);

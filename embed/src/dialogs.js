@@ -57,7 +57,7 @@ export function openDialog(view, { title, text, field, confirmLabel, onConfirm, 
       dialog.remove();
       if (opener?.isConnected) opener.focus();
     },
-  }, el('form', { noValidate: true, onsubmit: submit },
+  }, el('form', { noValidate: true, method: 'dialog', onsubmit: submit },
     el('h2', { className: 'kith-form-title', id: 'kith-dialog-title' }, title),
     content,
     el('div', { className: 'kith-buttons' }, confirm, cancel)));

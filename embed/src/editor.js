@@ -1,5 +1,5 @@
 // Markdown preview for a comment textarea, shared by the post form and the edit box.
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 
 /**
  * The preview box and the Preview/Write toggle for `textarea`. The preview is the server's
@@ -17,7 +17,7 @@ export function markdownPreview(view, textarea, onError) {
     if (!preview.hidden) return show(false);
     try {
       const result = await view.api('preview', { method: 'POST', body: { body: textarea.value } });
-      preview.innerHTML = result.html;
+      preview.innerHTML = trusted(result.html);
       show(true);
     } catch (error) {
       onError(error);

@@ -1,5 +1,5 @@
 // The "Leave a Reply" form: at the bottom of the thread, or moved under a comment to reply to it.
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
 import { load, save } from './storage.js';
 import { proveWork } from './pow.js';
 import { markdownPreview } from './editor.js';
@@ -44,6 +44,7 @@ export function createForm(view) {
     email.required = !session && view.settings.require_email;
     email.parentNode.hidden = !!session;
     person.hidden = submit.disabled = blocked;
+    manageBox.hidden = !session && view.settings.mail === false;
     signinBox.replaceChildren(...session
       ? [t('signed_in_as', { name: session.name }), ' ', button(t('sign_out'), async () => {
         await view.api('auth/session', { method: 'DELETE' }).catch(() => {});
@@ -52,12 +53,15 @@ export function createForm(view) {
         view.announce(t('signed_out'));
       })]
       : signin.email || signin.providers?.length ? [blocked ? t('sign_in_needed') + ' ' : '', button(t('sign_in'), () =>
-        import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
-          module.provide({ el, button, load, save });
-          module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin);
-        }, showError))]
+        signinModule().then(module => module.signIn(view, signinBox, { name: author.value, email: email.value }, renderSignin), showError))]
       : []);
   };
+  /** The sign-in module (embed-signin.js), loaded the first time it is needed. */
+  let signinLoad;
+  const signinModule = () => (signinLoad ||= import(`${view.serverBase}embed-signin.js?v=${SIGNIN_VERSION}`).then(module => {
+    module.provide({ el, button, load, save, trusted });
+    return module;
+  }, error => { signinLoad = null; throw error; }));
   const cancelReply = button(t('cancel'), () => open(null), 'kith-link-button kith-cancel-reply');
   cancelReply.hidden = true;
   const bodyField = field('body', true, { rows: 6 }, 'textarea');
@@ -68,6 +72,9 @@ export function createForm(view) {
   const form = el('form', {
     className: 'kith-form',
     noValidate: true,
+    // A form that cannot go anywhere, should its submit handler ever fail: a plain submission
+    // would send the reader's address in the URL of the page, or of the host's `<base href>`.
+    method: 'dialog',
     onsubmit: event => { event.preventDefault(); send(); },
     oninput: event => {
       const input = event.target;
@@ -94,22 +101,31 @@ export function createForm(view) {
   formError,
   el('div', { className: 'kith-buttons' }, submit, previewToggle));
 
-  const fields = form.elements;
-  // "Manage my comments": the server mails a link to the address, if it has comments here.
-  // Hidden when the settings say the server sends no mail.
-  const manage = button(t('manage'), () => openDialog(view, {
-    title: t('manage'),
-    text: t('manage_help'),
-    field: { label: t('email'), type: 'email', value: fields.email.value },
-    confirmLabel: t('send'),
-    onConfirm: async email => {
-      await view.api('mail/manage', { method: 'POST', body: { email } });
-      return t('manage_sent');
-    },
-    showResult: true,
-  }), 'kith-link-button kith-manage');
-  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form,
-    view.settings.mail !== false && el('p', {}, manage));
+  // The form's fields by name, in an object without a prototype: `form.elements.body` would give
+  // a polluted Object.prototype's `body` instead of the field.
+  const fields = { __proto__: null };
+  for (const input of form.elements) fields[input.name] = input;
+  // "Manage my comments": a signed-in reader gets the list of their comments at once (mine.js, in
+  // the sign-in module); anyone else asks the server to mail a link to the address, if it has
+  // comments here. Hidden when the server sends no mail and nobody can sign in.
+  const manage = button(t('manage'), () => (load(view.api.key)
+    ? signinModule().then(module => module.manageComments(view)).catch(error => {
+      showError(error);
+      if (error.error == 'session_expired') renderSignin();
+    })
+    : openDialog(view, {
+      title: t('manage'),
+      text: t('manage_help'),
+      field: { label: t('email'), type: 'email', value: fields.email.value },
+      confirmLabel: t('send'),
+      onConfirm: async email => {
+        await view.api('mail/manage', { method: 'POST', body: { email } });
+        return t('manage_sent');
+      },
+      showResult: true,
+    })), 'kith-link-button kith-manage');
+  const manageBox = el('p', {}, manage);
+  const home = el('div', {}, view.closed ? el('p', { className: 'kith-closed' }, t('closed')) : form, manageBox);
   fields.body.value = load(draftKey) || '';
   const remembered = load('me');
   if (remembered) {
@@ -164,7 +180,8 @@ export function createForm(view) {
   const send = async () => {
     formError.textContent = '';
     const value = name => fields[name].value.trim();
-    const missing = ['body', 'author', 'email'].filter(name => fields[name].required && !value(name));
+    const missing = [];
+    for (const name of ['body', 'author', 'email']) if (fields[name].required && !value(name)) missing.push(name);
     if (missing.length) {
       for (const name of missing) showError({ status: 422, field: name, message: t('required') });
       return byId(missing[0]).focus();
@@ -185,7 +202,9 @@ export function createForm(view) {
         },
       });
       const comment = result.comment;
-      save('me', fields.remember.checked ? Object.fromEntries(PERSON_FIELDS.map(name => [name, value(name)])) : null);
+      const me = {};
+      for (const name of PERSON_FIELDS) me[name] = value(name);
+      save('me', fields.remember.checked ? me : null);
       view.own.entries[comment.id] = {
         id: comment.id, edit_token: result.edit_token, editable_until: result.editable_until,
         comment, body: fields.body.value, key: view.threadKey,

@@ -131,14 +131,15 @@ export function startLive(view, eventsUrl) {
   // page closes it at once.
   const hide = () => {
     clearTimeout(hiddenTimer);
-    if (document.hidden) {
+    // (From Document.prototype: markup on the page can shadow `document.hidden`.)
+    if (Reflect.get(Document.prototype, 'hidden', document)) {
       hiddenTimer = setTimeout(() => {
         if (source) caughtUp = false;
         close();
       }, HIDDEN_CLOSE_MS);
     } else if (!retryTimer) open();
   };
-  document.addEventListener('visibilitychange', hide);
+  addEventListener('visibilitychange', hide);
   addEventListener('pagehide', () => {
     if (source) caughtUp = false;
     close();

@@ -42,7 +42,8 @@ export function solveChallenge({ challenge, difficulty }) {
         const t2 = ((rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
         h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
       }
-      [a, b, c, d, e, f, g, h].forEach((value, i) => { hash[i] = (hash[i] + value) | 0; });
+      const state = [a, b, c, d, e, f, g, h];
+      for (let i = 0; i < 8; i++) hash[i] = (hash[i] + state[i]) | 0;
     }
 
     let zeroBits = 0;

@@ -11,23 +11,37 @@ const SET = {
 };
 const IDS_LAST_FIRST = Object.keys(SET).reverse();
 
+// Each card's reactions, once shown: the picker's button → its { show, flip }.
+const pickers = new WeakMap();
+
 /**
- * The reaction buttons of `comment` and, last, the button that shows or hides the rest of the
- * set: an array of elements for the comment's card.
+ * The button that shows or hides the rest of the set, blank: comment.js puts it in the card every
+ * comment is cloned from, and its clicks come through the view's one listener (`flip`).
  */
-export function reactionButtons(view, comment) {
+export const pickerButton = t => el('input', {
+  type: 'button', className: 'kith-link-button kith-react', value: '☺+', title: t('react'), 'aria-label': t('react'),
+  'aria-expanded': 'false', 'data-act': 'react',
+});
+
+/**
+ * Shows the reactions given to `comment` before its picker button `more` (in the card). A
+ * comment nobody reacted to (most) costs nothing more here: its buttons are made on the first
+ * press of `more`.
+ */
+export function showReactions(view, comment, more) {
+  if (view.reacted.ids[comment.id] || Object.keys(comment.reactions || {}).length) picker(view, comment, more);
+}
+
+/** Opens or closes the whole set of `comment`'s reactions (its picker button `more` was pressed). */
+export const flip = (view, comment, more) => picker(view, comment, more).flip();
+
+function picker(view, comment, more) {
+  let made = pickers.get(more);
+  if (made) return made;
   const { t } = view.i18n;
   const { reacted } = view;
   let counts = comment.reactions || {}, open = false;
   const buttons = {};
-  const more = el('input', {
-    type: 'button', className: 'kith-link-button kith-react', value: '☺+', title: t('react'), 'aria-label': t('react'),
-    onclick: () => {
-      open = !open;
-      show();
-      if (open) buttons['+1'].focus();
-    },
-  });
   // Escape closes the picker and puts the focus back on its button.
   const onkeydown = event => {
     if (event.key == 'Escape' && open) {
@@ -57,9 +71,7 @@ export function reactionButtons(view, comment) {
   };
 
   // Buttons are made when first shown and then kept, hidden or not, so the one a reader just
-  // pressed keeps the keyboard focus. Made before the card is on the page, they go into the
-  // returned list; later, into the card before the next one (or before `more`).
-  const list = [];
+  // pressed keeps the keyboard focus; each goes into the card before the next one (or `more`).
   const show = () => {
     const mine = reacted.ids[comment.id] || {};
     let next = more;
@@ -68,8 +80,7 @@ export function reactionButtons(view, comment) {
       let button = buttons[id];
       if (!button && visible) {
         button = buttons[id] = el('input', { type: 'button', className: 'kith-link-button kith-reaction', onclick: () => toggle(id), onkeydown });
-        if (more.parentNode) next.before(button);
-        else list.unshift(button);
+        next.before(button);
       }
       if (!button) continue;
       button.hidden = !visible;
@@ -82,5 +93,13 @@ export function reactionButtons(view, comment) {
     more.setAttribute('aria-expanded', open);
   };
   show();
-  return [...list, more];
+  made = {
+    flip: () => {
+      open = !open;
+      show();
+      if (open) buttons['+1'].focus();
+    },
+  };
+  pickers.set(more, made);
+  return made;
 }

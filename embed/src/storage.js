@@ -4,9 +4,23 @@
 const PREFIX = 'kith:';
 const OWN_COMMENTS_KEPT_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * Makes the objects in `value` (parsed JSON from the server or from storage) objects without a
+ * prototype, so that a host page whose Object.prototype was polluted (`Object.prototype.html =
+ * '<img onerror=…>'`, `.avatar_url`, `.replies`) cannot make a missing field look present.
+ */
+export function bare(value) {
+  if (value && typeof value == 'object') {
+    if (!Array.isArray(value)) Object.setPrototypeOf(value, null);
+    for (const key of Object.keys(value)) bare(value[key]);
+  }
+  return value;
+}
+
 export function load(key) {
   try {
-    return JSON.parse(localStorage.getItem(PREFIX + key));
+    const stored = localStorage.getItem(PREFIX + key);
+    return stored && bare(JSON.parse(stored));
   } catch {
     return null;
   }
@@ -30,7 +44,7 @@ export function save(key, value) {
 export function ownComments(site) {
   const key = 'own:' + site;
   const entries = load(key) || {};
-  for (const id in entries) {
+  for (const id of Object.keys(entries)) {
     const age = Date.now() - new Date(entries[id].comment?.created_at);
     if (!(age < OWN_COMMENTS_KEPT_MS)) delete entries[id];
   }

@@ -13,8 +13,9 @@ const prefersDark = matchMedia('(prefers-color-scheme: dark)');
 function parseRgb(color) {
   const match = /^rgba?\(([^)]+)\)$/.exec(color);
   if (!match) return null;
-  const [r, g, b, a = 1] = match[1].split(/[\s,/]+/).map(Number);
-  return { r, g, b, a };
+  const [r, g, b, a = 1] = match[1].split(/[\s,/]+/);
+  // (Numbers by hand: a host page may have replaced Array.prototype.map.)
+  return { r: +r, g: +g, b: +b, a: +a };
 }
 
 /** Relative brightness, 0 (black) to 1 (white); close enough to tell dark from light. */

@@ -1,5 +1,6 @@
 // The thread view: heading with the count, sort order, the comments, "Load more", and the form.
-import { el, button } from './dom.js';
+import { el, button, trusted } from './dom.js';
+import { doc } from './server.js';
 import { createApi } from './api.js';
 import { loadStrings, createTranslator } from './locale.js';
 import { load, save, ownComments, likedComments, reactedComments } from './storage.js';
@@ -28,8 +29,8 @@ function defaultThreadKey() {
  * name suffix (" · Site", " | Site", " – Site", " - Site").
  */
 function pageTitle() {
-  const openGraph = document.querySelector('meta[property="og:title"]')?.content.trim();
-  return openGraph || document.title.replace(/\s+[·|–—-]\s+[^·|–—-]+$/, '').trim();
+  const openGraph = doc('querySelector')('meta[property="og:title"]')?.content.trim();
+  return openGraph || doc('title').replace(/\s+[·|–—-]\s+[^·|–—-]+$/, '').trim();
 }
 
 /**
@@ -53,7 +54,7 @@ export function requestThread(container, serverBase) {
       + (parseInt(marker) > Date.now() ? '&fresh=' + marker : ''));
   // The language is the container's, else the site's (known with the settings); the likely one
   // (the container's, else the page's) is fetched at once.
-  const likelyLang = options.kithLang || document.documentElement.lang || 'en';
+  const likelyLang = options.kithLang || doc('documentElement').lang || 'en';
   // Without the read marker: reading the browser's storage first would hold the requests (its
   // first read waits for the browser to load it); mountThread asks again when there is one.
   const unmarked = fetchPage('oldest', null, '');
@@ -126,8 +127,10 @@ export async function mountThread(container, serverBase, requests) {
     if (at && !target.title) target.title = i18n.exactTime(at);
   });
 
-  // Shared state and helpers for the comment and form modules.
+  // Shared state and helpers for the comment and form modules (without a prototype: a field not
+  // set yet, such as `live`, is not taken from a polluted Object.prototype).
   const view = {
+    __proto__: null,
     api, site, threadKey, root, section, settings, i18n, serverBase,
     threadTitle: options.kithTitle || pageTitle(),
     closed: !!firstPage.thread?.closed,
@@ -180,7 +183,8 @@ export async function mountThread(container, serverBase, requests) {
         view.announce(view.errorMessage(error));
       }
     },
-  }, ...['oldest', 'newest', 'top'].map(order => el('option', { value: order }, t(order))));
+  });
+  for (const order of ['oldest', 'newest', 'top']) sortSelect.append(el('option', { value: order }, t(order)));
 
   // Edit windows count down once a second; entries drop out when their element is gone.
   let countdowns = [], ticking;
@@ -241,7 +245,7 @@ export async function mountThread(container, serverBase, requests) {
   // keeps a cached embed.js from loading another build's module.
   let ui;
   view.ui = use => (ui ||= import(`${serverBase}embed-form.js?v=${FORM_VERSION}`)
-    .then(module => (module.provide({ el, button, load, save }), module), error => { ui = null; throw error; }))
+    .then(module => (module.provide({ el, button, load, save, trusted }), module), error => { ui = null; throw error; }))
     .then(use, error => view.announce(view.errorMessage(error)));
   const buildForm = () => view.ui(({ createForm }) => {
     if (!view.form.home) {
@@ -250,7 +254,7 @@ export async function mountThread(container, serverBase, requests) {
     }
     return view.form;
   });
-  view.form = { open: (comment, item) => buildForm().then(form => form?.open(comment, item)), rescueFrom() {} };
+  view.form = { __proto__: null, open: (comment, item) => buildForm().then(form => form?.open(comment, item)), rescueFrom() {} };
 
   // Pingbacks and trackbacks: after the comments, as a compact list of links (put in the page
   // when the first one arrives).
@@ -276,7 +280,7 @@ export async function mountThread(container, serverBase, requests) {
     appendAll(page.comments);
     setCursor(page.next_cursor);
     // The reader's own comments held for moderation: only this browser knows them.
-    for (const id in view.own.entries) {
+    for (const id of Object.keys(view.own.entries)) {
       const own = view.own.entries[id];
       if (own.key == threadKey && own.comment.status == 'pending' && !root.getElementById('comment-' + id)) {
         const parent = own.comment.parent_id && root.getElementById('comment-' + own.comment.parent_id);
@@ -315,7 +319,7 @@ export async function mountThread(container, serverBase, requests) {
       // stays as it is.
       if (settings.live) {
         import(`${serverBase}embed-live.js?v=${LIVE_VERSION}`).then(module => {
-          module.provide({ el, button, load, save });
+          module.provide({ el, button, load, save, trusted });
           module.startLive(view, `${serverBase}api/v1/sites/${encodeURIComponent(site)}/thread/events?key=${encodeURIComponent(threadKey)}`);
         }, () => {});
       }

@@ -146,8 +146,8 @@ impl SiteSettingsArgs {
         text(&mut form.report_threshold, self.report_threshold);
         text(&mut form.auto_close_days, self.auto_close_days);
         text(&mut form.language, self.language);
-        form.require_name = self.require_name.unwrap_or(form.require_name);
-        form.require_email = self.require_email.unwrap_or(form.require_email);
+        form.require_name = self.require_name.or(form.require_name);
+        form.require_email = self.require_email.or(form.require_email);
         form.honeypot = self.honeypot.or(form.honeypot);
         form.require_form_token = self.require_form_token.or(form.require_form_token);
         form.min_post_secs = self.min_post_secs.or(form.min_post_secs);

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::oidc_flows;
-use crate::domain::signin::SigninFlow;
+use crate::domain::signin::{PollBinding, SigninFlow};
 use crate::domain::site::SiteId;
 use crate::error::AppError;
 
@@ -21,6 +21,8 @@ struct FlowRow {
     origin: String,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
+    poll_hash: Option<String>,
+    binding_hash: Option<String>,
 }
 
 impl From<FlowRow> for SigninFlow {
@@ -33,6 +35,13 @@ impl From<FlowRow> for SigninFlow {
             origin: row.origin,
             created_at: row.created_at.and_utc(),
             expires_at: row.expires_at.and_utc(),
+            poll: match (row.poll_hash, row.binding_hash) {
+                (Some(session_hash), Some(binding_hash)) => Some(PollBinding {
+                    session_hash,
+                    binding_hash,
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -48,6 +57,8 @@ pub fn insert_flow(conn: &mut DbConn, state_hash: &str, flow: &SigninFlow) -> Re
         origin: flow.origin.clone(),
         created_at: flow.created_at.naive_utc(),
         expires_at: flow.expires_at.naive_utc(),
+        poll_hash: flow.poll.as_ref().map(|p| p.session_hash.clone()),
+        binding_hash: flow.poll.as_ref().map(|p| p.binding_hash.clone()),
     };
     diesel::insert_into(oidc_flows::table)
         .values(&row)
@@ -69,6 +80,8 @@ pub fn take_flow(conn: &mut DbConn, state_hash: &str) -> Result<Option<SigninFlo
             f::origin,
             f::created_at,
             f::expires_at,
+            f::poll_hash,
+            f::binding_hash,
         ))
         .get_result::<FlowRow>(conn)
         .optional()?;
@@ -81,4 +94,13 @@ pub fn delete_expired_flows(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usi
         diesel::delete(oidc_flows::table.filter(oidc_flows::expires_at.lt(now.naive_utc())))
             .execute(conn)?,
     )
+}
+
+/// Whether a flow waiting for its callback was started with this session hash.
+pub fn poll_hash_pending(conn: &mut DbConn, poll_hash: &str) -> Result<bool, AppError> {
+    use oidc_flows::dsl as f;
+    Ok(diesel::select(diesel::dsl::exists(
+        f::oidc_flows.filter(f::poll_hash.eq(poll_hash)),
+    ))
+    .get_result(conn)?)
 }

@@ -1,4 +1,5 @@
-//! Reactions: one row per reader, reaction and comment, and the maintained counts.
+//! Reactions: one row per reader, reaction and comment, and the maintained counts (each
+//! count is the rows plus what an import brought without rows: `imported`).
 
 use std::collections::HashMap;
 
@@ -10,6 +11,7 @@ use super::DbConn;
 use super::schema::comment_reaction_counts;
 use crate::domain::comment::CommentId;
 use crate::domain::reaction::{Reaction, ReactionCounts};
+use crate::domain::site::SiteId;
 use crate::error::AppError;
 
 /// Records `voter`'s reaction; returns false when they had given it already. The count goes up
@@ -72,6 +74,27 @@ pub fn delete(
     Ok(true)
 }
 
+/// Sets an imported comment's reaction counts (a new comment: no rows yet). The counts come
+/// without their readers (an export carries counts only), so they are kept apart as
+/// `imported`: `total` is always `imported` plus the comment's rows in `comment_reactions`.
+pub fn insert_imported(
+    conn: &mut DbConn,
+    comment: CommentId,
+    counts: &[(Reaction, i64)],
+) -> Result<(), AppError> {
+    for &(reaction, count) in counts.iter().filter(|(_, n)| *n > 0) {
+        diesel::insert_into(comment_reaction_counts::table)
+            .values((
+                comment_reaction_counts::comment_id.eq(comment.0),
+                comment_reaction_counts::reaction.eq(reaction.id()),
+                comment_reaction_counts::total.eq(count),
+                comment_reaction_counts::imported.eq(count),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The reaction counts of each of `comments` that has any (reads the maintained counts).
 pub fn list_counts(
     conn: &mut DbConn,
@@ -99,6 +122,43 @@ pub fn list_counts(
                     .or_default()
                     .push((reaction, total));
             }
+        }
+    }
+    Ok(by_comment
+        .into_iter()
+        .map(|(id, counts)| (id, ReactionCounts::new(counts)))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    comment_id: i64,
+    #[diesel(sql_type = Text)]
+    reaction: String,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// The reaction counts of every comment of a site that has any (the export), in one query.
+pub fn list_counts_for_site(
+    conn: &mut DbConn,
+    site: SiteId,
+) -> Result<HashMap<CommentId, ReactionCounts>, AppError> {
+    let rows: Vec<CountRow> = diesel::sql_query(
+        "SELECT r.comment_id, r.reaction, r.total FROM comment_reaction_counts r \
+         JOIN comments c ON c.id = r.comment_id JOIN threads t ON t.id = c.thread_id \
+         WHERE t.site_id = $1 AND r.total > 0",
+    )
+    .bind::<BigInt, _>(site.0)
+    .load(conn)?;
+    let mut by_comment: HashMap<CommentId, Vec<(Reaction, i64)>> = HashMap::new();
+    for row in rows {
+        if let Some(reaction) = Reaction::parse(&row.reaction) {
+            by_comment
+                .entry(CommentId(row.comment_id))
+                .or_default()
+                .push((reaction, row.total));
         }
     }
     Ok(by_comment

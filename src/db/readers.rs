@@ -109,15 +109,22 @@ pub fn list_by_ids(conn: &mut DbConn, ids: &[ReaderId]) -> Result<Vec<Reader>, A
         .collect()
 }
 
-pub fn update_last_seen(
+/// Sets the reader's `last_seen_at` to `now` if it is older than `stale_before`; whether it
+/// wrote (of several requests racing past the same stale value, one writes).
+pub fn update_last_seen_before(
     conn: &mut DbConn,
     id: ReaderId,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    diesel::update(readers::table.find(id.0))
-        .set(readers::last_seen_at.eq(now))
-        .execute(conn)?;
-    Ok(())
+    stale_before: NaiveDateTime,
+) -> Result<bool, AppError> {
+    Ok(diesel::update(
+        readers::table
+            .find(id.0)
+            .filter(readers::last_seen_at.le(stale_before)),
+    )
+    .set(readers::last_seen_at.eq(now))
+    .execute(conn)?
+        > 0)
 }
 
 pub fn insert_session(

@@ -87,6 +87,7 @@ diesel::table! {
         comment_id -> BigInt,
         reaction -> Text,
         total -> BigInt,
+        imported -> BigInt,
     }
 }
 
@@ -379,5 +380,7 @@ diesel::table! {
         origin -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        poll_hash -> Nullable<Text>,
+        binding_hash -> Nullable<Text>,
     }
 }

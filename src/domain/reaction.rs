@@ -66,6 +66,11 @@ impl ReactionCounts {
         self.0.is_empty()
     }
 
+    /// The non-zero counts, in [`Reaction::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Reaction, i64)> + '_ {
+        self.0.iter().copied()
+    }
+
     /// How many readers gave `reaction`.
     pub fn get(&self, reaction: Reaction) -> i64 {
         self.0

@@ -21,4 +21,17 @@ pub struct SigninFlow {
     pub origin: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Set when the page drew the session token itself (the popup may lose `window.opener`).
+    pub poll: Option<PollBinding>,
+}
+
+/// A sign-in whose session the page collects itself rather than receiving it from the popup:
+/// the page drew the session token and sent only its SHA-256, and the popup's start page set a
+/// cookie only that browser holds (docs/signin.md, "When the popup cannot reach the page").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollBinding {
+    /// The SHA-256 (hex) of the session token the page drew: the session's `token_hash`.
+    pub session_hash: String,
+    /// The SHA-256 (hex) of the start page's cookie.
+    pub binding_hash: String,
 }

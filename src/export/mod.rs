@@ -22,6 +22,7 @@ mod tests {
 
     fn comment(id: &str, parent: Option<&str>) -> ImportComment {
         ImportComment {
+            reactions: Default::default(),
             source_id: id.into(),
             parent_source_id: parent.map(Into::into),
             author: "Zoë <script>alert(1)</script> & \"friends\"".into(),

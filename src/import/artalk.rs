@@ -170,6 +170,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         }
         let parent = r.rid.as_deref().and_then(non_empty).filter(|p| p != "0");
         let comment = ImportComment {
+            reactions: Default::default(),
             source_id,
             parent_source_id: parent,
             author: r

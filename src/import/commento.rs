@@ -180,6 +180,7 @@ fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
         };
         let person = c.commenter_hex.as_deref().and_then(|h| people.get(h));
         let comment = ImportComment {
+            reactions: Default::default(),
             source_id: c.comment_hex,
             parent_source_id: c
                 .parent_hex
@@ -376,6 +377,7 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
             .or_else(|| c.author_name.as_deref().and_then(non_empty))
             .unwrap_or_else(|| "Anonymous".into());
         threads[ti].comments.push(ImportComment {
+            reactions: Default::default(),
             source_id: c.id,
             parent_source_id: c.parent_id.as_deref().and_then(non_empty),
             author,

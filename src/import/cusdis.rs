@@ -162,6 +162,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
             CommentStatus::Pending
         };
         threads[thread].comments.push(ImportComment {
+            reactions: Default::default(),
             source_id,
             parent_source_id: c.parent_id.as_deref().and_then(non_empty),
             author: c

@@ -233,6 +233,7 @@ fn post(p: &Element, source_id: String) -> Result<ImportComment, String> {
         .and_then(|e| e.attr("id"))
         .and_then(non_empty);
     Ok(ImportComment {
+        reactions: Default::default(),
         source_id,
         parent_source_id,
         author,

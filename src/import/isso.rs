@@ -239,6 +239,7 @@ fn database(bytes: &[u8]) -> Result<ImportData, ImportError> {
             }
         };
         thread.comments.push(ImportComment {
+            reactions: Default::default(),
             source_id,
             parent_source_id: c.parent.map(|p| p.to_string()),
             author: c
@@ -392,6 +393,7 @@ fn generic_json(bytes: &[u8]) -> Result<ImportData, ImportError> {
                 continue;
             };
             thread.comments.push(ImportComment {
+                reactions: Default::default(),
                 source_id,
                 parent_source_id: c.parent.as_ref().and_then(id_string),
                 author: c

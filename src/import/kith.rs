@@ -5,6 +5,9 @@
 //! {"format": "kith", "version": 1, "threads": [{"key": "/post/", "comments": [...]}]}
 //! ```
 //!
+//! A comment's `reactions` (counts by reaction id) is optional: files written before reactions
+//! existed, and comments nobody reacted to, leave it out.
+//!
 //! Written by [`crate::export::kith::write`]. Unknown fields are refused (a newer file says so
 //! with a higher version), and the file must be consistent: ids unique per thread, parents
 //! present.
@@ -14,6 +17,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::{ImportData, ImportError, ImportThread, json_error};
+use crate::domain::reaction::Reaction;
 
 pub const FORMAT_MARKER: &str = "kith";
 pub const VERSION: u32 = 1;
@@ -109,6 +113,22 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
     // Cycles cannot be represented in kith's database: break them the same way as elsewhere.
     for t in &mut data.threads {
         super::repair_tree(t, &mut data.notes);
+    }
+    // Reaction counts: ids this kith does not offer (a newer set) and counts below one are
+    // left out, noted.
+    for t in &mut data.threads {
+        for c in &mut t.comments {
+            c.reactions.retain(|id, count| {
+                let known = Reaction::parse(id).is_some();
+                if !known || *count < 0 {
+                    data.notes.push(format!(
+                        "comment {} ('{}'): reaction {id:?} with count {count} left out",
+                        c.source_id, t.key
+                    ));
+                }
+                known && *count > 0
+            });
+        }
     }
     Ok(data)
 }

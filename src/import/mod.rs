@@ -20,7 +20,7 @@ mod remark42;
 mod wordpress;
 pub(crate) mod xml;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -183,6 +183,10 @@ pub struct ImportComment {
     pub notify_replies: bool,
     #[serde(default)]
     pub held_reason: Option<String>,
+    /// How many readers gave each reaction (`{"heart": 3, "+1": 1}`); only the kith format
+    /// carries it. Counts only: who reacted is not exported.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, i64>,
 }
 
 /// A comment body as the source stores it.
@@ -1045,6 +1049,7 @@ mod tests {
 
     fn c(id: &str, parent: Option<&str>) -> ImportComment {
         ImportComment {
+            reactions: Default::default(),
             source_id: id.into(),
             parent_source_id: parent.map(Into::into),
             author: "a".into(),

@@ -249,6 +249,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ImportData, ImportError> {
         let author = non_empty(&decode_entities(&record.user.name))
             .unwrap_or_else(|| "Anonymous".to_string());
         let comment = ImportComment {
+            reactions: Default::default(),
             source_id,
             parent_source_id: non_empty(&record.pid),
             author,

@@ -234,6 +234,7 @@ fn comment(c: &Element, post_date: DateTime<Utc>) -> Result<(ImportComment, bool
     };
     Ok((
         ImportComment {
+            reactions: Default::default(),
             source_id: id.to_string(),
             parent_source_id,
             author,

@@ -35,6 +35,11 @@ pub struct Texts {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcTexts {
+    /// The start page's (the popup's first page, before the provider; `{provider}` is its label).
+    pub start_title: String,
+    pub start_text: String,
+    /// The start page when the window was not opened by a comment form that started the sign-in.
+    pub err_no_opener: String,
     pub signed_in_title: String,
     pub signed_in_text: String,
     pub failed_title: String,
@@ -276,6 +281,37 @@ mod tests {
             let keys: Vec<_> = theirs.keys().collect();
             assert_eq!(keys, english.keys().collect::<Vec<_>>(), "{lang}: keys");
             assert_eq!(theirs, english, "{lang}: placeholders");
+        }
+    }
+
+    /// Every text of a locale file by key (`mail.signin_subject`, …).
+    fn texts(json: &str) -> BTreeMap<String, String> {
+        let value: Value = serde_json::from_str(json).unwrap();
+        let mut out = BTreeMap::new();
+        for (section, texts) in value.as_object().unwrap() {
+            for (key, text) in texts.as_object().unwrap() {
+                out.insert(
+                    format!("{section}.{key}"),
+                    text.as_str().unwrap().to_string(),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_sign_in_text_is_translated_not_an_english_copy() {
+        let english = texts(FILES[0].1);
+        let signin: Vec<&String> = english
+            .keys()
+            .filter(|k| k.contains("signin") || k.contains("signed_in") || k.starts_with("oidc."))
+            .collect();
+        assert!(signin.len() >= 18, "{signin:?}");
+        for (lang, json) in &FILES[1..] {
+            let theirs = texts(json);
+            for key in &signin {
+                assert_ne!(theirs[*key], english[*key], "{lang}: {key} is English");
+            }
         }
     }
 

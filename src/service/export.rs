@@ -1,6 +1,6 @@
 //! Exporting a site: its threads and comments back into [`ImportData`], written as kith JSON
-//! (lossless: importing it into an empty site gives the same content), WordPress WXR or Disqus
-//! XML.
+//! (lossless: importing it into an empty site gives the same content, reaction counts
+//! included, though not who reacted), WordPress WXR or Disqus XML.
 //!
 //! Source ids in the file are import keys (`wordpress@blog.example#42`): a comment imported
 //! earlier keeps the key it was imported under, a comment written here is
@@ -14,6 +14,7 @@ use std::io::Write;
 
 use crate::db::{self, DbConn};
 use crate::domain::comment::{BodyFormat, Comment, CommentId};
+use crate::domain::reaction::ReactionCounts;
 use crate::domain::site::Site;
 use crate::domain::thread::ThreadId;
 use crate::error::AppError;
@@ -80,6 +81,7 @@ pub fn read_site(state: &AppState, conn: &mut DbConn, site: &Site) -> Result<Imp
     let own = super::import::own_source(state, site);
     let threads = db::threads::list_for_site(conn, site.id)?;
     let comments = db::comments::list_for_site(conn, site.id)?;
+    let mut reactions = db::reactions::list_counts_for_site(conn, site.id)?;
     let mut by_thread: HashMap<ThreadId, Vec<Comment>> = HashMap::new();
     for c in comments {
         by_thread.entry(c.thread_id).or_default().push(c);
@@ -93,7 +95,7 @@ pub fn read_site(state: &AppState, conn: &mut DbConn, site: &Site) -> Result<Imp
                 url: (!t.url.is_empty()).then_some(t.url),
                 title: (!t.title.is_empty()).then_some(t.title),
                 closed: t.closed,
-                comments: thread_comments(&own, rows)?,
+                comments: thread_comments(&own, rows, &mut reactions)?,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -103,7 +105,11 @@ pub fn read_site(state: &AppState, conn: &mut DbConn, site: &Site) -> Result<Imp
     })
 }
 
-fn thread_comments(own: &str, rows: Vec<Comment>) -> Result<Vec<ImportComment>, AppError> {
+fn thread_comments(
+    own: &str,
+    rows: Vec<Comment>,
+    reactions: &mut HashMap<CommentId, ReactionCounts>,
+) -> Result<Vec<ImportComment>, AppError> {
     let mut used = HashSet::with_capacity(rows.len());
     let names: HashMap<CommentId, String> = rows
         .iter()
@@ -121,7 +127,12 @@ fn thread_comments(own: &str, rows: Vec<Comment>) -> Result<Vec<ImportComment>, 
         .map(|r| {
             let source_id = names.get(&r.id).cloned().unwrap_or_default();
             let parent_source_id = r.parent_id.and_then(|p| names.get(&p).cloned());
+            let counts = reactions.remove(&r.id).unwrap_or_default();
             Ok(ImportComment {
+                reactions: counts
+                    .iter()
+                    .map(|(reaction, n)| (reaction.id().to_string(), n))
+                    .collect(),
                 source_id,
                 parent_source_id,
                 author: r.author,

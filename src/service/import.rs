@@ -25,8 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::db::changes::write_tx;
 use crate::db::{self, DbConn};
-use crate::domain::comment::{BodyFormat, truncate_to_micros};
+use crate::domain::comment::{BodyFormat, CommentId, truncate_to_micros};
 use crate::domain::link;
+use crate::domain::reaction::Reaction;
 use crate::domain::site::Site;
 use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
@@ -286,6 +287,8 @@ struct Planned {
     status: CommentStatus,
     kind: CommentKind,
     likes: i64,
+    /// Reaction counts (kith files only); stored as the comment's imported counts.
+    reactions: Vec<(Reaction, i64)>,
     pinned: bool,
     owner: bool,
     notify_replies: bool,
@@ -537,6 +540,9 @@ impl Plan {
                 .remove(&(thread_id, c.import_key.clone()))
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("inserted row not returned")))?;
             c.stored = Some((id, root_id, depth));
+            if !c.reactions.is_empty() {
+                db::reactions::insert_imported(conn, CommentId(id), &c.reactions)?;
+            }
         }
         Ok(())
     }
@@ -820,6 +826,12 @@ fn planned(state: &AppState, format: Format, keys: Keys, c: ImportComment) -> Pl
         status: c.status,
         kind: c.kind,
         likes: c.likes,
+        reactions: c
+            .reactions
+            .iter()
+            .filter_map(|(id, count)| Reaction::parse(id).map(|r| (r, *count)))
+            .filter(|(_, count)| *count > 0)
+            .collect(),
         pinned: c.pinned,
         owner: c.owner,
         notify_replies: c.notify_replies,

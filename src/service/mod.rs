@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod comments;
+pub mod counts;
 pub mod digests;
 pub mod email_signin;
 pub mod export;

@@ -7,6 +7,7 @@ use crate::db::changes::{comments_changed, write_tx};
 use crate::db::{self, DbConn};
 use crate::domain::comment::{ClientInfo, CommentId};
 use crate::domain::reaction::{Reaction, ReactionCounts};
+use crate::domain::reader::ReaderId;
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -32,8 +33,13 @@ pub fn parse(id: &str) -> Result<Reaction, AppError> {
 }
 
 /// Gives (`on`) or takes back a reader's reaction to an approved comment. Giving it twice or
-/// taking back one never given changes nothing. 403 `reactions_disabled` when the site has
-/// reactions off.
+/// taking back one never given changes nothing. A signed-in `reader` is one reader on every
+/// device and network (keyed by reader, not by address); anonymous readers are keyed by their
+/// address. 403 `reactions_disabled` when the site has reactions off.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one use-case's inputs; a struct would only rename them"
+)]
 pub fn react(
     state: &AppState,
     conn: &mut DbConn,
@@ -42,6 +48,7 @@ pub fn react(
     reaction: Reaction,
     on: bool,
     client: &ClientInfo,
+    reader: Option<ReaderId>,
 ) -> Result<Reacted, AppError> {
     if !site.settings.reactions {
         return Err(AppError::new(
@@ -49,7 +56,7 @@ pub fn react(
             "this site does not take reactions",
         ));
     }
-    let voter = voter(state, client);
+    let voter = voter(state, client, reader);
     write_tx(conn, &state.changes, |conn, changes| {
         find_public(conn, site, id)?;
         let changed = if on {

@@ -19,6 +19,10 @@ use crate::state::AppState;
 /// How long a reader session lasts.
 pub const SESSION_TTL: Duration = Duration::days(30);
 
+/// How stale `last_seen_at` may get before a request with the session writes it again: a
+/// reader's requests cost one write per quarter hour, not one per request.
+pub const LAST_SEEN_EVERY: Duration = Duration::minutes(15);
+
 /// What a reader is called when a provider gives no name.
 const NAME_FALLBACK: &str = "Reader";
 
@@ -75,11 +79,28 @@ fn ban_email(reader: &Reader) -> Option<&str> {
 /// `identity.email` is kept only when `email_verified` (and for `email`, the subject is the
 /// verified address).
 pub fn sign_in(
-    _state: &AppState,
+    state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     identity: VerifiedIdentity,
 ) -> Result<(Reader, SessionToken), AppError> {
+    let token = secrets::random_token();
+    let reader =
+        sign_in_with_session_hash(state, conn, site, identity, &secrets::hash_token(&token))?;
+    Ok((reader, SessionToken(token)))
+}
+
+/// [`sign_in`] into a session whose token the reader's page drew itself: only its SHA-256
+/// (`token_hash`) ever reaches the server, and the page that holds the token finds itself
+/// signed in (OpenID Connect sign-in when the popup cannot hand the session back; see
+/// [`super::signin`]).
+pub fn sign_in_with_session_hash(
+    _state: &AppState,
+    conn: &mut DbConn,
+    site: &Site,
+    identity: VerifiedIdentity,
+    token_hash: &str,
+) -> Result<Reader, AppError> {
     if !offers(site, &identity.provider) {
         return Err(AppError::new(
             ErrorKind::SignInNotOffered,
@@ -102,10 +123,8 @@ pub fn sign_in(
         None
     };
     let name = clean_display_name(&identity.display_name, NAME_FALLBACK);
-    let token = secrets::random_token();
-    let token_hash = secrets::hash_token(&token);
     let now = now().naive_utc();
-    let reader = write_tx(conn, |conn| {
+    write_tx(conn, |conn| {
         let bans: Vec<BanRule> = db::bans::list(conn)?.iter().filter_map(Ban::rule).collect();
         if is_banned(&bans, &parsed, email.as_deref()) {
             return Err(banned());
@@ -113,10 +132,9 @@ pub fn sign_in(
         // Expired sessions and sign-in requests go as new ones come (as admin sessions do).
         db::readers::delete_expired(conn, now)?;
         let reader = db::readers::upsert(conn, site.id, &parsed, email.as_deref(), &name, now)?;
-        db::readers::insert_session(conn, &token_hash, reader.id, now, now + SESSION_TTL)?;
+        db::readers::insert_session(conn, token_hash, reader.id, now, now + SESSION_TTL)?;
         Ok(reader)
-    })?;
-    Ok((reader, SessionToken(token)))
+    })
 }
 
 /// A signed-in reader's session, as the HTTP layer resolves it.
@@ -127,18 +145,30 @@ pub struct ReaderSession {
 }
 
 /// The reader behind a bearer token on `site`; 401 `session_expired` when the token is
-/// unknown, expired, of another site, or its identity was banned since.
+/// unknown, expired, of another site, or its identity was banned since. Using a session
+/// records when the reader was last seen, at most once per [`LAST_SEEN_EVERY`].
 pub fn session(conn: &mut DbConn, site: &Site, token: &str) -> Result<ReaderSession, AppError> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(session_expired());
     }
     let token_hash = secrets::hash_token(token);
-    let reader = db::readers::find_session_reader(conn, &token_hash, now().naive_utc())?
+    let now = now();
+    let mut reader = db::readers::find_session_reader(conn, &token_hash, now.naive_utc())?
         .filter(|r| r.site_id == site.id)
         .ok_or_else(session_expired)?;
     let bans: Vec<BanRule> = db::bans::list(conn)?.iter().filter_map(Ban::rule).collect();
     if is_banned(&bans, &reader.identity, ban_email(&reader)) {
         return Err(banned());
+    }
+    if reader.last_seen_at <= now - LAST_SEEN_EVERY
+        && db::readers::update_last_seen_before(
+            conn,
+            reader.id,
+            now.naive_utc(),
+            (now - LAST_SEEN_EVERY).naive_utc(),
+        )?
+    {
+        reader.last_seen_at = now;
     }
     Ok(ReaderSession { reader, token_hash })
 }
@@ -149,9 +179,13 @@ pub fn sign_out(conn: &mut DbConn, session: &ReaderSession) -> Result<(), AppErr
     Ok(())
 }
 
-/// Drops expired sessions and sign-in requests; returns how many rows went.
+/// Drops expired sessions, e-mail sign-in requests and OpenID Connect flows; returns how many
+/// rows went. The server runs it every minute (`startup::minute_sweep`).
 pub fn purge_expired(conn: &mut DbConn) -> Result<usize, AppError> {
-    db::readers::delete_expired(conn, now().naive_utc())
+    let now = now();
+    let readers = db::readers::delete_expired(conn, now.naive_utc())?;
+    let flows = db::oidc_flows::delete_expired_flows(conn, now)?;
+    Ok(readers + flows)
 }
 
 /// The label a provider is shown with.

@@ -8,7 +8,7 @@ use super::{blocking, now};
 use crate::config::SigninProvider;
 use crate::db;
 use crate::domain::reader::VerifiedIdentity;
-use crate::domain::signin::SigninFlow;
+use crate::domain::signin::{PollBinding, SigninFlow};
 use crate::domain::site::Site;
 use crate::error::{AppError, ErrorKind};
 use crate::oidc::{FlowSecrets, ProviderError};
@@ -21,7 +21,8 @@ use crate::state::AppState;
 pub struct SignedIn {
     /// Where the session goes: the page origin that opened the popup.
     pub origin: String,
-    /// The reader's session token (kept by the embed, sent as `Authorization: Bearer`).
+    /// The reader's session token (kept by the embed, sent as `Authorization: Bearer`); empty
+    /// when the page drew the token itself ([`PollBinding`]) and so already holds it.
     pub token: String,
     pub name: String,
     pub provider: String,
@@ -55,6 +56,41 @@ pub struct Callback {
     pub code: Option<String>,
     /// The provider's refusal (`access_denied` when the reader said no).
     pub error: Option<String>,
+    /// The browser's `kith_signin_…` cookies (see [`binding_cookie`]), as name and value.
+    pub bindings: Vec<(String, String)>,
+}
+
+/// A started sign-in: where to send the reader, and for a flow whose session the page collects
+/// itself, the cookie that binds the flow to this browser (`Some((name, value))`).
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub location: String,
+    pub binding: Option<(String, String)>,
+    /// The site's language and the provider's label, for the start page.
+    pub language: String,
+    pub provider_label: String,
+}
+
+/// The name of the cookie that binds a flow to the browser that started it: one per flow (two
+/// tabs may sign in at once), named after the start of the page's session hash.
+pub fn binding_cookie(session_hash: &str) -> String {
+    format!(
+        "kith_signin_{}",
+        session_hash.get(..16).unwrap_or(session_hash)
+    )
+}
+
+/// `poll` as a session hash: 64 lower-case hex digits (the SHA-256 of the token the page drew).
+fn parse_session_hash(poll: &str) -> Result<String, AppError> {
+    if poll.len() == 64 && poll.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(poll.to_string())
+    } else {
+        Err(AppError::new(
+            ErrorKind::InvalidField,
+            "must be the SHA-256 of the page's session token, as 64 lower-case hex digits",
+        )
+        .with_field("poll"))
+    }
 }
 
 /// The callback URL registered with the provider.
@@ -79,13 +115,15 @@ fn offered(state: &AppState, site: &Site, id: &str) -> Result<SigninProvider, Ap
 
 /// Starts signing in: stores the flow and returns the provider's URL to send the reader to.
 /// `origin` is the page that opened the popup; it must be one of the site's allowed origins,
-/// since the session is handed to it.
+/// since the session is handed to it. `poll`, when given, is the SHA-256 of the session token
+/// the page drew: the session opens under it, and the flow is bound to this browser by a cookie.
 pub async fn start(
     state: &AppState,
     slug: String,
     provider_id: &str,
     origin: &str,
-) -> Result<String, AppError> {
+    poll: Option<&str>,
+) -> Result<Started, AppError> {
     let site = blocking(state, move |state, conn| sites::find(state, conn, &slug)).await?;
     let provider = offered(state, &site, provider_id)?;
     let origin = parse_origin(origin)?;
@@ -96,6 +134,8 @@ pub async fn start(
         )
         .with_field("origin"));
     }
+    let session_hash = poll.map(parse_session_hash).transpose()?;
+    let binding = session_hash.as_ref().map(|_| secrets::random_token());
     let flow_state = secrets::random_token();
     let nonce = secrets::random_token();
     let verifier = secrets::random_token();
@@ -122,16 +162,39 @@ pub async fn start(
         origin,
         created_at,
         expires_at: created_at + Duration::seconds(ttl),
+        poll: session_hash
+            .clone()
+            .zip(binding.as_deref())
+            .map(|(session_hash, binding)| PollBinding {
+                session_hash,
+                binding_hash: secrets::hash_token(binding),
+            }),
     };
     let state_hash = secrets::hash_token(&flow_state);
     blocking(state, move |_, conn| {
         db::write_tx(conn, |conn| {
             db::oidc_flows::delete_expired_flows(conn, created_at)?;
+            // A session hash opens one session: not again while its flow is pending, nor once
+            // its session exists (a reloaded start page starts again from the comment form).
+            if let Some(hash) = &session_hash
+                && (db::oidc_flows::poll_hash_pending(conn, hash)?
+                    || db::readers::find_session_reader(conn, hash, created_at.naive_utc())?
+                        .is_some())
+            {
+                return Err(invalid_state(
+                    "this sign-in was already started; start again from the comment form",
+                ));
+            }
             db::oidc_flows::insert_flow(conn, &state_hash, &flow)
         })
     })
     .await?;
-    Ok(location)
+    Ok(Started {
+        location,
+        binding: poll.map(binding_cookie).zip(binding),
+        language: site.settings.language.clone(),
+        provider_label: provider.label.clone(),
+    })
 }
 
 /// Finishes signing in: takes the flow (once), checks what the provider sent, and signs the
@@ -181,6 +244,24 @@ pub async fn finish(
             "signing in took too long; start again",
         )));
     }
+    // A flow whose session the page collects itself finishes only in the browser that started
+    // it (the start page's cookie): a start URL's provider link sent to someone else signs
+    // nobody in for the sender.
+    let session_hash = match &flow.poll {
+        Some(poll) => {
+            let name = binding_cookie(&poll.session_hash);
+            let bound = callback.bindings.iter().any(|(cookie, value)| {
+                *cookie == name && secrets::token_matches_hash(value, &poll.binding_hash)
+            });
+            if !bound {
+                return Err(fail(invalid_state(
+                    "this sign-in was started in another browser; start again from the comment form",
+                )));
+            }
+            Some(poll.session_hash.clone())
+        }
+        None => None,
+    };
     if let Some(error) = callback.error {
         let error: String = error
             .chars()
@@ -209,7 +290,7 @@ pub async fn finish(
         )
         .await
         .map_err(|e| fail(provider_failure(&provider, e)))?;
-    let signed_in = open_session(state, site.clone(), identity)
+    let signed_in = open_session(state, site.clone(), identity, session_hash)
         .await
         .map_err(fail)?;
     Ok(SignedIn {
@@ -219,20 +300,24 @@ pub async fn finish(
     })
 }
 
-/// Signs the identified reader in (the reader model's `sign_in`: upsert, bans, session).
+/// Signs the identified reader in (the reader model's `sign_in`: upsert, bans, session), into
+/// the session the page drew when `session_hash` is given (no token to hand over then).
 async fn open_session(
     state: &AppState,
     site: std::sync::Arc<Site>,
     identity: VerifiedIdentity,
+    session_hash: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    let (reader, token) = blocking(state, move |state, conn| {
-        readers::sign_in(state, conn, &site, identity)
+    let (reader, token) = blocking(state, move |state, conn| match session_hash {
+        Some(hash) => readers::sign_in_with_session_hash(state, conn, &site, identity, &hash)
+            .map(|reader| (reader, String::new())),
+        None => readers::sign_in(state, conn, &site, identity).map(|(r, t)| (r, t.0)),
     })
     .await?;
     tracing::info!(provider = %reader.identity.provider, reader = reader.id.0, "reader signed in");
     Ok(SignedIn {
         origin: String::new(),
-        token: token.0,
+        token,
         name: reader.display_name,
         provider: reader.identity.provider.as_str().to_string(),
         language: String::new(),

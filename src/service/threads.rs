@@ -1,4 +1,4 @@
-//! Reading threads: a page of the reply tree, and comment counts.
+//! Reading threads: a page of the reply tree (counts: `service::counts`).
 
 use std::collections::HashMap;
 
@@ -9,9 +9,6 @@ use crate::domain::site::Site;
 use crate::domain::thread::{Cursor, Sort, Thread, ThreadKey};
 use crate::domain::tree::{self, Node};
 use crate::error::{AppError, ErrorKind};
-
-/// Most keys one counts request may ask for.
-pub const MAX_COUNT_KEYS: usize = 100;
 
 /// One page of a thread.
 pub struct ThreadPage {
@@ -84,41 +81,4 @@ pub fn published(conn: &mut DbConn, site: &Site, id: CommentId) -> Result<Commen
     db::comments::find_in_site(conn, site.id, id)?
         .filter(|comment| comment.status == CommentStatus::Approved)
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
-}
-
-/// Approved-comment counts for each requested key (as sent); unknown pages count 0.
-pub fn counts(
-    conn: &mut DbConn,
-    site: &Site,
-    requested: &[String],
-    max_key_len: usize,
-) -> Result<HashMap<String, i64>, AppError> {
-    if requested.len() > MAX_COUNT_KEYS {
-        return Err(AppError::from(crate::domain::fields::FieldError::new(
-            "keys",
-            format!("at most {MAX_COUNT_KEYS} keys per request"),
-        )));
-    }
-    let normalized: Vec<(String, Option<String>)> = requested
-        .iter()
-        .map(|k| {
-            (
-                k.clone(),
-                ThreadKey::parse(k, max_key_len)
-                    .ok()
-                    .map(|t| t.as_str().to_string()),
-            )
-        })
-        .collect();
-    let keys: Vec<String> = normalized.iter().filter_map(|(_, n)| n.clone()).collect();
-    let found: HashMap<String, i64> = db::threads::count_approved_by_key(conn, site.id, &keys)?
-        .into_iter()
-        .collect();
-    Ok(normalized
-        .into_iter()
-        .map(|(asked, key)| {
-            let count = key.and_then(|k| found.get(&k).copied()).unwrap_or(0);
-            (asked, count)
-        })
-        .collect())
 }

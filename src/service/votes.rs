@@ -6,15 +6,24 @@ use crate::db::votes::VoteKind;
 use crate::db::{self, DbConn};
 use crate::domain::comment::{ClientInfo, CommentId, CommentStatus};
 use crate::domain::fields::Reason;
+use crate::domain::reader::ReaderId;
 use crate::domain::site::Site;
 use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
 use crate::secrets::Purpose;
 use crate::state::AppState;
 
-/// The reader behind a request, as a keyed hash of their address (no raw IP is stored).
-pub(super) fn voter(state: &AppState, client: &ClientInfo) -> String {
-    state.keys.sign(Purpose::Voter, client.ip.to_string())
+/// Who a like, report or reaction counts as: a signed-in reader by their reader id (once per
+/// reader, whatever device or network they use), anyone else by their address. Either way
+/// the stored key is a keyed hash (no raw IP or reader id is stored), and the two kinds never
+/// collide (`reader:` never starts an address).
+pub(super) fn voter(state: &AppState, client: &ClientInfo, reader: Option<ReaderId>) -> String {
+    match reader {
+        Some(reader) => state
+            .keys
+            .sign(Purpose::Voter, format!("reader:{}", reader.0)),
+        None => state.keys.sign(Purpose::Voter, client.ip.to_string()),
+    }
 }
 
 /// The approved comment `id` of `site`, or 404 `comment_not_found`.
@@ -25,15 +34,17 @@ pub(super) fn find_public(conn: &mut DbConn, site: &Site, id: CommentId) -> Resu
         .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "no such comment"))
 }
 
-/// Likes a comment; a second like from the same reader changes nothing. Returns the count.
+/// Likes a comment; a second like from the same reader changes nothing (see [`voter`]: a
+/// signed-in `reader` counts once across devices). Returns the count.
 pub fn like(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     id: CommentId,
     client: &ClientInfo,
+    reader: Option<ReaderId>,
 ) -> Result<i64, AppError> {
-    let voter = voter(state, client);
+    let voter = voter(state, client, reader);
     write_tx(conn, &state.changes, |conn, changes| {
         find_public(conn, site, id)?;
         if db::votes::insert_if_absent(conn, id, VoteKind::Like, &voter, None, now().naive_utc())? {
@@ -48,7 +59,8 @@ pub fn like(
 }
 
 /// Records a reader's report; a second report from the same reader changes nothing. At the
-/// site's threshold of distinct reporters the comment is hidden until an admin decides.
+/// site's threshold of distinct reporters the comment is hidden until an admin decides. A
+/// signed-in `reader` is one reporter whatever address they report from.
 pub fn report(
     state: &AppState,
     conn: &mut DbConn,
@@ -56,8 +68,9 @@ pub fn report(
     id: CommentId,
     reason: &Reason,
     client: &ClientInfo,
+    reader: Option<ReaderId>,
 ) -> Result<(), AppError> {
-    let voter = voter(state, client);
+    let voter = voter(state, client, reader);
     write_tx(conn, &state.changes, |conn, changes| {
         find_public(conn, site, id)?;
         let fresh = db::votes::insert_if_absent(

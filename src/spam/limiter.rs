@@ -43,13 +43,15 @@ pub enum Action {
     Preview,
     /// Asking for comment counts (list pages).
     Counts,
-    /// Asking for a mail to be sent (the "manage my comments" link).
+    /// Asking for a mail to be sent (the "manage my comments" link, an e-mail sign-in link).
     Mail,
+    /// Starting a sign-in with an OpenID Connect / OAuth provider (each start stores a flow).
+    Signin,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Post,
         Action::Edit,
         Action::Report,
@@ -58,6 +60,7 @@ impl Action {
         Action::Preview,
         Action::Counts,
         Action::Mail,
+        Action::Signin,
     ];
 
     /// A stable lowercase name (for logs and metrics labels).
@@ -71,6 +74,7 @@ impl Action {
             Action::Preview => "preview",
             Action::Counts => "counts",
             Action::Mail => "mail",
+            Action::Signin => "signin",
         }
     }
 
@@ -84,6 +88,7 @@ impl Action {
             Action::Preview => 5,
             Action::Counts => 6,
             Action::Mail => 7,
+            Action::Signin => 8,
         }
     }
 }
@@ -142,7 +147,8 @@ impl Quota {
 /// | login  | 3  | 5  | slows password guessing to a few tries a minute |
 /// | preview | 30 | 10 | a writer previews now and then; rendering costs more than reading |
 /// | counts | 120 | 60 | one request per list page a reader opens |
-/// | mail   | 2  | 3  | "manage my comments" mails: each one lands in someone's inbox |
+/// | mail   | 2  | 3  | "manage my comments" and sign-in mails: each one lands in someone's inbox |
+/// | signin | 6  | 10 | a reader starts a provider sign-in a few times at most; each start stores a flow |
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -160,8 +166,10 @@ pub struct LimitsConfig {
     pub preview: Quota,
     /// Comment-count requests.
     pub counts: Quota,
-    /// Mails a reader asks for ("manage my comments").
+    /// Mails a reader asks for ("manage my comments", e-mail sign-in links).
     pub mail: Quota,
+    /// Starting a sign-in with a provider (`…/auth/oidc/{provider}/start`).
+    pub signin: Quota,
     /// How many times the per-address quota a whole /24 or /64 may use (default 4, at least 1).
     pub prefix_multiplier: u32,
     /// On PostgreSQL, also count every request that passed this process's limiter in the
@@ -181,6 +189,7 @@ impl Default for LimitsConfig {
             preview: Quota::new(30, 10),
             counts: Quota::new(120, 60),
             mail: Quota::new(2, 3),
+            signin: Quota::new(6, 10),
             prefix_multiplier: 4,
             shared: true,
         }
@@ -199,6 +208,7 @@ impl LimitsConfig {
             Action::Preview => self.preview,
             Action::Counts => self.counts,
             Action::Mail => self.mail,
+            Action::Signin => self.signin,
         }
     }
 

@@ -511,8 +511,9 @@ both_backends! {
         let (status, html) = admin.page("/admin/sites/default").await;
         assert_eq!(status, 200);
         assert!(html.contains("name=\"report_threshold\""));
+        assert!(html.contains("name=\"checkboxes\""), "the page sends the whole-form marker");
         let r = admin.form("/admin/sites/default", &[
-            ("csrf", &admin.csrf), ("name", "Default"), ("allowed_origins", "http://localhost:*"),
+            ("csrf", &admin.csrf), ("checkboxes", "1"), ("name", "Default"), ("allowed_origins", "http://localhost:*"),
             ("moderation", "first-time"), ("edit_window_secs", "900"), ("max_depth", "5"),
             ("require_name", "on"), ("hold_words", ""), ("reject_words", "spamword"), ("max_links", "2"),
             ("report_threshold", "3"), ("auto_close_days", "0"), ("language", "en"),
@@ -610,6 +611,51 @@ both_backends! {
         let r = admin.form("/admin/sites", &bad).await;
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    }
+
+    async fn a_partial_site_form_post_keeps_the_checkboxes_it_does_not_send(app: TestApp) {
+        let admin = Admin::login(&app).await;
+        let boxes = ["require_name", "require_email", "honeypot", "require_form_token", "reactions",
+            "anonymous_allowed", "signed_in_skip_moderation"];
+        let settings = |site: serde_json::Value| boxes.map(|b| site["settings"][b].as_bool().unwrap());
+        app.set_settings(|s| {
+            s.require_form_token = true;
+            s.signed_in_skip_moderation = true;
+        }).await;
+        let before = settings(admin.get("/sites/default").await);
+        assert_eq!(before, [true; 7]);
+        let base = [
+            ("csrf", admin.csrf.as_str()), ("name", "Default"), ("allowed_origins", "http://localhost:*"),
+            ("moderation", "none"), ("edit_window_secs", "900"), ("max_depth", "5"), ("hold_words", ""),
+            ("reject_words", ""), ("max_links", "2"), ("report_threshold", "3"), ("auto_close_days", "0"),
+            ("language", "en"),
+        ];
+        // Without the marker (a script, an older page) an absent box keeps its setting...
+        let r = admin.form("/admin/sites/default", &base).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(settings(admin.get("/sites/default").await), before);
+        assert_eq!(app.post_comment(&json!({"thread_key": "/anon/", "author": "Ann", "email": "ann@example.com", "body": "still open"})).await.status(), 201);
+        // ...and a box sent as false, off or 0 turns it off.
+        let mut off = base.to_vec();
+        off.extend([("anonymous_allowed", "false"), ("reactions", "off"), ("honeypot", "0")]);
+        let r = admin.form("/admin/sites/default", &off).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(settings(admin.get("/sites/default").await), [true, true, false, true, false, false, true]);
+        let r = admin.form("/admin/sites/default", &[base.as_slice(), &[("anonymous_allowed", "on")]].concat()).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(settings(admin.get("/sites/default").await), [true, true, false, true, false, true, true]);
+        // With the marker the post is the whole page: an unticked box (not sent) is off.
+        let mut whole = base.to_vec();
+        whole.extend([("checkboxes", "1"), ("require_name", "on"), ("reactions", "on")]);
+        let r = admin.form("/admin/sites/default", &whole).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(settings(admin.get("/sites/default").await), [true, false, false, false, true, false, false]);
+        let refused = app.post_comment(&json!({"thread_key": "/anon/", "author": "Ann", "email": "ann@example.com", "body": "closed now"})).await;
+        assert_error(refused, 403, "sign_in_required").await;
+        // The page shows what is stored.
+        let (_, html) = admin.page("/admin/sites/default").await;
+        assert!(html.contains("name=\"require_name\" checked"), "{html}");
+        assert!(!html.contains("name=\"anonymous_allowed\" checked"), "{html}");
     }
 }
 

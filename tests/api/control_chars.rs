@@ -49,8 +49,8 @@ fn valid_fields(slug: &str) -> Vec<(&'static str, Value)> {
         ("auto_close_days", json!("0")),
         ("language", json!("en")),
         ("closed", json!("true")),
-        // The site form's checkbox: absent means unticked, which would close the site to
-        // anonymous comments and fail every later route's fixture post.
+        // A site form checkbox. These bodies carry no whole-form marker, so boxes they leave
+        // out keep their settings (anonymous comments stay allowed for later fixture posts).
         ("anonymous_allowed", json!("on")),
         ("back", json!("/admin/comments")),
         ("format", json!("kith")),

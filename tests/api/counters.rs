@@ -160,19 +160,30 @@ both_backends! {
 
     async fn an_import_counts_what_it_adds(app: TestApp) {
         app.post_ok("/i/", "Ann", "before", None).await;
+        // Both counts are kept (the second as a page without comments) before the import.
+        assert_eq!(app.counts(&["/i/", "/i-new/"]).await, json!({"/i/": 1, "/i-new/": 0}));
         let mut conn = app.state.pool.get().unwrap();
         let data = kith::import::ImportData {
-            threads: vec![kith::import::ImportThread {
-                key: "/i/".into(),
-                url: None,
-                title: None,
-                closed: false,
-                comments: ["approved", "pending", "approved", "spam", "deleted", "approved"]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, status)| imported(i, status))
-                    .collect(),
-            }],
+            threads: vec![
+                kith::import::ImportThread {
+                    key: "/i/".into(),
+                    url: None,
+                    title: None,
+                    closed: false,
+                    comments: ["approved", "pending", "approved", "spam", "deleted", "approved"]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, status)| imported(i, status))
+                        .collect(),
+                },
+                kith::import::ImportThread {
+                    key: "/i-new/".into(),
+                    url: None,
+                    title: None,
+                    closed: false,
+                    comments: vec![imported(10, "approved"), imported(11, "pending")],
+                },
+            ],
             ..kith::import::ImportData::default()
         };
         let site = kith::service::sites::find(&app.state, &mut conn, "default").unwrap();
@@ -187,12 +198,14 @@ both_backends! {
         .unwrap();
         drop(conn);
         assert_eq!(count(&app, "/i/").await, 4);
+        assert_eq!(count(&app, "/i-new/").await, 1);
     }
 }
 
 fn imported(i: usize, status: &str) -> kith::import::ImportComment {
     use kith::import::CommentStatus;
     kith::import::ImportComment {
+        reactions: Default::default(),
         source_id: format!("c{i}"),
         parent_source_id: None,
         author: format!("Imported {i}"),

@@ -138,6 +138,7 @@ pub fn test_config(db: Db, dir: &tempfile::TempDir) -> Config {
     config.rate_limits.like = generous;
     config.rate_limits.report = generous;
     config.rate_limits.login = generous;
+    config.rate_limits.signin = generous;
     config
 }
 
@@ -423,4 +424,63 @@ impl TestApp {
         let body: Value = response.json().await.unwrap();
         body["counts"].clone()
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct ReactionCounter {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    comment_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reaction: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    counted: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    imported: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    scanned: i64,
+}
+
+/// Asserts that every maintained reaction count is what an import brought (`imported`) plus
+/// the readers' rows, and that no reader's row lacks its count; returns how many counts it
+/// checked.
+pub fn assert_reaction_counts_match_scan(conn: &mut kith::db::DbConn) -> usize {
+    let rows: Vec<ReactionCounter> = diesel::sql_query(
+        "SELECT comment_id, reaction, total AS counted, imported, CAST((SELECT count(*) \
+         FROM comment_reactions r WHERE r.comment_id = k.comment_id AND r.reaction = k.reaction) \
+         AS BIGINT) AS scanned FROM comment_reaction_counts k ORDER BY comment_id, reaction",
+    )
+    .load(conn)
+    .unwrap();
+    let wrong: Vec<(i64, &str, i64, i64, i64)> = rows
+        .iter()
+        .filter(|r| r.counted != r.imported + r.scanned || r.imported < 0)
+        .map(|r| {
+            (
+                r.comment_id,
+                r.reaction.as_str(),
+                r.counted,
+                r.imported,
+                r.scanned,
+            )
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "reaction counts that are not imported + the readers' rows \
+         (comment, reaction, count, imported, rows): {wrong:?}"
+    );
+    let orphans: Vec<ReactionCounter> = diesel::sql_query(
+        "SELECT comment_id, reaction, CAST(0 AS BIGINT) AS counted, CAST(0 AS BIGINT) AS imported, \
+         CAST(count(*) AS BIGINT) AS scanned FROM comment_reactions r WHERE NOT EXISTS \
+         (SELECT 1 FROM comment_reaction_counts k WHERE k.comment_id = r.comment_id \
+         AND k.reaction = r.reaction) GROUP BY comment_id, reaction",
+    )
+    .load(conn)
+    .unwrap();
+    let orphans: Vec<(i64, &str, i64)> = orphans
+        .iter()
+        .map(|r| (r.comment_id, r.reaction.as_str(), r.scanned))
+        .collect();
+    assert!(orphans.is_empty(), "reactions without a count: {orphans:?}");
+    rows.len()
 }

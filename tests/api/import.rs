@@ -232,6 +232,7 @@ fn max_stored_depth(conn: &mut DbConn, app: &TestApp, slug: &str) -> i32 {
 fn kith_sample() -> ImportData {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
     let comment = |id: &str, parent: Option<&str>| ImportComment {
+        reactions: Default::default(),
         source_id: id.into(),
         parent_source_id: parent.map(Into::into),
         author: format!("Zoë {id} <b>&</b>"),
@@ -449,6 +450,7 @@ both_backends! {
         let template = data.threads[0].comments[0].clone();
         data.threads[0].comments = (0..2000)
             .map(|i| ImportComment {
+                reactions: Default::default(),
                 source_id: i.to_string(),
                 parent_source_id: (i > 0).then(|| (i - 1).to_string()),
                 ..template.clone()

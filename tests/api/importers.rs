@@ -356,6 +356,7 @@ crate::both_backends! {
 fn hostile_sample() -> ImportData {
     let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
     let c = |id: &str, parent: Option<&str>, author: &str, body: &str| ImportComment {
+        reactions: Default::default(),
         source_id: id.into(),
         parent_source_id: parent.map(Into::into),
         author: author.into(),

@@ -16,14 +16,14 @@ use kith::service::admin::moderate::{self, Action};
 const EVENT_LIMIT: Duration = Duration::from_secs(20);
 
 /// An open stream, read chunk by chunk.
-struct Stream {
+pub(crate) struct Stream {
     response: reqwest::Response,
     /// What arrived and was not consumed yet.
     buffer: String,
 }
 
 impl Stream {
-    async fn open(client: &reqwest::Client, api: &str, key: &str) -> Stream {
+    pub(crate) async fn open(client: &reqwest::Client, api: &str, key: &str) -> Stream {
         let response = client
             .get(format!("{api}/thread/events?key={key}"))
             .send()
@@ -67,7 +67,7 @@ impl Stream {
     }
 
     /// The id of the next `comment` event, skipping heartbeats.
-    async fn next_comment(&mut self) -> i64 {
+    pub(crate) async fn next_comment(&mut self) -> i64 {
         loop {
             let message = self.next_message().await.expect("the stream ended");
             if message.starts_with(':') {

@@ -200,6 +200,38 @@ async fn counters_move_with_requests(db: Db) {
     );
 }
 
+const PAGES_HIT: &str = r#"kith_cache_lookups_total{cache="pages",result="hit"}"#;
+const PAGES_MISS: &str = r#"kith_cache_lookups_total{cache="pages",result="miss"}"#;
+const COUNTS_HIT: &str = r#"kith_cache_lookups_total{cache="counts",result="hit"}"#;
+const COUNTS_MISS: &str = r#"kith_cache_lookups_total{cache="counts",result="miss"}"#;
+
+/// The page and counts caches count their hits and misses: a page per request, counts per
+/// key asked for; a post makes its thread's page and count miss once more, and no other.
+async fn cache_hits_and_misses_are_counted(db: Db) {
+    let app = spawn_app_with(db, |c| c.metrics.enabled = true).await;
+    let url = format!("{}/metrics", app.address);
+    let lookups = |samples: &HashMap<String, f64>| {
+        [PAGES_HIT, PAGES_MISS, COUNTS_HIT, COUNTS_MISS].map(|series| get(samples, series))
+    };
+    assert_eq!(lookups(&scrape(&app, &url).await), [0.0; 4]);
+    app.post_ok("/cached/", "Ada", "first", None).await;
+    for _ in 0..2 {
+        assert_eq!(app.thread("/cached/").await["total"], 1);
+        assert_eq!(
+            app.counts(&["/cached/", "/uncommented/"]).await,
+            json!({"/cached/": 1, "/uncommented/": 0})
+        );
+    }
+    assert_eq!(lookups(&scrape(&app, &url).await), [1.0, 1.0, 2.0, 2.0]);
+    app.post_ok("/cached/", "Bea", "second", None).await;
+    assert_eq!(app.thread("/cached/").await["total"], 2);
+    assert_eq!(
+        app.counts(&["/cached/", "/uncommented/"]).await,
+        json!({"/cached/": 2, "/uncommented/": 0})
+    );
+    assert_eq!(lookups(&scrape(&app, &url).await), [1.0, 2.0, 3.0, 3.0]);
+}
+
 async fn off_by_default(db: Db) {
     let app = spawn_app_with(db, |_| {}).await;
     let r = app
@@ -268,6 +300,7 @@ async fn separate_listener(db: Db) {
 
 crate::on_both!(
     counters_move_with_requests,
+    cache_hits_and_misses_are_counted,
     off_by_default,
     separate_listener
 );

@@ -167,13 +167,29 @@ const FILL: &[(&str, &str)] = &[
          UPDATE comments SET reader_id = 1, signed_in_with = 'email' WHERE author_name = 'Ann';
          INSERT INTO bans (kind, value, note, created_at) VALUES
            ('reader', 'github:666', 'troll', '2024-01-04 13:00:00');",
-    ),    (
+    ),
+    (
+        "imported_reactions",
+        "INSERT INTO comment_reaction_counts (comment_id, reaction, total, imported) VALUES
+           (2, 'hooray', 3, 3);
+         UPDATE comment_reaction_counts SET total = total + 2, imported = 2
+           WHERE comment_id = 1 AND reaction = 'heart';",
+    ),
+    (
         "oidc",
         "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
              created_at, expires_at) VALUES
            ('5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8', 1, 'myidp',
             'nonce-1', 'verifier-1', 'https://blog.example', '2024-01-04 09:00:00',
             '2024-01-04 09:10:00');",
+    ),
+    (
+        "oidc_poll",
+        "INSERT INTO oidc_flows (state_hash, site_id, provider, nonce, pkce_verifier, origin,
+             created_at, expires_at, poll_hash, binding_hash) VALUES
+           ('6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b', 1, 'myidp',
+            'nonce-2', 'verifier-2', 'https://blog.example', '2024-01-04 09:00:00',
+            '2024-01-04 09:10:00', 'poll-hash-1', 'binding-hash-1');",
     ),
     (
         "comments_email_lower",
@@ -208,8 +224,11 @@ fn migration_names(db: Db) -> Vec<String> {
 }
 
 fn fill_for(name: &str) -> &'static str {
+    // The name after the date (`2026-12-01-180501_imported_reactions` → `imported_reactions`):
+    // an exact match, so that `reactions` does not also fill `…_imported_reactions`.
+    let suffix = name.split_once('_').map_or(name, |(_, suffix)| suffix);
     FILL.iter()
-        .find(|(suffix, _)| name.ends_with(&format!("_{suffix}")))
+        .find(|(entry, _)| *entry == suffix)
         .map(|(_, sql)| *sql)
         .unwrap_or_else(|| panic!("migration {name} has no FILL entry in tests/api/migrations.rs"))
 }

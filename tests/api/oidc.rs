@@ -171,8 +171,13 @@ impl Browser {
             app.api,
             urlencode(ORIGIN)
         );
+        self.follow_to_callback(app, start).await
+    }
+
+    /// From `url` through the redirects to kith's callback URL (not opened yet).
+    async fn follow_to_callback(&mut self, app: &TestApp, url: String) -> String {
         let callback = format!("{}/auth/oidc/myidp/callback", app.api);
-        let mut url = start;
+        let mut url = url;
         for _ in 0..10 {
             if url.starts_with(&callback) {
                 return url;
@@ -564,6 +569,214 @@ async fn start_refuses_unknown_providers_and_origins(db: Db) {
     assert_eq!(param(&location, "nonce").len(), 64);
     assert_eq!(param(&location, "client_id"), "kith-test");
 }
+
+/// A session token as the embed draws it, and its SHA-256 (the start URL's `poll`).
+fn drawn_session() -> (String, String) {
+    let token = kith::secrets::random_token();
+    let hash = kith::secrets::hash_token(&token);
+    (token, hash)
+}
+
+/// A data attribute's value as the browser reads it (the page escapes `&`, quotes, `<`, `>`).
+fn unescaped(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find(';').unwrap() + at;
+        let entity = &rest[at + 1..end];
+        let c = match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            _ if entity.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&entity[2..], 16).unwrap()).unwrap()
+            }
+            _ => char::from_u32(entity[1..].parse().unwrap()).unwrap(),
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Opens the start page of a flow whose session the page drew (`poll`): checks the page and
+/// its binding cookie, and returns the provider URL it goes on to once its opener confirms.
+async fn start_with_poll(app: &TestApp, browser: &mut Browser, hash: &str) -> String {
+    let start = format!(
+        "{}/auth/oidc/myidp/start?origin={}&poll={hash}",
+        app.api,
+        urlencode(ORIGIN)
+    );
+    let response = browser.get(&start).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.starts_with(&format!("kith_signin_{}=", &hash[..16])),
+        "{cookie}"
+    );
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("Path=/api/v1/sites/default/auth/oidc/"),
+        "{cookie}"
+    );
+    let page = response.text().await.unwrap();
+    assert_eq!(data(&page, "origin"), ORIGIN);
+    assert_eq!(data(&page, "poll"), hash);
+    // The page asks its opener, on the page's origin, before it goes anywhere.
+    assert!(
+        page.contains("postMessage({ kith: 'signin-start'"),
+        "{page}"
+    );
+    let next = unescaped(&data(&page, "next"));
+    assert!(next.contains("/auth?"), "{next}");
+    assert_eq!(param(&next, "state").len(), 64);
+    assert_eq!(param(&next, "code_challenge_method"), "S256");
+    next
+}
+
+async fn session_status(app: &TestApp, token: &str) -> u16 {
+    app.client
+        .get(format!("{}/auth/session", app.api))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn a_page_that_drew_its_session_is_signed_in_without_a_hand_over(db: Db) {
+    let (app, _idp) = setup(db, "RS256").await;
+    let (token, hash) = drawn_session();
+    let mut browser = Browser::new();
+    let next = start_with_poll(&app, &mut browser, &hash).await;
+    assert_eq!(
+        session_status(&app, &token).await,
+        401,
+        "not before the provider vouched"
+    );
+    let callback = browser.follow_to_callback(&app, next).await;
+    let response = browser.get(&callback).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert_eq!(data(&page, "kind"), "signed-in");
+    assert_eq!(data(&page, "origin"), ORIGIN);
+    assert_eq!(data(&page, "name"), "Alice Example");
+    // The page holds no token: the one the embed drew is the session now, and only the embed
+    // has it (the server saw its hash).
+    assert_eq!(data(&page, "token"), "");
+    assert!(!page.contains(&token));
+    let session: Value = app
+        .client
+        .get(format!("{}/auth/session", app.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["reader"]["name"], "Alice Example");
+    assert_eq!(session["reader"]["provider"], "myidp");
+    // The same hash cannot start another sign-in (its session exists).
+    let again = reqwest::Client::new()
+        .get(format!(
+            "{}/auth/oidc/myidp/start?origin={}&poll={hash}",
+            app.api,
+            urlencode(ORIGIN)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_error(again, 403, "invalid_signin_state").await;
+}
+
+async fn a_drawn_session_flow_finishes_only_in_the_browser_that_started_it(db: Db) {
+    let (app, _idp) = setup(db, "RS256").await;
+    let (token, hash) = drawn_session();
+    // Someone starts a flow and sends the provider link to someone else, whose browser signs in
+    // at the provider and comes back to kith without the start page's cookie.
+    let next = start_with_poll(&app, &mut Browser::new(), &hash).await;
+    let mut victim = Browser::new();
+    let callback = victim.follow_to_callback(&app, next).await;
+    let response = victim.get(&callback).await;
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.unwrap();
+    assert_eq!(data(&page, "kind"), "failed");
+    assert_eq!(data(&page, "error"), "invalid_signin_state");
+    assert!(page.contains("another browser"), "{page}");
+    assert_eq!(session_status(&app, &token).await, 401, "nobody signed in");
+    // A cookie of the right name with another value does not do either.
+    let (token, hash) = drawn_session();
+    let mut browser = Browser::new();
+    let next = start_with_poll(&app, &mut browser, &hash).await;
+    for jar in browser.cookies.values_mut() {
+        for (name, value) in jar.iter_mut() {
+            if name.starts_with("kith_signin_") {
+                *value = "0".repeat(64);
+            }
+        }
+    }
+    let callback = browser.follow_to_callback(&app, next).await;
+    let response = browser.get(&callback).await;
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.unwrap();
+    assert_eq!(data(&page, "error"), "invalid_signin_state");
+    assert_eq!(session_status(&app, &token).await, 401);
+}
+
+async fn start_refuses_a_malformed_or_reused_poll(db: Db) {
+    let (app, _idp) = setup(db, "RS256").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = |poll: String| {
+        client
+            .get(format!(
+                "{}/auth/oidc/myidp/start?origin={}&poll={poll}",
+                app.api,
+                urlencode(ORIGIN)
+            ))
+            .send()
+    };
+    for bad in [
+        "abc".to_string(),
+        "A".repeat(64),
+        "g".repeat(64),
+        "0".repeat(65),
+    ] {
+        let response = start(bad).await.unwrap();
+        let error = assert_error(response, 422, "invalid_field").await;
+        assert_eq!(error["field"], "poll");
+    }
+    let (_, hash) = drawn_session();
+    assert_eq!(start(hash.clone()).await.unwrap().status(), 200);
+    // While its flow is pending, the same hash starts nothing else.
+    let response = start(hash).await.unwrap();
+    assert_error(response, 403, "invalid_signin_state").await;
+}
+
+crate::on_both!(
+    a_page_that_drew_its_session_is_signed_in_without_a_hand_over,
+    a_drawn_session_flow_finishes_only_in_the_browser_that_started_it,
+    start_refuses_a_malformed_or_reused_poll,
+);
 
 crate::on_both!(
     signing_in_hands_a_session_to_the_opening_origin,

@@ -423,12 +423,21 @@ async fn two_on(url: &str) -> (TestApp, TestApp) {
 async fn a_post_and_an_admin_decision_on_one_process_are_read_on_another_at_once() {
     let url = crate::helpers::fresh_postgres_database();
     let (a, b) = two_on(&url).await;
-    a.post_ok("/both/", "Ann", "First", None).await;
+    let mut on_b = b.state.changes.subscribe();
+    let first = a.post_ok("/both/", "Ann", "First", None).await;
+    let first_id = first["comment"]["id"].as_i64().unwrap();
+    heard(
+        &mut on_b,
+        |c| matches!(c, Change::Thread { comment: Some(c), .. } if c.0 == first_id),
+    )
+    .await;
     assert_eq!(thread(&b, "/both/").await["total"], 1);
+    // B keeps the counts too, of a page nobody has commented on as well.
+    let counts = b.counts(&["/both/", "/later/"]).await;
+    assert_eq!(counts, serde_json::json!({"/both/": 1, "/later/": 0}));
 
     // B has the page cached; a post on A reaches B as an announcement naming the comment,
     // and B's next read shows it.
-    let mut on_b = b.state.changes.subscribe();
     let posted = a.post_ok("/both/", "Bo", "Second", None).await;
     let id = posted["comment"]["id"].as_i64().unwrap();
     let change = heard(&mut on_b, |c| matches!(c, Change::Thread { .. })).await;
@@ -440,6 +449,16 @@ async fn a_post_and_an_admin_decision_on_one_process_are_read_on_another_at_once
         other => panic!("{other:?}"),
     }
     assert_eq!(thread(&b, "/both/").await["total"], 2);
+    // A first comment on A for the page B knew without comments.
+    let later = a.post_ok("/later/", "Eve", "Later", None).await;
+    let later_id = later["comment"]["id"].as_i64().unwrap();
+    heard(
+        &mut on_b,
+        |c| matches!(c, Change::Thread { comment: Some(c), .. } if c.0 == later_id),
+    )
+    .await;
+    let counts = b.counts(&["/both/", "/later/"]).await;
+    assert_eq!(counts, serde_json::json!({"/both/": 2, "/later/": 1}));
 
     // An admin's decision on A (approving a held comment) likewise.
     a.set_settings(|s| s.moderation = ModerationMode::All).await;
@@ -456,6 +475,7 @@ async fn a_post_and_an_admin_decision_on_one_process_are_read_on_another_at_once
     )
     .await;
     assert_eq!(thread(&b, "/both/").await["total"], 3);
+    assert_eq!(b.counts(&["/both/"]).await["/both/"], 3);
     // The site setting reached B's site cache too: B holds new comments now.
     let on_b_held = b.post_ok("/both/", "Di", "Held on B", None).await;
     assert_eq!(on_b_held["comment"]["status"], "pending");
@@ -466,8 +486,17 @@ async fn after_the_database_restarts_the_other_process_drops_its_cache() {
     let cluster = Cluster::create();
     let url = cluster.url();
     let (a, b) = two_on(&url).await;
+    let mut on_b = b.state.changes.subscribe();
     let posted = a.post_ok("/restart/", "Ann", "Original text", None).await;
     let id = posted["comment"]["id"].as_i64().unwrap();
+    // B caches the page only once it heard of the post: an announcement arriving after the
+    // page was cached would rightly make B read it again, and then see the sneaked change
+    // below (what failed once under load).
+    heard(
+        &mut on_b,
+        |c| matches!(c, Change::Thread { comment: Some(c), .. } if c.0 == id),
+    )
+    .await;
     assert!(
         first(&thread(&b, "/restart/").await)["html"]
             .as_str()
@@ -495,7 +524,6 @@ async fn after_the_database_restarts_the_other_process_drops_its_cache() {
 
     // The database restarts: B's listener loses its connection, may have missed
     // announcements, and drops everything once it is back.
-    let mut on_b = b.state.changes.subscribe();
     let resyncs = b.state.changes.resyncs();
     cluster.stop();
     cluster.start();

@@ -249,3 +249,217 @@ async fn reactions_are_rate_limited_with_likes(db: Db) {
 }
 
 crate::each_on_both_backends!(reactions_are_rate_limited_with_likes);
+
+/// Signs `subject` in by e-mail link on the default site (the service's entry point, as the
+/// link's exchange ends in it): a fresh session token, as a new device gets.
+async fn session_of(app: &TestApp, subject: &'static str) -> String {
+    kith::service::blocking(&app.state, move |state, conn| {
+        let site = kith::service::sites::find(state, conn, "default")?;
+        kith::service::readers::sign_in(
+            state,
+            conn,
+            &site,
+            kith::domain::reader::VerifiedIdentity {
+                provider: "email".into(),
+                subject: subject.into(),
+                email: Some(subject.into()),
+                email_verified: true,
+                display_name: "Reader".into(),
+            },
+        )
+    })
+    .await
+    .map(|(_, token)| token.0)
+    .unwrap()
+}
+
+/// `react`, as the signed-in reader holding `token`.
+async fn react_as(
+    app: &TestApp,
+    token: &str,
+    ip: &str,
+    id: i64,
+    reaction: &str,
+    on: bool,
+) -> Value {
+    let url = format!("{}/comments/{id}/reactions/{reaction}", app.api);
+    let request = if on {
+        app.client.post(url)
+    } else {
+        app.client.delete(url)
+    };
+    let response = request
+        .header("x-forwarded-for", ip)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reacted"], on);
+    body
+}
+
+async fn like_as(app: &TestApp, token: Option<&str>, ip: &str, id: i64) -> Value {
+    let mut request = app
+        .client
+        .post(format!("{}/comments/{id}/like", app.api))
+        .header("x-forwarded-for", ip);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+both_backends! {
+    async fn a_signed_in_reader_reacts_once_on_every_device_and_network(app: TestApp) {
+        app.set_settings(|s| s.signin_methods = vec!["email".into()]).await;
+        let id = post_id(&app, "/r/", "Ann").await;
+        // Two devices (two sessions of one reader) on three networks.
+        let phone = session_of(&app, "sam@example.com").await;
+        let laptop = session_of(&app, "sam@example.com").await;
+        assert_ne!(phone, laptop);
+        let given = react_as(&app, &phone, "192.0.2.1", id, "heart", true).await;
+        assert_eq!(given["reactions"], json!({"heart": 1}));
+        let again = react_as(&app, &laptop, "198.51.100.7", id, "heart", true).await;
+        assert_eq!(again["reactions"], json!({"heart": 1}), "the same reader on another device and network");
+        // Anonymous readers keep the address as their key: someone at the reader's old
+        // address, not signed in, is somebody else.
+        let anonymous = react_ok(&app, "192.0.2.1", id, "heart", true).await;
+        assert_eq!(anonymous["reactions"], json!({"heart": 2}));
+        // Another signed-in reader on the same address counts on their own.
+        let ann = session_of(&app, "ann@example.com").await;
+        let other = react_as(&app, &ann, "192.0.2.1", id, "heart", true).await;
+        assert_eq!(other["reactions"], json!({"heart": 3}));
+        // Taken back from a third network, the reader's one reaction goes.
+        let taken = react_as(&app, &laptop, "203.0.113.9", id, "heart", false).await;
+        assert_eq!(taken["reactions"], json!({"heart": 2}));
+        let twice = react_as(&app, &phone, "192.0.2.1", id, "heart", false).await;
+        assert_eq!(twice["reactions"], json!({"heart": 2}), "taken back once only");
+        assert_eq!(first(&app, "/r/").await["reactions"], json!({"heart": 2}));
+        let checked = crate::helpers::assert_reaction_counts_match_scan(&mut app.state.pool.get().unwrap());
+        assert_eq!(checked, 1);
+    }
+
+    async fn a_signed_in_reader_likes_and_reports_once_on_every_device(app: TestApp) {
+        app.set_settings(|s| {
+            s.signin_methods = vec!["email".into()];
+            s.report_threshold = 2;
+        })
+        .await;
+        let id = post_id(&app, "/r/", "Ann").await;
+        let phone = session_of(&app, "sam@example.com").await;
+        let laptop = session_of(&app, "sam@example.com").await;
+        assert_eq!(like_as(&app, Some(&phone), "192.0.2.1", id).await["likes"], 1);
+        assert_eq!(like_as(&app, Some(&laptop), "198.51.100.7", id).await["likes"], 1);
+        assert_eq!(like_as(&app, None, "192.0.2.1", id).await["likes"], 2, "anonymous: by address");
+        assert_eq!(like_as(&app, None, "192.0.2.1", id).await["likes"], 2);
+        // Two reports hide a comment; one reader reporting from two devices is one reporter.
+        for (token, ip) in [(&phone, "192.0.2.1"), (&laptop, "198.51.100.7")] {
+            let reported = app.client.post(format!("{}/comments/{id}/report", app.api))
+                .header("x-forwarded-for", ip).bearer_auth(token)
+                .json(&json!({"reason": "rude"})).send().await.unwrap();
+            assert_eq!(reported.status(), 200);
+        }
+        assert_eq!(first(&app, "/r/").await["id"], id, "still shown after one reporter");
+    }
+
+    async fn an_ended_session_is_refused_not_taken_for_anonymous(app: TestApp) {
+        app.set_settings(|s| s.signin_methods = vec!["email".into()]).await;
+        let id = post_id(&app, "/r/", "Ann").await;
+        let token = session_of(&app, "sam@example.com").await;
+        let ended = app.client.delete(format!("{}/auth/session", app.api)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(ended.status(), 200);
+        for url in [format!("{}/comments/{id}/reactions/eyes", app.api), format!("{}/comments/{id}/like", app.api)] {
+            let refused = app.client.post(url).bearer_auth(&token).send().await.unwrap();
+            assert_error(refused, 401, "session_expired").await;
+        }
+        assert!(first(&app, "/r/").await.get("reactions").is_none());
+        assert_eq!(first(&app, "/r/").await["likes"], 0);
+    }
+
+    async fn reaction_counts_travel_in_the_kith_export_without_who_reacted(app: TestApp) {
+        use kith::service::export::{ExportFormat, export_site};
+        use kith::service::import::{ImportOptions, import_file};
+        app.set_settings(|s| s.signin_methods = vec!["email".into()]).await;
+        let a = post_id(&app, "/r/", "Ann").await;
+        let b = app.post_ok("/r/", "Bob", "reply", Some(a)).await["comment"]["id"].as_i64().unwrap();
+        let token = session_of(&app, "sam@example.com").await;
+        for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+            react_ok(&app, ip, a, "heart", true).await;
+        }
+        react_as(&app, &token, "192.0.2.1", a, "+1", true).await;
+        react_ok(&app, "192.0.2.1", b, "eyes", true).await;
+        let mut conn = app.state.pool.get().unwrap();
+        let mut file = Vec::new();
+        export_site(&app.state, &mut conn, "default", ExportFormat::Kith, &mut file).unwrap();
+        let text = String::from_utf8(file.clone()).unwrap();
+        let exported: Value = serde_json::from_str(&text).unwrap();
+        let comments = exported["threads"][0]["comments"].as_array().unwrap();
+        assert_eq!(comments[0]["reactions"], json!({"+1": 1, "heart": 3}));
+        assert_eq!(comments[1]["reactions"], json!({"eyes": 1}));
+        assert!(!text.contains("sam@example.com") && !text.contains("voter"), "no reader in the file");
+
+        // Into another site: the counts come back and are kept as counts.
+        let now = chrono::Utc::now().naive_utc();
+        let settings = kith::domain::site::SiteSettings::default();
+        assert!(kith::db::sites::insert_if_absent(&mut conn, "copy", "Copy", &[], &settings, now).unwrap());
+        let report = import_file(&app.state, &mut conn, "copy", &file, &ImportOptions::default()).unwrap();
+        assert_eq!(report.comments, 2);
+        let copy = format!("{}/api/v1/sites/copy", app.address);
+        let thread: Value = app.client.get(format!("{copy}/thread?key=/r/")).send().await.unwrap().json().await.unwrap();
+        let copied = &thread["comments"][0];
+        assert_eq!(copied["reactions"], json!({"+1": 1, "heart": 3}), "{thread}");
+        assert_eq!(copied["replies"][0]["reactions"], json!({"eyes": 1}));
+        // Readers react on the copy as on any comment: counted on top, taken back down to the
+        // imported count and never below it.
+        let copied_id = copied["id"].as_i64().unwrap();
+        let react_copy = |ip: &'static str, on: bool| {
+            let url = format!("{copy}/comments/{copied_id}/reactions/heart");
+            let request = if on { app.client.post(url) } else { app.client.delete(url) };
+            request.header("x-forwarded-for", ip).send()
+        };
+        let given: Value = react_copy("192.0.2.50", true).await.unwrap().json().await.unwrap();
+        assert_eq!(given["reactions"], json!({"+1": 1, "heart": 4}));
+        let taken: Value = react_copy("192.0.2.50", false).await.unwrap().json().await.unwrap();
+        assert_eq!(taken["reactions"], json!({"+1": 1, "heart": 3}));
+        let never: Value = react_copy("192.0.2.1", false).await.unwrap().json().await.unwrap();
+        assert_eq!(never["reactions"], json!({"+1": 1, "heart": 3}), "a reader of the old site has no reaction here");
+        // Exported again, the copy's counts are the original's; importing again adds nothing.
+        let mut again = Vec::new();
+        export_site(&app.state, &mut conn, "copy", ExportFormat::Kith, &mut again).unwrap();
+        let again: Value = serde_json::from_slice(&again).unwrap();
+        assert_eq!(again["threads"][0]["comments"][0]["reactions"], comments[0]["reactions"]);
+        assert_eq!(again["threads"][0]["comments"][1]["reactions"], comments[1]["reactions"]);
+        let report = import_file(&app.state, &mut conn, "copy", &file, &ImportOptions::default()).unwrap();
+        assert_eq!((report.comments, report.already_present), (0, 2));
+        let thread: Value = app.client.get(format!("{copy}/thread?key=/r/")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(thread["comments"][0]["reactions"], json!({"+1": 1, "heart": 3}));
+        assert_eq!(crate::helpers::assert_reaction_counts_match_scan(&mut conn), 6);
+    }
+
+    async fn a_kith_file_without_reactions_or_with_unknown_ones_still_imports(app: TestApp) {
+        use kith::service::import::{ImportOptions, import_file};
+        let mut conn = app.state.pool.get().unwrap();
+        // As written before reactions existed, and with one id this kith does not offer.
+        let old = br#"{"format":"kith","version":1,"threads":[{"key":"/old/","comments":[
+            {"source_id":"1","author":"Ann","created_at":"2024-01-01T10:00:00Z",
+             "body":{"markdown":"old"},"status":"approved","likes":2},
+            {"source_id":"2","author":"Bob","created_at":"2024-01-01T11:00:00Z",
+             "body":{"markdown":"new"},"status":"approved",
+             "reactions":{"heart":2,"rocket":5,"eyes":0,"laugh":-3}}]}]}"#;
+        let report = import_file(&app.state, &mut conn, "default", old, &ImportOptions::default()).unwrap();
+        assert_eq!(report.comments, 2);
+        assert!(report.notes.iter().any(|n| n.contains("rocket")), "{:?}", report.notes);
+        assert!(report.notes.iter().any(|n| n.contains("laugh")), "{:?}", report.notes);
+        let thread = app.thread("/old/").await;
+        assert_eq!(thread["comments"][0]["likes"], 2);
+        assert!(thread["comments"][0].get("reactions").is_none());
+        assert_eq!(thread["comments"][1]["reactions"], json!({"heart": 2}));
+        assert_eq!(crate::helpers::assert_reaction_counts_match_scan(&mut conn), 1);
+        crate::helpers::assert_counters_match_scan(&mut conn);
+    }
+}

@@ -187,6 +187,10 @@ crate::each_on_both_backends!(
     banned_signed_in_reader_cannot_post,
     manage_list_shows_only_the_readers_comments_on_the_site,
     the_admin_sees_how_each_author_was_identified,
+    email_sign_in_is_limited_per_address_and_per_client_address,
+    starting_a_provider_sign_in_is_rate_limited_per_client_address,
+    expired_sign_in_rows_are_swept_every_minute,
+    using_a_session_marks_the_reader_seen_at_most_every_quarter_hour,
 );
 
 const ORIGIN: &str = "http://localhost:4000";
@@ -719,4 +723,243 @@ async fn the_admin_sees_how_each_author_was_identified(db: Db) {
         "reader_banned",
     )
     .await;
+}
+
+/// `ask_link` from the client address `ip`.
+async fn ask_link_from(app: &TestApp, ip: &str, email: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/auth/email", app.api))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "email": email, "name": "N", "origin": ORIGIN }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn email_sign_in_is_limited_per_address_and_per_client_address(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port;
+    // The default mail quota (2 a minute, a burst of 3) per client address; its network's
+    // quota made large so that only the address's is seen.
+    let app = spawn_app_with(db, move |config| {
+        mail_config(config, port);
+        config.rate_limits.prefix_multiplier = 100;
+    })
+    .await;
+    offer(&app, &["email"]).await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_eq!(ask_link_from(&app, "192.0.2.1", email).await.status(), 202);
+    }
+    let limited = ask_link_from(&app, "192.0.2.1", "d@example.com").await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited").await;
+    // Per inbox: readers at four addresses asking for one address get three mails sent.
+    for n in 2..=5 {
+        let ip = format!("192.0.2.{n}");
+        assert_eq!(
+            ask_link_from(&app, &ip, "e@example.com").await.status(),
+            202
+        );
+    }
+    app.drain_outbox().await;
+    assert_eq!(smtp.to("e@example.com").len(), 3);
+    assert_eq!(smtp.to("d@example.com").len(), 0);
+    assert_eq!(smtp.to("a@example.com").len(), 1);
+}
+
+/// A site offering GitHub sign-in; GitHub's authorize URL is fixed, so starting a sign-in
+/// needs no provider to be running.
+async fn github_app(db: Db, quota: kith::spam::limiter::Quota) -> TestApp {
+    let app = spawn_app_with(db, move |config| {
+        config.signin.providers = vec![kith::config::SigninProvider {
+            id: "github".into(),
+            label: "GitHub".into(),
+            kind: kith::config::ProviderKind::Github,
+            client_id: "kith-test".into(),
+            client_secret: "kith-test-secret".into(),
+            authorize_url: "http://127.0.0.1:9/login/oauth/authorize".into(),
+            ..kith::config::SigninProvider::default()
+        }];
+        config.rate_limits.signin = quota;
+        config.rate_limits.prefix_multiplier = 100;
+    })
+    .await;
+    offer(&app, &["email", "github"]).await;
+    app
+}
+
+async fn start_github(app: &TestApp, ip: &str, accept: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/auth/oidc/github/start?origin={ORIGIN}",
+            app.api
+        ))
+        .header("x-forwarded-for", ip)
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn count_rows(app: &TestApp, table: &'static str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::sql_query(format!("SELECT CAST(count(*) AS BIGINT) AS n FROM {table}"))
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n
+}
+
+async fn starting_a_provider_sign_in_is_rate_limited_per_client_address(db: Db) {
+    let app = github_app(db, kith::spam::limiter::Quota::new(1, 3)).await;
+    for _ in 0..3 {
+        let started = start_github(&app, "192.0.2.1", "application/json").await;
+        assert_eq!(started.status(), 303);
+    }
+    assert_eq!(count_rows(&app, "oidc_flows"), 3, "one flow per start");
+    // The fourth start from the address stores nothing: a JSON error for a program, a page
+    // for the reader's popup.
+    let limited = start_github(&app, "192.0.2.1", "application/json").await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited").await;
+    let page = start_github(&app, "192.0.2.1", "text/html").await;
+    assert_eq!(page.status(), 429);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-error=\"rate_limited\""), "{html}");
+    assert_eq!(count_rows(&app, "oidc_flows"), 3);
+    // Another reader is not held up.
+    assert_eq!(
+        start_github(&app, "192.0.2.2", "text/html").await.status(),
+        303
+    );
+    assert_eq!(count_rows(&app, "oidc_flows"), 4);
+}
+
+async fn expired_sign_in_rows_are_swept_every_minute(db: Db) {
+    use diesel::RunQueryDsl;
+    let app = github_app(db, kith::spam::limiter::Quota::new(1_000_000, 1_000_000)).await;
+    for _ in 0..2 {
+        assert_eq!(
+            start_github(&app, "192.0.2.1", "text/html").await.status(),
+            303
+        );
+    }
+    let (gone, _) = sign_in(&app, identity("email", "gone@example.com", None, true, "G"))
+        .await
+        .unwrap();
+    let (_, kept) = sign_in(&app, identity("email", "kept@example.com", None, true, "K"))
+        .await
+        .unwrap();
+    service::blocking(&app.state, move |_, conn| {
+        diesel::sql_query(
+            "UPDATE oidc_flows SET expires_at = created_at WHERE state_hash = \
+             (SELECT min(state_hash) FROM oidc_flows)",
+        )
+        .execute(conn)?;
+        kith::db::readers::update_session_expiry(
+            conn,
+            gone,
+            (chrono::Utc::now() - chrono::Duration::minutes(1)).naive_utc(),
+        )?;
+        diesel::sql_query(
+            "INSERT INTO reader_signin_requests (site_id, email, display_name, origin, \
+             browser_hash, code_hash, failures, created_at, expires_at) VALUES \
+             (1, 'old@example.com', 'Old', 'http://localhost:4000', 'browser-old', NULL, 0, \
+              '2020-01-01 10:00:00', '2020-01-01 10:30:00'), \
+             (1, 'new@example.com', 'New', 'http://localhost:4000', 'browser-new', NULL, 0, \
+              '2020-01-01 10:00:00', '2999-01-01 10:30:00')",
+        )
+        .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(count_rows(&app, "oidc_flows"), 2);
+    assert_eq!(count_rows(&app, "reader_sessions"), 2);
+    assert_eq!(count_rows(&app, "reader_signin_requests"), 2);
+    // Nobody signs in: the server's minute chore drops the expired rows all the same.
+    let swept = service::blocking(&app.state, kith::startup::minute_sweep)
+        .await
+        .unwrap();
+    assert!(swept >= 3, "{swept}");
+    assert_eq!(count_rows(&app, "oidc_flows"), 1);
+    assert_eq!(count_rows(&app, "reader_sessions"), 1);
+    assert_eq!(count_rows(&app, "reader_signin_requests"), 1);
+    assert_eq!(whoami(&app, &kept).await.status(), 200);
+    let again = service::blocking(&app.state, kith::startup::minute_sweep)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "nothing more to sweep");
+}
+
+/// Sets the reader's `last_seen_at`.
+async fn set_last_seen(app: &TestApp, reader: ReaderId, at: chrono::DateTime<chrono::Utc>) {
+    use diesel::RunQueryDsl;
+    service::blocking(&app.state, move |_, conn| {
+        diesel::sql_query("UPDATE readers SET last_seen_at = $1 WHERE id = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(at.naive_utc())
+            .bind::<diesel::sql_types::BigInt, _>(reader.0)
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+async fn last_seen(app: &TestApp, reader: ReaderId) -> chrono::DateTime<chrono::Utc> {
+    service::blocking(&app.state, move |_, conn| {
+        kith::db::readers::find(conn, reader)
+    })
+    .await
+    .unwrap()
+    .unwrap()
+    .last_seen_at
+}
+
+async fn using_a_session_marks_the_reader_seen_at_most_every_quarter_hour(db: Db) {
+    let app = spawn_app_with(db, |_| {}).await;
+    offer(&app, &["email"]).await;
+    let (reader, token) = sign_in(
+        &app,
+        identity("email", "ann@example.com", None, true, "Ann"),
+    )
+    .await
+    .unwrap();
+    // Seen an hour ago: the next request with the session records now.
+    let hour_ago = kith::service::now() - chrono::Duration::hours(1);
+    set_last_seen(&app, reader, hour_ago).await;
+    let before = kith::service::now();
+    assert_eq!(whoami(&app, &token).await.status(), 200);
+    let seen = last_seen(&app, reader).await;
+    assert!(
+        seen >= before && seen <= kith::service::now(),
+        "{seen} vs {before}"
+    );
+    // Seen ten minutes ago: requests within the quarter hour write nothing.
+    let recent = kith::service::now() - chrono::Duration::minutes(10);
+    set_last_seen(&app, reader, recent).await;
+    for _ in 0..3 {
+        assert_eq!(whoami(&app, &token).await.status(), 200);
+    }
+    let posted = post_as(&app, &token, &post_body("/seen/", "", "", "hello")).await;
+    assert_eq!(posted.status(), 201);
+    assert_eq!(last_seen(&app, reader).await, recent);
+    // Sixteen minutes ago: written again.
+    set_last_seen(
+        &app,
+        reader,
+        kith::service::now() - chrono::Duration::minutes(16),
+    )
+    .await;
+    let before = kith::service::now();
+    assert_eq!(whoami(&app, &token).await.status(), 200);
+    assert!(last_seen(&app, reader).await >= before);
 }

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, runAxe } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, runAxe, apiPost } from './harness.mjs';
 
 /** A minimal SMTP server on loopback that keeps every message's data. */
 function startSmtp() {
@@ -154,6 +154,93 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   assert.equal(await page.evaluate(() => Object.keys(localStorage).some(k => k.startsWith('kith:session:'))), false);
   await context.close();
 });
+
+/** Signs `email` in through the API as the embed does (the link from the mail); the session token. */
+async function signInByApi(email, name) {
+  const api = env.kith.api, json = { 'Content-Type': 'application/json' };
+  const before = smtp.messages.length;
+  const asked = await (await fetch(`${api}/auth/email`, { method: 'POST', headers: json,
+    body: JSON.stringify({ email, name, origin: env.host.origin }) })).json();
+  await until(() => smtp.messages.length > before, 'the sign-in mail');
+  const link = decoded(smtp.messages[smtp.messages.length - 1]).match(/https?:\/\/[^\s"<>]+\/mail\/signin\/[A-Za-z0-9.-]+/)[0];
+  const page = await (await fetch(link, { method: 'POST' })).text();
+  const code = page.match(/id="code">([A-Z2-9]{8})</)[1];
+  const { token } = await (await fetch(`${api}/auth/email/exchange`, { method: 'POST', headers: json,
+    body: JSON.stringify({ request: asked.request, code }) })).json();
+  return token;
+}
+
+test('a signed-in reader manages their comments in the page, without a mail', async () => {
+  const token = await signInByApi('mia@example.com', 'Mia');
+  const here = freshKey('mine-here'), there = freshKey('mine-there');
+  const bearer = { Authorization: `Bearer ${token}` };
+  const mine = await apiPostAs(bearer, here, { body: 'Mine *here*' });
+  const elsewhere = await apiPostAs(bearer, there, { body: 'Mine over there', thread_title: 'Another post',
+    thread_url: `${env.host.origin}${there}` });
+  // Someone else's comment on the same page: not in the list.
+  await apiPost(env.kith, here, { body: 'Not hers' });
+
+  const context = await env.browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${env.host.origin}${here}`);
+  await page.evaluate(([key, value]) => localStorage.setItem(key, value),
+    [`kith:session:${env.kith.api}/`, JSON.stringify({ token, name: 'Mia', provider: 'email' })]);
+  await page.reload();
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Mia.');
+  const mailsBefore = smtp.messages.length;
+  await kithEl(page, 'button:text-is("Manage my comments")').click();
+  const dialog = page.getByRole('dialog', { name: 'Manage my comments' });
+  await dialog.waitFor();
+  const items = dialog.locator('li');
+  await expectCount(items, 2);
+  // Newest first, each linked to its comment on its page.
+  await expectText(items.nth(0), 'Mine over there');
+  await expectText(items.nth(0).locator('a'), 'Another post');
+  assert.equal(await items.nth(0).locator('a').getAttribute('href'), `${env.host.origin}${there}#comment-${elsewhere.comment.id}`);
+  await expectText(items.nth(1).locator('.kith-body'), 'Mine here');
+  assert.equal(await items.nth(1).locator('.kith-body em').textContent(), 'here', 'the rendered comment');
+  assert.ok(!(await dialog.textContent()).includes('Not hers'));
+  assert.deepEqual(await axeSerious(page), [], 'axe: the dialog');
+
+  // Editing starts from the comment's source and changes it in the list and in the thread.
+  await items.nth(1).getByRole('button', { name: 'Edit' }).click();
+  const box = items.nth(1).getByRole('textbox', { name: 'Comment' });
+  assert.equal(await box.inputValue(), 'Mine *here*');
+  await box.fill('Changed **here**');
+  await items.nth(1).getByRole('button', { name: 'Save' }).click();
+  await expectText(items.nth(1).locator('.kith-body strong'), 'here');
+  await expectText(kithEl(page, `#comment-${mine.comment.id} .kith-body`), 'Changed here');
+
+  // Deleting asks first; the comment on the other page goes on the server.
+  await items.nth(0).getByRole('button', { name: 'Delete' }).click();
+  await expectText(items.nth(0), 'Delete your comment? This cannot be undone.');
+  await items.nth(0).getByRole('button', { name: 'Delete' }).click();
+  await expectText(items.nth(0).locator('[role=status]'), 'Your comment was deleted.');
+  const gone = await (await fetch(`${env.kith.api}/thread?key=${encodeURIComponent(there)}`)).json();
+  assert.equal(gone.total, 0);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expectCount(dialog, 0);
+  assert.equal(smtp.messages.length, mailsBefore, 'no mail was sent');
+
+  // Signed out, "Manage my comments" asks for the address and mails a link, as before.
+  await kithEl(page, '.kith-signin button:text-is("Sign out")').click();
+  await kithEl(page, 'button:text-is("Manage my comments")').click();
+  const asks = page.getByRole('dialog', { name: 'Manage my comments' });
+  await asks.getByLabel('Email').waitFor();
+  await asks.getByRole('button', { name: 'Send link' }).waitFor();
+  await context.close();
+});
+
+/** Posts a comment through the API with extra headers (a reader's session). */
+async function apiPostAs(headers, key, fields) {
+  const settings = await (await fetch(`${env.kith.api}/settings`)).json();
+  const response = await fetch(`${env.kith.api}/comments`, { method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify({ thread_key: key, thread_title: 'A post', thread_url: `${env.host.origin}${key}`,
+      form_token: settings.form_token, ...fields }) });
+  assert.equal(response.status, 201);
+  return response.json();
+}
 
 test('a site that takes comments only from signed-in readers shows the sign-in link instead of the name fields', async () => {
   execFileSync(process.env.KITH_BIN || '/var/tmp/kith-target/debug/kith',

@@ -130,6 +130,8 @@ test('a page of bodies is parsed in one go, or each alone when one would break o
       const view = {
         i18n: { t: key => key, ago: () => 'now' },
         own: { entries: {} }, liked: { ids: {} }, closed: false,
+        // (comment.js puts its one click listener for the cards' actions on the view's section)
+        section: document.createElement('section'),
       };
       // Two top-level comments with two replies each, then the rest top-level.
       let id = 0;

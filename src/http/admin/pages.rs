@@ -660,7 +660,21 @@ pub(super) async fn site(
     })
 }
 
+/// The hidden field the site form page always sends (`templates/admin/site_form.html`): it
+/// says the post carries the whole form, so a checkbox that is absent was unticked.
+pub const WHOLE_FORM_MARKER: &str = "checkboxes";
+
 fn site_form(form: &FormPairs) -> site_admin::SiteForm {
+    // A browser leaves an unticked box out of the post. Only a post of the whole form (with
+    // the marker) can say "absent means off"; a partial post (a script, a test, a page from an
+    // older version) keeps the settings of the boxes it does not name. A box sent as `false`,
+    // `off` or `0` is off either way.
+    let whole_form = form.get(WHOLE_FORM_MARKER).is_some();
+    let checkbox = |name: &str| match form.get(name) {
+        Some(value) => Some(!matches!(value.trim(), "false" | "off" | "0")),
+        None if whole_form => Some(false),
+        None => None,
+    };
     site_admin::SiteForm {
         slug: form.text("slug"),
         name: form.text("name"),
@@ -668,27 +682,26 @@ fn site_form(form: &FormPairs) -> site_admin::SiteForm {
         moderation: form.text("moderation"),
         edit_window_secs: form.text("edit_window_secs"),
         max_depth: form.text("max_depth"),
-        require_name: form.get("require_name").is_some(),
-        require_email: form.get("require_email").is_some(),
+        require_name: checkbox("require_name"),
+        require_email: checkbox("require_email"),
         hold_words: form.text("hold_words"),
         reject_words: form.text("reject_words"),
         max_links: form.text("max_links"),
         report_threshold: form.text("report_threshold"),
         auto_close_days: form.text("auto_close_days"),
         language: form.text("language"),
-        // An unticked box is not sent at all: the page always shows these, so absent is off.
-        honeypot: Some(form.get("honeypot").is_some()),
-        require_form_token: Some(form.get("require_form_token").is_some()),
+        honeypot: checkbox("honeypot"),
+        require_form_token: checkbox("require_form_token"),
         min_post_secs: form.get("min_post_secs").map(str::to_owned),
         duplicate_window_secs: form.get("duplicate_window_secs").map(str::to_owned),
         pow_difficulty: form.get("pow_difficulty").map(str::to_owned),
         spam_threshold_percent: form.get("spam_threshold_percent").map(str::to_owned),
-        reactions: Some(form.get("reactions").is_some()),
+        reactions: checkbox("reactions"),
         avatars: form.get("avatars").map(str::to_owned),
         owner_frequency: form.get("owner_frequency").map(str::to_owned),
         signin_methods: form.get("signin_methods").map(str::to_owned),
-        anonymous_allowed: Some(form.get("anonymous_allowed").is_some()),
-        signed_in_skip_moderation: Some(form.get("signed_in_skip_moderation").is_some()),
+        anonymous_allowed: checkbox("anonymous_allowed"),
+        signed_in_skip_moderation: checkbox("signed_in_skip_moderation"),
         signed_in_edit_secs: form.get("signed_in_edit_secs").map(str::to_owned),
     }
 }

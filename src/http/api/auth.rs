@@ -56,6 +56,20 @@ pub struct BearerHeader {
     authorization: String,
 }
 
+/// Documents the optional `Authorization: Bearer <token>` header of endpoints anyone may
+/// call, where a signed-in reader counts as themselves (likes, reports, reactions).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(
+    dead_code,
+    reason = "documents the header; the MaybeReader extractor reads it"
+)]
+pub struct OptionalBearerHeader {
+    /// `Bearer <session token>` of a signed-in reader; without it the caller is anonymous.
+    #[param(rename = "Authorization")]
+    authorization: Option<String>,
+}
+
 /// `GET /api/v1/sites/{site}/auth/session`: who the session's reader is.
 #[utoipa::path(get, path = "/api/v1/sites/{site}/auth/session", tag = "sign-in",
     params(("site" = String, Path, description = "The site's slug"), BearerHeader),

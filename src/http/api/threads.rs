@@ -14,6 +14,7 @@ use crate::domain::tree::Node;
 use crate::error::{AppError, ErrorKind};
 use crate::http::client::{Client, rate_limit};
 use crate::http::page_cache::{Format, Page, PageKey};
+use crate::metrics::CacheName;
 use crate::secrets::Keys;
 use crate::service::reads::{self, ReadFrom};
 use crate::service::{self, sites, threads};
@@ -151,13 +152,16 @@ async fn cached_page(
         state.pages.get(page_key, stamp, &site, now)
     };
     if let Some(page) = current(&page_key) {
+        state.metrics.cache_lookups(CacheName::Pages, true, 1);
         return Ok(page);
     }
     let _turn = state.pages.render_turn().await?;
     // Rendered by a request that had the turn before this one?
     if let Some(page) = current(&page_key) {
+        state.metrics.cache_lookups(CacheName::Pages, true, 1);
         return Ok(page);
     }
+    state.metrics.cache_lookups(CacheName::Pages, false, 1);
     let slug = page_key.site.clone();
     let page = reads::read(state, from, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
@@ -382,11 +386,6 @@ pub async fn get_counts(
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
     rate_limit(&state, Action::Counts, &client).await?;
-    let keys = body.into_inner().keys;
-    let counts = reads::read(&state, ReadFrom::Replica, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        threads::counts(conn, &site, &keys, state.config.limits.thread_key)
-    })
-    .await?;
+    let counts = service::counts::counts(&state, slug, body.into_inner().keys).await?;
     Ok(HttpResponse::Ok().json(CountsResponse { counts }))
 }

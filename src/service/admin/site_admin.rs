@@ -24,8 +24,10 @@ pub struct SiteForm {
     pub moderation: String,
     pub edit_window_secs: String,
     pub max_depth: String,
-    pub require_name: bool,
-    pub require_email: bool,
+    /// Checkboxes: `None` keeps the current value (a partial post; see the admin page's
+    /// whole-form marker).
+    pub require_name: Option<bool>,
+    pub require_email: Option<bool>,
     /// One word or phrase per line.
     pub hold_words: String,
     pub reject_words: String,
@@ -71,8 +73,8 @@ impl SiteForm {
             moderation: moderation_str(s.moderation).into(),
             edit_window_secs: s.edit_window_secs.to_string(),
             max_depth: s.max_depth.to_string(),
-            require_name: s.require_name,
-            require_email: s.require_email,
+            require_name: Some(s.require_name),
+            require_email: Some(s.require_email),
             hold_words: s.hold_words.join("\n"),
             reject_words: s.reject_words.join("\n"),
             max_links: s.max_links.to_string(),
@@ -155,8 +157,8 @@ impl SiteForm {
         };
         let settings = SiteSettings {
             moderation,
-            require_name: self.require_name,
-            require_email: self.require_email,
+            require_name: self.require_name.unwrap_or(base.require_name),
+            require_email: self.require_email.unwrap_or(base.require_email),
             edit_window_secs: number("edit_window_secs", &self.edit_window_secs, 0, 31_536_000)?,
             max_depth: u8::try_from(number("max_depth", &self.max_depth, 1, 20)?).unwrap_or(5),
             language: language.to_string(),

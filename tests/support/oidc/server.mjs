@@ -13,6 +13,11 @@
 //   same claims and `kid`, signed with a key the provider never published), `unknown_kid` (a
 //   key nobody published), `rotated` (a new key published in the JWKS from now on, so a
 //   client with a cached JWKS must fetch it again), `none` (pass through).
+// - `POST /__test/pages {forms, coop}`: with `forms`, the login and consent steps are pages a
+//   person (or a browser test) fills in: a login form (`Username`, "Sign in") and a consent
+//   page ("Allow"), as real providers show them; with `coop`, every answer of the provider
+//   carries `Cross-Origin-Opener-Policy: same-origin`, which (as on some real providers) cuts
+//   the popup off from the page that opened it (`window.opener` is null from then on).
 //
 // Prints `listening <port>` on stdout once it accepts connections. Ends with its parent's stdin.
 
@@ -41,12 +46,15 @@ const extraPublished = [];
 let provider = null;
 let account = { sub: 'alice', name: 'Alice Example', preferred_username: 'alice', email: 'alice@example.org', email_verified: true };
 let tamper = 'none';
+let pages = { forms: false, coop: false };
 
 const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, 'http://placeholder');
     if (url.pathname.startsWith('/__test/')) return await control(url.pathname, req, res);
     if (!provider) return send(res, 503, { error: 'no client registered yet' });
+    if (pages.coop) res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    if (pages.forms && url.pathname.startsWith('/interaction/')) return await interactionPage(req, res, url);
     if (url.pathname.startsWith('/interaction/')) return await interaction(req, res);
     if (url.pathname === '/jwks' && !url.searchParams.has('own') && extraPublished.length) return await jwks(req, res);
     if (url.pathname === '/token' && tamper !== 'none') return await tamperedToken(req, res);
@@ -87,6 +95,10 @@ async function control(path, req, res) {
   if (path === '/__test/account') {
     account = body;
     return send(res, 200, account);
+  }
+  if (path === '/__test/pages') {
+    pages = { forms: !!body.forms, coop: !!body.coop };
+    return send(res, 200, pages);
   }
   if (path === '/__test/tamper') {
     tamper = body.mode;
@@ -148,6 +160,30 @@ async function interaction(req, res) {
   }
   const grantId = await grant.save();
   return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+// The login and consent steps as pages (`pages.forms`): GET shows the form, POST finishes the
+// step with what was submitted. The signed-in account is the configured one under the typed
+// username (its `sub`).
+async function interactionPage(req, res, url) {
+  const details = await provider.interactionDetails(req, res);
+  if (req.method === 'POST') {
+    const form = new URLSearchParams((await readBody(req)).toString());
+    if (details.prompt.name === 'login') {
+      const sub = form.get('username') || account.sub;
+      provider.accounts.set(sub, { ...account, sub });
+      return provider.interactionFinished(req, res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
+    }
+    return interaction(req, res);
+  }
+  const action = `/interaction/${details.uid}`;
+  const body = details.prompt.name === 'login'
+    ? `<h1>Sign in to MyIdP</h1><form method="post" action="${action}"><label for="username">Username</label>
+       <input id="username" name="username" autocomplete="username"><button type="submit">Sign in</button></form>`
+    : `<h1>Allow access?</h1><p>${details.params.client_id} asks for your name and e-mail address.</p>
+       <form method="post" action="${action}"><button type="submit">Allow</button></form>`;
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+  res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>MyIdP</title></head><body><main>${body}</main></body></html>`);
 }
 
 // The provider's JWKS plus the keys published since (`rotated`).

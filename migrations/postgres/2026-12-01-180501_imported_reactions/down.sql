@@ -1,0 +1,1 @@
+ALTER TABLE comment_reaction_counts DROP COLUMN imported;
