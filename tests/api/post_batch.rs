@@ -1,8 +1,7 @@
-//! Posting under load: new comments go through the post writer, which commits the posts
-//! waiting at the same time in one transaction (`database.post_batch`; one writer on SQLite,
-//! several side by side on PostgreSQL). Every post is stored exactly once, answered with its
-//! own id after its commit, counted once in its thread, and a refused post in a batch fails
-//! alone.
+//! Posting under load: on SQLite new comments go through the post writer, which commits the
+//! posts waiting at the same time in one transaction (`database.post_batch`); on PostgreSQL each
+//! post keeps its own. Every post is stored exactly once, answered with its own id after its
+//! commit, counted once in its thread, and a refused post in a batch fails alone.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -77,8 +76,10 @@ async fn many_posts_from_many_tasks_are_each_stored_once_with_their_own_id(db: D
         );
     }
     app.assert_counters_match_scan();
-    let (batches, _) = app.state.posts.as_ref().unwrap().batches();
-    assert!(batches > 0 && batches <= POSTS, "{batches}");
+    if db == Db::Sqlite {
+        let (batches, _) = app.state.posts.as_ref().unwrap().batches();
+        assert!(batches > 0 && batches <= POSTS, "{batches}");
+    }
 }
 
 async fn post(app: &TestApp, key: &str, text: String, parent: Option<i64>) -> reqwest::Response {
@@ -133,7 +134,7 @@ async fn a_refused_post_in_a_batch_fails_alone_while_the_others_commit() {
         join_all(requests).await
     };
     let release = async {
-        // The writer took one post and waits for the lock; the others queue behind it.
+        // The writer took the first post(s) and waits for the lock; the others queue behind.
         // A bound, not a wait: in the full suite's parallel run on a loaded machine the posts
         // took more than 4 s to reach the queue (CI: "only 4 posts queued").
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -148,9 +149,12 @@ async fn a_refused_post_in_a_batch_fails_alone_while_the_others_commit() {
         lock.batch_execute("COMMIT").unwrap();
     };
     let (responses, ()) = futures_util::future::join(sent, release).await;
+    // The writer's first batch holds what had queued when it woke (one post or more: the
+    // posts reach the queue within microseconds of each other); the six or more that queued
+    // behind the lock are committed together in the next.
     let (_, largest) = writer.batches();
     assert!(
-        largest >= 7,
+        largest >= 6,
         "the queued posts were committed together (largest batch {largest})"
     );
     assert!(writer.batches().0 - batches_before <= 3);
