@@ -283,8 +283,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let config_signin = config.signin.clone();
     // SQLite: one writer thread batching the posts. PostgreSQL keeps a transaction per post:
     // batches side by side there (`PostWriter::start(batch, n)`) were faster, but answered an
-    // occasional 500 under 32 concurrent posters (`post_batch::many_posts_…::postgres`), not
-    // understood yet.
+    // occasional 500 under 32 concurrent posters (`post_batch::many_posts_…::postgres`): two
+    // writers created the same new threads in opposite orders and deadlocked. Routing a thread's
+    // posts always to the same writer would allow batches there again.
     let posts = match (
         db::Backend::of(&config.database.url),
         config.database.post_batch,

@@ -6,11 +6,11 @@
 //!
 //! Why: one commit (one fsync, one WAL flush) for many posts, and what the posts read alike
 //! (bans, webhook endpoints) read once. SQLite has one writer at a time: one writer thread,
-//! which never waits in SQLite's busy handler. PostgreSQL takes concurrent writers: several
-//! writer threads, each taking the next batch while the others commit. Batches add to the
-//! threads' counters at their end in thread id order, so their row locks are short and never
-//! taken in opposite orders; a batch that fails all the same (a deadlock) is stored post by
-//! post.
+//! which never waits in SQLite's busy handler. On PostgreSQL the writer is off (`start` is not
+//! called): each post keeps a transaction of its own, since concurrent batches could create the
+//! same new threads in opposite orders and deadlock. Batches add to the threads' counters at
+//! their end in thread id order, so their row locks are short; a batch that fails as a whole is
+//! stored post by post.
 //!
 //! No global state: the queue lives in `AppState::posts`. The thread holds only the receiving
 //! end; a job carries the state it runs with, so the thread ends once the application (every
