@@ -269,6 +269,7 @@ mod tests {
             "count",
             "frequency",
             "minutes",
+            "provider",
         ]
         .into();
         for (key, names) in &english {
