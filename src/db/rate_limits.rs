@@ -53,10 +53,17 @@ pub struct SharedQuota {
 /// they run out or lapse.
 struct Credit {
     left: AtomicI64,
-    /// When the cells would have been spent at the sustained rate: after that they are dropped
-    /// (a process must not save a client's quota up for later).
+    /// When the cells would have been spent at the sustained rate, but not before
+    /// [`MIN_LEASE_US`]: after that they are dropped (a process must not save a client's quota
+    /// up for later).
     until_us: i64,
 }
+
+/// The shortest life of a lease. For very generous limits (100 million a minute: 64 cells are
+/// 38 µs of the sustained rate) a lease would lapse before its next request came, and every
+/// request would cost a statement again. A lease's cells were charged to the bucket when it
+/// was taken, so keeping them 100 ms shifts a client's use by at most that, never adds to it.
+const MIN_LEASE_US: i64 = 100_000;
 
 /// How many cells to take from a shared bucket at once: one per request while the burst is
 /// small (posts: a few a minute), up to 64 for generous limits (counts, reads), a sixteenth of
@@ -168,8 +175,9 @@ impl SharedQuota {
                         exact.key.clone(),
                         Arc::new(Credit {
                             left: AtomicI64::new(cells - 1),
-                            until_us: now_us
-                                .saturating_add(exact.emission_us.saturating_mul(cells)),
+                            until_us: now_us.saturating_add(
+                                exact.emission_us.saturating_mul(cells).max(MIN_LEASE_US),
+                            ),
                         }),
                     );
                     return Ok(leased);

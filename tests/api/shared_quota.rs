@@ -326,20 +326,7 @@ async fn generous_limits_are_leased_and_two_processes_still_hold_one_burst() {
     let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.20"));
     let a = kith::db::rate_limits::SharedQuota::postgres(&url);
     let b = kith::db::rate_limits::SharedQuota::postgres(&url);
-    let tat = |app: &TestApp| -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            tat_us: i64,
-        }
-        use diesel::RunQueryDsl;
-        let mut conn = app.state.pool.get().unwrap();
-        let row: Row = diesel::sql_query("SELECT tat_us FROM rate_limit_buckets WHERE bucket = $1")
-            .bind::<diesel::sql_types::Text, _>(&exact.key)
-            .get_result(&mut conn)
-            .unwrap();
-        row.tat_us
-    };
+    let tat = |app: &TestApp| bucket_tat(app, &exact.key);
     // 41 requests on A: one lease of 40, then a second.
     for _ in 0..41 {
         assert_eq!(
@@ -365,5 +352,61 @@ async fn generous_limits_are_leased_and_two_processes_still_hold_one_burst() {
     assert!(
         passed >= 640 - 2 * 39,
         "{passed} passed: more than a lease each was lost"
+    );
+}
+
+/// The theoretical arrival time stored for a shared bucket.
+fn bucket_tat(app: &TestApp, key: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        tat_us: i64,
+    }
+    use diesel::RunQueryDsl;
+    let mut conn = app.state.pool.get().unwrap();
+    let row: Row = diesel::sql_query("SELECT tat_us FROM rate_limit_buckets WHERE bucket = $1")
+        .bind::<diesel::sql_types::Text, _>(key)
+        .get_result(&mut conn)
+        .unwrap();
+    row.tat_us
+}
+
+#[actix_web::test]
+async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_time() {
+    let app = spawn_app_with(Db::Postgres, |_| {}).await;
+    let limits = LimitsConfig {
+        counts: Quota {
+            per_minute: 100_000_000,
+            burst: 100_000,
+        },
+        ..LimitsConfig::default()
+    };
+    let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.21"));
+    assert!(
+        exact.emission_us * 64 < 1_000,
+        "64 cells are under a millisecond of the rate"
+    );
+    let quota = kith::db::rate_limits::SharedQuota::postgres(&app.state.config.database.url);
+    let allowed =
+        |at: i64| quota.spend(at, &exact, &prefix).unwrap() == Some(SharedVerdict::Allowed);
+    // One lease of 64 cells at T0, spent over 50 ms: no second statement.
+    assert!(allowed(T0));
+    for i in 1..64 {
+        assert!(allowed(T0 + i * 800));
+    }
+    assert_eq!(
+        bucket_tat(&app, &exact.key),
+        T0 + 64 * exact.emission_us,
+        "one lease"
+    );
+    // The 65th cell takes a new lease; after 100 ms an unspent lease lapses and a new one is taken.
+    assert!(allowed(T0 + 60_000));
+    let second = T0 + 60_000 + 64 * exact.emission_us;
+    assert_eq!(bucket_tat(&app, &exact.key), second, "a second lease");
+    assert!(allowed(T0 + 60_000 + 100_001));
+    assert_eq!(
+        bucket_tat(&app, &exact.key),
+        T0 + 60_000 + 100_001 + 64 * exact.emission_us,
+        "the second lease lapsed after 100 ms"
     );
 }
