@@ -11,8 +11,8 @@
 //! deployment need synchronized clocks (NTP); a skew of a second lets at most one second's
 //! worth of cells through early.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -47,6 +47,9 @@ pub struct SharedQuota {
     /// Cells this process took from the database ahead of use (see [`lease_cells`]), by the
     /// exact bucket's key.
     credits: Cache<String, Arc<Credit>>,
+    /// One lease renewal at a time per key: requests that found the lease spent at the same
+    /// moment wait for one statement and spend its cells, instead of each taking a lease.
+    renewals: Cache<String, Arc<Mutex<()>>>,
 }
 
 /// Cells taken from the shared buckets ahead of use: spent here without a statement until
@@ -105,6 +108,7 @@ impl SharedQuota {
             pool: None,
             paused_until_us: AtomicI64::new(0),
             credits: Cache::new(CREDIT_ENTRIES),
+            renewals: Cache::new(CREDIT_ENTRIES),
         }
     }
 
@@ -126,6 +130,7 @@ impl SharedQuota {
             pool: Some(pool),
             paused_until_us: AtomicI64::new(0),
             credits: Cache::new(CREDIT_ENTRIES),
+            renewals: Cache::new(CREDIT_ENTRIES),
         }
     }
 
@@ -162,6 +167,17 @@ impl SharedQuota {
             return Ok(Some(SharedVerdict::Allowed));
         }
         let cells = lease_cells(exact).min(lease_cells(prefix));
+        let renewal = (cells > 1).then(|| {
+            self.renewals
+                .get_with_by_ref(&exact.key, || Arc::new(Mutex::new(())))
+        });
+        let _turn = renewal
+            .as_ref()
+            .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
+        // Another request renewed the lease while this one waited for its turn.
+        if renewal.is_some() && self.spend_leased(now_us, exact) {
+            return Ok(Some(SharedVerdict::Allowed));
+        }
         let spent = pool.get().map_err(AppError::from).and_then(|mut conn| {
             if cells > 1 {
                 let leased = spend(

@@ -410,3 +410,35 @@ async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_ti
         "the second lease lapsed after 100 ms"
     );
 }
+
+#[actix_web::test]
+async fn requests_that_find_a_lease_spent_together_take_one_new_lease() {
+    let app = spawn_app_with(Db::Postgres, |_| {}).await;
+    let limits = LimitsConfig {
+        counts: Quota {
+            per_minute: 100_000_000,
+            burst: 100_000,
+        },
+        ..LimitsConfig::default()
+    };
+    let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.22"));
+    let quota = kith::db::rate_limits::SharedQuota::postgres(&app.state.config.database.url);
+    // 8 threads, 8 cells each, all at T0: 64 cells are one lease, whoever comes first.
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..8 {
+                    assert_eq!(
+                        quota.spend(T0, &exact, &prefix).unwrap(),
+                        Some(SharedVerdict::Allowed)
+                    );
+                }
+            });
+        }
+    });
+    assert_eq!(
+        bucket_tat(&app, &exact.key),
+        T0 + 64 * exact.emission_us,
+        "one lease of 64 cells for 64 requests"
+    );
+}
