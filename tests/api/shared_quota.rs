@@ -371,9 +371,13 @@ fn bucket_tat(app: &TestApp, key: &str) -> i64 {
     row.tat_us
 }
 
-#[actix_web::test]
-async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_time() {
-    let app = spawn_app_with(Db::Postgres, |_| {}).await;
+/// The counts buckets of `address` under a limit of 100 million a minute (leases of 64 cells).
+fn very_generous_buckets(
+    address: &str,
+) -> (
+    kith::spam::limiter::SharedBucket,
+    kith::spam::limiter::SharedBucket,
+) {
     let limits = LimitsConfig {
         counts: Quota {
             per_minute: 100_000_000,
@@ -381,7 +385,13 @@ async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_ti
         },
         ..LimitsConfig::default()
     };
-    let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.21"));
+    limits.shared_buckets(Action::Counts, ip(address))
+}
+
+#[actix_web::test]
+async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_time() {
+    let app = spawn_app_with(Db::Postgres, |_| {}).await;
+    let (exact, prefix) = very_generous_buckets("198.51.100.21");
     assert!(
         exact.emission_us * 64 < 1_000,
         "64 cells are under a millisecond of the rate"
@@ -414,14 +424,7 @@ async fn a_lease_of_a_very_generous_limit_lasts_100_ms_not_its_cells_emission_ti
 #[actix_web::test]
 async fn requests_that_find_a_lease_spent_together_take_one_new_lease() {
     let app = spawn_app_with(Db::Postgres, |_| {}).await;
-    let limits = LimitsConfig {
-        counts: Quota {
-            per_minute: 100_000_000,
-            burst: 100_000,
-        },
-        ..LimitsConfig::default()
-    };
-    let (exact, prefix) = limits.shared_buckets(Action::Counts, ip("198.51.100.22"));
+    let (exact, prefix) = very_generous_buckets("198.51.100.22");
     let quota = kith::db::rate_limits::SharedQuota::postgres(&app.state.config.database.url);
     // 8 threads, 8 cells each, all at T0: 64 cells are one lease, whoever comes first.
     std::thread::scope(|scope| {
