@@ -79,10 +79,13 @@ pub struct DatabaseConfig {
     /// to the primary (the write's answer carries a signed `read_marker` the embed sends back),
     /// so a lagging replica never hides a reader's own comment from them.
     pub read_your_writes_secs: u32,
-    /// SQLite: most new comments one write transaction commits (the posts that wait while one
-    /// commits go together, each request answered after its commit). 0: each post in its own
-    /// transaction. Not used on PostgreSQL.
+    /// Most new comments one write transaction commits (the posts that wait while one commits
+    /// go together, each request answered after its commit). 0: each post in its own
+    /// transaction.
     pub post_batch: u32,
+    /// PostgreSQL: writer threads committing batches side by side (each holds a pool
+    /// connection while it commits). 0: half of `pool_size`. SQLite has one writer.
+    pub post_writers: u32,
 }
 
 impl DatabaseConfig {
@@ -493,6 +496,7 @@ impl Default for DatabaseConfig {
             replica_urls: Vec::new(),
             read_your_writes_secs: 10,
             post_batch: 64,
+            post_writers: 0,
         }
     }
 }
@@ -827,6 +831,12 @@ impl Config {
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.database.post_writers > self.database.pool_size {
+            return Err(invalid(
+                "database.post_writers",
+                "must be at most database.pool_size (each writer holds a connection while it commits)",
+            ));
         }
         if self.database.acquire_timeout_secs == 0 {
             return Err(invalid(

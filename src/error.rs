@@ -285,6 +285,22 @@ impl AppError {
         }
     }
 
+    /// Whether the database refused this transaction only because of others running at the
+    /// same time (PostgreSQL: a deadlock, 40P01, or a serialization failure, 40001): the same
+    /// work in a new transaction may well succeed.
+    pub fn is_transient_conflict(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let Some(Error::DatabaseError(kind, info)) = self
+            .source
+            .as_ref()
+            .and_then(|source| source.downcast_ref::<Error>())
+        else {
+            return false;
+        };
+        matches!(kind, DatabaseErrorKind::SerializationFailure)
+            || info.message().starts_with("deadlock detected")
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),

@@ -281,20 +281,21 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let live = Arc::new(LiveHub::new(config.live.clone(), changes.clone()));
     let assets = Arc::new(crate::http::assets::EmbedFiles::new(config.assets_dir()));
     let config_signin = config.signin.clone();
-    // SQLite: one writer thread batching the posts. PostgreSQL keeps a transaction per post:
-    // batches side by side there (`PostWriter::start(batch, n)`) were faster, but answered an
-    // occasional 500 under 32 concurrent posters (`post_batch::many_posts_…::postgres`): two
-    // writers created the same new threads in opposite orders and deadlocked. Routing a thread's
-    // posts always to the same writer would allow batches there again.
-    let posts = match (
-        db::Backend::of(&config.database.url),
-        config.database.post_batch,
-    ) {
-        (Some(db::Backend::Sqlite), batch) if batch > 0 => Some(
-            service::post_writer::PostWriter::start(batch as usize, 1)
+    // New comments go through the post writer. SQLite: one writer thread (one writer at a
+    // time). PostgreSQL: several side by side (`database.post_writers`); each batch stores its
+    // posts in thread order, so batches never create the same new threads in opposite orders,
+    // and a post refused for a deadlock all the same is tried again alone.
+    let writers = match db::Backend::of(&config.database.url) {
+        Some(db::Backend::Sqlite) => 1,
+        _ if config.database.post_writers > 0 => config.database.post_writers as usize,
+        _ => (config.database.pool_size as usize / 2).max(1),
+    };
+    let posts = match config.database.post_batch {
+        0 => None,
+        batch => Some(
+            service::post_writer::PostWriter::start(batch as usize, writers)
                 .map_err(AppError::internal)?,
         ),
-        _ => None,
     };
     Ok(AppState {
         pool,

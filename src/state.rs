@@ -54,8 +54,9 @@ pub struct AppState {
     pub counts: crate::service::counts::CountCache,
     /// The embed's files, compressed once.
     pub assets: Arc<crate::http::assets::EmbedFiles>,
-    /// SQLite: the queue through which new comments are committed in batches
-    /// (`database.post_batch`); `None` on PostgreSQL, where each post has its transaction.
+    /// The queue through which new comments are committed in batches (`database.post_batch`,
+    /// one writer on SQLite, `database.post_writers` on PostgreSQL); `None` when
+    /// `post_batch = 0`, each post in a transaction of its own.
     pub posts: Option<crate::service::post_writer::PostWriter>,
     /// The time digests go by (the system clock, or a test's).
     pub clock: Clock,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Array, Text};
 use serde::{Deserialize, Serialize};
 
 use super::schema::{comments, threads};
@@ -85,24 +85,35 @@ pub fn write_batch<T>(
     let mut changes = Changes::default();
     let results = plain_write_tx(conn, |conn| {
         let mut results = Vec::with_capacity(jobs.len());
+        // A job that succeeded leaves its savepoint open: the next job releases it and opens
+        // its own in the same round trip, and the commit keeps the last.
+        let mut open = false;
         for job in jobs {
-            conn.batch_execute("SAVEPOINT kith_batch_job")?;
+            conn.batch_execute(if open {
+                "RELEASE SAVEPOINT kith_batch_job; SAVEPOINT kith_batch_job"
+            } else {
+                "SAVEPOINT kith_batch_job"
+            })?;
             let mut own = Changes::default();
             match job(conn, &mut own) {
                 Ok(value) => {
-                    conn.batch_execute("RELEASE SAVEPOINT kith_batch_job")?;
+                    open = true;
                     for change in own.into_vec() {
                         changes.push(change);
                     }
                     results.push(Ok(value));
                 }
                 Err(e) => {
+                    open = false;
                     conn.batch_execute(
                         "ROLLBACK TO SAVEPOINT kith_batch_job; RELEASE SAVEPOINT kith_batch_job",
                     )?;
                     results.push(Err(e));
                 }
             }
+        }
+        if open {
+            conn.batch_execute("RELEASE SAVEPOINT kith_batch_job")?;
         }
         finish(conn)?;
         notify(conn, bus.origin(), changes.as_slice())?;
@@ -114,19 +125,25 @@ pub fn write_batch<T>(
     Ok(results)
 }
 
-/// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only).
+/// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only):
+/// one notification per change, all in one statement (a batch of posts announces its changes in
+/// one round trip).
 fn notify(conn: &mut DbConn, origin: u64, changes: &[Change]) -> Result<(), AppError> {
-    if !matches!(conn, DbConn::Pg(_)) || changes.is_empty() {
+    let DbConn::Pg(conn) = conn else {
+        return Ok(());
+    };
+    if changes.is_empty() {
         return Ok(());
     }
-    for change in changes {
-        let payload =
-            serde_json::to_string(&Wire::of(origin, change)).map_err(AppError::internal)?;
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(payload)
-            .execute(conn)?;
-    }
+    let payloads = changes
+        .iter()
+        .map(|change| serde_json::to_string(&Wire::of(origin, change)))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(AppError::internal)?;
+    diesel::sql_query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Array<Text>, _>(payloads)
+        .execute(conn)?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use crate::domain::comment::{self, ClientInfo, Comment, CommentId, CommentStatus
 use crate::domain::moderation::{self, AuthorHistory};
 use crate::domain::reader::Reader;
 use crate::domain::site::{ModerationMode, Site, SiteId};
+use crate::domain::thread::{Thread, ThreadKey, ThreadMeta};
 use crate::domain::webhook::WebhookEndpoint;
 use crate::domain::webhook::WebhookEvent;
 use crate::error::{AppError, ErrorKind};
@@ -110,6 +111,13 @@ pub async fn post_submitted(state: &AppState, submission: Submission) -> Result<
 }
 
 impl Submission {
+    /// The order in which a batch stores its posts: by site and thread key, so that every
+    /// batch creates and locks threads in the same order (two PostgreSQL writers creating the
+    /// same new threads in opposite orders would deadlock).
+    pub(super) fn thread_order(&self) -> (i64, &str) {
+        (self.site.id.0, self.new.thread_key.as_str())
+    }
+
     fn posted(&self, comment: Comment) -> Posted {
         Posted {
             editable_until: editable_until(&self.site, &comment),
@@ -130,6 +138,12 @@ pub(super) struct Shared {
     bans: Option<Vec<Ban>>,
     endpoints: HashMap<SiteId, Vec<WebhookEndpoint>>,
     counts: db::comments::PendingCounts,
+    /// The threads of the posts kept so far, by site and key: the next post to the same page
+    /// reads its thread from here. Only kept posts' threads: a refused post's savepoint may
+    /// have rolled back the thread it created.
+    threads: HashMap<(SiteId, String), Thread>,
+    /// The thread of the post being stored, until [`Shared::kept`].
+    storing: Option<Thread>,
 }
 
 impl Shared {
@@ -137,6 +151,37 @@ impl Shared {
     /// in a transaction of its own).
     pub(super) fn kept(&mut self, comment: &Comment) {
         self.counts.add(comment);
+        if let Some(thread) = self.storing.take() {
+            self.threads
+                .insert((thread.site_id, thread.key.clone()), thread);
+        }
+    }
+
+    /// The post's thread: a kept post's of this transaction, or found (or created) in the
+    /// database, with the title and address it lacked filled in from `meta`.
+    fn thread(
+        &mut self,
+        conn: &mut DbConn,
+        site: SiteId,
+        key: &ThreadKey,
+        meta: &ThreadMeta,
+        now: DateTime<Utc>,
+    ) -> Result<Thread, AppError> {
+        self.storing = None;
+        let known = self.threads.get(&(site, key.as_str().to_string())).cloned();
+        let mut thread = match known {
+            Some(thread) => thread,
+            None => db::threads::find_or_insert(conn, site, key, meta, now.naive_utc())?,
+        };
+        db::threads::update_missing_meta(conn, &thread, meta)?;
+        if thread.title.is_empty() {
+            thread.title.clone_from(&meta.title);
+        }
+        if thread.url.is_empty() {
+            thread.url.clone_from(&meta.url);
+        }
+        self.storing = Some(thread.clone());
+        Ok(thread)
     }
 
     /// The end of the transaction's work: the threads' counters.
@@ -199,20 +244,13 @@ pub(super) fn store(
     } = submission;
     let (site, now, reader): (&Site, _, _) = (site, *now, reader.as_ref());
     {
-        let thread = db::threads::find_or_insert(
-            conn,
-            site.id,
-            &new.thread_key,
-            &new.thread_meta,
-            now.naive_utc(),
-        )?;
+        let thread = shared.thread(conn, site.id, &new.thread_key, &new.thread_meta, now)?;
         if thread.closed || site.settings.auto_closed(thread.created_at, now) {
             return Err(AppError::new(
                 ErrorKind::ThreadClosed,
                 "comments are closed on this page",
             ));
         }
-        db::threads::update_missing_meta(conn, &thread, &new.thread_meta)?;
         let (parent_id, root_id, depth) = match new.parent_id {
             None => (None, None, 0),
             Some(parent_id) => {

@@ -6,11 +6,12 @@
 //!
 //! Why: one commit (one fsync, one WAL flush) for many posts, and what the posts read alike
 //! (bans, webhook endpoints) read once. SQLite has one writer at a time: one writer thread,
-//! which never waits in SQLite's busy handler. On PostgreSQL the writer is off (`start` is not
-//! called): each post keeps a transaction of its own, since concurrent batches could create the
-//! same new threads in opposite orders and deadlock. Batches add to the threads' counters at
-//! their end in thread id order, so their row locks are short; a batch that fails as a whole is
-//! stored post by post.
+//! which never waits in SQLite's busy handler. PostgreSQL has several writer threads side by side
+//! (`database.post_writers`). A batch stores its posts in (site, thread key) order, so batches
+//! create and lock threads in one order and cannot deadlock doing so; they add to the threads'
+//! counters at their end in thread id order, so those row locks are short. A batch that fails
+//! as a whole all the same is stored post by post, and a post PostgreSQL refused only for a
+//! deadlock or a serialization conflict is tried again ([`CONFLICT_TRIES`]).
 //!
 //! No global state: the queue lives in `AppState::posts`. The thread holds only the receiving
 //! end; a job carries the state it runs with, so the thread ends once the application (every
@@ -46,6 +47,7 @@ struct Stats {
     waiting: AtomicUsize,
     batches: AtomicUsize,
     largest: AtomicUsize,
+    failed: AtomicUsize,
 }
 
 impl std::fmt::Debug for PostWriter {
@@ -105,6 +107,11 @@ impl PostWriter {
             self.stats.largest.load(Ordering::Relaxed),
         )
     }
+
+    /// Batches of several posts that failed as a whole (each post then stored alone).
+    pub fn failed_batches(&self) -> usize {
+        self.stats.failed.load(Ordering::Relaxed)
+    }
 }
 
 fn stopped() -> AppError {
@@ -114,11 +121,12 @@ fn stopped() -> AppError {
 /// Takes whatever is waiting (at most `max_batch`), commits it, answers, and again, until
 /// every sender is gone.
 fn run(queue: &Mutex<mpsc::Receiver<Job>>, stats: &Stats, max_batch: usize) {
-    while let Some(jobs) = take(queue, max_batch) {
+    while let Some(mut jobs) = take(queue, max_batch) {
         stats.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.largest.fetch_max(jobs.len(), Ordering::Relaxed);
-        let results = commit(&jobs);
+        jobs.sort_by(|a, b| a.submission.thread_order().cmp(&b.submission.thread_order()));
+        let results = commit(&jobs, stats);
         for (job, result) in jobs.into_iter().zip(results) {
             // A request that gave up no longer listens; its comment is stored all the same.
             let _ = job.reply.send(result);
@@ -141,7 +149,7 @@ fn take(queue: &Mutex<mpsc::Receiver<Job>>, max_batch: usize) -> Option<Vec<Job>
 }
 
 /// One transaction for `jobs`; one result per job, in order.
-fn commit(jobs: &[Job]) -> Vec<Result<Comment, AppError>> {
+fn commit(jobs: &[Job], stats: &Stats) -> Vec<Result<Comment, AppError>> {
     let Some(state) = jobs.first().map(|job| &job.state) else {
         return Vec::new();
     };
@@ -170,23 +178,41 @@ fn commit(jobs: &[Job]) -> Vec<Result<Comment, AppError>> {
     });
     match batch {
         Ok(results) => results,
-        // Nothing was stored. One post alone: its error. Several: each again in a transaction
-        // of its own on the same connection (no wait for another), so that what failed the
-        // batch (on PostgreSQL a deadlock with another writer's batch, which rolls back the
-        // whole transaction) fails one post at most.
-        Err(e) if jobs.len() == 1 => vec![Err(e)],
+        // Nothing was stored. Each post again in a transaction of its own on the same
+        // connection (no wait for another), so that what failed the batch (on PostgreSQL a
+        // deadlock with another writer's batch, which rolls back the whole transaction) fails
+        // one post at most.
         Err(e) => {
-            tracing::warn!(error = %e, posts = jobs.len(), "a batch of posts failed; storing each alone");
-            jobs.iter()
-                .map(|job| {
-                    write_tx(&mut conn, &job.state.changes, |conn, changes| {
-                        store_one(&job.state, conn, changes, &job.submission)
-                    })
-                })
-                .collect()
+            if jobs.len() > 1 {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, posts = jobs.len(), "a batch of posts failed; storing each alone");
+            } else if !e.is_transient_conflict() {
+                return vec![Err(e)];
+            }
+            jobs.iter().map(|job| alone(&mut conn, job)).collect()
         }
     }
 }
+
+/// One post in a transaction of its own, tried again (at most [`CONFLICT_TRIES`] times in
+/// all) while PostgreSQL refuses it only for a conflict with another transaction.
+fn alone(conn: &mut crate::db::DbConn, job: &Job) -> Result<Comment, AppError> {
+    let mut tries = 1;
+    loop {
+        let stored = write_tx(conn, &job.state.changes, |conn, changes| {
+            store_one(&job.state, conn, changes, &job.submission)
+        });
+        match stored {
+            Err(e) if e.is_transient_conflict() && tries < CONFLICT_TRIES => tries += 1,
+            stored => return stored,
+        }
+    }
+}
+
+/// How many times a post is tried in a transaction of its own when the database refuses it
+/// for a conflict with another transaction (a deadlock): the other one went on, so the next
+/// try meets it committed.
+const CONFLICT_TRIES: u32 = 3;
 
 /// `e` for each of `n` posts (the first gets `e` itself, with its cause).
 fn every(e: AppError, n: usize) -> Vec<Result<Comment, AppError>> {
