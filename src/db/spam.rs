@@ -60,6 +60,21 @@ pub fn delete_expired_pow(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
     Ok(diesel::delete(used_pow::table.filter(used_pow::expires_at.lt(now))).execute(conn)?)
 }
 
+/// Whether the site's spam score has learned enough to give an opinion (its document counts
+/// only: one row).
+pub fn model_is_ready(conn: &mut DbConn, site: SiteId) -> Result<bool, AppError> {
+    let docs: Option<(i64, i64)> = spam_tokens::table
+        .filter(spam_tokens::site_id.eq(site.0))
+        .filter(spam_tokens::token.eq(DOCS))
+        .select((spam_tokens::spam_count, spam_tokens::ham_count))
+        .first(conn)
+        .optional()?;
+    let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    Ok(docs.is_some_and(|(spam, ham)| {
+        Model::from_counts(clamp(spam), clamp(ham), HashMap::new()).is_ready()
+    }))
+}
+
 /// The part of a site's spam model that scoring `features` needs: the document counts and
 /// those features' counts.
 pub fn find_model(conn: &mut DbConn, site: SiteId, features: &[String]) -> Result<Model, AppError> {

@@ -144,6 +144,8 @@ pub(super) struct Shared {
     threads: HashMap<(SiteId, String), Thread>,
     /// The thread of the post being stored, until [`Shared::kept`].
     storing: Option<Thread>,
+    /// Per site: whether its spam score can judge yet.
+    spam_ready: HashMap<SiteId, bool>,
 }
 
 impl Shared {
@@ -155,6 +157,19 @@ impl Shared {
             self.threads
                 .insert((thread.site_id, thread.key.clone()), thread);
         }
+    }
+
+    /// Whether `site`'s spam score can judge yet (read once per transaction; nothing a post
+    /// does changes it).
+    fn spam_ready(&mut self, conn: &mut DbConn, site: &Site) -> Result<bool, AppError> {
+        if site.settings.spam_threshold_percent == 0 {
+            return Ok(false);
+        }
+        let ready = match self.spam_ready.entry(site.id) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(missing) => *missing.insert(db::spam::model_is_ready(conn, site.id)?),
+        };
+        Ok(ready)
     }
 
     /// The post's thread: a kept post's of this transaction, or found (or created) in the
@@ -287,8 +302,10 @@ pub(super) fn store(
             website: new.website.as_ref().map(|w| w.as_str()),
             body: new.body.as_str(),
         };
-        let verdict = moderation::judge(&site.settings, history, &bans, &submission)
-            .and(super::spam::assess(state, conn, site, new, now)?);
+        let model_ready = shared.spam_ready(conn, site)?;
+        let verdict = moderation::judge(&site.settings, history, &bans, &submission).and(
+            super::spam::assess(state, conn, site, new, now, model_ready)?,
+        );
         let fingerprint = super::spam::fingerprint(new);
         let comment = db::comments::insert_counted_later(
             conn,

@@ -125,7 +125,11 @@ fn run(queue: &Mutex<mpsc::Receiver<Job>>, stats: &Stats, max_batch: usize) {
         stats.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.largest.fetch_max(jobs.len(), Ordering::Relaxed);
-        jobs.sort_by(|a, b| a.submission.thread_order().cmp(&b.submission.thread_order()));
+        jobs.sort_by(|a, b| {
+            a.submission
+                .thread_order()
+                .cmp(&b.submission.thread_order())
+        });
         let results = commit(&jobs, stats);
         for (job, result) in jobs.into_iter().zip(results) {
             // A request that gave up no longer listens; its comment is stored all the same.

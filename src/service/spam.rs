@@ -95,12 +95,15 @@ pub fn fingerprint(new: &NewComment) -> String {
 }
 
 /// Checks that decide where a comment goes.
+/// `model_ready`: whether the site's spam score has learned enough to judge
+/// (`db::spam::model_is_ready`); when it has not, its per-word counts are not read.
 pub fn assess(
     state: &AppState,
     conn: &mut DbConn,
     site: &Site,
     new: &NewComment,
     now: DateTime<Utc>,
+    model_ready: bool,
 ) -> Result<Verdict, AppError> {
     let settings = &site.settings;
     let mut verdict = Verdict::approve();
@@ -130,6 +133,9 @@ pub fn assess(
         if let Err(reason) = checked {
             verdict = verdict.and(Verdict::hold(reason));
         }
+    }
+    if !model_ready {
+        return Ok(verdict);
     }
     let score = score(
         conn,

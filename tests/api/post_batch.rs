@@ -162,7 +162,10 @@ async fn a_refused_post_in_a_batch_fails_alone_while_the_others_commit(db: Db) {
         // A bound, not a wait: in the full suite's parallel run on a loaded machine posts took
         // seconds to reach the queue.
         while writer.batches().0 == batches_before {
-            assert!(Instant::now() < deadline, "the writer never took the first post");
+            assert!(
+                Instant::now() < deadline,
+                "the writer never took the first post"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let sent = async {
