@@ -60,9 +60,11 @@ pub(super) struct CommentRow {
     pub signed_in_with: Option<String>,
 }
 
-/// A comment about to be stored; its HTML is already sanitized.
+/// A comment about to be stored; its HTML is already sanitized. `None` is written as NULL
+/// (not `DEFAULT`), so the `INSERT` is the same statement for every comment and the
+/// connection keeps it prepared (diesel does not cache an insert whose SQL varies).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = comments)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct NewCommentRow<'a> {
     pub thread_id: i64,
     pub parent_id: Option<i64>,
