@@ -13,6 +13,7 @@ use prometheus::{
 use crate::db::{self, DbPool};
 use crate::domain::comment::CommentStatus;
 use crate::error::AppError;
+use crate::service::post_writer::PostWriter;
 
 /// Latency buckets in seconds: a comment page is fast, an import may take a while.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -34,6 +35,9 @@ pub struct Metrics {
     held: IntGauge,
     /// `kith_cache_lookups_total`, resolved once per label pair (the lookups are the hot path).
     cache_lookups: CacheLookups,
+    post_batches: IntCounter,
+    posts_batched: IntCounter,
+    post_batches_failed: IntCounter,
 }
 
 /// Which in-memory cache a lookup went to.
@@ -138,6 +142,23 @@ impl Metrics {
             counts_miss: lookups.with_label_values(&["counts", "miss"]),
         };
         registry.register(Box::new(lookups))?;
+        let post_batches = IntCounter::new(
+            "kith_post_batches_total",
+            "Write transactions the post writer committed new comments in (or tried to)",
+        )?;
+        let posts_batched = IntCounter::new(
+            "kith_posts_batched_total",
+            "New comments the post writer took into those transactions (divided by \
+             kith_post_batches_total: the average batch)",
+        )?;
+        let post_batches_failed = IntCounter::new(
+            "kith_post_batches_failed_total",
+            "Batches of several new comments that failed as a whole, whose comments were \
+             then stored one by one",
+        )?;
+        registry.register(Box::new(post_batches.clone()))?;
+        registry.register(Box::new(posts_batched.clone()))?;
+        registry.register(Box::new(post_batches_failed.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
@@ -161,6 +182,9 @@ impl Metrics {
             outbox,
             held,
             cache_lookups,
+            post_batches,
+            posts_batched,
+            post_batches_failed,
         })
     }
 
@@ -207,9 +231,16 @@ impl Metrics {
         WaitingGuard(&self.pool_waiting)
     }
 
-    /// Reads the gauges that live in the database and the pool, then renders everything in
-    /// the Prometheus text format. Blocking: call it off the async executor.
-    pub fn render(&self, pool: &DbPool) -> Result<String, AppError> {
+    /// Reads the gauges that live in the database and the pool, and the post writer's counts,
+    /// then renders everything in the Prometheus text format. Blocking: call it off the async
+    /// executor.
+    pub fn render(&self, pool: &DbPool, posts: Option<&PostWriter>) -> Result<String, AppError> {
+        if let Some(writer) = posts {
+            let (batches, _) = writer.batches();
+            catch_up(&self.post_batches, batches);
+            catch_up(&self.posts_batched, writer.posts_taken());
+            catch_up(&self.post_batches_failed, writer.failed_batches());
+        }
         let pool_state = pool.state();
         let idle = i64::from(pool_state.idle_connections);
         let total = i64::from(pool_state.connections);
@@ -234,6 +265,12 @@ impl Metrics {
             .map_err(AppError::internal)?;
         String::from_utf8(text).map_err(AppError::internal)
     }
+}
+
+/// Brings a counter that mirrors a count kept elsewhere up to `now` (counters only grow).
+fn catch_up(counter: &IntCounter, now: usize) {
+    let now = u64::try_from(now).unwrap_or(u64::MAX);
+    counter.inc_by(now.saturating_sub(counter.get()));
 }
 
 /// Decrements the waiting gauge when dropped.

@@ -317,8 +317,8 @@ fn listen(url: &str, mut first: Option<PgConnection>, weak: &WeakBus) {
 }
 
 fn connect(url: &str) -> Result<PgConnection, AppError> {
-    let mut conn =
-        PgConnection::establish(url).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let mut conn = PgConnection::establish(&super::pool::postgres_target(url))
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(conn)
 }

@@ -42,7 +42,8 @@ pub async fn record(
 /// `GET /metrics`
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let state = state.into_inner();
-    let text = web::block(move || state.metrics.render(&state.pool)).await??;
+    let text =
+        web::block(move || state.metrics.render(&state.pool, state.posts.as_ref())).await??;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -48,6 +48,7 @@ struct Stats {
     batches: AtomicUsize,
     largest: AtomicUsize,
     failed: AtomicUsize,
+    posts: AtomicUsize,
 }
 
 impl std::fmt::Debug for PostWriter {
@@ -112,6 +113,11 @@ impl PostWriter {
     pub fn failed_batches(&self) -> usize {
         self.stats.failed.load(Ordering::Relaxed)
     }
+
+    /// Posts taken into a transaction so far (divided by the batches: their average size).
+    pub fn posts_taken(&self) -> usize {
+        self.stats.posts.load(Ordering::Relaxed)
+    }
 }
 
 fn stopped() -> AppError {
@@ -125,6 +131,7 @@ fn run(queue: &Mutex<mpsc::Receiver<Job>>, stats: &Stats, max_batch: usize) {
         stats.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.largest.fetch_max(jobs.len(), Ordering::Relaxed);
+        stats.posts.fetch_add(jobs.len(), Ordering::Relaxed);
         jobs.sort_by(|a, b| {
             a.submission
                 .thread_order()

@@ -151,7 +151,7 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
     // Which database answered the public reads, as the metrics count them (at least once each:
     // a page cache in front may answer some reads without any database).
     let state = app.state.clone();
-    let text = actix_web::web::block(move || state.metrics.render(&state.pool).unwrap())
+    let text = actix_web::web::block(move || state.metrics.render(&state.pool, None).unwrap())
         .await
         .unwrap();
     for source in ["replica", "fresh", "primary"] {
