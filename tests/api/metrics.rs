@@ -169,6 +169,10 @@ async fn counters_move_with_requests(db: Db) {
         2.0
     );
     assert_eq!(get(&after, "kith_comments_held"), 1.0);
+    // Four posts one after the other: four transactions of the post writer, one post each.
+    assert_eq!(get(&after, "kith_post_batches_total"), 4.0);
+    assert_eq!(get(&after, "kith_posts_batched_total"), 4.0);
+    assert_eq!(get(&after, "kith_post_batches_failed_total"), 0.0);
     assert_eq!(
         get(&after, r#"kith_rate_limited_total{action="preview"}"#),
         refused
