@@ -46,11 +46,13 @@ pub fn find_by_key(
     site: SiteId,
     key: &ThreadKey,
 ) -> Result<Option<Thread>, AppError> {
+    // At most one row (unique site and key), read without `LIMIT`: SQLite prepares a statement
+    // with a bound LIMIT again at every execution.
     Ok(threads::table
         .filter(threads::site_id.eq(site.0))
         .filter(threads::key.eq(key.as_str()))
         .select(ThreadRow::as_select())
-        .first::<ThreadRow>(conn)
+        .get_result::<ThreadRow>(conn)
         .optional()?
         .map(Thread::from))
 }
