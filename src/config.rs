@@ -84,7 +84,7 @@ pub struct DatabaseConfig {
     /// transaction.
     pub post_batch: u32,
     /// PostgreSQL: writer threads committing batches side by side (each holds a pool
-    /// connection while it commits). 0: half of `pool_size`. SQLite has one writer.
+    /// connection while it commits). 0: two (at most `pool_size`). SQLite has one writer.
     pub post_writers: u32,
 }
 

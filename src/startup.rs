@@ -288,7 +288,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let writers = match db::Backend::of(&config.database.url) {
         Some(db::Backend::Sqlite) => 1,
         _ if config.database.post_writers > 0 => config.database.post_writers as usize,
-        _ => (config.database.pool_size as usize / 2).max(1),
+        // Two: measured best with 32 posters on 2 CPUs (one waits on the database while the
+        // other works; more make smaller batches that wait on each other's thread rows).
+        _ => 2.min(config.database.pool_size as usize).max(1),
     };
     let posts = match config.database.post_batch {
         0 => None,
