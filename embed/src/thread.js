@@ -263,13 +263,21 @@ export async function mountThread(container, serverBase, requests) {
   const linkbacks = el('ol', { className: 'kith-list' });
   const linkbackSection = el('div', {},
     el('h3', { className: 'kith-form-title' }, t('linkbacks')), linkbacks);
+  // A comment with its replies, counted.
+  const size = comment => (comment.replies || []).reduce((n, reply) => n + size(reply), 1);
   const appendAll = comments => {
     // Built off the page and added once their bodies are in: the page changes once per list.
     const items = [], links = [];
     parseBodies(() => {
       for (const comment of comments) {
         if (comment.kind && comment.kind != 'comment') links.push(renderLinkback(view, comment));
-        else items.push(renderComment(view, comment));
+        else {
+          const item = renderComment(view, comment);
+          // Until it is drawn (content-visibility), about the room it will take with its replies
+          // (8rem each): with less, so many would seem to fit near the screen that they were drawn.
+          item.style.containIntrinsicSize = `auto ${size(comment) * 8}rem`;
+          items.push(item);
+        }
       }
     });
     list.append(...items);
@@ -300,7 +308,6 @@ export async function mountThread(container, serverBase, requests) {
   // The first screenful first: the top-level comments (with their replies) until FIRST_SCREEN
   // comments are counted are built and shown in this task; the rest of the first page is built
   // in the task after the frame that shows them (below the screen, they are not missed there).
-  const size = comment => (comment.replies || []).reduce((n, reply) => n + size(reply), 1);
   let split = 0;
   for (let counted = 0; counted < FIRST_SCREEN && split < firstPage.comments.length; split++) counted += size(firstPage.comments[split]);
   // The first page's build, in its two parts, as User Timing measures (benches/browser.mjs reads them).
