@@ -13,7 +13,10 @@
 // KITH_ASSETS (default embed/ of this checkout: the bundle in the working tree is measured),
 // BENCH_RUNS (default 7), BENCH_THREADS (default 100,2000), CHROMIUM_PATH (default /usr/bin/chromium),
 // BENCH_SEED_DIR (default /var/tmp/kith-bench-browser: the seeded Isso database is kept there),
-// BENCH_RESEED=1 (seed again), BENCH_SYSTEMS (default isso,kith; `kith` alone when Isso's
+// KITH_ASSETS_B=dir (a second kith server, the same binary serving the embed files in dir, measured
+// as system `kith-b` alternately with the others, for comparing two versions of the embed in one
+// run: add `kith-b` to BENCH_SYSTEMS), BENCH_RESEED=1 (seed again), BENCH_TRACE=dir (a detailed Chromium trace of every load, kept in
+// dir; the tracing slows the page), BENCH_SYSTEMS (default isso,kith; `kith` alone when Isso's
 // 2,000-comment page times out on a busy machine: no ratios then), ISSO_VENV (see
 // benches/isso/setup.sh). The first run takes a few minutes, most of them seeding Isso.
 // A benchmark, not a test: nothing here asserts a timing.
@@ -41,6 +44,12 @@ const KITH_BIN = process.env.KITH_BIN
 const SEED_DIR = process.env.BENCH_SEED_DIR || '/var/tmp/kith-bench-browser';
 const SEED_VERSION = 1;
 const KITH_ASSETS = process.env.KITH_ASSETS || path.join(repo, 'embed');
+const KITH_ASSETS_B = process.env.KITH_ASSETS_B;
+const TRACE_DIR = process.env.BENCH_TRACE;
+if (TRACE_DIR) fs.mkdirSync(TRACE_DIR, { recursive: true });
+const TRACE_CATEGORIES = ['toplevel', 'blink.user_timing', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
+  'disabled-by-default-devtools.timeline.frame', 'v8', 'v8.execute', 'disabled-by-default-v8.compile', 'loading',
+  'netlog', 'blink', 'blink.resource', 'rail', 'benchmark', 'scheduler'].join(',');
 if (!KITH_BIN || !fs.existsSync(KITH_BIN)) {
   console.error('kith binary not found: cargo build --release --bin kith, or set KITH_BIN');
   process.exit(1);
@@ -87,7 +96,7 @@ async function startChild(name, command, args, env, ready) {
 // ---- the host page, on its own origin ----
 
 function hostPage(system, kithBase, issoBase) {
-  const embed = system == 'kith'
+  const embed = system.startsWith('kith')
     ? `<div id="kith-thread"></div>\n<script async src="${kithBase}/embed.js"></script>`
     : `<section id="isso-thread"></section>\n<script data-isso="${issoBase}/" src="${issoBase}/js/embed.min.js"></script>`;
   return `<!doctype html>
@@ -118,7 +127,7 @@ function watchPage(system) {
     observer.observe(root, { childList: true, subtree: true, attributes: true, characterData: true });
     return root;
   };
-  const findFirst = () => (system == 'kith'
+  const findFirst = () => (system.startsWith('kith')
     ? document.getElementById('kith-thread')?.shadowRoot?.querySelector('.kith-comment .kith-body')
     : document.querySelector('#isso-root .isso-comment .isso-text'));
   const frame = () => {
@@ -169,7 +178,14 @@ async function measure(browser, url, system, scriptUrl) {
   // waiting for a CPU on a loaded machine.
   const trace = [];
   cdp.on('Tracing.dataCollected', ({ value }) => trace.push(...value));
-  await cdp.send('Tracing.start', { categories: 'toplevel,blink.user_timing', transferMode: 'ReportEvents' });
+  // BENCH_TRACE=dir: a detailed trace of each load instead (the main thread's tasks, V8's compiling
+  // and running, the network, frames), written to dir as one JSON file per load for Chromium's
+  // performance panel or Perfetto. It costs the page time of its own: compare traced loads only
+  // with traced loads.
+  await cdp.send('Tracing.start', {
+    categories: TRACE_DIR ? TRACE_CATEGORIES : 'toplevel,blink.user_timing',
+    transferMode: 'ReportEvents',
+  });
   let bytes = 0;
   cdp.on('Network.loadingFinished', event => { bytes += event.encodedDataLength; });
   // The page says when its first comment is visible (a binding: no script of the bench's runs in
@@ -197,6 +213,11 @@ async function measure(browser, url, system, scriptUrl) {
   const traced = new Promise(resolve => cdp.once('Tracing.tracingComplete', resolve));
   await cdp.send('Tracing.end');
   await traced;
+  if (TRACE_DIR) {
+    const file = path.join(TRACE_DIR, `${system}-${new URL(url).pathname.replace(/\W+/g, '')}-${Date.now()}.json`);
+    fs.writeFileSync(file, JSON.stringify({ traceEvents: trace }));
+    if (process.env.BENCH_VERBOSE) console.error(`  trace: ${file}`);
+  }
   const requests = await page.evaluate(() => [
     ...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource'),
   ].map(entry => ({ url: entry.name, start: entry.startTime, end: entry.responseEnd })));
@@ -269,12 +290,15 @@ const MEASURES = [
 ];
 
 function printTable(count, results) {
+  const b = SYSTEMS.includes('kith-b');
   const rows = MEASURES.map(([key, label, digits]) => {
     const isso = median(results.isso.map(r => r[key])), kith = median(results.kith.map(r => r[key]));
     // NaN: a measure one system does not have.
     const ratio = isso && !Number.isNaN(isso) ? (kith / isso).toFixed(2) + 'x' : '';
     const cell = value => (Number.isNaN(value) ? '–' : value.toFixed(digits));
-    return [label, cell(isso), cell(kith), ratio];
+    if (!b) return [label, cell(isso), cell(kith), ratio];
+    const other = median(results['kith-b'].map(r => r[key]));
+    return [label, cell(isso), cell(kith), ratio, cell(other), isso && !Number.isNaN(isso) ? (other / isso).toFixed(2) + 'x' : ''];
   });
   const range = (system, key = 'firstComment', digits = 0) => {
     const times = results[system].map(r => r[key]);
@@ -282,8 +306,9 @@ function printTable(count, results) {
     return `${Math.min(...times).toFixed(digits)}-${Math.max(...times).toFixed(digits)}`;
   };
   console.log(`\n### ${count} comments (median of ${RUNS} runs; first comment ranged Isso ${range('isso')} ms, kith ${range('kith')} ms;`
-    + ` kith's first page built in ${range('kith', 'render', 1)} ms)\n`);
-  console.log('| measure | Isso 0.14 | kith | kith / Isso |\n|---|--:|--:|--:|');
+    + `${b ? ` kith-b ${range('kith-b')} ms;` : ''} kith's first page built in ${range('kith', 'render', 1)} ms)\n`);
+  console.log(b ? `| measure | Isso 0.14 | kith | kith / Isso | kith-b (${KITH_ASSETS_B}) | kith-b / Isso |\n|---|--:|--:|--:|--:|--:|`
+    : '| measure | Isso 0.14 | kith | kith / Isso |\n|---|--:|--:|--:|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 }
 
@@ -293,8 +318,9 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-bench-browser-'));
 const children = [];
 let browser;
 try {
-  const [hostPort, issoPort, kithPort] = [await freePort(), await freePort(), await freePort()];
+  const [hostPort, issoPort, kithPort, kithPortB] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const host = `http://localhost:${hostPort}`, issoBase = `http://127.0.0.1:${issoPort}`, kithBase = `http://127.0.0.1:${kithPort}`;
+  const kithBaseB = `http://127.0.0.1:${kithPortB}`;
   const issoDb = path.join(work, 'isso.db');
   const startIsso = () => startChild('isso', 'bash', [path.join(here, 'isso/setup.sh'), 'start', issoDb, String(issoPort)],
     { ISSO_ORIGIN: host }, async () => (await fetch(`${issoBase}/config`)).ok);
@@ -327,11 +353,21 @@ try {
   execFileSync(KITH_BIN, ['import', issoDb, '--site', 'default'], { cwd: work, env: { ...process.env, ...kithEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(await startIsso());
   children.push(await startChild('kith', KITH_BIN, ['serve'], kithEnv, async () => (await fetch(`${kithBase}/api/v1/sites/default/settings`)).ok));
+  if (SYSTEMS.includes('kith-b')) {
+    if (!KITH_ASSETS_B) throw new Error('kith-b needs KITH_ASSETS_B');
+    // Its own database, imported the same way: the two servers share nothing.
+    const envB = { ...kithEnv, KITH_DATABASE__URL: `sqlite://${path.join(work, 'kith-b.db')}` };
+    execFileSync(KITH_BIN, ['import', issoDb, '--site', 'default'], { cwd: work, env: { ...process.env, ...envB }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(await startChild('kith-b', KITH_BIN, ['serve'], {
+      ...envB, KITH_SERVER__PORT: String(kithPortB),
+      KITH_SERVER__ASSETS_DIR: KITH_ASSETS_B,
+    }, async () => (await fetch(`${kithBaseB}/api/v1/sites/default/settings`)).ok));
+  }
 
   const hostServer = http.createServer((request, response) => {
-    const system = new URL(request.url, host).searchParams.get('system');
+    const system = new URL(request.url, host).searchParams.get('system') || '';
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    response.end(hostPage(system, kithBase, issoBase));
+    response.end(hostPage(system, system == 'kith-b' ? kithBaseB : kithBase, issoBase));
   });
   await new Promise(resolve => hostServer.listen(hostPort, '127.0.0.1', resolve));
   children.push({ stop: () => new Promise(resolve => { hostServer.closeAllConnections(); hostServer.close(resolve); }) });
@@ -339,12 +375,12 @@ try {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...(process.env.BENCH_CHROMIUM_ARGS || '').split(' ').filter(Boolean)],
   });
   console.log(`kith ${KITH_BIN} (assets ${KITH_ASSETS}) vs Isso ${issoBase}; Chromium ${browser.version()}; ${os.cpus().length} × ${os.cpus()[0]?.model}; ${new Date().toISOString().slice(0, 10)}`);
   for (const count of THREADS) {
-    const results = { isso: [], kith: [] };
-    const scripts = { kith: `${kithBase}/embed.js`, isso: `${issoBase}/js/embed.min.js` };
+    const results = { isso: [], kith: [], 'kith-b': [] };
+    const scripts = { kith: `${kithBase}/embed.js`, 'kith-b': `${kithBaseB}/embed.js`, isso: `${issoBase}/js/embed.min.js` };
     // One unmeasured load of each first (the server's and the browser's first-time costs).
     for (const system of SYSTEMS) await measure(browser, `${host}/bench-${count}/?system=${system}`, system, scripts[system]);
     for (let run = 0; run < RUNS; run++) {

@@ -146,6 +146,36 @@ test('the first screenful is shown first, the rest of the page a frame later; th
   await page.close();
 });
 
+test('a comment not drawn yet keeps about the room it will take with its replies, so only those near the screen are drawn', async () => {
+  const key = freshKey('room');
+  await seed(key, 12, 3);
+  const context = await env.browser.newContext({ viewport: { width: 800, height: 600 } });
+  const page = await context.newPage();
+  // Every top-level comment whose content the browser drew at some point (content-visibility's
+  // state change event, caught in the embed's shadow root).
+  await page.addInitScript(() => {
+    const drawn = window.drawn = new Set();
+    const attachShadow = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const root = attachShadow.call(this, init);
+      root.addEventListener('contentvisibilityautostatechange', event => { if (!event.skipped) drawn.add(event.target.id); }, true);
+      return root;
+    };
+  });
+  await page.goto(`${env.host.origin}${key}`);
+  const items = kithEl(page, 'ol.kith-list > li.kith-comment');
+  await expectCount(items, 12);
+  // 8rem for each of the four comments (the CSS alone gives 7rem for the whole item).
+  assert.equal(await items.first().evaluate(item => getComputedStyle(item).containIntrinsicSize), 'auto 512px');
+  await until(() => kithEl(page, '.kith-form').count(), 'the form, after the first page');
+  await page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  // Each item is over 500 px tall: the screen and Chromium's margin around it hold three. With
+  // 7rem each (112 px), more seemed to fit near the screen and were drawn once (6 here).
+  const drawn = await page.evaluate(() => window.drawn.size);
+  assert.ok(drawn >= 1 && drawn <= 4, `items drawn: ${drawn} of 12`);
+  await context.close();
+});
+
 test('comments far off screen skip rendering; their avatars are drawn when scrolled near', async () => {
   const key = freshKey('offscreen');
   await seed(key, 30, 0);

@@ -51,8 +51,10 @@ test('html5sec vectors are stored and rendered without script execution', async 
         if (['script', 'iframe', 'object', 'embed', 'frame', 'frameset', 'form', 'input', 'button', 'style', 'link', 'meta', 'base', 'svg', 'math', 'textarea', 'select'].includes(tag)) bad.push(`<${tag}>`);
       }
       // no handler, inline style or script URL anywhere in the shadow root (the embed's own UI
-      // included; only its avatars carry a style: their cells, as background images and positions)
-      const avatarStyle = el => el.matches('span.kith-avatar') && [...el.style].every(p => /^background-(image|position)/.test(p));
+      // included; only its avatars carry a style: their cells, as background images and positions;
+      // and the top-level comments the room they keep until drawn, contain-intrinsic-size)
+      const avatarStyle = el => (el.matches('span.kith-avatar') && [...el.style].every(p => /^background-(image|position)/.test(p)))
+        || (el.matches('ol.kith-list > li.kith-comment') && [...el.style].every(p => /^contain-intrinsic-/.test(p)));
       for (const el of root.querySelectorAll('*')) {
         const tag = el.tagName.toLowerCase();
         for (const a of el.attributes) {
