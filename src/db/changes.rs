@@ -67,26 +67,83 @@ pub fn write_tx<T>(
     Ok(value)
 }
 
-/// One piece of work of a [`write_batch`].
-pub type BatchJob<'a, T> = Box<dyn FnOnce(&mut DbConn, &mut Changes) -> Result<T, AppError> + 'a>;
+/// One piece of work of a [`write_batch`]; it may run twice (see there), so it must not keep
+/// anything of a first run that was rolled back.
+pub type BatchJob<'a, T> = Box<dyn Fn(&mut DbConn, &mut Changes) -> Result<T, AppError> + 'a>;
 
-/// Runs `jobs` in ONE write transaction (`db::write_tx`), each in a savepoint of its own: a job
-/// that fails is rolled back alone and its error is its result, while the others commit
-/// together; then `finish` (in the transaction, after the last job). The changes of the jobs
-/// that succeeded are announced as [`write_tx`] does: with `NOTIFY` before the commit, on `bus`
-/// after it. `Err` when the transaction itself could not begin or commit, or `finish` failed;
-/// then nothing of any job was stored.
+/// Runs `jobs` in ONE write transaction (`db::write_tx`); a job that fails is rolled back
+/// alone and its error is its result, while the others commit together; then `finish` (in the
+/// transaction, after the last job). The changes of the jobs that succeeded are announced as
+/// [`write_tx`] does: with `NOTIFY` before the commit, on `bus` after it. `Err` when the
+/// transaction itself could not begin or commit, or `finish` failed; then nothing of any job
+/// was stored.
+///
+/// Most batches have no failing job, so the jobs first run one after the other without
+/// savepoints (a savepoint is a statement, a round trip on PostgreSQL, per job). Only when one
+/// fails is that transaction rolled back and the batch run again with a savepoint around each
+/// job; `again` is called before that second run, to forget what the first one kept.
 pub fn write_batch<T>(
     conn: &mut DbConn,
     bus: &ChangeBus,
-    jobs: Vec<BatchJob<'_, T>>,
-    finish: impl FnOnce(&mut DbConn) -> Result<(), AppError>,
+    jobs: &[BatchJob<'_, T>],
+    mut again: impl FnMut(),
+    mut finish: impl FnMut(&mut DbConn) -> Result<(), AppError>,
 ) -> Result<Vec<Result<T, AppError>>, AppError> {
+    let mut refused = None;
     let mut changes = Changes::default();
-    let results = plain_write_tx(conn, |conn| {
+    let first = plain_write_tx(conn, |conn| {
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut own = Changes::default();
+            match job(conn, &mut own) {
+                Ok(value) => {
+                    for change in own.into_vec() {
+                        changes.push(change);
+                    }
+                    results.push(Ok(value));
+                }
+                Err(e) => {
+                    refused = Some(e);
+                    // Rolls the transaction back; the batch runs again below.
+                    return Err(AppError::internal(anyhow::anyhow!(
+                        "a job of the batch failed"
+                    )));
+                }
+            }
+        }
+        finish(conn)?;
+        notify(conn, bus.origin(), changes.as_slice())?;
+        Ok(results)
+    });
+    let results = match (first, refused) {
+        (Ok(results), _) => results,
+        // One job: its error, nothing to run again.
+        (Err(_), Some(e)) if jobs.len() == 1 => return Ok(vec![Err(e)]),
+        (Err(_), Some(_)) => {
+            again();
+            changes = Changes::default();
+            with_savepoints(conn, bus, jobs, &mut changes, finish)?
+        }
+        (Err(e), None) => return Err(e),
+    };
+    for change in changes.into_vec() {
+        bus.publish(change);
+    }
+    Ok(results)
+}
+
+/// [`write_batch`]'s second run: a savepoint around each job.
+fn with_savepoints<T>(
+    conn: &mut DbConn,
+    bus: &ChangeBus,
+    jobs: &[BatchJob<'_, T>],
+    changes: &mut Changes,
+    mut finish: impl FnMut(&mut DbConn) -> Result<(), AppError>,
+) -> Result<Vec<Result<T, AppError>>, AppError> {
+    plain_write_tx(conn, |conn| {
         let mut results = Vec::with_capacity(jobs.len());
         // A job that succeeded leaves its savepoint open: the next job releases it and opens
-        // its own in the same round trip, and the commit keeps the last.
+        // its own in the same round trip.
         let mut open = false;
         for job in jobs {
             conn.batch_execute(if open {
@@ -118,11 +175,7 @@ pub fn write_batch<T>(
         finish(conn)?;
         notify(conn, bus.origin(), changes.as_slice())?;
         Ok(results)
-    })?;
-    for change in changes.into_vec() {
-        bus.publish(change);
-    }
-    Ok(results)
+    })
 }
 
 /// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only):

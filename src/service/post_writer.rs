@@ -1,7 +1,7 @@
 //! The post writer: new comments go through one queue, and a writer thread commits the posts
-//! waiting at the same time in ONE write transaction (`db::changes::write_batch`), each in its
-//! own savepoint, so that one failing post (a duplicate, a thread closed meanwhile) fails alone
-//! with its own error while the others commit. Each request is answered after the commit (and
+//! waiting at the same time in ONE write transaction (`db::changes::write_batch`); when one
+//! post fails (a duplicate, a thread closed meanwhile) the batch runs again with each post in a
+//! savepoint of its own, so that it fails alone with its own error while the others commit. Each request is answered after the commit (and
 //! after the change bus announced the batch), so an acknowledged comment is durable.
 //!
 //! Why: one commit (one fsync, one WAL flush) for many posts, and what the posts read alike
@@ -184,9 +184,15 @@ fn commit(jobs: &[Job], stats: &Stats) -> Vec<Result<Comment, AppError>> {
             work
         })
         .collect();
-    let batch = write_batch(&mut conn, &state.changes, work, |conn| {
-        shared.take().finish(conn)
-    });
+    let batch = write_batch(
+        &mut conn,
+        &state.changes,
+        &work,
+        || {
+            shared.take();
+        },
+        |conn| shared.take().finish(conn),
+    );
     match batch {
         Ok(results) => results,
         // Nothing was stored. Each post again in a transaction of its own on the same
