@@ -16,17 +16,19 @@ use crate::helpers::{Db, TestApp, all_ids, assert_error, spawn_app_with};
 const TASKS: usize = 32;
 const POSTS: usize = 200;
 
-async fn app(db: Db) -> TestApp {
+/// `writers`: PostgreSQL's post writers (0: the default); SQLite always has one.
+async fn app(db: Db, writers: u32) -> TestApp {
     // 32 clients at once on two shared cores: a bound on the wait for a connection, not a wait.
     spawn_app_with(db, |c| {
         c.database.pool_size = 8;
         c.database.acquire_timeout_secs = 60;
+        c.database.post_writers = writers;
     })
     .await
 }
 
 async fn many_posts_from_many_tasks_are_each_stored_once_with_their_own_id(db: Db) {
-    let app = app(db).await;
+    let app = app(db, 0).await;
     let tasks = (0..TASKS).map(|task| {
         let app = &app;
         async move {
@@ -139,12 +141,7 @@ impl Blocker {
 /// A refused post inside a batch: new comments are held back from outside while posts queue
 /// up, so that the (one) writer takes them into one transaction once it is free.
 async fn a_refused_post_in_a_batch_fails_alone_while_the_others_commit(db: Db) {
-    let app = spawn_app_with(db, |c| {
-        c.database.pool_size = 8;
-        c.database.acquire_timeout_secs = 60;
-        c.database.post_writers = 1;
-    })
-    .await;
+    let app = app(db, 1).await;
     let writer = app
         .state
         .posts
