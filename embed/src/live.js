@@ -74,14 +74,28 @@ export function startLive(view, eventsUrl) {
     }
   };
 
-  const fetchComment = async data => {
+  // Comments are fetched side by side but taken in the order they were announced: a reply
+  // announced just after its new parent must find the parent waiting already (were it taken
+  // first, it would have no place and be dropped).
+  let inOrder = Promise.resolve();
+  const fetchComment = data => {
+    let fetched;
     try {
       const { id } = JSON.parse(data);
-      if (Number.isInteger(id)) arrived(await view.api('comments/' + id));
-      update();
+      // (a failed fetch is a comment not to show, handled now, not when its turn comes)
+      fetched = Number.isInteger(id) ? view.api('comments/' + id).then(c => c, () => null) : null;
     } catch {
-      // Gone again (deleted or held since), or the network: nothing to show.
+      return;
     }
+    inOrder = inOrder.then(async () => {
+      try {
+        const comment = await fetched;
+        if (comment) arrived(comment);
+        update();
+      } catch {
+        // Gone again (deleted or held since), or the network: nothing to show.
+      }
+    });
   };
 
   /** Announcements may have been missed: the first page again, quietly; what is new waits behind the button. */

@@ -117,6 +117,34 @@ test('a reply goes under its parent; a new top-level comment goes where the sort
   await page.close();
 });
 
+test('a reply announced just after its new parent is offered with it, even when the parent is fetched last', async () => {
+  const key = freshKey('live-order');
+  const a = (await apiPost(env.kith, key, { author: 'A', body: 'a' })).comment;
+  const page = await openLive(key);
+  await expectCount(kithEl(page, 'li.kith-comment'), 1);
+  // The first announced comment's fetch waits until the second's has been answered.
+  let first = true;
+  let secondAnswered;
+  const second = new Promise(resolve => { secondAnswered = resolve; });
+  await page.route('**/comments/*', async route => {
+    if (route.request().method() !== 'GET') return route.continue();
+    if (first) {
+      first = false;
+      await second;
+      return route.continue();
+    }
+    await route.fulfill({ response: await route.fetch() });
+    secondAnswered();
+  });
+  const reply = (await apiPost(env.kith, key, { parent_id: a.id, author: 'Replier', body: 'an answer announced first' })).comment;
+  const nested = (await apiPost(env.kith, key, { parent_id: reply.id, author: 'Deeper', body: 'an answer to that answer' })).comment;
+  await expectText(newButton(page), '2 new comments');
+  await newButton(page).click();
+  assert.deepEqual(await ids(page, `#comment-${a.id} > ol.kith-replies > li`), [`comment-${reply.id}`]);
+  assert.deepEqual(await ids(page, `#comment-${reply.id} > ol.kith-replies > li`), [`comment-${nested.id}`]);
+  await page.close();
+});
+
 // Admin-only actions through the admin JSON API, as the owner would: an account made with the
 // CLI, then POST /admin/api/login.
 let adminHeaders;
