@@ -89,42 +89,18 @@ pub fn write_batch<T>(
     mut again: impl FnMut(),
     mut finish: impl FnMut(&mut DbConn) -> Result<(), AppError>,
 ) -> Result<Vec<Result<T, AppError>>, AppError> {
-    let mut refused = None;
-    let mut changes = Changes::default();
-    let first = plain_write_tx(conn, |conn| {
-        let mut results = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let mut own = Changes::default();
-            match job(conn, &mut own) {
-                Ok(value) => {
-                    for change in own.into_vec() {
-                        changes.push(change);
-                    }
-                    results.push(Ok(value));
-                }
-                Err(e) => {
-                    refused = Some(e);
-                    // Rolls the transaction back; the batch runs again below.
-                    return Err(AppError::internal(anyhow::anyhow!(
-                        "a job of the batch failed"
-                    )));
-                }
+    let (results, changes) = match run_batch(conn, bus, jobs, false, &mut finish)? {
+        Batch::Done(results, changes) => (results, changes),
+        // One job: its error, nothing to run again.
+        Batch::Refused(e) if jobs.len() == 1 => return Ok(vec![Err(e)]),
+        Batch::Refused(_) => {
+            again();
+            match run_batch(conn, bus, jobs, true, &mut finish)? {
+                Batch::Done(results, changes) => (results, changes),
+                // With savepoints a failing job is a result, never a refusal of the batch.
+                Batch::Refused(e) => return Err(e),
             }
         }
-        finish(conn)?;
-        notify(conn, bus.origin(), changes.as_slice())?;
-        Ok(results)
-    });
-    let results = match (first, refused) {
-        (Ok(results), _) => results,
-        // One job: its error, nothing to run again.
-        (Err(_), Some(e)) if jobs.len() == 1 => return Ok(vec![Err(e)]),
-        (Err(_), Some(_)) => {
-            again();
-            changes = Changes::default();
-            with_savepoints(conn, bus, jobs, &mut changes, finish)?
-        }
-        (Err(e), None) => return Err(e),
     };
     for change in changes.into_vec() {
         bus.publish(change);
@@ -132,40 +108,58 @@ pub fn write_batch<T>(
     Ok(results)
 }
 
-/// [`write_batch`]'s second run: a savepoint around each job.
-fn with_savepoints<T>(
+/// What one run of a [`write_batch`] came to.
+enum Batch<T> {
+    /// Committed: each job's result, and the changes of those that succeeded.
+    Done(Vec<Result<T, AppError>>, Changes),
+    /// Without savepoints, a job failed (its error): the transaction was rolled back.
+    Refused(AppError),
+}
+
+/// One run of a [`write_batch`]: with `savepoints`, each job in a savepoint of its own (a job
+/// that succeeded leaves its savepoint open, and the next job releases it and opens its own in
+/// the same round trip); without, the first job that fails rolls everything back.
+fn run_batch<T>(
     conn: &mut DbConn,
     bus: &ChangeBus,
     jobs: &[BatchJob<'_, T>],
-    changes: &mut Changes,
-    mut finish: impl FnMut(&mut DbConn) -> Result<(), AppError>,
-) -> Result<Vec<Result<T, AppError>>, AppError> {
-    plain_write_tx(conn, |conn| {
+    savepoints: bool,
+    finish: &mut impl FnMut(&mut DbConn) -> Result<(), AppError>,
+) -> Result<Batch<T>, AppError> {
+    let mut refused = None;
+    let mut changes = Changes::default();
+    let committed = plain_write_tx(conn, |conn| {
         let mut results = Vec::with_capacity(jobs.len());
-        // A job that succeeded leaves its savepoint open: the next job releases it and opens
-        // its own in the same round trip.
         let mut open = false;
         for job in jobs {
-            conn.batch_execute(if open {
-                "RELEASE SAVEPOINT kith_batch_job; SAVEPOINT kith_batch_job"
-            } else {
-                "SAVEPOINT kith_batch_job"
-            })?;
+            if savepoints {
+                conn.batch_execute(if open {
+                    "RELEASE SAVEPOINT kith_batch_job; SAVEPOINT kith_batch_job"
+                } else {
+                    "SAVEPOINT kith_batch_job"
+                })?;
+            }
             let mut own = Changes::default();
             match job(conn, &mut own) {
                 Ok(value) => {
-                    open = true;
+                    open = savepoints;
                     for change in own.into_vec() {
                         changes.push(change);
                     }
                     results.push(Ok(value));
                 }
-                Err(e) => {
+                Err(e) if savepoints => {
                     open = false;
                     conn.batch_execute(
                         "ROLLBACK TO SAVEPOINT kith_batch_job; RELEASE SAVEPOINT kith_batch_job",
                     )?;
                     results.push(Err(e));
+                }
+                Err(e) => {
+                    refused = Some(e);
+                    return Err(AppError::internal(anyhow::anyhow!(
+                        "a job of the batch failed"
+                    )));
                 }
             }
         }
@@ -175,7 +169,12 @@ fn with_savepoints<T>(
         finish(conn)?;
         notify(conn, bus.origin(), changes.as_slice())?;
         Ok(results)
-    })
+    });
+    match (committed, refused) {
+        (Ok(results), _) => Ok(Batch::Done(results, changes)),
+        (Err(_), Some(e)) => Ok(Batch::Refused(e)),
+        (Err(e), None) => Err(e),
+    }
 }
 
 /// Sends `changes` to the other processes, inside the caller's transaction (PostgreSQL only):
