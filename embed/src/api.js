@@ -19,9 +19,10 @@ export function createApi(serverBase, site) {
     // must not turn a read into a DELETE or add a body.
     let { method = 'GET', body, headers } = { __proto__: null, ...options };
     // The session token goes only with calls that act for the reader (posting, editing, their
-    // account); thread reads, likes and reports stay requests without a preflight, and leave
+    // account, and a like, report or reaction, which then counts once per reader on every device
+    // and network: docs/signin.md); thread reads stay requests without a preflight, and leave
     // without reading the browser's storage first (its first read waits for the browser).
-    const session = /^(auth\/|comments($|\/\d+($|\/source)))/.test(path) && load(key);
+    const session = /^(auth\/|comments($|\/\d))/.test(path) && load(key);
     if (session) headers = { Authorization: 'Bearer ' + session.token, ...headers };
     const response = await fetch(siteBase + path, {
       method,

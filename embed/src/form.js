@@ -134,6 +134,25 @@ export function createForm(view) {
   }
 
   renderSignin();
+  // Signed in or out in another tab (a sign-in link's page sends the reader back in a new one):
+  // this form follows.
+  addEventListener('storage', ({ key }) => { if (key?.endsWith(view.api.key)) renderSignin(); });
+  // Back from an e-mail sign-in link's page, whose link carries the one-time code in the
+  // fragment (docs/signin.md): with the browser secret this browser kept when it asked for the
+  // link, the code signs it in, no typing. The code leaves the address bar at once.
+  const back = /^#kith-signin=([A-Z0-9]+)$/.exec(location.hash);
+  const pendingKey = 'signin:' + view.api.base;
+  const pending = back && load(pendingKey);
+  if (back) history.replaceState(history.state, '', location.href.split('#')[0]);
+  if (pending) {
+    view.api('auth/email/exchange', { method: 'POST', body: { request: pending.request, code: back[1] } }).then(({ token, reader }) => {
+      save(pendingKey, null);
+      save(view.api.key, { token, name: reader.name, provider: reader.provider });
+      renderSignin();
+      if (form.isConnected) fields.body.focus();
+      view.announce(t('signed_in_as', { name: reader.name }));
+    }, error => showError(error));
+  }
 
   let replyTo = null;
   /** Back to the bottom, as "Leave a Reply". */

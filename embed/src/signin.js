@@ -9,6 +9,9 @@ import { save } from './storage.js';
  * reader is signed in (the session is saved under `view.api.key` by then).
  */
 export function signIn(view, box, prefill, done) {
+  // An e-mail sign-in's browser secret, kept in this page's storage until used: the link's page
+  // sends the reader back to this page with the code (form.js), maybe in another tab.
+  const pendingKey = 'signin:' + view.api.base;
   const { t } = view.i18n;
   const { email: byMail, providers = [] } = view.settings.signin;
   const apiOrigin = new URL(view.serverBase).origin;
@@ -26,6 +29,7 @@ export function signIn(view, box, prefill, done) {
   };
   const finish = ({ token, reader }) => {
     stop();
+    save(pendingKey, null);
     save(view.api.key, { token, name: reader.name, provider: reader.provider });
     done();
     view.announce(t('signed_in_as', { name: reader.name }));
@@ -115,8 +119,10 @@ export function signIn(view, box, prefill, done) {
         if (!email.value.trim()) return email.focus();
         try {
           const { request } = await view.api('auth/email', {
-            method: 'POST', body: { email: email.value.trim(), name: name.value.trim(), origin: location.origin },
+            method: 'POST',
+            body: { email: email.value.trim(), name: name.value.trim(), origin: location.origin, page: location.href.split('#')[0] },
           });
+          save(pendingKey, { request });
           const [code, codeField] = field('code', t('signin_code'), { autocomplete: 'one-time-code', autocapitalize: 'characters' });
           step.replaceChildren(el('p', { role: 'status' }, t('signin_sent', { email: email.value.trim() })), codeField,
             button(t('sign_in'), () => view.api('auth/email/exchange', {

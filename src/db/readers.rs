@@ -225,6 +225,8 @@ pub struct SigninRequest {
     pub failures: i32,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// The page the reader asked from (on `origin`), where the link's page sends them back.
+    pub page: Option<String>,
 }
 
 /// What a new e-mail-link sign-in request stores.
@@ -233,6 +235,7 @@ pub struct NewSigninRequest<'a> {
     pub email: &'a str,
     pub display_name: &'a str,
     pub origin: &'a str,
+    pub page: Option<&'a str>,
     pub browser_hash: &'a str,
     pub now: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -248,6 +251,7 @@ pub fn insert_signin_request(
             reader_signin_requests::email.eq(new.email),
             reader_signin_requests::display_name.eq(new.display_name),
             reader_signin_requests::origin.eq(new.origin),
+            reader_signin_requests::page.eq(new.page),
             reader_signin_requests::browser_hash.eq(new.browser_hash),
             reader_signin_requests::created_at.eq(new.now),
             reader_signin_requests::expires_at.eq(new.expires_at),

@@ -360,6 +360,7 @@ diesel::table! {
         failures -> Integer,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        page -> Nullable<Text>,
     }
 }
 

@@ -80,6 +80,8 @@ struct PageView {
     download: Option<(String, String)>,
     /// A one-time code to type elsewhere (e-mail-link sign-in).
     code: Option<String>,
+    /// A link back to the page that asked, and its text (e-mail-link sign-in).
+    back: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -241,15 +243,22 @@ pub async fn show_signin(state: web::Data<AppState>, path: web::Path<String>) ->
 }
 
 /// `POST /mail/signin/{token}`: spends the link and shows the one-time code the reader types
-/// into the embed (see `service::email_signin`).
+/// into the embed, and a link back to the page that asked, which signs that browser in by
+/// itself (see `service::email_signin`).
 pub async fn open_signin(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let (words, result) = with_link(&state, path.into_inner(), email_signin::open_link).await;
     match result {
         Err(e) => error_page(&words, &e),
-        Ok(code) => {
+        Ok(opened) => {
             let t = words.page();
-            let mut view = words.view(&t.signed_in_title, vec![words.site(&t.signed_in_text)]);
-            view.code = Some(code);
+            let text = if opened.back.is_some() {
+                &t.signed_in_elsewhere
+            } else {
+                &t.signed_in_text
+            };
+            let mut view = words.view(&t.signed_in_title, vec![words.site(text)]);
+            view.back = opened.back.map(|url| (url, t.signed_in_back.clone()));
+            view.code = Some(opened.code);
             view.lines.push(t.signed_in_code.clone());
             let mut response = page(StatusCode::OK, &view);
             response.headers_mut().insert(

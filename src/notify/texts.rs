@@ -162,6 +162,10 @@ pub struct PageTexts {
     /// `{site}` is filled in.
     pub signed_in_text: String,
     pub signed_in_code: String,
+    /// The link back to the page that asked (which signs that browser in by itself).
+    pub signed_in_back: String,
+    /// Instead of `signed_in_text` when that link is shown: the code is for another device.
+    pub signed_in_elsewhere: String,
 }
 
 /// The server texts of every language, parsed once at start.

@@ -7,12 +7,15 @@
 //!    tells nobody anything about an address.
 //! 2. [`open_link`]: the reader opens the link (on any device) and presses the button (a POST,
 //!    so mail scanners that prefetch links do nothing). The link's nonce is spent in
-//!    `mail_used_links`, as for moderation links, and the page shows a short one-time code.
-//! 3. [`exchange`]: the reader types the code into the embed, which sends it with its browser
-//!    secret and gets a session token. Both are needed: someone who requested a link for
-//!    another person's address never sees the code, and someone who sees the code (over the
-//!    reader's shoulder, in a forwarded mail) lacks the secret. Five wrong codes end the
-//!    request.
+//!    `mail_used_links`, as for moderation links, and the page shows a short one-time code and,
+//!    when the embed said which page asked, a link back to that page with the code in the URL's
+//!    fragment (`#kith-signin=CODE`): in the browser that asked, the embed there finds its
+//!    browser secret and exchanges the code by itself, so one click signs that browser in.
+//! 3. [`exchange`]: the embed sends the code (from the fragment, or typed by the reader on
+//!    another device) with its browser secret and gets a session token. Both are needed:
+//!    someone who requested a link for another person's address never sees the code, and
+//!    someone who sees the code (over the reader's shoulder, in a forwarded mail) lacks the
+//!    secret. Five wrong codes end the request.
 
 use chrono::Duration;
 
@@ -54,7 +57,33 @@ fn invalid_code() -> AppError {
     )
 }
 
-/// Step 1: stores a sign-in request and mails the link (see the module docs).
+/// The longest page address kept for the way back.
+const MAX_PAGE_LEN: usize = 2000;
+
+/// The page a sign-in was asked from, without its fragment: an http(s) address on `origin`
+/// (the request's own, one of the site's allowed origins), else 422 `invalid_field` (`page`).
+fn parse_page(page: &str, origin: &str) -> Result<String, AppError> {
+    let invalid = || {
+        AppError::new(
+            ErrorKind::InvalidField,
+            "the page must be an address on the page's own origin",
+        )
+        .with_field("page")
+    };
+    let mut url = url::Url::parse(page).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") || url.origin().ascii_serialization() != origin {
+        return Err(invalid());
+    }
+    url.set_fragment(None);
+    let page = String::from(url);
+    if page.len() > MAX_PAGE_LEN {
+        return Err(invalid());
+    }
+    Ok(page)
+}
+
+/// Step 1: stores a sign-in request and mails the link (see the module docs). `page` is the
+/// address of the page asking, on `origin`, for the link's page to send the reader back to.
 pub fn request(
     state: &AppState,
     conn: &mut DbConn,
@@ -62,6 +91,7 @@ pub fn request(
     email: &Email,
     name: &str,
     origin: &str,
+    page: Option<&str>,
 ) -> Result<Requested, AppError> {
     if !super::readers::offers(site, EMAIL_PROVIDER) {
         return Err(AppError::new(
@@ -82,6 +112,7 @@ pub fn request(
         )
         .with_field("origin"));
     }
+    let page = page.map(|page| parse_page(page, origin)).transpose()?;
     let address = email.normalized();
     let local = address.split('@').next().unwrap_or_default();
     let name = clean_display_name(name, local);
@@ -115,6 +146,7 @@ pub fn request(
                 email: &address,
                 display_name: &name,
                 origin,
+                page: page.as_deref(),
                 browser_hash: &browser_hash,
                 now: now.naive_utc(),
                 expires_at: expires_at.naive_utc(),
@@ -173,24 +205,36 @@ pub fn inspect_link(state: &AppState, conn: &mut DbConn, token: &str) -> Result<
     Ok(())
 }
 
+/// What the link's page shows once the button was pressed.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The one-time code (to type, or carried back in the page's fragment).
+    pub code: String,
+    /// The page the reader asked from, with `#kith-signin=<code>`: the embed there signs the
+    /// browser that asked in by itself. None when the embed did not say which page asked.
+    pub back: Option<String>,
+}
+
 /// Step 2: spends the link and returns the code to show (only now is it made).
-pub fn open_link(state: &AppState, conn: &mut DbConn, token: &str) -> Result<String, AppError> {
+pub fn open_link(state: &AppState, conn: &mut DbConn, token: &str) -> Result<Opened, AppError> {
     let (request, nonce) = verify(state, token)?;
     let code = secrets::random_code(CODE_LEN);
     let code_hash = secrets::hash_token(&code);
-    write_tx(conn, |conn| {
+    let page = write_tx(conn, |conn| {
         if !db::mail::insert_used_link(conn, &nonce, now().naive_utc())? {
             return Err(AppError::new(
                 ErrorKind::LinkUsed,
                 "this link has already been used",
             ));
         }
-        db::readers::find_signin_request(conn, request)?
+        let row = db::readers::find_signin_request(conn, request)?
             .filter(|r| r.expires_at > now().naive_utc())
             .ok_or_else(|| AppError::new(ErrorKind::LinkExpired, "this link has expired"))?;
-        db::readers::update_signin_code(conn, request, &code_hash)
+        db::readers::update_signin_code(conn, request, &code_hash)?;
+        Ok(row.page)
     })?;
-    Ok(code)
+    let back = page.map(|page| format!("{page}#kith-signin={code}"));
+    Ok(Opened { code, back })
 }
 
 /// A typed code as compared: upper case, without spaces or dashes.

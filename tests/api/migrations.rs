@@ -201,6 +201,13 @@ const FILL: &[(&str, &str)] = &[
             NULL, 'hash-8', 0, FALSE, FALSE, FALSE);
          UPDATE threads SET approved_count = approved_count + 1 WHERE id = 1;",
     ),
+    (
+        "signin_page",
+        "INSERT INTO reader_signin_requests (site_id, email, display_name, origin, browser_hash,
+             code_hash, failures, created_at, expires_at, page) VALUES
+           (1, 'tia@example.com', 'Tia', 'https://blog.example', 'browser-hash-2', NULL, 0,
+            '2024-01-05 10:00:00', '2024-01-05 10:30:00', 'https://blog.example/posts/1/');",
+    ),
 ];
 
 fn migration_dir(db: Db) -> std::path::PathBuf {

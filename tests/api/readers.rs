@@ -177,6 +177,7 @@ both_backends! {
 
 crate::each_on_both_backends!(
     email_link_signs_in_once_and_the_code_needs_the_asking_browser,
+    email_link_leads_back_to_the_asking_page_with_the_code,
     email_link_expired_or_forged_is_refused,
     email_sign_in_reveals_nothing_and_mails_no_banned_address,
     wrong_codes_end_the_request,
@@ -340,6 +341,67 @@ async fn email_link_signs_in_once_and_the_code_needs_the_asking_browser(db: Db) 
         "invalid_sign_in_code",
     )
     .await;
+}
+
+/// The link's page, once its button is pressed, links back to the page that asked, with the
+/// code in the fragment (the embed there exchanges it with the secret it kept); the code is
+/// still shown for another device. A page on another origin than the asking one is refused.
+async fn email_link_leads_back_to_the_asking_page_with_the_code(db: Db) {
+    let (app, smtp) = mail_app(db).await;
+    let page = format!("{ORIGIN}/posts/hello/?p=1");
+    let body = json!({ "email": "pia@example.com", "name": "Pia", "origin": ORIGIN,
+        "page": format!("{page}#comments") });
+    let asked = app.api_call(Method::POST, "/auth/email", Some(&body)).await;
+    assert_eq!(asked.status(), 202);
+    let secret = asked.json::<Value>().await.unwrap()["request"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.drain_outbox().await;
+    let link = smtp.to("pia@example.com")[0].link("/mail/signin/").unwrap();
+    let opened = app.client.post(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 200);
+    let html = opened.text().await.unwrap();
+    let code = html
+        .split("id=\"code\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no code on {html}"));
+    let back = format!(
+        "<a class=\"back\" href=\"{}#kith-signin={code}\">",
+        page.replace('&', "&amp;")
+    );
+    assert!(html.contains(&back), "{back} not on {html}");
+    assert!(html.contains("another device"), "{html}");
+    let response = exchange(&app, &secret, code).await;
+    assert_eq!(response.status(), 200);
+
+    // Without a page (an older embed, a program) only the code is shown, to type.
+    let (_, link) = mailed_link(&app, &smtp, "quinn@example.com", "Quinn").await;
+    let opened = app
+        .client
+        .post(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!opened.contains("class=\"back\""), "{opened}");
+    assert!(opened.contains("id=\"code\""), "{opened}");
+
+    for page in [
+        "https://evil.example/phish",
+        "http://localhost:4000.evil.example/",
+        "javascript:alert(1)",
+        "/relative/",
+    ] {
+        let body =
+            json!({ "email": "pia@example.com", "name": "Pia", "origin": ORIGIN, "page": page });
+        let refused = app.api_call(Method::POST, "/auth/email", Some(&body)).await;
+        let error = assert_error(refused, 422, "invalid_field").await;
+        assert_eq!(error["field"], "page", "{page}: {error}");
+    }
 }
 
 async fn email_link_expired_or_forged_is_refused(db: Db) {

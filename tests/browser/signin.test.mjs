@@ -1,13 +1,14 @@
 // Reader sign-in by e-mail link (issue 16), end to end in Chromium with the host page on another
 // origin than the API: the link goes through a real SMTP conversation with a tiny server here,
-// the code from the link's page goes into the embed, the reader posts with the locked name and
-// the verified mark, and signs out. axe checks the sign-in panel, the signed-in form and the admin
+// the code from the link's page goes into the embed (typed, or carried back to the page by the
+// link's page in the browser that asked), the reader posts with the locked name and the verified
+// mark, and signs out. A signed-in reader's like and reaction count once per reader. axe checks the sign-in panel, the signed-in form and the admin
 // queue, which says how each author was identified.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { setup, newPage, freshKey, kithEl, expectText, expectCount, until, runAxe, apiPost } from './harness.mjs';
+import { setup, newPage, freshKey, kithEl, expectText, expectCount, expectValue, until, runAxe, apiPost } from './harness.mjs';
 
 /** A minimal SMTP server on loopback that keeps every message's data. */
 function startSmtp() {
@@ -155,6 +156,69 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   await context.close();
 });
 
+/** The newest sign-in link mailed (after `before` messages). */
+async function newestLink(before) {
+  await until(() => smtp.messages.length > before, 'the sign-in mail');
+  return decoded(smtp.messages[smtp.messages.length - 1]).match(/https?:\/\/[^\s"<>]+\/mail\/signin\/[A-Za-z0-9.-]+/)[0];
+}
+
+/** Presses "Sign in", fills the panel with `email` and `name` and asks for a link: the link mailed. */
+async function askForLink(page, email, name) {
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').click();
+  const panel = page.getByRole('group', { name: 'Sign in' });
+  await panel.getByLabel('Email').fill(email);
+  await panel.getByLabel('Name').fill(name);
+  const before = smtp.messages.length;
+  await panel.getByRole('button', { name: 'Send me a link' }).click();
+  await expectText(panel.locator('[role=status]'), `We sent a link to ${email}.`);
+  return newestLink(before);
+}
+
+test("the link's page takes the reader back to the page signed in, in the browser that asked; elsewhere it shows the code", async () => {
+  const key = freshKey('signin-back');
+  const context = await env.browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${env.host.origin}${key}`);
+  const link = await askForLink(page, 'bea@example.com', 'Bea');
+
+  // The mail's link, in a new tab of the same browser: the button, then back to the page.
+  const linkPage = await newPage(context);
+  await linkPage.goto(link);
+  await linkPage.getByRole('button', { name: 'Sign me in' }).click();
+  const back = linkPage.getByRole('link', { name: 'Back to the page, signed in' });
+  assert.match(await back.getAttribute('href'), new RegExp(`^${env.host.origin}${key}#kith-signin=[A-Z2-9]{8}$`));
+  assert.deepEqual((await runAxe(linkPage)).violations.map(v => v.id), [], 'axe: the code page');
+  await back.click();
+  await expectText(kithEl(linkPage, '.kith-signin'), 'Signed in as Bea.');
+  assert.equal(new URL(linkPage.url()).hash, '', 'the code left the address bar');
+  assert.equal(await kithEl(linkPage, 'input[name=author]').evaluate(input => input.readOnly), true);
+  assert.equal((await linkPage.evaluate(() => document.querySelector('#kith-thread').shadowRoot.activeElement?.name)), 'body',
+    'the comment box has the focus');
+  // The tab that asked follows, without typing anything.
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Bea.');
+  await kithEl(linkPage, '.kith-signin button:text-is("Sign out")').click();
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
+
+  // The link opened in another browser (another device): its way back signs nobody in there,
+  // and the code it shows still works where the link was asked for.
+  const link2 = await askForLink(page, 'bea@example.com', 'Bea');
+  const elsewhere = await env.browser.newContext();
+  const phone = await newPage(elsewhere);
+  await phone.goto(link2);
+  await phone.getByRole('button', { name: 'Sign me in' }).click();
+  await expectText(phone.locator('main'), 'another device');
+  const code = (await phone.locator('#code').textContent()).trim();
+  await phone.getByRole('link', { name: 'Back to the page, signed in' }).click();
+  await kithEl(phone, '.kith-signin button:text-is("Sign in")').waitFor();
+  await kithEl(phone, 'textarea[name=body]').waitFor();
+  assert.equal(await phone.evaluate(() => Object.keys(localStorage).some(k => k.startsWith('kith:session:'))), false);
+  await elsewhere.close();
+  await page.getByLabel('Code from the link').fill(code);
+  await page.getByRole('group', { name: 'Sign in' }).getByRole('button', { name: 'Sign in' }).click();
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Bea.');
+  await context.close();
+});
+
 /** Signs `email` in through the API as the embed does (the link from the mail); the session token. */
 async function signInByApi(email, name) {
   const api = env.kith.api, json = { 'Content-Type': 'application/json' };
@@ -228,6 +292,41 @@ test('a signed-in reader manages their comments in the page, without a mail', as
   const asks = page.getByRole('dialog', { name: 'Manage my comments' });
   await asks.getByLabel('Email').waitFor();
   await asks.getByRole('button', { name: 'Send link' }).waitFor();
+  await context.close();
+});
+
+test("a signed-in reader's like and reaction from the embed count once per reader, not per network", async () => {
+  const token = await signInByApi('rex@example.com', 'Rex');
+  const key = freshKey('signed-in-likes');
+  const { comment } = await apiPost(env.kith, key, { author: 'Ann', body: 'like me' });
+  const context = await env.browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${env.host.origin}${key}`);
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v),
+    [`kith:session:${env.kith.api}/`, JSON.stringify({ token, name: 'Rex', provider: 'email' })]);
+  await page.reload();
+  await expectText(kithEl(page, '.kith-signin'), 'Signed in as Rex.');
+  const card = kithEl(page, `#comment-${comment.id} > article`);
+  const sent = [];
+  page.on('request', r => { if (/\/(like|reactions\/hooray)$/.test(r.url()) && r.method() == 'POST') sent.push(r.headers().authorization); });
+  await card.locator('input.kith-like').click();
+  await expectValue(card.locator('input.kith-like'), '♥ 1');
+  await card.getByRole('button', { name: 'Add a reaction', exact: true }).click();
+  await card.getByRole('button', { name: 'Hooray 0', exact: true }).click();
+  await expectValue(card.getByRole('button', { name: 'Hooray 1', exact: true }), '🎉 1');
+  assert.deepEqual(sent, [`Bearer ${token}`, `Bearer ${token}`], 'the session went with the like and the reaction');
+
+  // Anonymous readers are told apart by their address, and this test's requests come from the
+  // browser's address: had the embed's like and reaction been keyed by the address, these would
+  // be the same reader's again and change nothing. Keyed by the signed-in reader, they count.
+  const anonymous = path => fetch(`${env.kith.api}/comments/${comment.id}/${path}`, { method: 'POST' }).then(r => r.json());
+  assert.equal((await anonymous('like')).likes, 2);
+  assert.equal((await anonymous('reactions/hooray')).reactions.hooray, 2);
+  // The reader again, as from another device and network: still once.
+  const asReader = path => fetch(`${env.kith.api}/comments/${comment.id}/${path}`,
+    { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).then(r => r.json());
+  assert.equal((await asReader('like')).likes, 2);
+  assert.equal((await asReader('reactions/hooray')).reactions.hooray, 2);
   await context.close();
 });
 

@@ -108,6 +108,11 @@ pub struct EmailSigninRequest {
     name: String,
     /// The origin of the page asking (one of the site's allowed origins).
     origin: String,
+    /// The address of the page asking (on `origin`): the link's page sends the reader back to
+    /// it with the code in the fragment (`#kith-signin=<code>`), and the embed there, holding
+    /// the browser secret, signs in by itself. Without it the reader types the code.
+    #[serde(default)]
+    page: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -135,7 +140,15 @@ pub async fn request_email_signin(
     let email = Email::parse(body.email, state.config.limits.email)?;
     let requested = service::blocking(&state, move |state, conn| {
         let site = sites::find(state, conn, &slug)?;
-        email_signin::request(state, conn, &site, &email, &body.name, &body.origin)
+        email_signin::request(
+            state,
+            conn,
+            &site,
+            &email,
+            &body.name,
+            &body.origin,
+            body.page.as_deref(),
+        )
     })
     .await?;
     Ok(HttpResponse::Accepted()

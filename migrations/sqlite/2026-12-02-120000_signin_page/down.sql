@@ -1,0 +1,1 @@
+ALTER TABLE reader_signin_requests DROP COLUMN page;
