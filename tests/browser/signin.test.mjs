@@ -156,6 +156,31 @@ test('a reader signs in by e-mail link, posts with the locked name and the verif
   await context.close();
 });
 
+test('with sign-in offered, an anonymous reader comments as before; the sign-in code loads only when asked for', async () => {
+  const key = freshKey('anonymous');
+  const page = await newPage(env.browser);
+  const loaded = [];
+  page.on('request', r => { if (r.url().includes('/embed-signin.js')) loaded.push(r.url()); });
+  await page.goto(`${env.host.origin}${key}`);
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').waitFor();
+  const author = kithEl(page, 'input[name=author]');
+  assert.equal(await author.evaluate(input => input.readOnly), false);
+  assert.equal(await kithEl(page, 'input[name=email]').isVisible(), true);
+  await author.fill('Anon Reader');
+  await kithEl(page, 'input[name=email]').fill('anon@example.com');
+  await kithEl(page, 'textarea[name=body]').fill('No account needed');
+  await kithEl(page, 'button[type=submit]').click();
+  const comment = kithEl(page, 'li.kith-comment');
+  await expectCount(comment, 1);
+  await expectText(comment.locator('.kith-author'), 'Anon Reader');
+  assert.equal(await comment.locator('.kith-verified').count(), 0, 'no verified mark');
+  assert.deepEqual(loaded, [], 'the sign-in module is not loaded for an anonymous reader');
+  await kithEl(page, '.kith-signin button:text-is("Sign in")').click();
+  await page.getByRole('group', { name: 'Sign in' }).waitFor();
+  assert.equal(loaded.length, 1, 'loaded when "Sign in" is pressed');
+  await page.close();
+});
+
 /** The newest sign-in link mailed (after `before` messages). */
 async function newestLink(before) {
   await until(() => smtp.messages.length > before, 'the sign-in mail');
