@@ -63,6 +63,22 @@ export function renderLinkback(view, linkback) {
 const cards = new WeakMap();
 const commentOf = new WeakMap();
 
+/** The blank card's elements, with `t`'s labels and, when `reactions`, the picker's button. */
+export function makeCard(t, reactions) {
+  const act = (name, value) => el('input', { type: 'button', className: 'kith-link-button', value, 'data-act': name });
+  return el('li', { className: 'kith-comment' },
+    el('article', { className: 'kith-card', tabIndex: -1 },
+      el('span', { className: 'kith-avatar', 'aria-hidden': 'true' }),
+      el('span', { className: 'kith-author' }),
+      el('a', { className: 'kith-time' }),
+      el('div', { className: 'kith-body' }),
+      el('input', { type: 'button', className: 'kith-link-button kith-like', 'aria-pressed': 'false', 'data-act': 'like' }),
+      reactions && pickerButton(t),
+      act('reply', t('reply')),
+      act('report', t('report'))),
+    el('ol', { className: 'kith-replies' }));
+}
+
 /**
  * The view's blank comment card: an `<li>` holding the `<article>` (avatar, author, permalink
  * time, body, Like, Reply, Report) and the replies' `<ol>`. Cloning it with `cloneNode(true)`
@@ -75,19 +91,7 @@ const commentOf = new WeakMap();
 function blankCard(view) {
   let card = cards.get(view);
   if (card) return card;
-  const { t } = view.i18n;
-  const act = (name, value) => el('input', { type: 'button', className: 'kith-link-button', value, 'data-act': name });
-  card = el('li', { className: 'kith-comment' },
-    el('article', { className: 'kith-card', tabIndex: -1 },
-      el('span', { className: 'kith-avatar', 'aria-hidden': 'true' }),
-      el('span', { className: 'kith-author' }),
-      el('a', { className: 'kith-time' }),
-      el('div', { className: 'kith-body' }),
-      el('input', { type: 'button', className: 'kith-link-button kith-like', 'aria-pressed': 'false', 'data-act': 'like' }),
-      view.settings?.reactions && pickerButton(t),
-      act('reply', t('reply')),
-      act('report', t('report'))),
-    el('ol', { className: 'kith-replies' }));
+  card = makeCard(view.i18n.t, view.settings?.reactions);
   cards.set(view, card);
   view.section.addEventListener('click', ({ target }) => {
     // (The attribute itself: `dataset.act` of an element without one would be a polluted
