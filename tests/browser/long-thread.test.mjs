@@ -111,7 +111,8 @@ test('the first screenful is shown first, the rest of the page a frame later; th
     Element.prototype.attachShadow = function (init) {
       const root = attachShadow.call(this, init);
       new MutationObserver(() => {
-        const count = root.querySelectorAll('li.kith-comment').length;
+        // (Comments have their id; the hidden card the styles are warmed with has none.)
+        const count = root.querySelectorAll('li.kith-comment[id]').length;
         if (count != (seen.shown.at(-1)?.count ?? 0)) seen.shown.push({ count, frame: seen.frame });
       }).observe(root, { childList: true, subtree: true });
       return root;
@@ -190,6 +191,29 @@ test('comments far off screen skip rendering; their avatars are drawn when scrol
   await items.last().scrollIntoViewIfNeeded();
   await until(() => avatarDrawn(items.last()), 'the last avatar drawn once scrolled to');
   await context.close();
+});
+
+test('while the requests travel, a hidden header and comment card warm the styles up; they are gone once the comments show', async () => {
+  const key = freshKey('warm');
+  await apiPost(env.kith, key, { body: 'After the warm-up' });
+  const page = await newPage(env.browser);
+  let release;
+  const held = new Promise(resolve => { release = resolve; });
+  await page.route('**/thread?*', async route => { await held; await route.continue(); });
+  await page.goto(`${env.host.origin}${key}`);
+  const warm = kithEl(page, '.kith-warm');
+  await warm.waitFor({ state: 'attached' });
+  // Styled and laid out while the thread's answer is held (a card as wide as the thread), never
+  // painted and out of the accessibility tree (visibility), taking no room on the page.
+  await until(() => warm.evaluate(element => element.querySelector('.kith-card').getBoundingClientRect().width > 100),
+    'the hidden card laid out');
+  assert.equal(await warm.evaluate(element => getComputedStyle(element).visibility), 'hidden');
+  assert.equal(await warm.evaluate(element => element.getBoundingClientRect().height), 0);
+  assert.equal(await kithEl(page, 'li.kith-comment[id]').count(), 0, 'no comment before the answer');
+  release();
+  await expectText(kithEl(page, 'li.kith-comment[id] .kith-body'), 'After the warm-up');
+  assert.equal(await kithEl(page, '.kith-warm').count(), 0, 'the warm-up is gone');
+  await page.close();
 });
 
 test('the styles come with the script: no stylesheet request, styled under a CSP without style sources; the form loads under it too', async () => {
