@@ -26,6 +26,19 @@ pub fn find(state: &AppState, conn: &mut DbConn, slug: &str) -> Result<Arc<Site>
     Ok(site)
 }
 
+/// What the embed is told about `site`, with a fresh form token and proof-of-work challenge.
+pub fn for_embed(state: &AppState, site: &Site) -> PublicSettings {
+    let at = now();
+    let mut settings = public_settings(site, &state.config.limits);
+    settings.form_token = super::spam::issue_form_token(state, site, at);
+    settings.pow = super::spam::issue_pow(state, site, at);
+    settings.mail = state.config.mail.enabled();
+    settings.signin.email &= settings.mail;
+    settings.signin.providers = super::readers::offered_providers(state, site);
+    settings.live = state.config.live.enabled;
+    settings
+}
+
 /// The cached site with this slug, if it is current (no database access).
 pub fn cached(state: &AppState, slug: &str) -> Option<Arc<Site>> {
     state.sites.get_current(slug, state.changes.epoch())

@@ -460,9 +460,12 @@ async fn a_post_and_an_admin_decision_on_one_process_are_read_on_another_at_once
     let counts = b.counts(&["/both/", "/later/"]).await;
     assert_eq!(counts, serde_json::json!({"/both/": 2, "/later/": 1}));
 
-    // An admin's decision on A (approving a held comment) likewise.
+    // An admin's decision on A (approving a held comment) likewise. B's embed settings are
+    // answered from its site cache (kept since this read), so the change must reach it too.
+    assert_ne!(b.settings().await["moderation"], "all");
     a.set_settings(|s| s.moderation = ModerationMode::All).await;
     heard(&mut on_b, |c| matches!(c, Change::Site { .. })).await;
+    assert_eq!(b.settings().await["moderation"], "all");
     let held = a.post_ok("/both/", "Cy", "Held", None).await;
     let held_id = held["comment"]["id"].as_i64().unwrap();
     heard(&mut on_b, |c| matches!(c, Change::Thread { .. })).await;

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
 use crate::service::reads::{self, ReadFrom};
-use crate::service::{self, sites};
+use crate::service::sites;
 use crate::state::AppState;
 
 /// `GET /api/v1/sites/{site}/settings`
@@ -15,19 +15,18 @@ pub async fn get_settings(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let settings = reads::read(&state, ReadFrom::Replica, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        let now = service::now();
-        let mut settings = sites::public_settings(&site, &state.config.limits);
-        settings.form_token = service::spam::issue_form_token(state, &site, now);
-        settings.pow = service::spam::issue_pow(state, &site, now);
-        settings.mail = state.config.mail.enabled();
-        settings.signin.email &= settings.mail;
-        settings.signin.providers = service::readers::offered_providers(state, &site);
-        settings.live = state.config.live.enabled;
-        Ok(settings)
-    })
-    .await?;
+    // The site is most often in memory (kept current across processes by the change bus): then
+    // the answer needs no database connection, which under load is what makes it wait.
+    let settings = match sites::cached(&state, &slug) {
+        Some(site) => sites::for_embed(&state, &site),
+        None => {
+            reads::read(&state, ReadFrom::Replica, move |state, conn| {
+                let site = sites::find(state, conn, &slug)?;
+                Ok(sites::for_embed(state, &site))
+            })
+            .await?
+        }
+    };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(settings))
