@@ -112,11 +112,36 @@ struct V1Commenter {
     is_moderator: Option<bool>,
 }
 
+/// A commenter as both versions list them (placeholders read as absent).
 struct Person {
     name: Option<String>,
     email: Option<String>,
     website: Option<String>,
     moderator: bool,
+}
+
+impl Person {
+    fn new(
+        name: Option<String>,
+        email: Option<String>,
+        website: Option<String>,
+        moderator: Option<bool>,
+    ) -> Self {
+        Person {
+            name: placeholder(name.as_deref()),
+            email: placeholder(email.as_deref()),
+            website: placeholder(website.as_deref()),
+            moderator: moderator.unwrap_or(false),
+        }
+    }
+}
+
+/// A comment skipped because its creation time (`field`, holding `raw`) is not a date.
+fn not_a_date(source_id: String, field: &str, raw: Option<String>) -> Skipped {
+    Skipped {
+        source_id,
+        reason: format!("\"{field}\" {:?} is not a date", raw.unwrap_or_default()),
+    }
 }
 
 fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
@@ -128,12 +153,7 @@ fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
         .map(|c| {
             (
                 c.commenter_hex,
-                Person {
-                    name: placeholder(c.name.as_deref()),
-                    email: placeholder(c.email.as_deref()),
-                    website: placeholder(c.link.as_deref()),
-                    moderator: c.is_moderator.unwrap_or(false),
-                },
+                Person::new(c.name, c.email, c.link, c.is_moderator),
             )
         })
         .collect();
@@ -160,13 +180,8 @@ fn v1(bytes: &[u8]) -> Result<ImportData, ImportError> {
             continue;
         };
         let Some(created_at) = time(c.creation_date.as_deref()) else {
-            data.skipped.push(Skipped {
-                source_id: c.comment_hex,
-                reason: format!(
-                    "\"creationDate\" {:?} is not a date",
-                    c.creation_date.unwrap_or_default()
-                ),
-            });
+            data.skipped
+                .push(not_a_date(c.comment_hex, "creationDate", c.creation_date));
             continue;
         };
         let status = if c.deleted.unwrap_or(false) {
@@ -308,12 +323,7 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
         .map(|c| {
             (
                 c.id,
-                Person {
-                    name: placeholder(c.name.as_deref()),
-                    email: placeholder(c.email.as_deref()),
-                    website: placeholder(c.website_url.as_deref()),
-                    moderator: c.is_moderator.unwrap_or(false),
-                },
+                Person::new(c.name, c.email, c.website_url, c.is_moderator),
             )
         })
         .collect();
@@ -352,13 +362,8 @@ fn v3(bytes: &[u8]) -> Result<ImportData, ImportError> {
             continue;
         };
         let Some(created_at) = time(c.created_time.as_deref()) else {
-            data.skipped.push(Skipped {
-                source_id: c.id,
-                reason: format!(
-                    "\"createdTime\" {:?} is not a date",
-                    c.created_time.unwrap_or_default()
-                ),
-            });
+            data.skipped
+                .push(not_a_date(c.id, "createdTime", c.created_time));
             continue;
         };
         let status = if c.is_deleted.unwrap_or(false) {

@@ -22,6 +22,24 @@ use crate::render::SafeHtml;
 use crate::secrets;
 use crate::state::AppState;
 
+/// Where a reply to `parent` is stored, as its `(parent_id, root_id, depth)` columns: under the
+/// nearest ancestor that leaves room within `max_depth` levels, or at the top level when none does.
+pub(crate) fn reply_place(
+    conn: &mut DbConn,
+    parent: &Comment,
+    max_depth: u8,
+) -> Result<(Option<i64>, Option<i64>, i32), AppError> {
+    let ancestry = db::comments::ancestry(conn, parent.id)?;
+    Ok(match comment::reply_position(&ancestry, max_depth) {
+        Some((attach_to, depth)) => (
+            Some(attach_to.0),
+            Some(parent.root_id.unwrap_or(parent.id).0),
+            depth,
+        ),
+        None => (None, None, 0),
+    })
+}
+
 /// A stored comment and the secret that lets its author change it.
 pub struct Posted {
     pub comment: Comment,
@@ -278,15 +296,7 @@ pub(super) fn store(
                         )
                         .with_field("parent_id")
                     })?;
-                let ancestry = db::comments::ancestry(conn, parent_id)?;
-                match comment::reply_position(&ancestry, site.settings.max_depth) {
-                    Some((attach_to, depth)) => (
-                        Some(attach_to.0),
-                        Some(parent.root_id.unwrap_or(parent.id).0),
-                        depth,
-                    ),
-                    None => (None, None, 0),
-                }
+                reply_place(conn, &parent, site.settings.max_depth)?
             }
         };
         super::spam::refuse(state, conn, site, new, client, now)?;

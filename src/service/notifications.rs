@@ -220,7 +220,22 @@ fn notify_readers(
     if let Some(own) = &comment.email {
         mailed.insert(own.to_lowercase());
     }
-    let id = Some(comment.id);
+    // Mails an address now, or keeps the comment for its digest when it asked for one.
+    let tell = |conn: &mut DbConn,
+                address: &MailAddress,
+                frequency: Frequency,
+                reason: DigestReason,
+                mail: fn(About, String) -> Mail|
+     -> Result<(), AppError> {
+        if frequency.is_digest() {
+            let recipient = DigestRecipient::Address(address.id);
+            wait_for_digest(state, conn, recipient, site, comment, reason, frequency)
+        } else {
+            let unsubscribe = unsubscribe_url(state, address.id, Some(thread.id.0));
+            let mail = mail(about(thread, comment), unsubscribe);
+            enqueue(state, conn, site, &address.email, mail, Some(comment.id)).map(drop)
+        }
+    };
     if let Some(parent_id) = comment.parent_id
         && let Some(parent) = db::comments::find(conn, parent_id)?
         && parent.notify_replies
@@ -232,46 +247,32 @@ fn notify_readers(
         // A reply comes as often as the thread's mails when the parent's author follows it.
         let frequency = db::mail::find_subscription_frequency(conn, thread.id.0, &address)?
             .unwrap_or(address.frequency);
-        if frequency.is_digest() {
-            wait_for_digest(
-                state,
-                conn,
-                DigestRecipient::Address(address.id),
-                site,
-                comment,
-                DigestReason::Reply,
-                frequency,
-            )?;
-        } else {
-            let mail = Mail::Reply {
-                about: about(thread, comment),
-                unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
-            };
-            enqueue(state, conn, site, &address.email, mail, id)?;
-        }
+        tell(
+            conn,
+            &address,
+            frequency,
+            DigestReason::Reply,
+            |about, url| Mail::Reply {
+                about,
+                unsubscribe_thread_url: url,
+            },
+        )?;
         mailed.insert(parent_email);
     }
     for (address, frequency) in db::mail::list_thread_subscriptions(conn, thread.id.0)? {
         if !address.may_receive() || mailed.contains(&address.email) {
             continue;
         }
-        if frequency.is_digest() {
-            wait_for_digest(
-                state,
-                conn,
-                DigestRecipient::Address(address.id),
-                site,
-                comment,
-                DigestReason::Thread,
-                frequency,
-            )?;
-        } else {
-            let mail = Mail::Thread {
-                about: about(thread, comment),
-                unsubscribe_thread_url: unsubscribe_url(state, address.id, Some(thread.id.0)),
-            };
-            enqueue(state, conn, site, &address.email, mail, id)?;
-        }
+        tell(
+            conn,
+            &address,
+            frequency,
+            DigestReason::Thread,
+            |about, url| Mail::Thread {
+                about,
+                unsubscribe_thread_url: url,
+            },
+        )?;
         mailed.insert(address.email);
     }
     Ok(())

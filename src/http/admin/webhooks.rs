@@ -7,14 +7,31 @@ use serde::Deserialize;
 use super::forms::{PageError, see_other};
 use super::session::{PageAdmin, PageWriter};
 use super::views::{self, Layout};
+use crate::db::DbConn;
+use crate::domain::site::SiteId;
 use crate::domain::webhook::{EndpointUrl, PayloadFormat, WebhookEvent};
-use crate::error::ErrorKind;
+use crate::error::{AppError, ErrorKind};
 use crate::service::admin::auth::AdminSession;
 use crate::service::admin::site_admin;
 use crate::service::{self, webhooks};
 use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
+
+/// Runs `op` in the blocking pool with the id of the site named `slug` (every route here works
+/// on one site's endpoints).
+async fn in_site<T, F>(state: &AppState, slug: &str, op: F) -> Result<T, AppError>
+where
+    F: FnOnce(&AppState, &mut DbConn, SiteId) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let slug = slug.to_string();
+    service::blocking(state, move |state, conn| {
+        let site = site_admin::find(conn, &slug)?;
+        op(state, conn, site.id)
+    })
+    .await
+}
 
 #[derive(Deserialize)]
 pub struct DoneQuery {
@@ -30,12 +47,7 @@ async fn render(
     extra: (Option<(i64, String)>, Option<String>, String),
     notice: Option<String>,
 ) -> PageResult {
-    let s = slug.clone();
-    let overview = service::blocking(state, move |_, conn| {
-        let site = site_admin::find(conn, &s)?;
-        webhooks::overview(conn, site.id)
-    })
-    .await?;
+    let overview = in_site(state, &slug, |_, conn, site| webhooks::overview(conn, site)).await?;
     let (secret, error, url) = extra;
     Ok(views::html(
         status,
@@ -101,10 +113,8 @@ pub(super) async fn create(
             .await;
         }
     };
-    let s = slug.clone();
-    let created = service::blocking(&state, move |state, conn| {
-        let site = site_admin::find(conn, &s)?;
-        webhooks::create(state, conn, site.id, &url, format, &events)
+    let created = in_site(&state, &slug, move |state, conn, site| {
+        webhooks::create(state, conn, site, &url, format, &events)
     })
     .await;
     match created {
@@ -135,10 +145,8 @@ pub(super) async fn reveal_secret(
     path: web::Path<(String, i64)>,
 ) -> PageResult {
     let (slug, id) = path.into_inner();
-    let s = slug.clone();
-    let secret = service::blocking(&state, move |state, conn| {
-        let site = site_admin::find(conn, &s)?;
-        webhooks::secret(state, conn, site.id, id)
+    let secret = in_site(&state, &slug, move |state, conn, site| {
+        webhooks::secret(state, conn, site, id)
     })
     .await?;
     let extra = (Some((id, secret)), None, String::new());
@@ -151,10 +159,8 @@ pub(super) async fn rotate_secret(
     path: web::Path<(String, i64)>,
 ) -> PageResult {
     let (slug, id) = path.into_inner();
-    let s = slug.clone();
-    let secret = service::blocking(&state, move |state, conn| {
-        let site = site_admin::find(conn, &s)?;
-        webhooks::rotate_secret(state, conn, site.id, id)
+    let secret = in_site(&state, &slug, move |state, conn, site| {
+        webhooks::rotate_secret(state, conn, site, id)
     })
     .await?;
     let extra = (Some((id, secret)), None, String::new());
@@ -168,10 +174,8 @@ pub(super) async fn delete(
     path: web::Path<(String, i64)>,
 ) -> PageResult {
     let (slug, id) = path.into_inner();
-    let s = slug.clone();
-    service::blocking(&state, move |_, conn| {
-        let site = site_admin::find(conn, &s)?;
-        webhooks::delete(conn, site.id, id)
+    in_site(&state, &slug, move |_, conn, site| {
+        webhooks::delete(conn, site, id)
     })
     .await?;
     Ok(see_other(&format!(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::views::CommentResponse;
 use crate::config::FieldLimits;
+use crate::db::DbConn;
 use crate::domain::avatar::AvatarSource;
 use crate::domain::comment::{ClientInfo, CommentId, NewComment, PowAnswer, Signals};
 use crate::domain::fields::{AuthorName, CommentBody, Email, Website};
@@ -235,6 +236,48 @@ impl Proof {
     }
 }
 
+/// The common steps of the author's own routes (edit, source, delete): rate limited as an edit,
+/// the author's proof read from the request, then the work done on the comment in its site.
+struct OwnComment {
+    slug: String,
+    id: CommentId,
+    proof: Proof,
+}
+
+impl OwnComment {
+    async fn check(
+        state: &AppState,
+        req: &HttpRequest,
+        client: &ClientInfo,
+        reader: MaybeReader,
+        path: web::Path<(String, i64)>,
+    ) -> Result<Self, AppError> {
+        let (slug, id) = path.into_inner();
+        rate_limit(state, Action::Edit, client).await?;
+        let proof = Proof::of(req, reader)?;
+        Ok(Self {
+            slug,
+            id: CommentId(id),
+            proof,
+        })
+    }
+
+    /// Runs `op` in the blocking pool with the comment's site, its id and the author's proof.
+    async fn run<T, F>(self, state: &AppState, op: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&AppState, &mut DbConn, &Site, CommentId, AuthorProof<'_>) -> Result<T, AppError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        service::blocking(state, move |state, conn| {
+            let site = sites::find(state, conn, &self.slug)?;
+            op(state, conn, &site, self.id, self.proof.as_author())
+        })
+        .await
+    }
+}
+
 /// `PATCH /api/v1/sites/{site}/comments/{id}` with header `X-Edit-Token`.
 #[utoipa::path(patch, path = "/api/v1/sites/{site}/comments/{id}", tag = "comments",
     params(("site" = String, Path, description = "The site's slug"), ("id" = i64, Path, description = "The comment's id"), EditTokenHeader), request_body = UpdateCommentRequest,
@@ -247,24 +290,21 @@ pub async fn update_comment(
     path: web::Path<(String, i64)>,
     body: web::Json<UpdateCommentRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Edit, &client).await?;
-    let proof = Proof::of(&req, reader)?;
+    let own = OwnComment::check(&state, &req, &client, reader, path).await?;
     let body = CommentBody::parse(body.into_inner().body, state.config.limits.body)?;
-    let updated = service::blocking(&state, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        let (comment, until) =
-            comments::edit(state, conn, &site, CommentId(id), proof.as_author(), &body)?;
-        let mut comment =
-            CommentResponse::from_comment(comment, &state.keys, site.settings.avatars);
-        comment.reactions = reactions::counts_of(conn, &site, CommentId(id))?;
-        Ok(UpdatedResponse {
-            comment,
-            editable_until: until,
-            read_marker: reads::issue_marker(state, service::now()),
+    let updated = own
+        .run(&state, move |state, conn, site, id, author| {
+            let (comment, until) = comments::edit(state, conn, site, id, author, &body)?;
+            let mut comment =
+                CommentResponse::from_comment(comment, &state.keys, site.settings.avatars);
+            comment.reactions = reactions::counts_of(conn, site, id)?;
+            Ok(UpdatedResponse {
+                comment,
+                editable_until: until,
+                read_marker: reads::issue_marker(state, service::now()),
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -326,14 +366,12 @@ pub async fn get_comment_source(
     reader: MaybeReader,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Edit, &client).await?;
-    let proof = Proof::of(&req, reader)?;
-    let body = service::blocking(&state, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        comments::source(conn, &site, CommentId(id), proof.as_author())
-    })
-    .await?;
+    let body = OwnComment::check(&state, &req, &client, reader, path)
+        .await?
+        .run(&state, |_, conn, site, id, author| {
+            comments::source(conn, site, id, author)
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(SourceResponse { body }))
@@ -357,14 +395,10 @@ pub async fn delete_comment(
     reader: MaybeReader,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    rate_limit(&state, Action::Edit, &client).await?;
-    let proof = Proof::of(&req, reader)?;
-    service::blocking(&state, move |state, conn| {
-        let site = sites::find(state, conn, &slug)?;
-        comments::delete(state, conn, &site, CommentId(id), proof.as_author())
-    })
-    .await?;
+    OwnComment::check(&state, &req, &client, reader, path)
+        .await?
+        .run(&state, comments::delete)
+        .await?;
     Ok(HttpResponse::Ok().json(DeletedResponse {
         deleted: true,
         read_marker: reads::issue_marker(&state, service::now()),

@@ -9,7 +9,7 @@ use crate::db::changes::{comments_changed, thread_changed, write_tx as announcin
 use crate::db::queue::{QueueFilter, QueuedComment, ThreadSummary};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::ban::{Ban, BanKind, BanRule};
-use crate::domain::comment::{self, BodyFormat, Comment, CommentId, CommentStatus};
+use crate::domain::comment::{BodyFormat, Comment, CommentId, CommentStatus};
 use crate::domain::fields::{CommentBody, FieldError};
 use crate::domain::reader::Identification;
 use crate::domain::site::SiteId;
@@ -608,16 +608,8 @@ pub fn reply_as_owner(
         } else {
             display_name.as_str()
         };
-        let ancestry = db::comments::ancestry(conn, id)?;
         let (parent_id, root_id, depth) =
-            match comment::reply_position(&ancestry, site.settings.max_depth) {
-                Some((attach_to, depth)) => (
-                    Some(attach_to.0),
-                    Some(parent.root_id.unwrap_or(parent.id).0),
-                    depth,
-                ),
-                None => (None, None, 0),
-            };
+            crate::service::comments::reply_place(conn, &parent, site.settings.max_depth)?;
         let reply = db::comments::insert(
             conn,
             &db::comments::NewCommentRow {
