@@ -320,15 +320,7 @@ async fn digest_frequency_is_switched_from_the_unsubscribe_page(db: Db) {
         .unwrap()
         .link("/mail/unsubscribe/")
         .unwrap();
-    let page = app
-        .client
-        .get(&thread_link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&thread_link).await;
     for label in [
         "Stop mails about this page",
         "At once: one mail per comment",
@@ -343,15 +335,7 @@ async fn digest_frequency_is_switched_from_the_unsubscribe_page(db: Db) {
         "instant marked: {page}"
     );
     choose(&app, &thread_link, "thread", "daily").await;
-    let page = app
-        .client
-        .get(&thread_link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&thread_link).await;
     assert!(
         page.contains(r#"aria-current="true" class="current">✓ Once a day: a digest"#),
         "daily marked: {page}"

@@ -288,7 +288,7 @@ crate::both_backends! {
         );
         assert!(html.contains(&format!(r#"data-kith-feed="{feed}""#)), "{html}");
         // and the link works
-        let parsed = feedparser(&app.client.get(&feed).send().await.unwrap().text().await.unwrap());
+        let parsed = feedparser(&app.page_text(&feed).await);
         assert_eq!(parsed["entries"][0]["author"], "Alice");
     }
 }

@@ -262,6 +262,14 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// The text of the page at `url` (a full address, such as a mail's link), which must
+    /// answer 200.
+    pub async fn page_text(&self, url: &str) -> String {
+        let response = self.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {url}");
+        response.text().await.unwrap()
+    }
+
     /// The default site's public settings (`GET …/settings`), which must answer 200.
     pub async fn settings(&self) -> Value {
         let response = self.api_call(reqwest::Method::GET, "/settings", None).await;

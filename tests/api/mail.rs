@@ -521,15 +521,7 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
     let mails = smtp.to("ann@example.com");
     assert_eq!(mails.len(), 1);
     let link = mails[0].link("/mail/manage/").unwrap();
-    let page = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&link).await;
     assert!(page.contains("My first") && page.contains("My second"));
     assert!(!page.contains("Not Ann"));
 
@@ -563,15 +555,7 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 303);
-    let page = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&link).await;
     assert!(!page.contains("My first") && page.contains("My second"));
     let all = client
         .post(format!("{link}/delete"))
@@ -794,15 +778,7 @@ async fn mail_speaks_the_sites_language(db: Db) {
     assert!(mail.html().contains("lang=\"de\""));
     // The link's page speaks German too.
     let link = mail.link("/mail/confirm/").unwrap();
-    let page = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_text(&link).await;
     assert!(
         page.contains("lang=\"de\"") && page.contains("Benachrichtigungen bestätigen"),
         "{page}"

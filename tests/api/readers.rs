@@ -296,15 +296,7 @@ async fn email_link_signs_in_once_and_the_code_needs_the_asking_browser(db: Db) 
     );
     let link = mails[0].link("/mail/signin/").unwrap();
     // Opening the link only shows a button (a mail scanner spends nothing).
-    let shown = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown = app.page_text(&link).await;
     assert!(!shown.contains("id=\"code\""));
     let code = open_link(&app, &link).await.unwrap();
     assert_eq!(code.len(), 8);
