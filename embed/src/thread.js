@@ -101,7 +101,7 @@ export async function mountThread(container, serverBase, requests) {
   // sight, what the first comments use: a header like the real one and a comment card with a
   // linked body. The stylesheet's first use (its rules matched for the first time, the bold and
   // small faces loaded, the buttons' and the select's own styles) is then over before the frame
-  // that shows the first comments: 147 → 116 ms to the first comment (docs/performance.md).
+  // that shows the first comments (docs/embed.md, "Keeping long threads light").
   const card = makeCard(String, 1), [, author, time, body, like] = card.firstChild.children;
   author.append(1);
   time.append(1);
