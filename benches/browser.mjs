@@ -84,6 +84,7 @@ async function startChild(name, command, args, env, ready) {
   }, name).catch(error => { child.kill('SIGKILL'); throw new Error(`${error.message}\n${log}`); });
   return {
     log: () => log,
+    kill: () => { if (exited === null) child.kill('SIGKILL'); },
     stop: async () => {
       if (exited !== null) return;
       const gone = new Promise(resolve => child.once('exit', resolve));
@@ -317,6 +318,16 @@ function printTable(count, results) {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-bench-browser-'));
 const children = [];
 let browser;
+// An error thrown outside the flow below (in a server's handler, a child's stream) or Ctrl-C would
+// end node without running its `finally`: Isso and kith are killed then too, never left running.
+const killAll = code => {
+  for (const child of children) child.kill?.();
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(code);
+};
+process.on('uncaughtException', error => { console.error(error); killAll(1); });
+process.on('SIGINT', () => killAll(130));
+process.on('SIGTERM', () => killAll(143));
 try {
   const [hostPort, issoPort, kithPort, kithPortB] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const host = `http://localhost:${hostPort}`, issoBase = `http://127.0.0.1:${issoPort}`, kithBase = `http://127.0.0.1:${kithPort}`;
@@ -330,6 +341,7 @@ try {
   const seeded = path.join(SEED_DIR, `isso-seed-${SEED_VERSION}-${THREADS.join('-')}.db`);
   if (process.env.BENCH_RESEED || !fs.existsSync(seeded)) {
     const isso = await startIsso();
+    children.push(isso);
     for (const count of THREADS) {
       const started = Date.now();
       await seedIsso(issoBase, `/bench-${count}/`, count);
