@@ -73,7 +73,8 @@ struct PageView {
     comment: Option<PageComment>,
     forms: Vec<PageForm>,
     /// A question and its buttons, below the main ones (how often mail comes).
-    choices: Option<(String, Vec<PageForm>)>,
+    /// A question and its answers, each a form and whether it is the answer in force.
+    choices: Option<(String, Vec<(PageForm, bool)>)>,
     comments: Vec<ListedComment>,
     delete_label: String,
     open_label: String,
@@ -361,15 +362,18 @@ pub async fn show_unsubscribe(state: web::Data<AppState>, path: web::Path<String
             } else {
                 "all"
             };
-            let frequencies: Vec<PageForm> = Frequency::ALL
+            let frequencies: Vec<(PageForm, bool)> = Frequency::ALL
                 .into_iter()
-                .map(|frequency| PageForm {
-                    action: action.clone(),
-                    fields: vec![
-                        ("scope".into(), scope.into()),
-                        ("frequency".into(), frequency.as_str().into()),
-                    ],
-                    label: frequency_label(t, frequency).to_string(),
+                .map(|frequency| {
+                    let form = PageForm {
+                        action: action.clone(),
+                        fields: vec![
+                            ("scope".into(), scope.into()),
+                            ("frequency".into(), frequency.as_str().into()),
+                        ],
+                        label: frequency_label(t, frequency).to_string(),
+                    };
+                    (form, choices.current == Some(frequency))
                 })
                 .collect();
             let mut view = words.view(&t.unsubscribe_title, vec![t.unsubscribe_question.clone()]);

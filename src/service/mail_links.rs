@@ -217,6 +217,9 @@ pub struct UnsubscribeChoices {
     pub scope: UnsubscribeScope,
     /// The link names a thread the address follows: a frequency chosen there is for it.
     pub follows_thread: bool,
+    /// How often the address gets these mails now (the thread's own choice when it follows
+    /// it, else the address's); none for an address no longer on record.
+    pub current: Option<Frequency>,
 }
 
 /// Checks an unsubscribe link without using it, and says what its page offers.
@@ -226,18 +229,26 @@ pub fn unsubscribe_choices(
     token: &str,
 ) -> Result<UnsubscribeChoices, AppError> {
     let scope = inspect_unsubscribe(state, token)?;
-    let follows_thread = match (scope, verify(state, token)?) {
-        (UnsubscribeScope::Thread(thread), Link::Unsubscribe { address, .. }) => {
-            match db::mail::find_address(conn, address)? {
-                Some(row) => db::mail::find_subscription_frequency(conn, thread, &row)?.is_some(),
-                None => false,
-            }
+    let Link::Unsubscribe { address, .. } = verify(state, token)? else {
+        return Err(forged());
+    };
+    let Some(row) = db::mail::find_address(conn, address)? else {
+        return Ok(UnsubscribeChoices {
+            scope,
+            follows_thread: false,
+            current: None,
+        });
+    };
+    let followed = match scope {
+        UnsubscribeScope::Thread(thread) => {
+            db::mail::find_subscription_frequency(conn, thread, &row)?
         }
-        _ => false,
+        UnsubscribeScope::All => None,
     };
     Ok(UnsubscribeChoices {
         scope,
-        follows_thread,
+        follows_thread: followed.is_some(),
+        current: Some(followed.unwrap_or(row.frequency)),
     })
 }
 

@@ -337,7 +337,26 @@ async fn digest_frequency_is_switched_from_the_unsubscribe_page(db: Db) {
     ] {
         assert!(page.contains(label), "{label}: {page}");
     }
+    // The frequency in force is marked (for screen readers too).
+    assert!(
+        page.contains(r#"aria-current="true" class="current">✓ At once: one mail per comment"#),
+        "instant marked: {page}"
+    );
     choose(&app, &thread_link, "thread", "daily").await;
+    let page = app
+        .client
+        .get(&thread_link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"aria-current="true" class="current">✓ Once a day: a digest"#),
+        "daily marked: {page}"
+    );
+    assert_eq!(page.matches("aria-current").count(), 1, "{page}");
     let before = smtp.to(ANN).len();
     app.post_json_ok(comment("Bob", "Waits for the digest"))
         .await;

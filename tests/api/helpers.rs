@@ -319,6 +319,49 @@ pub fn all_ids(comments: &Value) -> Vec<i64> {
     ids
 }
 
+/// An app with mail on (`mail_config`) and the test SMTP server it sends to; `adjust` changes
+/// the config further.
+pub async fn spawn_app_with_mail(
+    db: Db,
+    adjust: impl FnOnce(&mut Config),
+) -> (TestApp, crate::smtp::SmtpServer) {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let port = smtp.port;
+    let app = spawn_app_with(db, move |config| {
+        mail_config(config, port);
+        adjust(config);
+    })
+    .await;
+    (app, smtp)
+}
+
+/// A comment on "/post/" by `author` (address `<author>@example.com`), as the embed posts it,
+/// replying to `parent` and asking for reply and thread mails as told.
+pub fn mail_comment(
+    author: &str,
+    body: &str,
+    parent: Option<i64>,
+    replies: bool,
+    thread: bool,
+) -> serde_json::Value {
+    serde_json::json!({
+        "thread_key": "/post/",
+        "thread_title": "A post",
+        "thread_url": "https://blog.example/post/",
+        "parent_id": parent,
+        "author": author,
+        "email": format!("{}@example.com", author.to_lowercase()),
+        "body": body,
+        "notify_replies": replies,
+        "notify_thread": thread,
+    })
+}
+
+/// The id of the comment in a post's answer.
+pub fn comment_id(posted: &serde_json::Value) -> i64 {
+    posted["comment"]["id"].as_i64().unwrap()
+}
+
 /// A config with mail on, sent to the test SMTP server at `smtp_port`; no background worker
 /// (tests drive the outbox with `drain_outbox`), retries immediate.
 pub fn mail_config(config: &mut Config, smtp_port: u16) {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, mail_config, spawn_app_with};
+use crate::helpers::{
+    Db, TestApp, comment_id, mail_comment, mail_config, spawn_app_with, spawn_app_with_mail,
+};
 use crate::smtp::{Captured, SmtpServer};
 use kith::config::{Config, OwnerNotifications};
 use kith::domain::site::ModerationMode;
@@ -28,35 +30,6 @@ crate::each_on_both_backends!(
     mail_spam_caught_by_the_defences_is_never_mailed,
     mail_leased_by_a_live_worker_waits_and_a_dead_workers_lease_lapses,
 );
-
-async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
-    let smtp = SmtpServer::start().await;
-    let port = smtp.port;
-    let app = spawn_app_with(db, move |config| {
-        mail_config(config, port);
-        adjust(config);
-    })
-    .await;
-    (app, smtp)
-}
-
-fn comment(author: &str, body: &str, parent: Option<i64>, replies: bool, thread: bool) -> Value {
-    json!({
-        "thread_key": "/post/",
-        "thread_title": "A post",
-        "thread_url": "https://blog.example/post/",
-        "parent_id": parent,
-        "author": author,
-        "email": format!("{}@example.com", author.to_lowercase()),
-        "body": body,
-        "notify_replies": replies,
-        "notify_thread": thread,
-    })
-}
-
-fn id(posted: &Value) -> i64 {
-    posted["comment"]["id"].as_i64().unwrap()
-}
 
 fn kinds_to(smtp: &SmtpServer, address: &str) -> usize {
     smtp.to(address).len()
@@ -106,9 +79,9 @@ fn assert_well_formed(mail: &Captured) {
 }
 
 async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = app
-        .post_json_ok(comment("Ann", "First!", None, true, false))
+        .post_json_ok(mail_comment("Ann", "First!", None, true, false))
         .await;
     app.drain_outbox().await;
     assert_eq!(
@@ -118,10 +91,10 @@ async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db)
     );
 
     // Not confirmed yet: Bob's reply sends Ann nothing, nor a second confirmation.
-    app.post_json_ok(comment(
+    app.post_json_ok(mail_comment(
         "Bob",
         "Reply before confirming",
-        Some(id(&ann)),
+        Some(comment_id(&ann)),
         true,
         false,
     ))
@@ -131,10 +104,10 @@ async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db)
 
     confirm(&app, &smtp, "ann@example.com").await;
     let carol = app
-        .post_json_ok(comment(
+        .post_json_ok(mail_comment(
             "Carol",
             "Carol *agrees*",
-            Some(id(&ann)),
+            Some(comment_id(&ann)),
             false,
             false,
         ))
@@ -148,7 +121,7 @@ async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db)
     assert!(reply.html().contains("<em>agrees</em>"));
     assert!(reply.text().contains(&format!(
         "https://blog.example/post/#comment-{}",
-        id(&carol)
+        comment_id(&carol)
     )));
     assert!(reply.text().contains("Ann's Blog"));
     assert!(
@@ -158,13 +131,25 @@ async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db)
     assert!(!reply.data.contains("bob@example.com"));
 
     // Ann answering herself, and replies to someone who did not opt in, send nothing.
-    app.post_json_ok(comment("Ann", "Thanks all", Some(id(&ann)), true, false))
-        .await;
+    app.post_json_ok(mail_comment(
+        "Ann",
+        "Thanks all",
+        Some(comment_id(&ann)),
+        true,
+        false,
+    ))
+    .await;
     let dave = app
-        .post_json_ok(comment("Dave", "No mail for me", None, false, false))
+        .post_json_ok(mail_comment("Dave", "No mail for me", None, false, false))
         .await;
-    app.post_json_ok(comment("Erin", "Hi Dave", Some(id(&dave)), false, false))
-        .await;
+    app.post_json_ok(mail_comment(
+        "Erin",
+        "Hi Dave",
+        Some(comment_id(&dave)),
+        false,
+        false,
+    ))
+    .await;
     app.drain_outbox().await;
     assert_eq!(kinds_to(&smtp, "ann@example.com"), 2);
     assert_eq!(kinds_to(&smtp, "dave@example.com"), 0);
@@ -173,14 +158,14 @@ async fn mail_reply_notification_reaches_only_confirmed_opted_in_parents(db: Db)
 }
 
 async fn mail_thread_subscription_and_one_mail_per_address(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = app
-        .post_json_ok(comment("Ann", "Subscribing", None, true, true))
+        .post_json_ok(mail_comment("Ann", "Subscribing", None, true, true))
         .await;
     app.drain_outbox().await;
     confirm(&app, &smtp, "ann@example.com").await;
 
-    app.post_json_ok(comment("Bob", "New top-level", None, false, false))
+    app.post_json_ok(mail_comment("Bob", "New top-level", None, false, false))
         .await;
     app.drain_outbox().await;
     let to_ann = smtp.to("ann@example.com");
@@ -189,10 +174,10 @@ async fn mail_thread_subscription_and_one_mail_per_address(db: Db) {
     assert_well_formed(&to_ann[1]);
 
     // A reply to Ann in a thread she follows: one mail, not two.
-    app.post_json_ok(comment(
+    app.post_json_ok(mail_comment(
         "Carol",
         "Reply to Ann",
-        Some(id(&ann)),
+        Some(comment_id(&ann)),
         false,
         false,
     ))
@@ -202,15 +187,15 @@ async fn mail_thread_subscription_and_one_mail_per_address(db: Db) {
 }
 
 async fn mail_confirmed_address_counts_as_known_author(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     app.set_settings(|s| s.moderation = ModerationMode::FirstTime)
         .await;
     let first = app
-        .post_json_ok(comment("Ann", "Hello", None, true, false))
+        .post_json_ok(mail_comment("Ann", "Hello", None, true, false))
         .await;
     assert_eq!(first["comment"]["status"], "pending");
     let typed_by_someone = app
-        .post_json_ok(comment("Ann", "Again", None, false, false))
+        .post_json_ok(mail_comment("Ann", "Again", None, false, false))
         .await;
     assert_eq!(
         typed_by_someone["comment"]["status"], "pending",
@@ -219,7 +204,7 @@ async fn mail_confirmed_address_counts_as_known_author(db: Db) {
     app.drain_outbox().await;
     confirm(&app, &smtp, "ann@example.com").await;
     let later = app
-        .post_json_ok(comment("Ann", "Once more", None, false, false))
+        .post_json_ok(mail_comment("Ann", "Once more", None, false, false))
         .await;
     assert_eq!(later["comment"]["status"], "approved");
 }
@@ -247,26 +232,26 @@ async fn status_of(app: &TestApp, comment: i64) -> Option<String> {
 }
 
 async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.owner_notifications = OwnerNotifications::Held
     })
     .await;
     app.set_settings(|s| s.moderation = ModerationMode::All)
         .await;
     // Bob follows the thread (and confirms), so the approval must reach him.
-    app.post_json_ok(comment("Bob", "Following", None, false, true))
+    app.post_json_ok(mail_comment("Bob", "Following", None, false, true))
         .await;
     app.drain_outbox().await;
     confirm(&app, &smtp, "bob@example.com").await;
 
     let held = app
-        .post_json_ok(comment("Ann", "Please approve", None, false, false))
+        .post_json_ok(mail_comment("Ann", "Please approve", None, false, false))
         .await;
     let spammy = app
-        .post_json_ok(comment("Spammer", "Buy now", None, false, false))
+        .post_json_ok(mail_comment("Spammer", "Buy now", None, false, false))
         .await;
     let doomed = app
-        .post_json_ok(comment("Zed", "Delete me", None, false, false))
+        .post_json_ok(mail_comment("Zed", "Delete me", None, false, false))
         .await;
     app.drain_outbox().await;
     let owner = smtp.to("owner@blog.example");
@@ -296,11 +281,14 @@ async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
     let page = app.client.get(&approve).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Please approve"));
-    assert_eq!(status_of(&app, id(&held)).await.as_deref(), Some("pending"));
+    assert_eq!(
+        status_of(&app, comment_id(&held)).await.as_deref(),
+        Some("pending")
+    );
     let done = app.client.post(&approve).send().await.unwrap();
     assert_eq!(done.status(), 200);
     assert_eq!(
-        status_of(&app, id(&held)).await.as_deref(),
+        status_of(&app, comment_id(&held)).await.as_deref(),
         Some("approved")
     );
     // Works once.
@@ -320,7 +308,10 @@ async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
     let spam_mail = owner.iter().find(|m| m.text().contains("Buy now")).unwrap();
     let spam = owner_link(spam_mail, "Mark as spam");
     assert_eq!(app.client.post(&spam).send().await.unwrap().status(), 200);
-    assert_eq!(status_of(&app, id(&spammy)).await.as_deref(), Some("spam"));
+    assert_eq!(
+        status_of(&app, comment_id(&spammy)).await.as_deref(),
+        Some("spam")
+    );
 
     let doomed_mail = owner
         .iter()
@@ -340,14 +331,14 @@ async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
     assert_eq!(app.client.post(&delete).send().await.unwrap().status(), 200);
     // Deleted as from the admin area: hidden, and restorable there.
     assert_eq!(
-        status_of(&app, id(&doomed)).await.as_deref(),
+        status_of(&app, comment_id(&doomed)).await.as_deref(),
         Some("deleted")
     );
 
     // Expired: a correctly signed link past its date.
     let expired = kith::notify::links::Link::Moderate {
         action: kith::notify::links::ModAction::Approve,
-        comment: kith::domain::comment::CommentId(id(&spammy)),
+        comment: kith::domain::comment::CommentId(comment_id(&spammy)),
         expires: chrono::Utc::now().timestamp() - 1,
         nonce: "feedbeef".into(),
     }
@@ -355,7 +346,10 @@ async fn mail_owner_links_moderate_once_and_refuse_forged_or_expired(db: Db) {
     let url = format!("{}/mail/moderate/{expired}", app.address);
     assert_eq!(app.client.get(&url).send().await.unwrap().status(), 410);
     assert_eq!(app.client.post(&url).send().await.unwrap().status(), 410);
-    assert_eq!(status_of(&app, id(&spammy)).await.as_deref(), Some("spam"));
+    assert_eq!(
+        status_of(&app, comment_id(&spammy)).await.as_deref(),
+        Some("spam")
+    );
 }
 
 async fn bans(app: &TestApp) -> Vec<(String, String)> {
@@ -370,14 +364,14 @@ async fn bans(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn mail_owner_ban_link_bans_the_author_and_marks_the_comment_spam(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.owner_notifications = OwnerNotifications::Held
     })
     .await;
     app.set_settings(|s| s.moderation = ModerationMode::All)
         .await;
     let troll = app
-        .post_json_ok(comment("Troll", "You all stink", None, false, false))
+        .post_json_ok(mail_comment("Troll", "You all stink", None, false, false))
         .await;
     app.drain_outbox().await;
     let owner = smtp.to("owner@blog.example");
@@ -392,14 +386,17 @@ async fn mail_owner_ban_link_bans_the_author_and_marks_the_comment_spam(db: Db) 
     assert!(html.contains("Ban this comment"), "{html}");
     assert!(bans(&app).await.is_empty());
     assert_eq!(
-        status_of(&app, id(&troll)).await.as_deref(),
+        status_of(&app, comment_id(&troll)).await.as_deref(),
         Some("pending")
     );
 
     let done = app.client.post(&ban).send().await.unwrap();
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("The author is banned"));
-    assert_eq!(status_of(&app, id(&troll)).await.as_deref(), Some("spam"));
+    assert_eq!(
+        status_of(&app, comment_id(&troll)).await.as_deref(),
+        Some("spam")
+    );
     assert_eq!(
         bans(&app).await,
         vec![("email".to_string(), "troll@example.com".to_string())]
@@ -409,17 +406,20 @@ async fn mail_owner_ban_link_bans_the_author_and_marks_the_comment_spam(db: Db) 
 
     // The next comment from that address goes straight to spam, and mails nobody.
     let again = app
-        .post_json_ok(comment("Troll", "Still here", None, false, false))
+        .post_json_ok(mail_comment("Troll", "Still here", None, false, false))
         .await;
-    assert_eq!(status_of(&app, id(&again)).await.as_deref(), Some("spam"));
+    assert_eq!(
+        status_of(&app, comment_id(&again)).await.as_deref(),
+        Some("spam")
+    );
     app.drain_outbox().await;
     assert_eq!(smtp.to("owner@blog.example").len(), 1);
 }
 
 async fn mail_unsubscribe_by_link_and_one_click_post(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = app
-        .post_json_ok(comment("Ann", "Following", None, true, true))
+        .post_json_ok(mail_comment("Ann", "Following", None, true, true))
         .await;
     let zoe = app
         .post_json_ok(json!({
@@ -429,7 +429,7 @@ async fn mail_unsubscribe_by_link_and_one_click_post(db: Db) {
         .await;
     app.drain_outbox().await;
     confirm(&app, &smtp, "ann@example.com").await;
-    app.post_json_ok(comment("Bob", "Hello Ann", None, false, false))
+    app.post_json_ok(mail_comment("Bob", "Hello Ann", None, false, false))
         .await;
     app.drain_outbox().await;
     let to_ann = smtp.to("ann@example.com");
@@ -458,10 +458,16 @@ async fn mail_unsubscribe_by_link_and_one_click_post(db: Db) {
         .unwrap();
     assert_eq!(response.status(), 200);
     let before = kinds_to(&smtp, "ann@example.com");
-    app.post_json_ok(comment("Carol", "Another", None, false, false))
+    app.post_json_ok(mail_comment("Carol", "Another", None, false, false))
         .await;
-    app.post_json_ok(comment("Dan", "Reply to Ann", Some(id(&ann)), false, false))
-        .await;
+    app.post_json_ok(mail_comment(
+        "Dan",
+        "Reply to Ann",
+        Some(comment_id(&ann)),
+        false,
+        false,
+    ))
+    .await;
     app.post_json_ok(
         json!({"thread_key": "/other/", "author": "Bob", "email": "bob@example.com",
         "body": "Elsewhere", "parent_id": zoe["comment"]["id"]}),
@@ -494,13 +500,13 @@ async fn mail_unsubscribe_by_link_and_one_click_post(db: Db) {
 }
 
 async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let first = app
-        .post_json_ok(comment("Ann", "My first", None, false, false))
+        .post_json_ok(mail_comment("Ann", "My first", None, false, false))
         .await;
-    app.post_json_ok(comment("Ann", "My second", None, false, false))
+    app.post_json_ok(mail_comment("Ann", "My second", None, false, false))
         .await;
-    app.post_json_ok(comment("Bob", "Not Ann's", None, false, false))
+    app.post_json_ok(mail_comment("Bob", "Not Ann's", None, false, false))
         .await;
     let ask = |email: &str| {
         app.client
@@ -552,7 +558,7 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
     let deleted = client
         .post(format!("{link}/delete"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("comment={}", id(&first)))
+        .body(format!("comment={}", comment_id(&first)))
         .send()
         .await
         .unwrap();
@@ -581,13 +587,20 @@ async fn mail_manage_my_comments_lists_deletes_and_exports(db: Db) {
 }
 
 async fn mail_smtp_outage_loses_nothing_and_sends_once(db: Db) {
-    let (app, smtp) = setup(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
+    let (app, smtp) =
+        spawn_app_with_mail(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
     // SMTP is down (every connection answered `421` and closed) while comments arrive: every
     // post succeeds, and no post talks to SMTP itself (the mails wait in the outbox).
     smtp.set_down(true);
     for n in 0..3 {
-        app.post_json_ok(comment("Ann", &format!("Comment {n}"), None, false, false))
-            .await;
+        app.post_json_ok(mail_comment(
+            "Ann",
+            &format!("Comment {n}"),
+            None,
+            false,
+            false,
+        ))
+        .await;
     }
     assert_eq!(smtp.connections(), 0, "a post talked to SMTP");
     assert_eq!(app.outbox_step().await, 3, "three attempts, all failed");
@@ -616,13 +629,13 @@ async fn mail_smtp_outage_loses_nothing_and_sends_once(db: Db) {
 }
 
 async fn mail_given_up_after_the_last_attempt_is_listed_as_failed(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.owner_notifications = OwnerNotifications::All;
         c.mail.max_attempts = 2;
     })
     .await;
     smtp.set_down(true);
-    app.post_json_ok(comment("Ann", "Nobody hears", None, false, false))
+    app.post_json_ok(mail_comment("Ann", "Nobody hears", None, false, false))
         .await;
     assert_eq!(app.drain_outbox().await, 2, "two attempts, then given up");
     let failed =
@@ -636,7 +649,7 @@ async fn mail_given_up_after_the_last_attempt_is_listed_as_failed(db: Db) {
 
 async fn mail_off_without_smtp_changes_nothing_for_posting(db: Db) {
     let app = spawn_app_with(db, |_| {}).await;
-    app.post_json_ok(comment("Ann", "No mail here", None, true, true))
+    app.post_json_ok(mail_comment("Ann", "No mail here", None, true, true))
         .await;
     let rows = kith::service::blocking(&app.state, |_, conn| kith::db::mail::list_outbox(conn))
         .await
@@ -692,7 +705,13 @@ async fn mail_two_processes_sharing_the_database_send_each_mail_once(db: Db) {
     .await;
     for n in 0..12 {
         first
-            .post_json_ok(comment("Ann", &format!("Comment {n}"), None, false, false))
+            .post_json_ok(mail_comment(
+                "Ann",
+                &format!("Comment {n}"),
+                None,
+                false,
+                false,
+            ))
             .await;
     }
     let (a, b) = tokio::join!(first.drain_outbox(), second.drain_outbox());
@@ -727,12 +746,12 @@ async fn mail_templates_from_a_folder_replace_the_built_in_ones_and_escape(db: D
     )
     .unwrap();
     let folder = dir.path().display().to_string();
-    let (app, smtp) = setup(db, move |c| {
+    let (app, smtp) = spawn_app_with_mail(db, move |c| {
         c.mail.templates_dir = folder;
         c.mail.owner_notifications = OwnerNotifications::All;
     })
     .await;
-    app.post_json_ok(comment("Ann", "Hello **world**", None, false, false))
+    app.post_json_ok(mail_comment("Ann", "Hello **world**", None, false, false))
         .await;
     app.post_json_ok(
         json!({"thread_key": "/post/", "author": "<b>Eve</b>", "email": "eve@example.com",
@@ -761,9 +780,9 @@ async fn mail_templates_from_a_folder_replace_the_built_in_ones_and_escape(db: D
 }
 
 async fn mail_speaks_the_sites_language(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     app.set_settings(|s| s.language = "de".into()).await;
-    app.post_json_ok(comment("Ann", "Hallo", None, true, false))
+    app.post_json_ok(mail_comment("Ann", "Hallo", None, true, false))
         .await;
     app.drain_outbox().await;
     let mail = &smtp.wait_for(1).await[0];
@@ -801,15 +820,21 @@ async fn mail_speaks_the_sites_language(db: Db) {
 }
 
 async fn mail_background_worker_sends_on_its_own_and_stops_cleanly(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.worker = true;
         c.mail.poll_interval_ms = 20;
         c.mail.owner_notifications = OwnerNotifications::All;
         c.mail.from = "comments@blog.example".into();
     })
     .await;
-    app.post_json_ok(comment("Ann", "Sent by the worker", None, false, false))
-        .await;
+    app.post_json_ok(mail_comment(
+        "Ann",
+        "Sent by the worker",
+        None,
+        false,
+        false,
+    ))
+    .await;
     let mails = smtp.wait_for(1).await;
     assert!(mails[0].text().contains("Sent by the worker"));
     let from = mails[0].header("From").unwrap();
@@ -863,15 +888,19 @@ fn mail_settings_are_checked_and_the_password_never_printed() {
 }
 
 async fn mail_spam_caught_by_the_defences_is_never_mailed(db: Db) {
-    let (app, smtp) = setup(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
+    let (app, smtp) =
+        spawn_app_with_mail(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
     let spam = app
         .post_json_ok(
             json!({"thread_key": "/post/", "author": "Bot", "email": "bot@example.com",
             "body": "Cheap pills", "hp": "filled by a bot", "notify_thread": true}),
         )
         .await;
-    assert_eq!(status_of(&app, id(&spam)).await.as_deref(), Some("spam"));
-    app.post_json_ok(comment("Ann", "A real comment", None, false, false))
+    assert_eq!(
+        status_of(&app, comment_id(&spam)).await.as_deref(),
+        Some("spam")
+    );
+    app.post_json_ok(mail_comment("Ann", "A real comment", None, false, false))
         .await;
     app.drain_outbox().await;
     let mails = smtp.wait_for(1).await;
@@ -882,8 +911,9 @@ async fn mail_spam_caught_by_the_defences_is_never_mailed(db: Db) {
 async fn mail_leased_by_a_live_worker_waits_and_a_dead_workers_lease_lapses(db: Db) {
     use diesel::prelude::*;
     use kith::db::schema::mail_outbox;
-    let (app, smtp) = setup(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
-    app.post_json_ok(comment("Ann", "Leased", None, false, false))
+    let (app, smtp) =
+        spawn_app_with_mail(db, |c| c.mail.owner_notifications = OwnerNotifications::All).await;
+    app.post_json_ok(mail_comment("Ann", "Leased", None, false, false))
         .await;
     let set_lease = |offset_secs: i64| {
         kith::service::blocking(&app.state, move |_, conn| {

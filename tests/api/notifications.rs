@@ -4,12 +4,12 @@
 //! area never send the owner an alert; `owner_notifications = held` mails only held comments.
 //! All against the real test SMTP server, on both backends.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::admin_support::Admin;
-use crate::helpers::{Db, TestApp, mail_config, spawn_app_with};
+use crate::helpers::{Db, TestApp, comment_id, mail_comment, spawn_app_with_mail};
 use crate::smtp::{Captured, SmtpServer};
-use kith::config::{Config, OwnerNotifications};
+use kith::config::OwnerNotifications;
 use kith::domain::site::ModerationMode;
 
 crate::each_on_both_backends!(
@@ -27,35 +27,6 @@ const ANN: &str = "ann@example.com";
 const BOB: &str = "bob@example.com";
 const OWNER: &str = "owner@blog.example";
 
-async fn setup(db: Db, adjust: impl FnOnce(&mut Config)) -> (TestApp, SmtpServer) {
-    let smtp = SmtpServer::start().await;
-    let port = smtp.port;
-    let app = spawn_app_with(db, move |config| {
-        mail_config(config, port);
-        adjust(config);
-    })
-    .await;
-    (app, smtp)
-}
-
-fn comment(author: &str, body: &str, parent: Option<i64>, replies: bool, thread: bool) -> Value {
-    json!({
-        "thread_key": "/post/",
-        "thread_title": "A post",
-        "thread_url": "https://blog.example/post/",
-        "parent_id": parent,
-        "author": author,
-        "email": format!("{}@example.com", author.to_lowercase()),
-        "body": body,
-        "notify_replies": replies,
-        "notify_thread": thread,
-    })
-}
-
-fn id(posted: &Value) -> i64 {
-    posted["comment"]["id"].as_i64().unwrap()
-}
-
 /// Follows (GET, then POST) the confirmation link mailed to `address`.
 async fn confirm(app: &TestApp, smtp: &SmtpServer, address: &str) {
     let link = smtp
@@ -71,16 +42,16 @@ async fn confirm(app: &TestApp, smtp: &SmtpServer, address: &str) {
 /// Returns Ann's comment id. Nothing else has been mailed to them afterwards.
 async fn ann_asks_and_bob_follows(app: &TestApp, smtp: &SmtpServer) -> i64 {
     let ann = app
-        .post_json_ok(comment("Ann", "Ann's question", None, true, false))
+        .post_json_ok(mail_comment("Ann", "Ann's question", None, true, false))
         .await;
-    app.post_json_ok(comment("Bob", "Bob follows", None, false, true))
+    app.post_json_ok(mail_comment("Bob", "Bob follows", None, false, true))
         .await;
     app.drain_outbox().await;
     confirm(app, smtp, ANN).await;
     confirm(app, smtp, BOB).await;
     assert_eq!(smtp.to(ANN).len(), 1, "only the confirmation");
     assert_eq!(smtp.to(BOB).len(), 1, "only the confirmation");
-    id(&ann)
+    comment_id(&ann)
 }
 
 /// Mails to `address` after its confirmation whose text contains `needle`.
@@ -107,16 +78,22 @@ async fn hold_everything(app: &TestApp) {
 }
 
 async fn notify_reply_posted_through_the_api(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
-    app.post_json_ok(comment("Carol", "Carol answers", Some(ann), false, false))
-        .await;
+    app.post_json_ok(mail_comment(
+        "Carol",
+        "Carol answers",
+        Some(ann),
+        false,
+        false,
+    ))
+    .await;
     app.drain_outbox().await;
     assert_readers_told(&smtp, "Carol answers");
 }
 
 async fn notify_owner_reply_from_the_admin_api(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     let admin = Admin::login(&app).await;
     let reply = admin
@@ -133,7 +110,7 @@ async fn notify_owner_reply_from_the_admin_api(db: Db) {
 }
 
 async fn notify_owner_reply_from_the_publish_the_reply_form(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     let admin = Admin::login(&app).await;
     let response = admin
@@ -152,11 +129,17 @@ async fn notify_owner_reply_from_the_publish_the_reply_form(db: Db) {
 }
 
 async fn notify_owner_reply_to_a_held_comment_publishes_both(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     hold_everything(&app).await;
     let carol = app
-        .post_json_ok(comment("Carol", "Carol is held", Some(ann), true, false))
+        .post_json_ok(mail_comment(
+            "Carol",
+            "Carol is held",
+            Some(ann),
+            true,
+            false,
+        ))
         .await;
     assert_eq!(carol["comment"]["status"], "pending");
     app.drain_outbox().await;
@@ -171,11 +154,11 @@ async fn notify_owner_reply_to_a_held_comment_publishes_both(db: Db) {
     let admin = Admin::login(&app).await;
     admin
         .post(
-            &format!("/comments/{}/reply", id(&carol)),
+            &format!("/comments/{}/reply", comment_id(&carol)),
             json!({ "body": "Welcome, Carol" }),
         )
         .await;
-    assert_eq!(admin.status(id(&carol)).await, "approved");
+    assert_eq!(admin.status(comment_id(&carol)).await, "approved");
     app.drain_outbox().await;
     assert_readers_told(&smtp, "Carol is held");
     assert_eq!(
@@ -186,11 +169,11 @@ async fn notify_owner_reply_to_a_held_comment_publishes_both(db: Db) {
 }
 
 async fn notify_approval_in_the_queue_once(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     hold_everything(&app).await;
     let held = app
-        .post_json_ok(comment(
+        .post_json_ok(mail_comment(
             "Carol",
             "Held, then approved",
             Some(ann),
@@ -201,24 +184,24 @@ async fn notify_approval_in_the_queue_once(db: Db) {
     app.drain_outbox().await;
     assert!(mails_with(&smtp, ANN, "Held, then approved").is_empty());
     let admin = Admin::login(&app).await;
-    admin.moderate(&[id(&held)], "approve").await;
+    admin.moderate(&[comment_id(&held)], "approve").await;
     app.drain_outbox().await;
     assert_readers_told(&smtp, "Held, then approved");
     // Spam, then restored: visible again, but readers were already told once.
-    admin.moderate(&[id(&held)], "spam").await;
-    admin.moderate(&[id(&held)], "restore").await;
+    admin.moderate(&[comment_id(&held)], "spam").await;
+    admin.moderate(&[comment_id(&held)], "restore").await;
     app.drain_outbox().await;
     assert_readers_told(&smtp, "Held, then approved");
 }
 
 async fn notify_approval_from_the_owner_mail_link(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.owner_notifications = OwnerNotifications::Held;
     })
     .await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     hold_everything(&app).await;
-    app.post_json_ok(comment(
+    app.post_json_ok(mail_comment(
         "Carol",
         "Approved by link",
         Some(ann),
@@ -239,17 +222,19 @@ async fn notify_approval_from_the_owner_mail_link(db: Db) {
 }
 
 async fn notify_bulk_approval_each_comment(db: Db) {
-    let (app, smtp) = setup(db, |_| {}).await;
+    let (app, smtp) = spawn_app_with_mail(db, |_| {}).await;
     let ann = ann_asks_and_bob_follows(&app, &smtp).await;
     hold_everything(&app).await;
     let first = app
-        .post_json_ok(comment("Carol", "Bulk one", Some(ann), false, false))
+        .post_json_ok(mail_comment("Carol", "Bulk one", Some(ann), false, false))
         .await;
     let second = app
-        .post_json_ok(comment("Dave", "Bulk two", Some(ann), false, false))
+        .post_json_ok(mail_comment("Dave", "Bulk two", Some(ann), false, false))
         .await;
     let admin = Admin::login(&app).await;
-    let changed = admin.moderate(&[id(&first), id(&second)], "approve").await;
+    let changed = admin
+        .moderate(&[comment_id(&first), comment_id(&second)], "approve")
+        .await;
     assert_eq!(changed["changed"], 2);
     app.drain_outbox().await;
     assert_readers_told(&smtp, "Bulk one");
@@ -257,15 +242,21 @@ async fn notify_bulk_approval_each_comment(db: Db) {
 }
 
 async fn notify_owner_held_setting_mails_only_held_comments(db: Db) {
-    let (app, smtp) = setup(db, |c| {
+    let (app, smtp) = spawn_app_with_mail(db, |c| {
         c.mail.owner_notifications = OwnerNotifications::Held;
     })
     .await;
-    app.post_json_ok(comment("Ann", "Published at once", None, false, false))
+    app.post_json_ok(mail_comment("Ann", "Published at once", None, false, false))
         .await;
     hold_everything(&app).await;
     let held = app
-        .post_json_ok(comment("Bob", "Waiting for the owner", None, false, false))
+        .post_json_ok(mail_comment(
+            "Bob",
+            "Waiting for the owner",
+            None,
+            false,
+            false,
+        ))
         .await;
     app.drain_outbox().await;
     let owner = smtp.to(OWNER);
@@ -274,10 +265,10 @@ async fn notify_owner_held_setting_mails_only_held_comments(db: Db) {
     assert!(mails_with(&smtp, OWNER, "Published at once").is_empty());
     // The owner's own decision in the admin area mails the owner nothing more.
     let admin = Admin::login(&app).await;
-    admin.moderate(&[id(&held)], "approve").await;
+    admin.moderate(&[comment_id(&held)], "approve").await;
     admin
         .post(
-            &format!("/comments/{}/reply", id(&held)),
+            &format!("/comments/{}/reply", comment_id(&held)),
             json!({ "body": "Thanks" }),
         )
         .await;
