@@ -60,12 +60,11 @@ pub(super) struct CommentRow {
     pub signed_in_with: Option<String>,
 }
 
-/// A comment about to be stored; its HTML is already sanitized. `None` is written as NULL
-/// (not `DEFAULT`), so the `INSERT` is the same statement for every comment and the
-/// connection keeps it prepared (diesel does not cache an insert whose SQL varies).
+/// The columns every stored comment is given, written here or imported. `None` is written as
+/// NULL (not `DEFAULT`), so each `INSERT` below is one statement whatever the values.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comments, treat_none_as_default_value = false)]
-pub struct NewCommentRow<'a> {
+pub struct CommentColumns<'a> {
     pub thread_id: i64,
     pub parent_id: Option<i64>,
     pub root_id: Option<i64>,
@@ -83,6 +82,16 @@ pub struct NewCommentRow<'a> {
     pub edit_token_hash: &'a str,
     pub notify_replies: bool,
     pub is_owner: bool,
+}
+
+/// A comment about to be stored; its HTML is already sanitized. The same `INSERT` for every
+/// comment, so the connection keeps it prepared (diesel does not cache an insert whose SQL
+/// varies).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
+pub struct NewCommentRow<'a> {
+    #[diesel(embed)]
+    pub columns: CommentColumns<'a>,
     pub fingerprint: Option<&'a str>,
     /// The signed-in reader writing it (`None`: anonymous, the owner, a webmention).
     pub reader_id: Option<i64>,
@@ -90,31 +99,16 @@ pub struct NewCommentRow<'a> {
     pub signed_in_with: Option<&'a str>,
 }
 
-/// An imported comment: every column is given (times, likes, pins come from the source).
-/// `None` is written as NULL, so a batch is one multi-row `INSERT` on both backends.
+/// An imported comment: every column is given (times, likes, pins come from the source), so a
+/// batch is one multi-row `INSERT` on both backends.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct ImportedCommentRow<'a> {
-    pub thread_id: i64,
-    pub parent_id: Option<i64>,
-    pub root_id: Option<i64>,
-    pub depth: i32,
-    pub author_name: &'a str,
-    pub email: Option<&'a str>,
-    pub website: Option<&'a str>,
-    pub body_markdown: &'a str,
-    pub body_html: &'a str,
-    pub status: CommentStatus,
-    pub held_reason: Option<&'a str>,
-    pub created_at: NaiveDateTime,
+    #[diesel(embed)]
+    pub columns: CommentColumns<'a>,
     pub edited_at: Option<NaiveDateTime>,
-    pub client_ip: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
-    pub edit_token_hash: &'a str,
     pub like_count: i64,
-    pub notify_replies: bool,
     pub pinned: bool,
-    pub is_owner: bool,
     pub import_key: Option<&'a str>,
     pub kind: CommentKind,
     pub body_format: BodyFormat,
@@ -144,8 +138,8 @@ pub fn insert_imported_batch(
     super::threads::add_to_approved_counts(
         conn,
         rows.iter()
-            .filter(|r| r.status == CommentStatus::Approved)
-            .map(|r| (r.thread_id, 1)),
+            .filter(|r| r.columns.status == CommentStatus::Approved)
+            .map(|r| (r.columns.thread_id, 1)),
     )?;
     Ok(inserted)
 }
@@ -276,8 +270,8 @@ fn insert_row(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<Comment, App
 
 /// Counts a just inserted comment in its thread's counter.
 fn counted_insert(conn: &mut DbConn, row: &NewCommentRow<'_>) -> Result<(), AppError> {
-    if row.status == CommentStatus::Approved {
-        super::threads::add_to_approved_counts(conn, [(row.thread_id, 1)])?;
+    if row.columns.status == CommentStatus::Approved {
+        super::threads::add_to_approved_counts(conn, [(row.columns.thread_id, 1)])?;
     }
     Ok(())
 }

@@ -72,32 +72,49 @@ pub struct PendingModeration {
     pub thread: Thread,
 }
 
+/// A moderation link's action, comment and one-time nonce.
+fn moderation_link(
+    state: &AppState,
+    token: &str,
+) -> Result<(ModAction, CommentId, String), AppError> {
+    match verify(state, token)? {
+        Link::Moderate {
+            action,
+            comment,
+            nonce,
+            ..
+        } => Ok((action, comment, nonce)),
+        _ => Err(forged()),
+    }
+}
+
+fn link_used() -> AppError {
+    AppError::new(ErrorKind::LinkUsed, "this link has already been used")
+}
+
+fn comment_gone() -> AppError {
+    AppError::new(ErrorKind::CommentNotFound, "this comment is gone")
+}
+
+/// The comment a moderation link names, unless it was deleted since.
+fn find_undeleted(conn: &mut DbConn, id: CommentId) -> Result<Comment, AppError> {
+    db::comments::find(conn, id)?
+        .filter(|c| c.status != CommentStatus::Deleted)
+        .ok_or_else(comment_gone)
+}
+
 /// Checks a moderation link without using it.
 pub fn inspect_moderation(
     state: &AppState,
     conn: &mut DbConn,
     token: &str,
 ) -> Result<PendingModeration, AppError> {
-    let Link::Moderate {
-        action,
-        comment,
-        nonce,
-        ..
-    } = verify(state, token)?
-    else {
-        return Err(forged());
-    };
+    let (action, comment, nonce) = moderation_link(state, token)?;
     if db::mail::is_link_used(conn, &nonce)? {
-        return Err(AppError::new(
-            ErrorKind::LinkUsed,
-            "this link has already been used",
-        ));
+        return Err(link_used());
     }
-    let comment = db::comments::find(conn, comment)?
-        .filter(|c| c.status != CommentStatus::Deleted)
-        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
-    let thread = db::threads::find_by_id(conn, comment.thread_id)?
-        .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
+    let comment = find_undeleted(conn, comment)?;
+    let thread = db::threads::find_by_id(conn, comment.thread_id)?.ok_or_else(comment_gone)?;
     Ok(PendingModeration {
         action,
         comment,
@@ -108,25 +125,12 @@ pub fn inspect_moderation(
 /// Uses a moderation link: approve (telling subscribed readers), delete, mark as spam, or ban
 /// the author and mark as spam.
 pub fn moderate(state: &AppState, conn: &mut DbConn, token: &str) -> Result<ModAction, AppError> {
-    let Link::Moderate {
-        action,
-        comment,
-        nonce,
-        ..
-    } = verify(state, token)?
-    else {
-        return Err(forged());
-    };
+    let (action, comment, nonce) = moderation_link(state, token)?;
     announcing_tx(conn, &state.changes, |conn, changes| {
         if !db::mail::insert_used_link(conn, &nonce, now().naive_utc())? {
-            return Err(AppError::new(
-                ErrorKind::LinkUsed,
-                "this link has already been used",
-            ));
+            return Err(link_used());
         }
-        let row = db::comments::find(conn, comment)?
-            .filter(|c| c.status != CommentStatus::Deleted)
-            .ok_or_else(|| AppError::new(ErrorKind::CommentNotFound, "this comment is gone"))?;
+        let row = find_undeleted(conn, comment)?;
         let admin_action = match action {
             ModAction::Approve => Action::Approve,
             ModAction::Spam => Action::Spam,
