@@ -475,17 +475,20 @@ pub struct StatusCounts {
     pub deleted: usize,
 }
 
+/// `n` and the noun for it: "1 thread", "2 threads" (the import summaries' wording).
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.by_status;
-        let count =
-            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
             "{}, {} ({}, max depth {}): {} approved, {} pending, {} spam, {} deleted; {} skipped",
-            count(self.threads, "thread", "threads"),
-            count(self.comments, "comment", "comments"),
-            count(self.replies, "reply", "replies"),
+            counted(self.threads, "thread", "threads"),
+            counted(self.comments, "comment", "comments"),
+            counted(self.replies, "reply", "replies"),
             self.max_depth,
             s.approved,
             s.pending,

@@ -33,7 +33,7 @@ use crate::domain::thread::{ThreadKey, ThreadMeta};
 use crate::error::{AppError, ErrorKind};
 use crate::import::{
     self, CommentKind, CommentStatus, Format, ImportBody, ImportComment, ImportData, ImportThread,
-    Skipped, StatusCounts,
+    Skipped, StatusCounts, counted,
 };
 use crate::state::AppState;
 
@@ -154,19 +154,17 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.by_status;
-        let count =
-            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
             "{}{}: {} ({} new), {} {} ({}, max depth {}): {} approved, \
              {} pending, {} spam, {} deleted; {} pingbacks/trackbacks; {} already present; {} skipped",
             if self.dry_run { "dry run, " } else { "" },
             self.format,
-            count(self.threads, "thread", "threads"),
+            counted(self.threads, "thread", "threads"),
             self.new_threads,
-            count(self.comments, "comment", "comments"),
+            counted(self.comments, "comment", "comments"),
             if self.dry_run { "to add" } else { "added" },
-            count(self.replies, "reply", "replies"),
+            counted(self.replies, "reply", "replies"),
             self.max_depth,
             s.approved,
             s.pending,
