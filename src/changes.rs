@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::broadcast;
 
-use crate::domain::comment::CommentId;
+use crate::domain::comment::{Comment, CommentId, CommentStatus};
 use crate::domain::site::SiteId;
-use crate::domain::thread::ThreadId;
+use crate::domain::thread::{Thread, ThreadId};
 
 /// How many announcements a slow subscriber may fall behind before it is told to resync.
 const CHANNEL_CAPACITY: usize = 1024;
@@ -229,6 +229,14 @@ impl Changes {
             key: key.to_owned(),
             comment,
         });
+    }
+
+    /// A comment was stored in `thread`: the thread changed (a held comment changes only its
+    /// title and address, and the first comment creates it); the comment itself is announced
+    /// only when it is published.
+    pub fn comment_stored(&mut self, site: SiteId, thread: &Thread, comment: &Comment) {
+        let visible = comment.status == CommentStatus::Approved;
+        self.thread(site, thread.id, &thread.key, visible.then_some(comment.id));
     }
 
     /// A site's settings (or many of its threads) changed.

@@ -352,15 +352,7 @@ pub(super) fn store(
             &comment,
             new.notify_thread,
         )?;
-        // A held comment changes nothing readers see but the thread's title and address
-        // (the first comment creates the thread).
-        let visible = comment.status == CommentStatus::Approved;
-        changes.thread(
-            site.id,
-            thread.id,
-            &thread.key,
-            visible.then_some(comment.id),
-        );
+        changes.comment_stored(site.id, &thread, &comment);
         // Like mail, spam caught by the defences announces nothing (no chat message per bot).
         let events: &[WebhookEvent] = match comment.status {
             CommentStatus::Spam => &[],

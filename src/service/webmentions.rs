@@ -301,15 +301,8 @@ fn insert(
         },
     )?;
     super::notifications::comment_posted(state, conn, site, &thread, &comment, false)?;
-    // What readers see changes only when it is published (as for a comment); hooks hear of
-    // every mention but spam.
-    let visible = comment.status == CommentStatus::Approved;
-    changes.thread(
-        site.id,
-        thread.id,
-        &thread.key,
-        visible.then_some(comment.id),
-    );
+    // Readers see it only once published (as a comment); hooks hear of every mention but spam.
+    changes.comment_stored(site.id, &thread, &comment);
     if comment.status != CommentStatus::Spam {
         super::webhooks::emit(state, conn, WebhookEvent::Posted, &comment)?;
     }
