@@ -123,6 +123,22 @@ fn append_node(parent: &Handle, child: Handle) {
     parent.children.borrow_mut().push(child);
 }
 
+/// Where `child` stands among `parent`'s children (0 when it is not there).
+fn index_of(parent: &Handle, child: &Handle) -> usize {
+    parent
+        .children
+        .borrow()
+        .iter()
+        .position(|c| Rc::ptr_eq(c, child))
+        .unwrap_or(0)
+}
+
+/// Puts a detached node among `parent`'s children at `index`.
+fn insert_at(parent: &Handle, index: usize, child: Handle) {
+    *child.parent.borrow_mut() = Some(Rc::downgrade(parent));
+    parent.children.borrow_mut().insert(index, child);
+}
+
 /// Appends text, joining it to a text node right before it.
 fn append_text(parent: &Handle, text: &str) {
     if let Some(last) = parent.children.borrow().last()
@@ -216,12 +232,7 @@ impl TreeSink for Dom {
         let Some(parent) = sibling.parent() else {
             return;
         };
-        let index = parent
-            .children
-            .borrow()
-            .iter()
-            .position(|c| Rc::ptr_eq(c, sibling))
-            .unwrap_or(0);
+        let index = index_of(&parent, sibling);
         match new_node {
             NodeOrText::AppendText(text) => {
                 if index > 0
@@ -232,19 +243,12 @@ impl TreeSink for Dom {
                     return;
                 }
                 let node = Node::other(Kind::Text(RefCell::new(text.to_string())));
-                *node.parent.borrow_mut() = Some(Rc::downgrade(&parent));
-                parent.children.borrow_mut().insert(index, node);
+                insert_at(&parent, index, node);
             }
             NodeOrText::AppendNode(node) => {
                 detach(&node);
-                let index = parent
-                    .children
-                    .borrow()
-                    .iter()
-                    .position(|c| Rc::ptr_eq(c, sibling))
-                    .unwrap_or(0);
-                *node.parent.borrow_mut() = Some(Rc::downgrade(&parent));
-                parent.children.borrow_mut().insert(index, node);
+                // Detaching may have moved the sibling (the node was before it in `parent`).
+                insert_at(&parent, index_of(&parent, sibling), node);
             }
         }
     }
