@@ -346,3 +346,29 @@ fn escape_into(out: &mut String, text: &str, attribute: bool) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn find(node: &Handle, tag: &str) -> Option<Handle> {
+        if node.tag() == Some(tag) {
+            return Some(node.clone());
+        }
+        node.children.borrow().iter().find_map(|c| find(c, tag))
+    }
+
+    #[test]
+    fn misplaced_table_content_is_put_before_the_table() {
+        // Text and elements inside a table but outside its cells are "foster parented": the
+        // parser inserts them before the table (append_before_sibling), text joined together.
+        let doc =
+            parse_document("<div><table>one <b>bold</b> two<tr><td>x</td></tr></table></div>");
+        let div = find(&doc, "div").unwrap();
+        assert_eq!(
+            inner_html(&div),
+            "one <b>bold</b> two<table><tbody><tr><td>x</td></tr></tbody></table>"
+        );
+    }
+}
