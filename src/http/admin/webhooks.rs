@@ -139,18 +139,29 @@ pub(super) async fn create(
     }
 }
 
+/// The page with endpoint `id`'s secret shown, got by `op` (as it is, or a new one).
+async fn show_secret(
+    state: &web::Data<AppState>,
+    session: &AdminSession,
+    path: web::Path<(String, i64)>,
+    op: fn(&AppState, &mut DbConn, SiteId, i64) -> Result<String, AppError>,
+    notice: Option<String>,
+) -> PageResult {
+    let (slug, id) = path.into_inner();
+    let secret = in_site(state, &slug, move |state, conn, site| {
+        op(state, conn, site, id)
+    })
+    .await?;
+    let extra = (Some((id, secret)), None, String::new());
+    render(state, session, slug, StatusCode::OK, extra, notice).await
+}
+
 pub(super) async fn reveal_secret(
     state: web::Data<AppState>,
     PageWriter { session, .. }: PageWriter,
     path: web::Path<(String, i64)>,
 ) -> PageResult {
-    let (slug, id) = path.into_inner();
-    let secret = in_site(&state, &slug, move |state, conn, site| {
-        webhooks::secret(state, conn, site, id)
-    })
-    .await?;
-    let extra = (Some((id, secret)), None, String::new());
-    render(&state, &session, slug, StatusCode::OK, extra, None).await
+    show_secret(&state, &session, path, webhooks::secret, None).await
 }
 
 pub(super) async fn rotate_secret(
@@ -158,14 +169,15 @@ pub(super) async fn rotate_secret(
     PageWriter { session, .. }: PageWriter,
     path: web::Path<(String, i64)>,
 ) -> PageResult {
-    let (slug, id) = path.into_inner();
-    let secret = in_site(&state, &slug, move |state, conn, site| {
-        webhooks::rotate_secret(state, conn, site, id)
-    })
-    .await?;
-    let extra = (Some((id, secret)), None, String::new());
-    let notice = Some("The endpoint has a new secret; the old one no longer verifies.".into());
-    render(&state, &session, slug, StatusCode::OK, extra, notice).await
+    let notice = "The endpoint has a new secret; the old one no longer verifies.";
+    show_secret(
+        &state,
+        &session,
+        path,
+        webhooks::rotate_secret,
+        Some(notice.into()),
+    )
+    .await
 }
 
 pub(super) async fn delete(
