@@ -480,20 +480,27 @@ pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-impl fmt::Display for Summary {
+/// "3 approved, 1 pending, 0 spam, 0 deleted", as both import summaries say it.
+impl fmt::Display for StatusCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.by_status;
         write!(
             f,
-            "{}, {} ({}, max depth {}): {} approved, {} pending, {} spam, {} deleted; {} skipped",
+            "{} approved, {} pending, {} spam, {} deleted",
+            self.approved, self.pending, self.spam, self.deleted
+        )
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, {} ({}, max depth {}): {}; {} skipped",
             counted(self.threads, "thread", "threads"),
             counted(self.comments, "comment", "comments"),
             counted(self.replies, "reply", "replies"),
             self.max_depth,
-            s.approved,
-            s.pending,
-            s.spam,
-            s.deleted,
+            self.by_status,
             self.skipped
         )?;
         if self.notes > 0 {

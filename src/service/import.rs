@@ -153,11 +153,10 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.by_status;
         write!(
             f,
-            "{}{}: {} ({} new), {} {} ({}, max depth {}): {} approved, \
-             {} pending, {} spam, {} deleted; {} pingbacks/trackbacks; {} already present; {} skipped",
+            "{}{}: {} ({} new), {} {} ({}, max depth {}): {}; \
+             {} pingbacks/trackbacks; {} already present; {} skipped",
             if self.dry_run { "dry run, " } else { "" },
             self.format,
             counted(self.threads, "thread", "threads"),
@@ -166,10 +165,7 @@ impl fmt::Display for Summary {
             if self.dry_run { "to add" } else { "added" },
             counted(self.replies, "reply", "replies"),
             self.max_depth,
-            s.approved,
-            s.pending,
-            s.spam,
-            s.deleted,
+            self.by_status,
             self.pingbacks,
             self.already_present,
             self.skipped.len()
