@@ -272,15 +272,7 @@ crate::both_backends! {
 
     async fn thread_html_links_to_the_threads_feed(app: TestApp) {
         post(&app, "/post/", "Alice", "one", None).await;
-        let html = app
-            .client
-            .get(format!("{}/thread.html?key=/post/", app.api))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.page_text(&format!("{}/thread.html?key=/post/", app.api)).await;
         let feed = format!("{}/thread.atom?key=%2Fpost%2F", app.api);
         assert!(
             html.contains(&format!(r#"<a href="{feed}" rel="alternate" type="application/atom+xml">"#)),

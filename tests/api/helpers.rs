@@ -270,6 +270,14 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// The text of the page a bodyless form `POST` to `url` answers (a mail link page's
+    /// button), which must be 200.
+    pub async fn post_page_text(&self, url: &str) -> String {
+        let response = self.client.post(url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "POST {url}");
+        response.text().await.unwrap()
+    }
+
     /// The default site's public settings (`GET …/settings`), which must answer 200.
     pub async fn settings(&self) -> Value {
         let response = self.api_call(reqwest::Method::GET, "/settings", None).await;

@@ -860,7 +860,7 @@ both_backends! {
         let thread = app.thread("%2F%3Fp%3D12").await;
         assert_eq!(thread["total"], 6, "{thread}");
         // thread.html: the linkbacks listed apart, names escaped once
-        let html = app.client.get(format!("{}/thread.html?key=%2F%3Fp%3D12", app.api)).send().await.unwrap().text().await.unwrap();
+        let html = app.page_text(&format!("{}/thread.html?key=%2F%3Fp%3D12", app.api)).await;
         assert!(html.contains("Mentions, pingbacks and trackbacks"), "{html}");
         assert!(html.contains(r#"data-kind="pingback""#) && html.contains(r#"data-kind="trackback""#), "{html}");
         assert!(html.contains("Ping 1 « What’s up"), "{html}");

@@ -783,15 +783,7 @@ async fn mail_speaks_the_sites_language(db: Db) {
         page.contains("lang=\"de\"") && page.contains("Benachrichtigungen bestätigen"),
         "{page}"
     );
-    let done = app
-        .client
-        .post(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let done = app.post_page_text(&link).await;
     assert!(done.contains("Ihre Adresse ist bestätigt"), "{done}");
 }
 

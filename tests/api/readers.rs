@@ -370,15 +370,7 @@ async fn email_link_leads_back_to_the_asking_page_with_the_code(db: Db) {
 
     // Without a page (an older embed, a program) only the code is shown, to type.
     let (_, link) = mailed_link(&app, &smtp, "quinn@example.com", "Quinn").await;
-    let opened = app
-        .client
-        .post(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let opened = app.post_page_text(&link).await;
     assert!(!opened.contains("class=\"back\""), "{opened}");
     assert!(opened.contains("id=\"code\""), "{opened}");
 

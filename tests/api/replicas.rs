@@ -45,14 +45,8 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
     let anonymous = app.thread("/replicated/").await;
     assert_eq!(anonymous["total"], 0, "{anonymous}");
     let html = app
-        .client
-        .get(format!("{}/thread.html?key=/replicated/", app.api))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page_text(&format!("{}/thread.html?key=/replicated/", app.api))
+        .await;
     assert!(html.contains("0 comments"), "{html}");
     assert!(!html.contains("Fresh from the primary"));
     let counts: Value = app
@@ -79,17 +73,11 @@ async fn public_reads_go_to_the_replica_own_writes_and_admin_to_the_primary_and_
     assert_eq!(own["total"], 1, "{own}");
     assert_eq!(own["comments"][0]["id"], id);
     let own_html = app
-        .client
-        .get(format!(
+        .page_text(&format!(
             "{}/thread.html?key=/replicated/&fresh={}",
             app.api, marker
         ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(own_html.contains("Fresh from the primary"));
     // A forged marker is an anonymous read.
     let (until, _) = marker.split_once('.').unwrap();

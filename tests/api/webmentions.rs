@@ -285,14 +285,8 @@ async fn wm_h_entry_mention_is_verified_and_shown(db: Db) {
 
     // The HTML fragment lists it with the linkbacks and advertises the endpoint.
     let html = app
-        .client
-        .get(format!("{}/thread.html?key=/post/", app.api))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page_text(&format!("{}/thread.html?key=/post/", app.api))
+        .await;
     assert!(html.contains(r#"data-kind="webmention""#), "{html}");
     assert!(
         html.contains("Mentions, pingbacks and trackbacks"),
